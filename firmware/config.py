@@ -1,0 +1,225 @@
+"""One TOML config file; every key optional with a default that just runs.
+
+A wrong key or value raises `ConfigError` naming the key, what was given and what is allowed,
+so a user can fix the file without reading code. Each section is a frozen dataclass whose
+fields carry their own rule (`_rule`), so validation, defaults and `stretchstep config` all come
+from one declaration.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+SOURCES = ("simulated", "hx711", "hx711-emulated")
+
+
+class ConfigError(ValueError):
+    """A config file or value that cannot be used; the message says where and what is allowed."""
+
+
+def _rule(default: Any, allowed: str, ok: Callable[[Any], bool]) -> Any:
+    return field(default=default, metadata={"allowed": allowed, "ok": ok})
+
+
+def _int_in(lo: int, hi: int, default: int) -> Any:
+    return _rule(default, f"a whole number from {lo} to {hi}",
+                 lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi)
+
+
+def _num_in(lo: float, hi: float, default: float) -> Any:
+    return _rule(default, f"a number from {lo:g} to {hi:g}",
+                 lambda v: isinstance(v, int | float) and not isinstance(v, bool) and lo <= v <= hi)
+
+
+def _one_of(default: Any, *choices: Any) -> Any:
+    shown = " or ".join(repr(c) for c in choices)
+    return _rule(default, f"one of {shown}", lambda v: v in choices and type(v) is type(choices[0]))
+
+
+def _flag(default: bool) -> Any:
+    return _rule(default, "true or false", lambda v: isinstance(v, bool))
+
+
+def _text(default: str, allowed: str = "a string", ok: Callable[[str], bool] = lambda v: True) -> Any:
+    return _rule(default, allowed, lambda v: isinstance(v, str) and ok(v))
+
+
+def _valid_source(value: str) -> bool:
+    return value in SOURCES or (value.startswith("replay:") and len(value) > len("replay:"))
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    source: str = _text("simulated", "'simulated', 'hx711', 'hx711-emulated' or 'replay:PATH'",
+                        _valid_source)
+    rate_hz: int = _one_of(80, 80, 10)
+    data_pin: int = _int_in(0, 27, 5)      # BCM 5 = physical pin 29 (HX711 DT)
+    clock_pin: int = _int_in(0, 27, 6)     # BCM 6 = physical pin 31 (HX711 SCK)
+    gain: int = _one_of(128, 128, 64, 32)
+    ready_timeout_s: float = _num_in(0.05, 10.0, 0.5)
+
+
+@dataclass(frozen=True)
+class Sensor2Config:
+    """Optional second HX711 under the other half of the edge; 0 pins = absent."""
+
+    data_pin: int = _int_in(0, 27, 0)       # suggested: BCM 23 = physical pin 16
+    clock_pin: int = _int_in(0, 27, 0)      # suggested: BCM 24 = physical pin 18
+
+
+@dataclass(frozen=True)
+class PersonConfig:
+    body_kg: float = _num_in(0, 300, 0.0)     # 0 = unknown; the detector does not need it
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    seed: int = _int_in(0, 2**31 - 1, 1)
+    speed: float = _num_in(0.1, 1000, 1.0)
+    body_kg: float = _num_in(30, 200, 72.0)
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    target_s: float = _num_in(5, 300, 30.0)
+    target_breaths: int = _int_in(0, 20, 0)  # 0 = time target only
+
+
+@dataclass(frozen=True)
+class RoutineConfig:
+    reps: int = _int_in(1, 10, 3)
+    first_leg: str = _one_of("right", "right", "left")   # the tighter side: start and finish on it
+    knees: str = _one_of("both", "both", "straight", "bent")
+
+
+@dataclass(frozen=True)
+class CuesConfig:
+    enabled: bool = _flag(True)
+    buzzer_pin: int = _int_in(0, 27, 18)    # BCM 18 = physical pin 12
+    button_pin: int = _int_in(0, 27, 17)    # BCM 17 = physical pin 11 (tare button; 0 = none)
+    led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
+    active_high: bool = _flag(True)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = _text("0.0.0.0", "a host name or IP address", lambda v: bool(v.strip()))
+    port: int = _int_in(1, 65535, 8080)
+    access_code: str = _text("", "4 to 64 characters, or empty to generate one",
+                             lambda v: v == "" or 4 <= len(v) <= 64)
+    open_reads: bool = _flag(True)
+    threads: int = _int_in(4, 64, 24)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    data_dir: str = _text("", "a directory path, or empty for the default")
+
+
+@dataclass(frozen=True)
+class Config:
+    sensor: SensorConfig = field(default_factory=SensorConfig)
+    sensor2: Sensor2Config = field(default_factory=Sensor2Config)
+    person: PersonConfig = field(default_factory=PersonConfig)
+    simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    detector: DetectorSettings = field(default_factory=DetectorSettings)
+    routine: RoutineConfig = field(default_factory=RoutineConfig)
+    cues: CuesConfig = field(default_factory=CuesConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+
+    def data_dir(self) -> Path:
+        """Where history, calibration and the access code live: config, then env, then default."""
+        if self.store.data_dir:
+            return Path(self.store.data_dir).expanduser()
+        env = os.environ.get("STRETCHSTEP_DATA_DIR")
+        if env:
+            return Path(env).expanduser()
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / "stretchstep"
+
+    def with_values(self, section: str, **values: Any) -> Config:
+        """A copy with some keys changed (CLI options), validated like the file."""
+        current = getattr(self, section)
+        checked = {key: _checked(section, current, key, value, "option") for key, value in values.items()}
+        return replace(self, **{section: replace(current, **checked)})
+
+
+DEFAULTS = Config()
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "stretchstep" / "config.toml"
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read the config file (or the default location if it exists); defaults otherwise."""
+    explicit = path is not None
+    path = Path(path) if explicit else default_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: config file not found")
+        return DEFAULTS
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(raw, where=str(path))
+
+
+def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
+    sections = {f.name: f for f in fields(Config)}
+    built: dict[str, Any] = {}
+    for name, body in raw.items():
+        if name not in sections:
+            raise ConfigError(f"{where}: unknown section [{name}]; known sections: {', '.join(sections)}")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table of keys")
+        default = sections[name].default_factory()  # type: ignore[misc]
+        known = {f.name for f in fields(default)}
+        for key in body:
+            if key not in known:
+                raise ConfigError(
+                    f"{where}: unknown key {name}.{key}; keys in [{name}]: {', '.join(sorted(known))}"
+                )
+        checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
+        built[name] = replace(default, **checked)
+    return replace(DEFAULTS, **built)
+
+
+def _checked(section: str, current: Any, key: str, value: Any, where: str) -> Any:
+    spec = next((f for f in fields(current) if f.name == key), None)
+    if spec is None:
+        raise ConfigError(f"{where}: unknown key {section}.{key}")
+    if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not spec.metadata["ok"](value):
+        allowed = spec.metadata["allowed"]
+        raise ConfigError(f"{where}: {section}.{key} = {value!r} is not allowed; expected {allowed}")
+    return value
+
+
+def to_toml(config: Config) -> str:
+    """The effective config as TOML, for `stretchstep config`."""
+    lines: list[str] = []
+    for section in fields(config):
+        lines.append(f"[{section.name}]")
+        body = getattr(config, section.name)
+        for spec in fields(body):
+            lines.append(f"{spec.name} = {_toml_value(getattr(body, spec.name))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

@@ -12,7 +12,6 @@ Readers ignore `# key=value` lines and columns they do not know. A malformed lin
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,22 +170,3 @@ class ReplaySource:
 
     def close(self) -> None:
         pass
-
-
-def wall_paced(samples: Iterable[Sample], speed: float = 1.0,
-               clock=time.monotonic, sleep=time.sleep) -> Iterator[Sample]:
-    """Release samples no faster than their timestamps say (divided by `speed`).
-
-    Used by the loop for non-live sources; `clock` and `sleep` are injectable so tests use a
-    fake clock instead of real time.
-    """
-    start_wall: float | None = None
-    start_t = 0.0
-    for sample in samples:
-        if start_wall is None:
-            start_wall, start_t = clock(), sample.t
-        due = start_wall + (sample.t - start_t) / speed
-        delay = due - clock()
-        if delay > 0:
-            sleep(delay)
-        yield sample

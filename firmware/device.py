@@ -1,0 +1,202 @@
+"""The sampling loop: sensor -> detector -> routine, cues, store, live.
+
+It owns one thread and never waits on the web or the disk: the store is written by its own
+thread (StoreWriter.record only enqueues), the live view only swaps small objects, the buzzer is
+clocked by `tick`. Non-live sources (simulation, replay) are paced against their own timestamps;
+hardware paces itself. All clocks are injectable so tests run on a fake clock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from firmware import events as ev
+from firmware.events import Event
+from firmware.sensors.base import Sample, SampleSource
+
+
+class Detector(Protocol):
+    state: str
+
+    def feed(self, t: float, kg: float) -> list[Event]: ...
+    def finish(self) -> list[Event]: ...
+    def set_target(self, seconds: float, breaths: int = 0) -> None: ...
+    def status(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class LoopStats:
+    """Counts and lateness of the loop, so the bench and /api/health can show its health."""
+
+    samples: int = 0
+    faults: int = 0
+    events: int = 0
+    late_s: deque[float] = field(default_factory=lambda: deque(maxlen=8192))
+
+    def summary(self) -> dict[str, float]:
+        late = sorted(self.late_s)
+        if not late:
+            return {"samples": self.samples, "events": self.events, "faults": self.faults}
+        return {
+            "samples": self.samples,
+            "events": self.events,
+            "faults": self.faults,
+            "late_p50_ms": 1000 * late[len(late) // 2],
+            "late_p99_ms": 1000 * late[min(len(late) - 1, int(len(late) * 0.99))],
+            "late_max_ms": 1000 * late[-1],
+        }
+
+
+class FaultTracker:
+    """Turns `Sample.fault` transitions into sensor_fault / sensor_ok events."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def check(self, sample: Sample) -> Event | None:
+        if sample.fault is not None:
+            if sample.fault != self.reason:
+                self.reason = sample.fault
+                return Event(ev.SENSOR_FAULT, sample.t, {"reason": sample.fault})
+            return None
+        if self.reason is not None:
+            was, self.reason = self.reason, None
+            return Event(ev.SENSOR_OK, sample.t, {"after": was})
+        return None
+
+
+class Device:
+    def __init__(
+        self,
+        source: SampleSource,
+        detector: Detector,
+        *,
+        routine: Any = None,
+        cues: Any = None,
+        writer: Any = None,
+        live: Any = None,
+        session_id: int = 0,
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        wait: Callable[[float], None] | None = None,
+        status_extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.detector = detector
+        self.routine = routine
+        self.cues = cues
+        self.writer = writer
+        self.live = live
+        self.session_id = session_id
+        self.speed = speed
+        self.clock = clock
+        self.wall = wall
+        self._wait = wait  # how pacing waits; None = the stop event's wait (a fake clock's in tests)
+        self.faults = FaultTracker()
+        self.stats = LoopStats()
+        self.last_kg = math.nan
+        self._status_extra = dict(status_extra or {})
+        self._apply_target()
+
+    # --- one sample -------------------------------------------------------------------------
+    def process(self, sample: Sample) -> list[Event]:
+        """Feed one sample through the chain; returns the events it produced."""
+        self.stats.samples += 1
+        out: list[Event] = []
+        fault_event = self.faults.check(sample)
+        if fault_event is not None:
+            out.append(fault_event)
+        if sample.fault is None:
+            self.last_kg = sample.kg
+        else:
+            self.stats.faults += 1
+        out.extend(self.detector.feed(sample.t, sample.kg))
+        now = self.clock()
+        for event in out:
+            self._dispatch(event, now)
+        if self.cues is not None:
+            self.cues.tick(now)
+        if self.live is not None:
+            self.live.on_sample(sample.t, self.last_kg, self.status())
+        return out
+
+    def finish(self) -> list[Event]:
+        """End of input: close what the detector still has open."""
+        out = self.detector.finish()
+        now = self.clock()
+        for event in out:
+            self._dispatch(event, now)
+        return out
+
+    def _dispatch(self, event: Event, now: float) -> None:
+        self.stats.events += 1
+        context = self.routine.context() if self.routine is not None else {}
+        if self.cues is not None:
+            self.cues.on_event(event, now)
+        if self.writer is not None:
+            self.writer.record(self.session_id, event, self.wall(), context)
+        if self.routine is not None and self.routine.on_event(event):
+            self._apply_target()
+        if self.live is not None:
+            self.live.on_event(event, self.status())
+
+    def _apply_target(self) -> None:
+        if self.routine is not None:
+            self.detector.set_target(self.routine.target_s, self.routine.target_breaths)
+
+    def status(self) -> dict[str, Any]:
+        """The live view's picture of the device right now."""
+        status = dict(self.detector.status())
+        status["kg"] = self.last_kg
+        status["fault"] = self.faults.reason
+        if self.faults.reason is not None:
+            status["state"] = "fault"
+        if self.routine is not None:
+            status.update(self.routine.context())
+            status["reps"] = self.routine.reps
+            status["target_s"] = self.routine.target_s
+            status["target_breaths"] = self.routine.target_breaths
+        status.update(self._status_extra)
+        return status
+
+    # --- the loop ---------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None, max_samples: int | None = None) -> LoopStats:
+        """Run until the source ends, `stop` is set, or `max_samples` were processed."""
+        stop = stop or threading.Event()
+        samples: Iterable[Sample] = self.source.samples()
+        if not self.source.live:
+            samples = self._paced(samples, stop)
+        try:
+            for count, sample in enumerate(samples, start=1):
+                self.process(sample)
+                if stop.is_set() or (max_samples is not None and count >= max_samples):
+                    break
+            self.finish()
+        finally:
+            self.source.close()
+            if self.cues is not None:
+                self.cues.close()
+        return self.stats
+
+    def _paced(self, samples: Iterable[Sample], stop: threading.Event) -> Iterator[Sample]:
+        """Release samples at their timestamps / speed; records how late each one was."""
+        start_wall: float | None = None
+        start_t = 0.0
+        for sample in samples:
+            if start_wall is None:
+                start_wall, start_t = self.clock(), sample.t
+            due = start_wall + (sample.t - start_t) / self.speed
+            delay = due - self.clock()
+            if delay > 0:
+                (self._wait or stop.wait)(delay)
+                if stop.is_set():
+                    return
+            self.stats.late_s.append(max(0.0, self.clock() - due))
+            yield sample

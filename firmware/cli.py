@@ -1,0 +1,130 @@
+"""The `stretchstep` command: run, record, analyze, plot, config (+ tare, calibrate).
+
+Errors a user can fix (a bad config key, a malformed trace, an unknown source) are printed as
+one clear line and exit with status 2; nothing here prints a traceback for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from firmware import config as configuration
+from firmware.config import Config, ConfigError
+from firmware.sensors.factory import SourceError
+from firmware.sensors.trace import TraceError
+
+USER_ERRORS = (ConfigError, TraceError, SourceError)
+
+
+class FriendlyGroup(click.Group):
+    """Turns the errors a user can fix into one readable line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+    help="TOML config file (default: ~/.config/stretchstep/config.toml if it exists).",
+)
+source_option = click.option(
+    "--source", default=None,
+    help="simulated[:SCENARIO] | replay:PATH | hx711 | hx711-emulated (default: from config).",
+)
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None, envvar="STRETCHSTEP_DATA_DIR",
+    help="Where history, calibration and the access code live (env STRETCHSTEP_DATA_DIR).",
+)
+
+
+def load_config(config_path: str | None, data_dir: str | None = None, source: str | None = None) -> Config:
+    cfg = configuration.load(config_path)
+    if data_dir:
+        cfg = cfg.with_values("store", data_dir=str(data_dir))
+    if source:
+        cfg = cfg.with_values("sensor", source=source)
+    return cfg
+
+
+@click.group(cls=FriendlyGroup)
+@click.version_option(package_name="stretchstep")
+def main() -> None:
+    """stretchstep: a stair step that watches calf stretches."""
+
+
+@main.command()
+@source_option
+@click.option("--host", default=None, help="Address to listen on (default 0.0.0.0: the whole LAN).")
+@click.option("--port", type=int, default=None, help="Port for the dashboard (default 8080).")
+@data_dir_option
+@config_option
+@click.option("--speed", type=float, default=None, help="Run a simulated/replayed source N times faster.")
+def run(source, host, port, data_dir, config_path, speed) -> None:
+    """Run the device: sampling loop + dashboard (simulated person unless a sensor is configured)."""
+    from firmware.service import run_service
+
+    cfg = load_config(config_path, data_dir, source)
+    if host is not None:
+        cfg = cfg.with_values("web", host=host)
+    if port is not None:
+        cfg = cfg.with_values("web", port=port)
+    if speed is not None:
+        cfg = cfg.with_values("simulation", speed=speed)
+    sys.exit(run_service(cfg))
+
+
+@main.command()
+@source_option
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="How many seconds of samples to record (source time).")
+@click.option("--realtime", is_flag=True, help="Pace a simulated/replayed source in real time.")
+@config_option
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def record(source, seconds, realtime, config_path, out) -> None:
+    """Record a trace (DESIGN §5 format) from any source to OUT.csv."""
+    from firmware.recording import record_trace
+
+    cfg = load_config(config_path, source=source)
+    record_trace(cfg, Path(out), seconds, realtime=realtime, echo=click.echo)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (DESIGN §5).")
+@click.option("--body-kg", type=click.FloatRange(20, 300), default=None, help="Body weight, if known.")
+@click.argument("trace", type=click.Path(dir_okay=False))
+def analyze(as_json, body_kg, trace) -> None:
+    """Find stretches, breaths and bounces in a recorded TRACE."""
+    from firmware.analysis import analyze_trace, format_table
+
+    result = analyze_trace(trace, body_kg=body_kg)
+    click.echo(json.dumps(result) if as_json else format_table(result))
+
+
+@main.command()
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
+              help="Output SVG (default: TRACE with .svg).")
+@click.option("--body-kg", type=click.FloatRange(20, 300), default=None)
+@click.argument("trace", type=click.Path(dir_okay=False))
+def plot(out, body_kg, trace) -> None:
+    """Draw TRACE with what the detector found (and the ground truth if a .truth.json sits beside it)."""
+    from firmware.plotting import plot_trace
+
+    path = plot_trace(Path(trace), Path(out) if out else None, body_kg=body_kg)
+    click.echo(f"wrote {path}")
+
+
+@main.command(name="config")
+@config_option
+@data_dir_option
+def show_config(config_path, data_dir) -> None:
+    """Print the effective configuration (file + defaults) as TOML."""
+    cfg = load_config(config_path, data_dir)
+    click.echo(f"# effective config; data directory: {cfg.data_dir()}")
+    click.echo(configuration.to_toml(cfg))

@@ -1,0 +1,164 @@
+"""`stretchstep run`: the one place that joins the sampling loop and the web server.
+
+One process: the loop owns its thread (restarted with a fresh source and detector if it ever
+crashes, so history and the dashboard survive), waitress serves the dashboard from its own
+threads in the main thread, and SIGTERM/SIGINT stop both cleanly, flushing history to disk.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from firmware.config import Config
+from firmware.cues import BuzzerCues, make_buzzer
+from firmware.detector import DetectorConfig, HoldDetector
+from firmware.device import Device
+from firmware.routine import Routine
+from firmware.sensors.factory import open_source
+
+RESTART_DELAY_S = 2.0
+
+
+def ensure_access_code(data_dir: Path, configured: str) -> str:
+    """The configured code, or one generated once and kept (0600) in the data dir."""
+    if configured:
+        return configured
+    path = data_dir / "access_code"
+    if path.exists():
+        code = path.read_text(encoding="utf-8").strip()
+        if code:
+            return code
+    code = f"{secrets.randbelow(10**6):06d}"
+    path.write_text(code + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return code
+
+
+def lan_addresses() -> list[str]:
+    """IPv4 addresses a phone on the LAN may reach this machine at (no traffic is sent)."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addr = str(info[4][0])
+            if not addr.startswith("127.") and addr not in found:
+                found.append(addr)
+    except OSError:
+        pass
+    return found
+
+
+def make_detector(cfg: Config) -> HoldDetector:
+    body = cfg.person.body_kg or None
+    return HoldDetector(DetectorConfig(body_kg=body, target_s=cfg.detector.target_s,
+                                       target_breaths=cfg.detector.target_breaths))
+
+
+def make_routine(cfg: Config) -> Routine:
+    r = cfg.routine
+    return Routine(r.reps, r.first_leg, r.knees, cfg.detector.target_s, cfg.detector.target_breaths)
+
+
+def make_cues(cfg: Config) -> BuzzerCues | None:
+    if not cfg.cues.enabled:
+        return None
+    on_pi = cfg.sensor.source == "hx711"
+    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi))
+
+
+class LoopRunner:
+    """Runs Device loops in a thread until stopped; a crash is logged and the loop restarted."""
+
+    def __init__(self, cfg: Config, *, routine: Routine, writer: Any, live: Any, session_id: int) -> None:
+        self.cfg = cfg
+        self.routine = routine
+        self.writer = writer
+        self.live = live
+        self.session_id = session_id
+        self.stop = threading.Event()
+        self.crashes = 0
+        self.device: Device | None = None
+        self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
+
+    def _run(self) -> None:
+        speed = self.cfg.simulation.speed
+        while not self.stop.is_set():
+            try:
+                source = open_source(self.cfg.sensor.source, self.cfg)
+                self.device = Device(
+                    source, make_detector(self.cfg), routine=self.routine, cues=make_cues(self.cfg),
+                    writer=self.writer, live=self.live, session_id=self.session_id, speed=speed,
+                    status_extra={"source": self.cfg.sensor.source, "speed": speed},
+                )
+                self.device.run(self.stop)
+                if not self.stop.is_set():
+                    print("source ended; the dashboard stays up (Ctrl-C to quit)", file=sys.stderr)
+                return
+            except Exception:
+                self.crashes += 1
+                print("sampling loop crashed; restarting it:\n" + traceback.format_exc(), file=sys.stderr)
+                self.stop.wait(RESTART_DELAY_S)
+
+
+def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
+    from firmware.live import LiveState
+    from firmware.store import Store, StoreWriter
+    from webui import create_app
+    from webui.server import build_server, shutdown_streams
+
+    data_dir = cfg.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / "history.sqlite")
+    writer = StoreWriter(store)
+    live = LiveState()
+    session_id = store.start_session(cfg.sensor.source, time.time())
+    code = ensure_access_code(data_dir, cfg.web.access_code)
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=live, session_id=session_id)
+    app = create_app(store, live, control=None, access_code=code, open_reads=cfg.web.open_reads,
+                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
+    server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
+
+    def stop(signum: int, _frame: object) -> None:
+        runner.stop.set()
+        shutdown_streams(app)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.thread.start()
+    _announce(cfg, data_dir, code, server)
+    if ready is not None:
+        ready.set()
+    try:
+        server.run()
+    finally:
+        runner.stop.set()
+        shutdown_streams(app)
+        server.close()
+        runner.thread.join(timeout=5)
+        writer.flush(timeout=5)
+        store.end_session(session_id, time.time())
+        writer.close()
+        store.close()
+        print("stopped; history kept in " + str(data_dir / "history.sqlite"), file=sys.stderr)
+    return 0
+
+
+def _announce(cfg: Config, data_dir: Path, code: str, server: Any) -> None:
+    port = getattr(server, "effective_port", cfg.web.port)
+    print(f"stretchstep running: source {cfg.sensor.source}, data in {data_dir}", flush=True)
+    if cfg.web.host in ("0.0.0.0", "::", ""):
+        hosts = lan_addresses() or ["<this machine's address>"]
+        for host in hosts:
+            print(f"open on your phone: http://{host}:{port}/", flush=True)
+        print(f"on this machine:    http://127.0.0.1:{port}/", flush=True)
+    else:
+        print(f"open: http://{cfg.web.host}:{port}/", flush=True)
+    print(f"access code for changes (tare, calibrate, pain log): {code}", flush=True)

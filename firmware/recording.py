@@ -23,6 +23,7 @@ def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = Fal
     source = open_source(spec, cfg, fast=not realtime)
     meta = {"source": spec, "created": datetime.now(UTC).isoformat(timespec="seconds")}
     count = 0
+    elapsed = 0.0
     next_report = 0.0
     start_wall = time.monotonic()
     writer = TraceWriter(out, source.rate_hz, meta)
@@ -45,8 +46,8 @@ def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = Fal
     finally:
         writer.close()
         source.close()
-    rate = count / seconds if seconds else 0.0
-    echo(f"wrote {count} samples ({rate:.1f}/s of source time) to {out}")
+    rate = f", {count / elapsed:.1f} samples/s" if elapsed > 0 else ""
+    echo(f"wrote {count} samples ({elapsed:.1f} s of source time{rate}) to {out}")
     return count
 
 

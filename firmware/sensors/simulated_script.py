@@ -1,0 +1,472 @@
+"""The script of a simulated person: segments (what they do) compiled into pieces (the load).
+
+A scenario is a list of segments (`Off`, `StepOn`, `Stand`, `Hold`, `ShiftFoot`, `StepOff`,
+`Bag`, `Unplug`). `ScriptCompiler` turns them, one at a time, into `Piece`s: time spans with a
+clean load function, plus additive `Overlay`s (bounces). It also writes the ground truth as it
+goes, so the truth is exactly what was scripted and never re-derived from the signal. Compiling
+one segment at a time is what lets an endless person be generated lazily.
+
+Signal model: DESIGN §2. Ranges accepted here are physical sanity bounds (a little wider than
+DESIGN §2, so tests can probe edges); the named scenarios and the corpus stay inside DESIGN §2.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+LEGS = ("right", "left")
+KNEES = ("straight", "bent")
+RELEASE_TO = ("standing", "off")
+
+
+def smooth(x: float) -> float:
+    """Cosine ease 0 -> 1 over x in [0, 1]: a smooth, physically plausible load change."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    return 0.5 - 0.5 * math.cos(math.pi * x)
+
+
+def _check(name: str, value: float, lo: float, hi: float) -> None:
+    if not (isinstance(value, int | float) and lo <= value <= hi):
+        raise ValueError(f"{name}={value!r} is out of range; allowed {lo:g} to {hi:g}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not allowed; use one of {', '.join(choices)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Segments: what the person (or the world) does next.
+
+
+@dataclass
+class Off:
+    """Nobody on the step (empty cell: noise and drift only)."""
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        _check("Off.seconds", self.seconds, 0.0, 1e7)
+
+
+@dataclass
+class StepOn:
+    """The person steps onto the step; load rises smoothly to their standing share."""
+
+    seconds: float = 0.6
+
+    def __post_init__(self) -> None:
+        _check("StepOn.seconds", self.seconds, 0.1, 5.0)
+
+
+@dataclass
+class StepOff:
+    """The person steps off; load falls smoothly to 0."""
+
+    seconds: float = 0.6
+
+    def __post_init__(self) -> None:
+        _check("StepOff.seconds", self.seconds, 0.1, 5.0)
+
+
+@dataclass
+class Stand:
+    """Plain standing at the current standing share (postural sway is added on top)."""
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        _check("Stand.seconds", self.seconds, 0.0, 1e7)
+
+
+@dataclass
+class ShiftFoot:
+    """A foot shift: the standing share steps by `delta_frac` of body weight, smoothly."""
+
+    delta_frac: float
+    seconds: float = 0.3
+
+    def __post_init__(self) -> None:
+        _check("ShiftFoot.delta_frac", self.delta_frac, -0.15, 0.15)
+        _check("ShiftFoot.seconds", self.seconds, 0.05, 3.0)
+
+
+@dataclass
+class Bag:
+    """A bag left on the (empty) step: constant load, no sway, no breathing."""
+
+    kg: float
+    seconds: float
+    edge_s: float = 0.2
+
+    def __post_init__(self) -> None:
+        _check("Bag.kg", self.kg, 0.1, 200.0)
+        _check("Bag.seconds", self.seconds, 0.0, 1e7)
+        _check("Bag.edge_s", self.edge_s, 0.02, 3.0)
+
+
+@dataclass
+class Unplug:
+    """The sensor is unplugged: samples carry `fault` and NaN kg; the person keeps still."""
+
+    seconds: float
+    reason: str = "unplugged"
+
+    def __post_init__(self) -> None:
+        _check("Unplug.seconds", self.seconds, 0.0, 1e7)
+
+
+@dataclass
+class Bounce:
+    """A bounce episode inside a hold (the fault the device must flag).
+
+    It starts `at_s` into the hold, or `at_s` after the peak of breath `after_breath` (0-based)
+    when that is given, so a script can put it in an in-breath without knowing breath timing.
+    """
+
+    at_s: float
+    hz: float = 2.0
+    pp_frac: float = 0.15
+    cycles: int = 3
+    after_breath: int | None = None
+
+    def __post_init__(self) -> None:
+        _check("Bounce.at_s", self.at_s, 0.0, 1e4)
+        _check("Bounce.hz", self.hz, 0.5, 5.0)
+        _check("Bounce.pp_frac", self.pp_frac, 0.01, 0.5)
+        _check("Bounce.cycles", self.cycles, 1, 20)
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.hz
+
+
+@dataclass
+class Hold:
+    """One scripted heel-drop stretch: ramp, hold with breath presses, release.
+
+    The hold lasts lead_s + one cycle per breath + tail_s (or `hold_s` if longer: the tail
+    grows). `early_release` drops breaths (and shortens the tail) until the hold is at least
+    3 s short of the target, so the truth says it was not completed.
+    """
+
+    breaths: int = 4
+    cycle_s: float = 7.0
+    press_frac: float = 0.04
+    plateau_frac: float = 0.8
+    ramp_s: float = 2.0
+    release_s: float = 2.0
+    bounces: list[Bounce] = field(default_factory=list)
+    release_to: str = "standing"
+    early_release: bool = False
+    leg: str = "right"
+    knee: str = "straight"
+    lead_s: float = 1.5
+    tail_s: float = 1.5
+    hold_s: float | None = None
+    let_off: float | None = None  # share of each press let off on the in-breath; None: 0.5-0.9
+    vary: float = 0.1  # relative breath-to-breath variation of cycle and press depth
+
+    def __post_init__(self) -> None:
+        _check("Hold.breaths", self.breaths, 0, 12)
+        _check("Hold.cycle_s", self.cycle_s, 3.0, 20.0)
+        _check("Hold.press_frac", self.press_frac, 0.0, 0.15)
+        _check("Hold.plateau_frac", self.plateau_frac, 0.3, 1.0)
+        _check("Hold.ramp_s", self.ramp_s, 0.3, 10.0)
+        _check("Hold.release_s", self.release_s, 0.3, 10.0)
+        _check("Hold.lead_s", self.lead_s, 0.0, 60.0)
+        _check("Hold.tail_s", self.tail_s, 0.0, 600.0)
+        _check("Hold.vary", self.vary, 0.0, 0.3)
+        if self.hold_s is not None:
+            _check("Hold.hold_s", self.hold_s, 0.0, 3600.0)
+        if self.let_off is not None:
+            _check("Hold.let_off", self.let_off, 0.0, 1.0)
+        _check_choice("Hold.release_to", self.release_to, RELEASE_TO)
+        _check_choice("Hold.leg", self.leg, LEGS)
+        _check_choice("Hold.knee", self.knee, KNEES)
+
+
+Segment = Off | StepOn | StepOff | Stand | ShiftFoot | Bag | Unplug | Hold
+
+
+# --------------------------------------------------------------------------------------------
+# Pieces: the clean load over a time span. `person` says whether sway applies.
+
+
+@dataclass
+class Piece:
+    t0: float
+    t1: float
+    person: bool = False
+    fault: str | None = None
+
+    def level(self, t: float) -> float:
+        raise NotImplementedError
+
+
+@dataclass
+class Flat(Piece):
+    value: float = 0.0
+
+    def level(self, t: float) -> float:
+        return self.value
+
+
+@dataclass
+class Ramp(Piece):
+    a: float = 0.0
+    b: float = 0.0
+
+    def level(self, t: float) -> float:
+        span = self.t1 - self.t0
+        return self.a + (self.b - self.a) * smooth((t - self.t0) / span if span > 0 else 1.0)
+
+
+@dataclass
+class Breath:
+    """One out-breath press then in-breath let-off; peak at start + press_s."""
+
+    start: float
+    press_s: float
+    rise_kg: float
+    inhale_s: float
+    let_off_kg: float
+
+    @property
+    def peak_t(self) -> float:
+        return self.start + self.press_s
+
+    def level(self, t: float) -> float:
+        x = t - self.start
+        if x <= 0.0:
+            return 0.0
+        if x < self.press_s:
+            return self.rise_kg * smooth(x / self.press_s)
+        return self.rise_kg - self.let_off_kg * smooth((x - self.press_s) / self.inhale_s)
+
+
+@dataclass
+class HoldPiece(Piece):
+    plateau: float = 0.0
+    breaths: list[Breath] = field(default_factory=list)
+
+    def level(self, t: float) -> float:
+        total = self.plateau
+        for breath in self.breaths:
+            if t <= breath.start:
+                break
+            total += breath.level(t)
+        return total
+
+
+@dataclass
+class Overlay:
+    """An additive oscillation (a bounce): sin over whole cycles, so it starts and ends at 0."""
+
+    t0: float
+    t1: float
+    hz: float
+    amp_kg: float
+
+    def level(self, t: float) -> float:
+        if t <= self.t0 or t >= self.t1:
+            return 0.0
+        return self.amp_kg * math.sin(2.0 * math.pi * self.hz * (t - self.t0))
+
+
+# --------------------------------------------------------------------------------------------
+# The compiler: segments -> pieces + truth, one segment at a time.
+
+
+class ScriptError(ValueError):
+    """A scenario that cannot happen (e.g. a hold with nobody on the step)."""
+
+
+class ScriptCompiler:
+    """Keeps where the person is (time, on the step, standing share) and the truth so far."""
+
+    def __init__(self, *, body_kg: float, stand_frac: float, target_s: float, seed: int,
+                 keep_last: int | None = None):
+        _check("body_kg", body_kg, 10.0, 300.0)
+        _check("stand_frac", stand_frac, 0.1, 0.9)
+        _check("target_s", target_s, 1.0, 600.0)
+        self.body_kg = body_kg
+        self.stand_kg = stand_frac * body_kg
+        self.target_s = target_s
+        self.rng = random.Random(f"{seed}:script")
+        self.t = 0.0
+        self.level = 0.0
+        self.on_step = False
+        self.keep_last = keep_last
+        self.stretches: list[dict[str, Any]] = []
+        self.bounces: list[dict[str, Any]] = []
+        self.steps: list[dict[str, Any]] = []
+        self.shifts: list[dict[str, Any]] = []
+        self.bags: list[dict[str, Any]] = []
+        self.faults: list[dict[str, Any]] = []
+
+    def compile(self, seg: Segment) -> tuple[list[Piece], list[Overlay]]:
+        """Pieces and overlays for one segment, appended after everything compiled so far."""
+        handler = getattr(self, f"_{type(seg).__name__.lower()}", None)
+        if handler is None:
+            raise ScriptError(f"unknown scenario segment {seg!r}")
+        pieces, overlays = handler(seg)
+        if self.keep_last:
+            for items in (self.stretches, self.bounces, self.steps, self.shifts, self.bags, self.faults):
+                del items[: max(0, len(items) - self.keep_last)]
+        return pieces, overlays
+
+    # -- simple segments ------------------------------------------------------------------
+
+    def _span(self, seconds: float) -> tuple[float, float]:
+        t0 = self.t
+        self.t = t0 + seconds
+        return t0, self.t
+
+    def _off(self, seg: Off) -> tuple[list[Piece], list[Overlay]]:
+        if self.on_step:
+            raise ScriptError("Off while the person is on the step: add StepOff() before it")
+        t0, t1 = self._span(seg.seconds)
+        return [Flat(t0, t1, value=0.0)], []
+
+    def _stepon(self, seg: StepOn) -> tuple[list[Piece], list[Overlay]]:
+        if self.on_step:
+            raise ScriptError("StepOn while already on the step")
+        t0, t1 = self._span(seg.seconds)
+        self.on_step, self.level = True, self.stand_kg
+        self.steps.append({"on": round(t0, 4), "off": None})
+        return [Ramp(t0, t1, person=True, a=0.0, b=self.stand_kg)], []
+
+    def _stepoff(self, seg: StepOff) -> tuple[list[Piece], list[Overlay]]:
+        self._need_on_step("StepOff")
+        t0, t1 = self._span(seg.seconds)
+        self._leave(t1)
+        return [Ramp(t0, t1, person=True, a=self.stand_kg, b=0.0)], []
+
+    def _leave(self, t: float) -> None:
+        self.on_step, self.level = False, 0.0
+        self.steps[-1]["off"] = round(t, 4)
+
+    def _stand(self, seg: Stand) -> tuple[list[Piece], list[Overlay]]:
+        self._need_on_step("Stand")
+        t0, t1 = self._span(seg.seconds)
+        return [Flat(t0, t1, person=True, value=self.stand_kg)], []
+
+    def _shiftfoot(self, seg: ShiftFoot) -> tuple[list[Piece], list[Overlay]]:
+        self._need_on_step("ShiftFoot")
+        t0, t1 = self._span(seg.seconds)
+        before = self.stand_kg
+        self.stand_kg = min(max(before + seg.delta_frac * self.body_kg, 0.2 * self.body_kg),
+                            0.65 * self.body_kg)
+        self.level = self.stand_kg
+        self.shifts.append({"t": round(t0, 4), "end": round(t1, 4),
+                            "delta_kg": round(self.stand_kg - before, 4)})
+        return [Ramp(t0, t1, person=True, a=before, b=self.stand_kg)], []
+
+    def _bag(self, seg: Bag) -> tuple[list[Piece], list[Overlay]]:
+        if self.on_step:
+            raise ScriptError("Bag while the person is on the step: a bag sits on the empty step")
+        edge = min(seg.edge_s, seg.seconds / 3) if seg.seconds > 0 else 0.0
+        t0, t1 = self._span(seg.seconds)
+        self.bags.append({"on": round(t0, 4), "off": round(t1, 4), "kg": seg.kg})
+        return [Ramp(t0, t0 + edge, a=0.0, b=seg.kg), Flat(t0 + edge, t1 - edge, value=seg.kg),
+                Ramp(t1 - edge, t1, a=seg.kg, b=0.0)], []
+
+    def _unplug(self, seg: Unplug) -> tuple[list[Piece], list[Overlay]]:
+        t0, t1 = self._span(seg.seconds)
+        self.faults.append({"start": round(t0, 4), "end": round(t1, 4), "reason": seg.reason})
+        return [Flat(t0, t1, person=self.on_step, fault=seg.reason, value=self.level)], []
+
+    def _need_on_step(self, what: str) -> None:
+        if not self.on_step:
+            raise ScriptError(f"{what} needs the person on the step: add StepOn() before it")
+
+    # -- the stretch ----------------------------------------------------------------------
+
+    def _hold(self, seg: Hold) -> tuple[list[Piece], list[Overlay]]:
+        self._need_on_step("Hold")
+        bw, stand = self.body_kg, self.stand_kg
+        start = self.t
+        hold_start = start + seg.ramp_s
+        breaths, hold_s = self._breaths(seg, hold_start)
+        residual = sum(b.rise_kg - b.let_off_kg for b in breaths)
+        top = max((b.rise_kg for b in breaths), default=0.0)
+        # Never script more load than the body weighs: lower the plateau instead.
+        plateau = min(seg.plateau_frac * bw, 1.0 * bw - residual - top)
+        plateau = max(plateau, stand + 0.05 * bw)
+        release_start = hold_start + hold_s
+        end = release_start + seg.release_s
+        to = stand if seg.release_to == "standing" else 0.0
+        hold_piece = HoldPiece(hold_start, release_start, person=True, plateau=plateau, breaths=breaths)
+        pieces: list[Piece] = [
+            Ramp(start, hold_start, person=True, a=stand, b=plateau),
+            hold_piece,
+            Ramp(release_start, end, person=True, a=hold_piece.level(release_start), b=to),
+        ]
+        overlays = [self._bounce(b, hold_start, breaths) for b in seg.bounces]
+        self.t = end
+        if seg.release_to == "off":
+            self._leave(end)
+        self.stretches.append({
+            "start": round(start, 4), "hold_start": round(hold_start, 4), "end": round(end, 4),
+            "hold_s": round(hold_s, 4), "breaths": len(breaths), "bounces": len(overlays),
+            "completed": hold_s >= self.target_s,
+            "peak_kg": round(_peak(pieces, overlays, start, end), 3),
+            "leg": seg.leg, "knee": seg.knee, "release_to": seg.release_to,
+            "plateau_kg": round(plateau, 3), "early_release": seg.early_release,
+            "breath_times": [round(b.peak_t, 4) for b in breaths],
+        })
+        return pieces, overlays
+
+    def _breaths(self, seg: Hold, hold_start: float) -> tuple[list[Breath], float]:
+        """The hold's breath presses (randomised a little per breath) and its duration."""
+        rng, bw = self.rng, self.body_kg
+        cycles = [seg.cycle_s * rng.uniform(1 - seg.vary, 1 + seg.vary) for _ in range(seg.breaths)]
+        lead, tail = seg.lead_s, seg.tail_s
+        if seg.early_release:
+            limit = self.target_s - 3.0
+            while cycles and lead + sum(cycles) + tail > limit:
+                cycles.pop()
+            tail = max(0.0, min(tail, limit - lead - sum(cycles)))
+        hold_s = lead + sum(cycles) + tail
+        if seg.hold_s is not None and seg.hold_s > hold_s and not seg.early_release:
+            hold_s = seg.hold_s
+        breaths, t = [], hold_start + lead
+        for cycle in cycles:
+            press_s = min(max(2.0, cycle * rng.uniform(0.35, 0.5)), 5.0, cycle - 1.0)
+            rise = seg.press_frac * bw * rng.uniform(1 - seg.vary, 1 + seg.vary)
+            let = seg.let_off if seg.let_off is not None else rng.uniform(0.5, 0.9)
+            breaths.append(Breath(t, press_s, rise, cycle - press_s, rise * let))
+            t += cycle
+        return breaths, hold_s
+
+    def _bounce(self, b: Bounce, hold_start: float, breaths: list[Breath]) -> Overlay:
+        if b.after_breath is None:
+            t0 = hold_start + b.at_s
+        elif b.after_breath < len(breaths):
+            t0 = breaths[b.after_breath].peak_t + b.at_s
+        else:
+            raise ScriptError(f"Bounce.after_breath={b.after_breath} but the hold has only "
+                              f"{len(breaths)} breaths (0-based index)")
+        pp = b.pp_frac * self.body_kg
+        self.bounces.append({"t": round(t0, 4), "end": round(t0 + b.seconds, 4), "hz": b.hz,
+                             "pp_kg": round(pp, 3), "cycles": b.cycles})
+        return Overlay(t0, t0 + b.seconds, b.hz, pp / 2)
+
+
+def _peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:
+    """Highest clean load over [t0, t1] (sampled at 200 Hz): sway and sensor noise excluded."""
+    best, n = -math.inf, max(1, int((t1 - t0) * 200))
+    k = 0
+    for i in range(n + 1):
+        t = t0 + (t1 - t0) * i / n
+        while k < len(pieces) - 1 and t > pieces[k].t1:
+            k += 1
+        best = max(best, pieces[k].level(t) + sum(o.level(t) for o in overlays))
+    return best

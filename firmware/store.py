@@ -1,0 +1,453 @@
+"""SQLite history: sessions, stretches with their summaries, every event, and the pain log.
+
+Why SQLite in WAL mode: one file in the data dir, no server, and WAL lets the dashboard read
+while the writer thread appends. The schema is versioned with `PRAGMA user_version` and brought
+up to date on open by running the migrations the file has not seen yet, so an old history is
+never thrown away by an upgrade. sqlite3 connections must not be shared between threads, so
+the Store keeps one connection per thread.
+
+The sampling loop never calls the Store directly: it hands events to a `StoreWriter`, whose
+daemon thread does the disk work and survives disk errors (counted, logged, retried, and the
+batch written item by item so one bad row cannot take the others with it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from firmware import events as ev
+from firmware.events import Event
+
+log = logging.getLogger(__name__)
+
+PAIN_RANGE = (0, 10)
+NOTE_MAX = 500
+
+# Each entry brings the schema from version i to i + 1. Append; never edit a released one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        started REAL NOT NULL,
+        ended REAL
+    );
+    CREATE TABLE stretches (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER REFERENCES sessions(id),
+        wall REAL NOT NULL,          -- wall clock (unix s) when the stretch ended
+        wall_start REAL NOT NULL,    -- wall clock when it started (wall - duration)
+        start REAL, hold_start REAL, end_t REAL,   -- source time, seconds
+        duration_s REAL, hold_s REAL,
+        breaths INTEGER NOT NULL DEFAULT 0,
+        bounces INTEGER NOT NULL DEFAULT 0,
+        completed INTEGER NOT NULL DEFAULT 0,
+        peak_kg REAL,
+        leg TEXT, knee TEXT, rep INTEGER,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX stretches_wall ON stretches(wall);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER REFERENCES sessions(id),
+        kind TEXT NOT NULL,
+        t REAL NOT NULL,
+        wall REAL NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_wall ON events(wall);
+    CREATE INDEX events_kind_wall ON events(kind, wall);
+    CREATE TABLE pain_log (
+        id INTEGER PRIMARY KEY,
+        wall REAL NOT NULL,
+        pain INTEGER NOT NULL CHECK (pain BETWEEN 0 AND 10),
+        stiffness INTEGER CHECK (stiffness BETWEEN 0 AND 10),
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX pain_wall ON pain_log(wall);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+STRETCH_COLUMNS = ("id", "session_id", "wall", "wall_start", "start", "hold_start", "end_t", "duration_s",
+                   "hold_s", "breaths", "bounces", "completed", "peak_kg", "leg", "knee", "rep", "data")
+
+
+class StoreError(RuntimeError):
+    """The history file cannot be used (e.g. written by a newer stretchstep)."""
+
+
+def finite_or_none(value: Any) -> Any:
+    """NaN/inf are not JSON and mean 'no value' here."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps({k: finite_or_none(v) for k, v in data.items()}, default=str)
+
+
+def local_day_bounds(now: float) -> tuple[str, float, float]:
+    """ISO date and [start, end) unix seconds of the local calendar day containing `now`."""
+    day = datetime.fromtimestamp(now).date()
+    start = datetime(day.year, day.month, day.day).timestamp()
+    nxt = day + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day).timestamp()
+    return day.isoformat(), start, end
+
+
+class Store:
+    """The history database. Safe to use from many threads (one connection each)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._migrate(self._conn())
+
+    # --- connections ----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"history store {self.path} is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # each thread still uses only its own connection; False lets close() reach them all
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def reconnect(self) -> None:
+        """Drop this thread's connection (e.g. after it broke); the next call opens a fresh one."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema version {version}, newer than this stretchstep "
+                             f"understands (up to {SCHEMA_VERSION}); upgrade stretchstep or use another "
+                             "data dir")
+        for number in range(version, SCHEMA_VERSION):
+            script = MIGRATIONS[number] + f"\nPRAGMA user_version = {number + 1};"
+            conn.executescript("BEGIN;\n" + script + "\nCOMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self._conn().execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        """Close every thread's connection. Safe to call twice."""
+        self._closed = True
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+
+    # --- writes ---------------------------------------------------------------------------
+    def start_session(self, source: str, wall: float) -> int:
+        cur = self._conn().execute("INSERT INTO sessions(source, started) VALUES (?, ?)", (source, wall))
+        return int(cur.lastrowid or 0)
+
+    def end_session(self, session_id: int, wall: float) -> None:
+        self._conn().execute("UPDATE sessions SET ended = ? WHERE id = ?", (wall, session_id))
+
+    def add_event(self, session_id: int, event: Event, wall: float, context: dict) -> None:
+        """One event row; a stretch_end also becomes a stretches row (one transaction)."""
+        self.add_events([(session_id, event, wall, context)])
+
+    def add_events(self, items: Sequence[tuple[int, Event, float, dict]]) -> None:
+        """Many events in one transaction: the writer's batch, so the disk is touched once."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            for session_id, event, wall, context in items:
+                self._insert_event(conn, session_id, event, wall, context or {})
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _insert_event(self, conn: sqlite3.Connection, session_id: int, event: Event, wall: float,
+                      context: dict) -> None:
+        data = dict(event.data)
+        for key in ("leg", "knee", "rep"):
+            if key in context and key not in data:
+                data[key] = context[key]
+        sid = session_id or None
+        conn.execute("INSERT INTO events(session_id, kind, t, wall, data) VALUES (?, ?, ?, ?, ?)",
+                     (sid, event.kind, event.t, wall, _dumps(data)))
+        if event.kind == ev.STRETCH_END:
+            self._insert_stretch(conn, sid, event, wall, data)
+
+    @staticmethod
+    def _insert_stretch(conn: sqlite3.Connection, sid: int | None, event: Event, wall: float,
+                        data: dict[str, Any]) -> None:
+        start = finite_or_none(data.get("start"))
+        end = finite_or_none(data.get("end", event.t))
+        duration = (end - start) if start is not None and end is not None else None
+        conn.execute(
+            "INSERT INTO stretches(session_id, wall, wall_start, start, hold_start, end_t, duration_s,"
+            " hold_s, breaths, bounces, completed, peak_kg, leg, knee, rep, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid, wall, wall - (duration or 0.0), start, finite_or_none(data.get("hold_start")), end,
+             duration, finite_or_none(data.get("hold_s")), int(data.get("breaths") or 0),
+             int(data.get("bounces") or 0), 1 if data.get("completed") else 0,
+             finite_or_none(data.get("peak_kg")), data.get("leg"), data.get("knee"), data.get("rep"),
+             _dumps(data)),
+        )
+
+    def add_pain(self, wall: float, pain: int, stiffness: int | None, note: str) -> int:
+        """One pain/stiffness entry (0-10 each); bad values raise ValueError naming the field."""
+        _check_score("pain", pain, required=True)
+        _check_score("stiffness", stiffness, required=False)
+        if not isinstance(note, str) or len(note) > NOTE_MAX:
+            raise ValueError(f"note must be text of at most {NOTE_MAX} characters")
+        cur = self._conn().execute("INSERT INTO pain_log(wall, pain, stiffness, note) VALUES (?, ?, ?, ?)",
+                                   (wall, pain, stiffness, note))
+        return int(cur.lastrowid or 0)
+
+    # --- reads ----------------------------------------------------------------------------
+    def today(self, now: float | None = None) -> dict[str, Any]:
+        """Counts for the local calendar day of `now` (default: the wall clock)."""
+        date, start, end = local_day_bounds(time.time() if now is None else now)
+        conn = self._conn()
+        rows = conn.execute("SELECT leg, knee, completed, breaths, bounces FROM stretches"
+                            " WHERE wall >= ? AND wall < ?", (start, end)).fetchall()
+        bounce_rows = conn.execute("SELECT data FROM events WHERE kind = ? AND wall >= ? AND wall < ?",
+                                   (ev.BOUNCE, start, end)).fetchall()
+        by_side: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            side = _side(by_side, row["leg"])
+            side["stretches"] += 1
+            side["completed_holds"] += row["completed"]
+            if row["completed"] and row["knee"]:
+                side["by_knee"][row["knee"]] = side["by_knee"].get(row["knee"], 0) + 1
+        for row in bounce_rows:
+            _side(by_side, json.loads(row["data"] or "{}").get("leg"))["bounces"] += 1
+        return {
+            "date": date,
+            "stretches": len(rows),
+            "completed_holds": sum(r["completed"] for r in rows),
+            "bounces": len(bounce_rows),
+            "breaths": sum(r["breaths"] for r in rows),
+            "by_side": by_side,
+        }
+
+    def stretches(self, since: float | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Newest first, ended at or after `since` (unix s)."""
+        rows = self._conn().execute(
+            f"SELECT {', '.join(STRETCH_COLUMNS)} FROM stretches WHERE wall >= ? ORDER BY wall DESC, id DESC"
+            " LIMIT ?", (since if since is not None else float("-inf"), int(limit))).fetchall()
+        out = []
+        for row in rows:
+            item = dict(row)
+            item["completed"] = bool(item["completed"])
+            item["end"] = item.pop("end_t")
+            extra = json.loads(item.pop("data") or "{}")
+            for key, value in extra.items():
+                item.setdefault(key, value)
+            out.append(item)
+        return out
+
+    def events(self, since: float | None = None, kind: str | None = None, limit: int = 1000) -> list[dict]:
+        """Newest first; for debugging and export."""
+        sql = "SELECT id, session_id, kind, t, wall, data FROM events WHERE wall >= ?"
+        args: list[Any] = [since if since is not None else float("-inf")]
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        rows = self._conn().execute(sql + " ORDER BY wall DESC, id DESC LIMIT ?", (*args, int(limit)))
+        return [{**{k: row[k] for k in ("id", "session_id", "kind", "t", "wall")}, **json.loads(row["data"])}
+                for row in rows.fetchall()]
+
+    def pain_log(self, since: float | None = None) -> list[dict[str, Any]]:
+        """Oldest first (a chart reads left to right)."""
+        rows = self._conn().execute(
+            "SELECT id, wall, pain, stiffness, note FROM pain_log WHERE wall >= ? ORDER BY wall, id",
+            (since if since is not None else float("-inf"),)).fetchall()
+        return [dict(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for /api/health."""
+        conn = self._conn()
+        return {t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                for t in ("sessions", "stretches", "events", "pain_log")}
+
+
+def _side(by_side: dict[str, dict[str, Any]], leg: str | None) -> dict[str, Any]:
+    key = leg or "unknown"
+    if key not in by_side:
+        by_side[key] = {"stretches": 0, "completed_holds": 0, "bounces": 0, "by_knee": {}}
+    return by_side[key]
+
+
+def _check_score(name: str, value: Any, *, required: bool) -> None:
+    if value is None and not required:
+        return
+    lo, hi = PAIN_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+
+
+Item = tuple[int, Event, float, dict]
+
+
+class StoreWriter:
+    """Writes events from a daemon thread so the sampling loop never waits on the disk.
+
+    `record` only puts on a bounded queue (dropping, and counting, when it is full: memory stays
+    bounded if the disk is gone for hours). The thread writes what is queued in batches; on an
+    error it reconnects, retries after a growing pause, then writes the batch item by item and
+    keeps whatever the disk accepts, counting the rest as dropped.
+    """
+
+    def __init__(self, store: Store, *, max_queue: int = 50_000, batch: int = 500,
+                 retry_delays: Sequence[float] = (0.05, 0.25, 1.0),
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.store = store
+        self.batch = batch
+        self.retry_delays = tuple(retry_delays)
+        self._sleep = sleep
+        self._queue: queue.Queue[Item | None] = queue.Queue(maxsize=max_queue)
+        self._cond = threading.Condition()
+        self._queued = 0
+        self._handled = 0
+        self.written = 0
+        self.dropped = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, session_id: int, event: Event, wall: float, context: dict) -> None:
+        """Queue one event; never blocks (a full queue drops the event and counts it)."""
+        if self._closed:
+            self.dropped += 1
+            return
+        try:
+            with self._cond:
+                self._queued += 1
+            self._queue.put_nowait((session_id, event, wall, dict(context or {})))
+        except queue.Full:
+            self.dropped += 1
+            self._mark_handled(1)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far was handled; False on timeout or if any was lost."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._queued
+            while self._handled < target:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return False
+                self._cond.wait(min(left, 0.5))
+        return self.dropped == 0
+
+    def stats(self) -> dict[str, Any]:
+        return {"written": self.written, "dropped": self.dropped, "errors": self.errors,
+                "pending": self._queue.qsize(), "last_error": self.last_error}
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop the thread. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=timeout)
+        self._thread.join(timeout)
+
+    # --- the thread -----------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            items: list[Item] = []
+            stop = first is None
+            if first is not None:
+                items.append(first)
+            while not stop and len(items) < self.batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                else:
+                    items.append(nxt)
+            if items:
+                try:
+                    self._write(items)
+                except Exception:  # never let the thread die: history is not worth the loop
+                    log.exception("store writer: unexpected error")
+                    self.dropped += len(items)
+                finally:
+                    self._mark_handled(len(items))
+            if stop:
+                return
+
+    def _write(self, items: list[Item]) -> None:
+        for attempt, delay in enumerate((0.0, *self.retry_delays)):
+            if delay:
+                self._sleep(delay)
+            try:
+                self.store.add_events(items)
+                self.written += len(items)
+                return
+            except (sqlite3.Error, OSError, StoreError) as exc:
+                self._note_error(exc, attempt)
+                self.store.reconnect()
+        self._write_one_by_one(items)
+
+    def _write_one_by_one(self, items: list[Item]) -> None:
+        for item in items:
+            try:
+                self.store.add_events([item])
+                self.written += 1
+            except (sqlite3.Error, OSError, StoreError) as exc:
+                self._note_error(exc, -1)
+                self.dropped += 1
+
+    def _note_error(self, exc: BaseException, attempt: int) -> None:
+        self.errors += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.warning("store writer: write failed (attempt %d): %s", attempt + 1, self.last_error)
+
+    def _mark_handled(self, n: int) -> None:
+        with self._cond:
+            self._handled += n
+            self._cond.notify_all()

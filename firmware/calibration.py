@@ -1,0 +1,401 @@
+"""Raw HX711 counts -> kg: tare, known-weight calibration, drift, glitches and sensor faults.
+
+A `Calibration` is (offset, scale, date): kg = (code - offset) / scale, scale in counts per kg
+(its sign absorbs how the cell is wired). Tare and calibration are accepted only from a still
+signal - a tare taken while someone stands on the step would make every later reading wrong by
+their weight - and the error says what spread was seen and what is allowed.
+
+`CalibratedSource` turns a raw reader into the kg `SampleSource` the loop wants. On the way a
+`FaultMonitor` drops isolated wild codes (HX711 bit errors) and turns a misbehaving sensor into
+`Sample(t, nan, fault=reason)`: "unplugged" (never ready), "stuck" (the same code for seconds),
+"saturated" (0x7FFFFF / 0x800000), "spiking" (wild codes keep coming), "timing" (reads keep
+being preempted). Normal samples resume after `recover_s` of clean readings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from firmware.sensors.base import Sample
+from firmware.sensors.hx711 import NOT_READY, PREEMPTED, SATURATED_HIGH, SATURATED_LOW, RawReading
+
+DEFAULT_COUNTS_PER_KG = 21_000.0   # a 200 kg, 2 mV/V cell at gain 128 and 3.3 V: only until calibrated
+STILL_KG = 0.8                     # allowed 5th-95th percentile spread of a tare / calibration
+MIN_READINGS = 8
+TARE_SHIFT_KG = 10.0               # a tare moving zero more than this needs force=True
+
+
+class CalibrationError(ValueError):
+    """A tare or calibration that was refused, or a calibration file that cannot be read."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _codes(readings: Iterable[Any]) -> list[float]:
+    """Codes from ints or RawReadings (readings without a code are skipped)."""
+    out = []
+    for r in readings:
+        code = getattr(r, "code", r)
+        if code is not None:
+            out.append(float(code))
+    return out
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))]
+
+
+def spread_counts(codes: list[float]) -> float:
+    """The 5th-95th percentile range: how much the load moved, ignoring a few wild codes."""
+    ordered = sorted(codes)
+    return _percentile(ordered, 0.95) - _percentile(ordered, 0.05)
+
+
+def robust_mean(codes: list[float]) -> float:
+    """Mean of the middle 90 %, so a glitch does not move the zero."""
+    ordered = sorted(codes)
+    cut = len(ordered) // 20
+    middle = ordered[cut:len(ordered) - cut] or ordered
+    return sum(middle) / len(middle)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """kg = (code - offset) / scale. `date` is the last change; `calibrated_at` the last scale."""
+
+    offset: float = 0.0
+    scale: float = DEFAULT_COUNTS_PER_KG
+    date: str = ""
+    calibrated_at: str = ""
+    known_kg: float | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.offset):
+            raise CalibrationError(f"calibration offset must be a finite number, not {self.offset!r}")
+        if not math.isfinite(self.scale) or self.scale == 0:
+            raise CalibrationError(f"calibration scale must be a non-zero number of counts per kg, "
+                                   f"not {self.scale!r}")
+
+    @property
+    def is_default(self) -> bool:
+        return not self.date
+
+    def kg(self, code: float) -> float:
+        return (code - self.offset) / self.scale
+
+    def describe(self) -> str:
+        if self.is_default:
+            return "not calibrated (default scale): run `stretchstep tare` and `stretchstep calibrate`"
+        scale = (f"scale {self.scale:.1f} counts/kg from {self.known_kg:g} kg on {self.calibrated_at}"
+                 if self.calibrated_at else "scale not calibrated yet (default)")
+        return f"zero {self.offset:.0f} counts, {scale}; last change {self.date}"
+
+    def _still(self, codes: list[float], scale: float, what: str, still_kg: float) -> None:
+        if len(codes) < MIN_READINGS:
+            raise CalibrationError(f"only {len(codes)} readings for the {what}; need at least "
+                                   f"{MIN_READINGS}: is the sensor answering?")
+        spread_kg = spread_counts(codes) / abs(scale)
+        if spread_kg > still_kg:
+            advice = ("step off and keep the step clear" if what == "tare"
+                      else "let the weight rest still on the step edge and do not touch it")
+            raise CalibrationError(
+                f"the load was not still during the {what}: it moved {spread_kg:.2f} kg "
+                f"(5th to 95th percentile of {len(codes)} readings); the limit is {still_kg:g} kg. "
+                f"{advice[0].upper()}{advice[1:]}, then try again.")
+
+    def tared(self, readings: Iterable[Any], *, still_kg: float = STILL_KG, force: bool = False,
+              max_shift_kg: float = TARE_SHIFT_KG) -> Calibration:
+        """A copy with zero at these readings (raw codes) of the empty step, if they are still.
+
+        Once calibrated, a tare that would move zero by more than `max_shift_kg` is refused
+        unless forced: that is someone (or something) on the step, not drift.
+        """
+        codes = _codes(readings)
+        self._still(codes, self.scale, "tare", still_kg)
+        offset = robust_mean(codes)
+        shift_kg = (offset - self.offset) / self.scale
+        if not force and not self.is_default and abs(shift_kg) > max_shift_kg:
+            raise CalibrationError(
+                f"the step reads {shift_kg:+.1f} kg: a tare would move zero by more than "
+                f"{max_shift_kg:g} kg. Clear the step and try again (or force it if the step was rebuilt).")
+        return replace(self, offset=offset, date=_now())
+
+    def calibrated(self, readings: Iterable[Any], known_kg: float, *, still_kg: float = STILL_KG,
+                   min_counts: float = 500.0) -> Calibration:
+        """A copy whose scale makes these readings (the known weight on the tared step) read known_kg."""
+        if not isinstance(known_kg, int | float) or not math.isfinite(known_kg) or not 0.5 <= known_kg <= 300:
+            raise CalibrationError(f"the known weight must be from 0.5 to 300 kg, not {known_kg!r}")
+        codes = _codes(readings)
+        if len(codes) < MIN_READINGS:
+            self._still(codes, self.scale, "calibration", still_kg)
+        delta = robust_mean(codes) - self.offset
+        noise = spread_counts(codes)
+        if abs(delta) < max(min_counts, 10 * noise):
+            raise CalibrationError(
+                f"no weight seen: the reading is only {delta:+.0f} counts from zero "
+                f"(noise {noise:.0f} counts). Tare the empty step first, then put the {known_kg:g} kg "
+                "weight on the step edge.")
+        scale = delta / known_kg
+        self._still(codes, scale, "calibration", still_kg)
+        now = _now()
+        return replace(self, scale=scale, date=now, calibrated_at=now, known_kg=float(known_kg))
+
+    # --- files ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, data_dir: str | Path, name: str = "hx711") -> Path:
+        """Write atomically to the data dir (a crash never leaves half a file)."""
+        path = calibration_path(data_dir, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def calibration_path(data_dir: str | Path, name: str = "hx711") -> Path:
+    """`calibration.json` for the real sensor; `calibration-NAME.json` for others (the emulator)."""
+    return Path(data_dir) / ("calibration.json" if name == "hx711" else f"calibration-{name}.json")
+
+
+def load_calibration(data_dir: str | Path, name: str = "hx711",
+                     default: Calibration | None = None) -> Calibration:
+    """The saved calibration, or `default` (the uncalibrated one) if none was saved yet."""
+    path = calibration_path(data_dir, name)
+    if not path.exists():
+        return default or Calibration()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        known = {"offset", "scale", "date", "calibrated_at", "known_kg"}
+        return Calibration(**{k: v for k, v in raw.items() if k in known})
+    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+        raise CalibrationError(f"{path}: not a calibration file ({exc}); delete it and tare again") from None
+    except CalibrationError as exc:
+        raise CalibrationError(f"{path}: {exc}") from None
+
+
+# --- faults and glitches -------------------------------------------------------------------------
+
+class FaultMonitor:
+    """Raw readings -> (fault reason or None, the (t, code) pairs that are good to use).
+
+    Isolated wild codes are held back one reading: if the next code returns near the level
+    before, the wild one was a glitch and is dropped; if not, the load really moved and both are
+    passed on. Glitches arriving faster than `spike_count` per `spike_window_s` are a fault.
+    """
+
+    def __init__(self, rate_hz: float, counts_per_kg: float, *, stuck_s: float = 3.0,
+                 spike_kg: float | None = None, spike_count: int = 4, spike_window_s: float = 2.0,
+                 recover_s: float = 0.5, timing_s: float = 1.0) -> None:
+        self.rate_hz = rate_hz
+        # The fastest real change per sample (a 3 Hz bounce, a stomp) is ~250 kg/s.
+        self.spike_kg = spike_kg if spike_kg is not None else max(5.0, 250.0 / rate_hz)
+        self.stuck_s, self.spike_count, self.spike_window_s = stuck_s, spike_count, spike_window_s
+        self.recover_s, self.timing_s = recover_s, timing_s
+        self.set_scale(counts_per_kg)
+        self.fault: str | None = None
+        self.glitches = 0
+        self._clean_since: float | None = None
+        self._glitch_times: deque[float] = deque()
+        self._ref: float | None = None
+        self._pending: tuple[float, int] | None = None
+        self._same_code: int | None = None
+        self._same_since = 0.0
+        self._last_good_t: float | None = None
+
+    def set_scale(self, counts_per_kg: float) -> None:
+        self._spike_counts = self.spike_kg * abs(counts_per_kg)
+
+    def feed(self, r: RawReading) -> tuple[str | None, list[tuple[float, int]]]:
+        condition, good = self._condition(r)
+        if condition is not None:
+            self.fault, self._clean_since = condition, None
+            if condition != "spiking":      # the level after a fault may be anywhere: start afresh
+                self._ref = self._pending = None
+        elif self.fault is not None and r.code is not None:
+            self._clean_since = r.t if self._clean_since is None else self._clean_since
+            if r.t - self._clean_since >= self.recover_s:
+                self.fault = None
+        return self.fault, ([] if self.fault else good)
+
+    def _condition(self, r: RawReading) -> tuple[str | None, list[tuple[float, int]]]:
+        if r.problem == NOT_READY:
+            return "unplugged", []
+        if r.code is None:
+            if r.problem == PREEMPTED and self._last_good_t is not None \
+                    and r.t - self._last_good_t > self.timing_s:
+                return "timing", []
+            return None, []
+        self._last_good_t = r.t
+        if r.code in (SATURATED_HIGH, SATURATED_LOW):
+            return "saturated", []
+        if r.code != self._same_code:
+            self._same_code, self._same_since = r.code, r.t
+        elif r.t - self._same_since >= self.stuck_s:
+            return "stuck", []
+        good = self._deglitch(r.t, r.code)
+        while self._glitch_times and r.t - self._glitch_times[0] > self.spike_window_s:
+            self._glitch_times.popleft()
+        limit = 1 if self.fault == "spiking" else self.spike_count
+        if len(self._glitch_times) >= limit:
+            return "spiking", []
+        return None, good
+
+    def _deglitch(self, t: float, code: int) -> list[tuple[float, int]]:
+        if self._ref is None or abs(code - self._ref) <= self._spike_counts:
+            if self._pending is not None:   # wild one, then back near the level before: a glitch
+                self._pending = None
+                self.glitches += 1
+                self._glitch_times.append(t)
+            self._ref = code
+            return [(t, code)]
+        if self._pending is None:
+            self._pending = (t, code)
+            return []
+        held, self._pending = self._pending, None     # it stayed away: the load really moved
+        self._ref = held[1]
+        if abs(code - held[1]) <= self._spike_counts:
+            self._ref = code
+            return [held, (t, code)]
+        self._pending = (t, code)
+        return [held]
+
+
+class DriftCorrector:
+    """Moves zero slowly (time constant `tau_s`) while the step has been empty for `empty_s`."""
+
+    def __init__(self, rate_hz: float, *, empty_kg: float = 0.5, empty_s: float = 2.0, tau_s: float = 60.0):
+        self.empty_kg = empty_kg
+        self._need = max(1, round(empty_s * rate_hz))
+        self._gain = 1.0 / max(1.0, tau_s * rate_hz)
+        self._empty_run = 0
+        self.moved_counts = 0.0
+
+    def correct(self, calibration: Calibration, code: int) -> Calibration:
+        """The calibration after this code (the same object when nothing moves)."""
+        if abs(calibration.kg(code)) >= self.empty_kg:
+            self._empty_run = 0
+            return calibration
+        self._empty_run += 1
+        if self._empty_run < self._need:
+            return calibration
+        step = (code - calibration.offset) * self._gain
+        self.moved_counts += step
+        return replace(calibration, offset=calibration.offset + step)
+
+
+class RawSource(Protocol):
+    rate_hz: float
+    live: bool
+
+    def readings(self) -> Iterator[RawReading]: ...
+    def close(self) -> None: ...
+
+
+class CalibratedSource:
+    """A raw reader as a kg SampleSource: glitches dropped, faults as NaN samples, zero tracked."""
+
+    def __init__(self, raw: RawSource, calibration: Calibration, *, monitor: FaultMonitor | None = None,
+                 drift: DriftCorrector | None | bool = True, recent_s: float = 3.0) -> None:
+        self.raw = raw
+        self.rate_hz = raw.rate_hz
+        self.live = raw.live
+        self.calibration = calibration
+        self.monitor = monitor or FaultMonitor(raw.rate_hz, calibration.scale)
+        self.drift = DriftCorrector(raw.rate_hz) if drift is True else (drift or None)
+        self._recent: deque[tuple[float, int]] = deque(maxlen=max(8, round(recent_s * raw.rate_hz)))
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        """Apply a new tare/calibration from the next sample on (the loop keeps running)."""
+        self.calibration = calibration
+        self.monitor.set_scale(calibration.scale)
+
+    def recent_codes(self, seconds: float = 2.0) -> list[int]:
+        """Good raw codes of the last `seconds`, for a tare or calibration from a running loop."""
+        if not self._recent:
+            return []
+        newest = self._recent[-1][0]
+        return [code for t, code in self._recent if newest - t <= seconds]
+
+    def samples(self) -> Iterator[Sample]:
+        for reading in self.raw.readings():
+            fault, good = self.monitor.feed(reading)
+            if fault is not None:
+                self._recent.clear()
+                yield Sample(reading.t, math.nan, fault)
+                continue
+            for t, code in good:
+                self._recent.append((t, code))
+                if self.drift is not None:
+                    self.calibration = self.drift.correct(self.calibration, code)
+                yield Sample(t, self.calibration.kg(code))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+# --- flows for the CLI, the web API and a running loop -------------------------------------------
+
+def collect_codes(raw: RawSource, seconds: float) -> list[int]:
+    """Good codes over `seconds` of the reader's own time; CalibrationError if it never answers."""
+    codes: list[int] = []
+    start: float | None = None
+    for reading in raw.readings():
+        start = reading.t if start is None else start
+        if reading.problem == NOT_READY:
+            raise CalibrationError(f"the sensor did not answer: {reading.detail}")
+        if reading.code is not None:
+            codes.append(reading.code)
+        if reading.t - start >= seconds:
+            return codes
+    return codes
+
+
+def tare(raw: RawSource, data_dir: str | Path, seconds: float = 2.0, *, name: str = "hx711",
+         force: bool = False) -> Calibration:
+    """Read the empty step for `seconds`, set zero there, save; CalibrationError if not still."""
+    current = load_calibration(data_dir, name)
+    new = current.tared(collect_codes(raw, seconds), force=force)
+    new.save(data_dir, name)
+    return new
+
+
+def calibrate(raw: RawSource, data_dir: str | Path, known_kg: float, seconds: float = 2.0, *,
+              name: str = "hx711") -> Calibration:
+    """Read the known weight on the tared step for `seconds`, set the scale, save."""
+    current = load_calibration(data_dir, name)
+    new = current.calibrated(collect_codes(raw, seconds), known_kg)
+    new.save(data_dir, name)
+    return new
+
+
+class CalibrationControl:
+    """What the web API calls on a running device: tare()/calibrate(kg) -> dict, ValueError if refused."""
+
+    def __init__(self, source: CalibratedSource, data_dir: str | Path, name: str = "hx711",
+                 seconds: float = 2.0) -> None:
+        self.source, self.data_dir, self.name, self.seconds = source, data_dir, name, seconds
+
+    def _apply(self, new: Calibration, what: str) -> dict[str, Any]:
+        new.save(self.data_dir, self.name)
+        self.source.set_calibration(new)
+        return {"ok": True, "message": f"{what}: {new.describe()}", "calibration": new.to_dict()}
+
+    def tare(self) -> dict[str, Any]:
+        new = self.source.calibration.tared(self.source.recent_codes(self.seconds))
+        return self._apply(new, "tared")
+
+    def calibrate(self, known_kg: float) -> dict[str, Any]:
+        new = self.source.calibration.calibrated(self.source.recent_codes(self.seconds), known_kg)
+        return self._apply(new, f"calibrated with {known_kg:g} kg")

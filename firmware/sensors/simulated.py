@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
-from itertools import count
+from itertools import count, takewhile
 from typing import Any
 
 from firmware.sensors.base import Sample
@@ -205,18 +205,19 @@ class SimulatedPerson:
         return int(math.floor(self.duration_s * self.rate_hz + 1e-9)) + 1
 
     def _artefact_truth(self) -> dict[str, Any]:
+        """Where glitches and drops strike, from the same seeded streams `samples()` uses."""
         n = self._n_samples()
+        drops = set(takewhile(lambda i: i < n, _event_indices(random.Random(f"{self.seed}:drop"),
+                                                             self.drop_rate)))
+        faults = [p for p in self._timeline.pieces if p.fault]
         glitches = []
         for i in _event_indices(random.Random(f"{self.seed}:glitch"), self.glitch_rate):
             if i >= n:
                 break
-            glitches.append(round(i / self.rate_hz, 4))
-        dropped = 0
-        for i in _event_indices(random.Random(f"{self.seed}:drop"), self.drop_rate):
-            if i >= n:
-                break
-            dropped += 1
-        return {"glitches": glitches, "dropped": dropped, "samples": n - dropped}
+            t = i / self.rate_hz
+            if i not in drops and not any(p.t0 < t <= p.t1 for p in faults):  # as _Cursor picks
+                glitches.append(round(t, 4))
+        return {"glitches": glitches, "dropped": len(drops), "samples": n - len(drops)}
 
     # -- samples --------------------------------------------------------------------------
 
@@ -240,24 +241,27 @@ class SimulatedPerson:
         for i in count():
             if self._closed:
                 return
-            t = i / rate
-            if jitter:
-                t += noise.uniform(-jitter, jitter)
-            t = max(t, 0.0)
-            piece, extra = cursor.at(t)
+            # The piece is chosen at the nominal time (so faults and truth agree exactly); the
+            # load is evaluated at the jittered time (the script is continuous across pieces).
+            t_nominal = i / rate
+            piece, extra = cursor.at(t_nominal)
             if piece is None:
                 return
+            t = max(t_nominal + noise.uniform(-jitter, jitter), 0.0) if jitter else t_nominal
+            glitch = i == next_glitch
+            if glitch:
+                next_glitch = next(glitches, -1)
             if i == next_drop:
                 next_drop = next(drops, -1)
                 continue
             if piece.fault:
                 yield Sample(round(t, 6), math.nan, fault=piece.fault)
                 continue
-            kg = piece.level(t) + extra + drift_per_s * t + noise.gauss(0.0, sigma)
+            level = piece.level(t)
+            kg = level + extra + drift_per_s * t + noise.gauss(0.0, sigma)
             if piece.person:
-                kg += sway(t) * min(1.0, max(0.0, piece.level(t) / stand))
-            if i == next_glitch:
-                next_glitch = next(glitches, -1)
+                kg += sway(t) * min(1.0, max(0.0, level / stand))
+            if glitch:
                 kg += _glitch_kg(glitch_rng)
             yield Sample(round(t, 6), kg)
 

@@ -43,7 +43,7 @@ def random_hold(rng: random.Random, stand_frac: float, *, leg: str = "right", kn
     to end before the next press so the breath truth stays unambiguous."""
     n = rng.randint(3, 6) if breaths is None else breaths
     # A completed hold of n breaths needs cycles long enough to fill 30 s.
-    cycle = rng.uniform(max(4.0, 31.0 / n), 12.0) if complete and n else rng.uniform(4.0, 12.0)
+    cycle = rng.uniform(min(12.0, max(4.0, 31.0 / n)), 12.0) if complete and n else rng.uniform(4.0, 12.0)
     lead, tail = rng.uniform(0.8, 2.5), rng.uniform(0.8, 3.0)
     hold_s = None
     if complete:

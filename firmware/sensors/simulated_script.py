@@ -409,7 +409,10 @@ class ScriptCompiler:
             hold_piece,
             Ramp(release_start, end, person=True, a=hold_piece.level(release_start), b=to),
         ]
-        overlays = [self._bounce(b, hold_start, breaths) for b in seg.bounces]
+        # An early release can cut the breath a bounce was scripted after: that bounce never happens.
+        kept = [b for b in seg.bounces
+                if not (seg.early_release and b.after_breath is not None and b.after_breath >= len(breaths))]
+        overlays = [self._bounce(b, hold_start, breaths) for b in kept]
         self.t = end
         if seg.release_to == "off":
             self._leave(end)

@@ -6,10 +6,11 @@ signal - a tare taken while someone stands on the step would make every later re
 their weight - and the error says what spread was seen and what is allowed.
 
 `CalibratedSource` turns a raw reader into the kg `SampleSource` the loop wants. On the way a
-`FaultMonitor` drops isolated wild codes (HX711 bit errors) and turns a misbehaving sensor into
-`Sample(t, nan, fault=reason)`: "unplugged" (never ready), "stuck" (the same code for seconds),
-"saturated" (0x7FFFFF / 0x800000), "spiking" (wild codes keep coming), "timing" (reads keep
-being preempted). Normal samples resume after `recover_s` of clean readings.
+`FaultMonitor` drops isolated wild codes (HX711 bit errors; firmware.filters.GlitchFilter) and
+turns a misbehaving sensor into `Sample(t, nan, fault=reason)`: "unplugged" (never ready),
+"stuck" (the same code for seconds), "saturated" (0x7FFFFF / 0x800000), "spiking" (wild codes
+keep coming), "timing" (reads keep being preempted). Normal samples resume after `recover_s`
+of clean readings. Zero follows slow drift while the step is empty (`DriftCorrector`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from firmware.filters import GlitchFilter
 from firmware.sensors.base import Sample
 from firmware.sensors.hx711 import NOT_READY, PREEMPTED, SATURATED_HIGH, SATURATED_LOW, RawReading
 
@@ -190,39 +192,43 @@ def load_calibration(data_dir: str | Path, name: str = "hx711",
 class FaultMonitor:
     """Raw readings -> (fault reason or None, the (t, code) pairs that are good to use).
 
-    Isolated wild codes are held back one reading: if the next code returns near the level
-    before, the wild one was a glitch and is dropped; if not, the load really moved and both are
-    passed on. Glitches arriving faster than `spike_count` per `spike_window_s` are a fault.
+    Isolated wild codes (HX711 bit errors) are dropped by `firmware.filters.GlitchFilter` on the
+    calibrated kg; a drop that the next sample confirms (it is back near the level before) counts
+    as a glitch, and `spike_count` glitches within `spike_window_s` make the sensor "spiking".
     """
 
-    def __init__(self, rate_hz: float, counts_per_kg: float, *, stuck_s: float = 3.0,
-                 spike_kg: float | None = None, spike_count: int = 4, spike_window_s: float = 2.0,
-                 recover_s: float = 0.5, timing_s: float = 1.0) -> None:
+    def __init__(self, rate_hz: float, calibration: Calibration | None = None, *, stuck_s: float = 3.0,
+                 spike_count: int = 4, spike_window_s: float = 2.0, recover_s: float = 0.5,
+                 timing_s: float = 1.0, glitch_filter: GlitchFilter | None = None) -> None:
         self.rate_hz = rate_hz
-        # The fastest real change per sample (a 3 Hz bounce, a stomp) is ~250 kg/s.
-        self.spike_kg = spike_kg if spike_kg is not None else max(5.0, 250.0 / rate_hz)
         self.stuck_s, self.spike_count, self.spike_window_s = stuck_s, spike_count, spike_window_s
         self.recover_s, self.timing_s = recover_s, timing_s
-        self.set_scale(counts_per_kg)
+        self.calibration = calibration or Calibration()
+        self.glitch_filter = glitch_filter or GlitchFilter()
         self.fault: str | None = None
         self.glitches = 0
         self._clean_since: float | None = None
         self._glitch_times: deque[float] = deque()
-        self._ref: float | None = None
-        self._pending: tuple[float, int] | None = None
+        self._last_kg = math.nan
+        self._dropped: tuple[float, float] | None = None   # (kg before, kg dropped)
         self._same_code: int | None = None
         self._same_since = 0.0
         self._last_good_t: float | None = None
 
-    def set_scale(self, counts_per_kg: float) -> None:
-        self._spike_counts = self.spike_kg * abs(counts_per_kg)
+    def set_calibration(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+        self._restart_filter()
+
+    def _restart_filter(self) -> None:
+        self.glitch_filter.reset()
+        self._dropped, self._last_kg = None, math.nan
 
     def feed(self, r: RawReading) -> tuple[str | None, list[tuple[float, int]]]:
         condition, good = self._condition(r)
         if condition is not None:
             self.fault, self._clean_since = condition, None
             if condition != "spiking":      # the level after a fault may be anywhere: start afresh
-                self._ref = self._pending = None
+                self._restart_filter()
         elif self.fault is not None and r.code is not None:
             self._clean_since = r.t if self._clean_since is None else self._clean_since
             if r.t - self._clean_since >= self.recover_s:
@@ -253,23 +259,19 @@ class FaultMonitor:
         return None, good
 
     def _deglitch(self, t: float, code: int) -> list[tuple[float, int]]:
-        if self._ref is None or abs(code - self._ref) <= self._spike_counts:
-            if self._pending is not None:   # wild one, then back near the level before: a glitch
-                self._pending = None
-                self.glitches += 1
+        kg = self.calibration.kg(code)
+        kept = self.glitch_filter.feed(t, kg)
+        if self._dropped is not None:
+            before, dropped = self._dropped
+            self._dropped = None
+            if not math.isnan(kept) and abs(kg - before) < abs(kg - dropped):
+                self.glitches += 1               # back near the level before: it was a glitch
                 self._glitch_times.append(t)
-            self._ref = code
-            return [(t, code)]
-        if self._pending is None:
-            self._pending = (t, code)
+        if math.isnan(kept):
+            self._dropped = (self._last_kg, kg)
             return []
-        held, self._pending = self._pending, None     # it stayed away: the load really moved
-        self._ref = held[1]
-        if abs(code - held[1]) <= self._spike_counts:
-            self._ref = code
-            return [held, (t, code)]
-        self._pending = (t, code)
-        return [held]
+        self._last_kg = kg
+        return [(t, code)]
 
 
 class DriftCorrector:
@@ -312,14 +314,14 @@ class CalibratedSource:
         self.rate_hz = raw.rate_hz
         self.live = raw.live
         self.calibration = calibration
-        self.monitor = monitor or FaultMonitor(raw.rate_hz, calibration.scale)
+        self.monitor = monitor or FaultMonitor(raw.rate_hz, calibration)
         self.drift = DriftCorrector(raw.rate_hz) if drift is True else (drift or None)
         self._recent: deque[tuple[float, int]] = deque(maxlen=max(8, round(recent_s * raw.rate_hz)))
 
     def set_calibration(self, calibration: Calibration) -> None:
         """Apply a new tare/calibration from the next sample on (the loop keeps running)."""
         self.calibration = calibration
-        self.monitor.set_scale(calibration.scale)
+        self.monitor.set_calibration(calibration)
 
     def recent_codes(self, seconds: float = 2.0) -> list[int]:
         """Good raw codes of the last `seconds`, for a tare or calibration from a running loop."""

@@ -30,9 +30,9 @@ import itertools
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, Protocol
 
 VERIFIED_DRIVER_VERSION = "1.1.2"
@@ -110,11 +110,13 @@ class LinuxMicrocontroller:
 _loaded = itertools.count()
 
 
-def load_driver(microcontroller: Any, digitalio: Any = None) -> ModuleType:
+def load_driver(microcontroller: Any, digitalio: Any = None,
+                sleep: Callable[[float], None] | None = None) -> ModuleType:
     """A private copy of the installed adafruit_hx711.hx711 module bound to `microcontroller`.
 
     The driver's source runs unmodified; only the modules it imports by name are supplied.
-    `digitalio` is needed only for the driver's type hints; None imports the real one.
+    `digitalio` is needed only for the driver's type hints; None imports the real one. `sleep`
+    replaces the driver's `time.sleep` (its 1 ms power reset) on a virtual clock.
     """
     spec = importlib.util.find_spec("adafruit_hx711.hx711")
     if spec is None or spec.origin is None:
@@ -129,6 +131,8 @@ def load_driver(microcontroller: Any, digitalio: Any = None) -> ModuleType:
         supplied["digitalio"] = digitalio
     with _modules_bound(supplied):
         private.loader.exec_module(module)
+    if sleep is not None:
+        module.time = SimpleNamespace(sleep=sleep)
     for needed in ("HX711", "read_fast"):
         if not hasattr(module, needed):
             raise SensorFault(f"adafruit_hx711 {getattr(module, '__version__', '?')} has no {needed}; "
@@ -187,7 +191,8 @@ class HX711Reader:
         self._pulses = GAIN_PULSES[gain]
         self._clock: Clock = clock or SystemClock()
         self._pins = (data_pin, clock_pin)
-        module = load_driver(microcontroller or LinuxMicrocontroller(), digitalio)
+        module = load_driver(microcontroller or LinuxMicrocontroller(), digitalio,
+                             sleep=None if clock is None else clock.sleep)
         self.driver_version = getattr(module, "__version__", "?")
         self.driver = module.HX711(data_pin, clock_pin)
         self._durations: deque[float] = deque(maxlen=64)
@@ -300,7 +305,8 @@ def open_blinka_pins(data_bcm: int, clock_bcm: int) -> tuple[Any, Any]:
     pins = []
     for bcm in (data_bcm, clock_bcm):
         if not hasattr(board, f"D{bcm}"):
-            raise ValueError(f"BCM {bcm} is not a GPIO pin on this board")
+            raise SensorFault(f"Blinka has no pin D{bcm} on this board: is this a Raspberry Pi, "
+                              f"and is BCM {bcm} a GPIO pin?", "unplugged")
         pins.append(digitalio.DigitalInOut(getattr(board, f"D{bcm}")))
     data, clock = pins
     data.switch_to_input()

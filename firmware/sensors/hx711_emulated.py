@@ -21,6 +21,7 @@ from firmware.sensors.hx711_chip import (
     EMULATED_DIGITALIO,
     HX711Chip,
     KgFeed,
+    Signal,
     VirtualClock,
     VirtualMicrocontroller,
     load_cell_signal,
@@ -30,6 +31,17 @@ EMULATED_OFFSET = 85_000.0       # the emulated bridge's imbalance, counts at ga
 EMULATED_COUNTS_PER_KG = 21_000.0
 GAIN_FACTOR = {128: 1.0, 64: 0.5, 32: 0.25}
 CALIBRATION_NAME = "hx711-emulated"
+
+
+def emulated_pair(signal: Signal, *, rate_hz: int = 80, gain: int = 128, ready_timeout_s: float = 0.5,
+                  **chip_options: Any) -> tuple[HX711Chip, HX711Reader]:
+    """A chip fed by `signal` and the real-driver reader wired to its pins, on one virtual clock."""
+    clock = VirtualClock()
+    chip = HX711Chip(signal, rate_hz=rate_hz, clock=clock, **chip_options)
+    reader = HX711Reader(chip.dout, chip.pd_sck, rate_hz=rate_hz, gain=gain, ready_timeout_s=ready_timeout_s,
+                         clock=clock, microcontroller=VirtualMicrocontroller(clock),
+                         digitalio=EMULATED_DIGITALIO, where="emulated HX711")
+    return chip, reader
 
 
 class EmulatedHX711Source:
@@ -43,17 +55,14 @@ class EmulatedHX711Source:
                  ready_timeout_s: float = 0.5, pin_op_s: float = 0.0, preempt_reads: Iterable[int] = (),
                  monitor: FaultMonitor | None = None, drift: bool = True) -> None:
         self.rate_hz = float(rate_hz)
-        self.clock = VirtualClock()
         self.feed = KgFeed(kg_source)
         signal = load_cell_signal(self.feed, offset=offset, counts_per_kg=counts_per_kg,
                                   channel_b=self.feed if gain == 32 else None,
                                   noise_counts=noise_counts, seed=seed)
-        self.chip = HX711Chip(signal, rate_hz=rate_hz, clock=self.clock, pin_op_s=pin_op_s,
-                              preempt_reads=preempt_reads)
-        self.reader = HX711Reader(self.chip.dout, self.chip.pd_sck, rate_hz=rate_hz, gain=gain,
-                                  ready_timeout_s=ready_timeout_s, clock=self.clock,
-                                  microcontroller=VirtualMicrocontroller(self.clock),
-                                  digitalio=EMULATED_DIGITALIO, where="emulated HX711")
+        self.chip, self.reader = emulated_pair(signal, rate_hz=rate_hz, gain=gain,
+                                               ready_timeout_s=ready_timeout_s, pin_op_s=pin_op_s,
+                                               preempt_reads=preempt_reads)
+        self.clock = self.chip.clock
         factor = GAIN_FACTOR[gain]
         self.truth = Calibration(offset=offset * factor, scale=counts_per_kg * factor)
         self.source = CalibratedSource(self.reader, calibration or self.truth, monitor=monitor, drift=drift)

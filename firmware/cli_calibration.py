@@ -1,0 +1,157 @@
+"""`stretchstep tare` and `stretchstep calibrate --known-kg KG`: walk the owner through it.
+
+Both read the sensor directly (the device loop must not be running on the same pins), refuse a
+load that is not still with a message saying what was seen, and save to the data dir where
+`stretchstep run` picks the calibration up. `--source hx711-emulated` does the same on the
+emulated chip (with a still load of `--emulated-kg`), so the flow can be tried without hardware.
+Register on the main group with `main.add_command(tare_command)` / `(calibrate_command)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from firmware.calibration import (
+    Calibration,
+    CalibrationError,
+    calibrate,
+    calibration_path,
+    collect_codes,
+    load_calibration,
+    robust_mean,
+    spread_counts,
+    tare,
+)
+from firmware.config import Config, ConfigError
+from firmware.config import load as load_config
+from firmware.sensors.hx711 import SensorFault
+
+SOURCES = ("hx711", "hx711-emulated")
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--source", type=click.Choice(SOURCES), default=None,
+                     help="hx711 (the real chip) or hx711-emulated (default: the configured one, "
+                          "else hx711)."),
+        click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                     envvar="STRETCHSTEP_DATA_DIR",
+                     help="Where the calibration is saved (env STRETCHSTEP_DATA_DIR)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                     help="TOML config file (pins, rate, gain)."),
+        click.option("--seconds", type=click.FloatRange(0.5, 30), default=2.0, show_default=True,
+                     help="How long to read."),
+        click.option("--data-pin", type=click.IntRange(0, 27), default=None,
+                     help="HX711 DT, BCM (default 5)."),
+        click.option("--clock-pin", type=click.IntRange(0, 27), default=None,
+                     help="HX711 SCK, BCM (default 6)."),
+        click.option("--rate", type=click.Choice(["10", "80"]), default=None, help="HX711 RATE (SPS)."),
+        click.option("--gain", type=click.Choice(["128", "64", "32"]), default=None, help="HX711 gain."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _setup(config_path: str | None, data_dir: str | None, source: str | None,
+           overrides: dict[str, Any]) -> tuple[Config, str, Path]:
+    try:
+        cfg = load_config(config_path)
+        values = {k: int(v) for k, v in overrides.items() if v is not None}
+        if values:
+            cfg = cfg.with_values("sensor", **values)
+        if data_dir:
+            cfg = cfg.with_values("store", data_dir=str(data_dir))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    chosen = source or (cfg.sensor.source if cfg.sensor.source in SOURCES else "hx711")
+    return cfg, chosen, cfg.data_dir()
+
+
+def _open_raw(cfg: Config, source: str, emulated_kg: float) -> Any:
+    s = cfg.sensor
+    try:
+        if source == "hx711-emulated":
+            from firmware.sensors.hx711_emulated import still_load_reader
+
+            click.echo(f"(emulated HX711 under a still {emulated_kg:g} kg load, "
+                       f"{s.rate_hz} SPS, gain {s.gain})")
+            return still_load_reader(emulated_kg, rate_hz=s.rate_hz, gain=s.gain)
+        from firmware.sensors.hx711 import open_hx711_reader
+
+        click.echo(f"HX711 on DT=BCM{s.data_pin}, SCK=BCM{s.clock_pin}, {s.rate_hz} SPS, gain {s.gain}")
+        return open_hx711_reader(s.data_pin, s.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
+                                 ready_timeout_s=s.ready_timeout_s)
+    except (SensorFault, ValueError) as exc:
+        raise click.ClickException(f"cannot open the sensor: {exc}") from None
+
+
+def _name(source: str) -> str:
+    return "hx711" if source == "hx711" else "hx711-emulated"
+
+
+def _check(raw: Any, cal: Calibration, seconds: float = 1.0) -> str:
+    codes = collect_codes(raw, seconds)
+    if not codes:
+        return "no reading to check"
+    spread_kg = spread_counts(codes) / abs(cal.scale)
+    return f"the step now reads {cal.kg(robust_mean(codes)):.2f} kg (spread {spread_kg:.2f} kg)"
+
+
+@click.command("tare")
+@_common
+@click.option("--force", is_flag=True,
+              help="Accept a tare that moves zero by more than 10 kg (the step was rebuilt).")
+@click.option("--emulated-kg", type=float, default=0.0, show_default=True,
+              help="With hx711-emulated: the still load on the emulated step.")
+def tare_command(source, data_dir, config_path, seconds, data_pin, clock_pin, rate, gain, force,
+                 emulated_kg) -> None:
+    """Set zero: read the EMPTY step for a few seconds (refused if the load is not still)."""
+    cfg, source, where = _setup(config_path, data_dir, source,
+                                {"data_pin": data_pin, "clock_pin": clock_pin, "rate_hz": rate, "gain": gain})
+    click.echo(f"Current calibration: {load_calibration(where, _name(source)).describe()}")
+    raw = _open_raw(cfg, source, emulated_kg)
+    try:
+        click.echo("Step off the step and take everything off it.")
+        click.pause("Press any key when the step is empty...")
+        click.echo(f"Reading for {seconds:g} s - do not touch the step...")
+        new = tare(raw, where, seconds, name=_name(source), force=force)
+        click.echo(f"Done: zero is {new.offset:.0f} counts ({new.date}); {_check(raw, new)}.")
+        click.echo(f"Saved to {calibration_path(where, _name(source))}")
+    except CalibrationError as exc:
+        raise click.ClickException(f"tare refused: {exc}") from None
+    finally:
+        raw.close()
+
+
+@click.command("calibrate")
+@_common
+@click.option("--known-kg", type=click.FloatRange(0.5, 300), required=True, help="The known weight, in kg.")
+@click.option("--emulated-kg", type=float, default=None,
+              help="With hx711-emulated: the still load on the emulated step (default: the known weight).")
+def calibrate_command(source, data_dir, config_path, seconds, data_pin, clock_pin, rate, gain, known_kg,
+                      emulated_kg) -> None:
+    """Set the scale: read a KNOWN weight on the tared step (tare first)."""
+    cfg, source, where = _setup(config_path, data_dir, source,
+                                {"data_pin": data_pin, "clock_pin": clock_pin, "rate_hz": rate, "gain": gain})
+    current = load_calibration(where, _name(source))
+    click.echo(f"Current calibration: {current.describe()}")
+    if current.is_default:
+        click.echo("Warning: the step was never tared; tare the empty step first for a true scale.")
+    raw = _open_raw(cfg, source, known_kg if emulated_kg is None else emulated_kg)
+    try:
+        click.echo(f"Put the {known_kg:g} kg weight on the outer edge of the step (where the heels drop), "
+                   "then let go.")
+        click.pause("Press any key when it rests still...")
+        click.echo(f"Reading for {seconds:g} s - do not touch the step...")
+        new = calibrate(raw, where, known_kg, seconds, name=_name(source))
+        click.echo(f"Done: {new.scale:.1f} counts per kg ({new.date}); {_check(raw, new)}.")
+        click.echo(f"Saved to {calibration_path(where, _name(source))}")
+    except CalibrationError as exc:
+        raise click.ClickException(f"calibration refused: {exc}") from None
+    finally:
+        raw.close()

@@ -109,7 +109,7 @@ class CuesConfig:
 @dataclass(frozen=True)
 class WebConfig:
     host: str = _text("0.0.0.0", "a host name or IP address", lambda v: bool(v.strip()))
-    port: int = _int_in(1, 65535, 8080)
+    port: int = _int_in(0, 65535, 8080)     # 0 = any free port (printed at start)
     access_code: str = _text("", "4 to 64 characters, or empty to generate one",
                              lambda v: v == "" or 4 <= len(v) <= 64)
     open_reads: bool = _flag(True)

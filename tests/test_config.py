@@ -33,7 +33,7 @@ def test_values_are_read_and_ints_widen_to_floats(tmp_path):
     ("text", "expected"),
     [
         ("[sensor]\nrate_hz = 40\n", r"sensor.rate_hz = 40 is not allowed; expected one of 80 or 10"),
-        ("[web]\nport = 70000\n", r"web.port = 70000 .*from 1 to 65535"),
+        ("[web]\nport = 70000\n", r"web.port = 70000 .*from 0 to 65535"),
         ("[web]\nport = true\n", r"web.port = True"),
         ("[web]\nprt = 1\n", r"unknown key web.prt; keys in \[web\]: .*port"),
         ("[nope]\nx = 1\n", r"unknown section \[nope\]"),
@@ -53,8 +53,8 @@ def test_bad_values_name_key_value_and_allowed(tmp_path, text, expected):
 def test_with_values_validates_cli_overrides():
     cfg = config.DEFAULTS.with_values("web", port=9000)
     assert cfg.web.port == 9000
-    with pytest.raises(ConfigError, match="web.port = 0"):
-        config.DEFAULTS.with_values("web", port=0)
+    with pytest.raises(ConfigError, match="web.port = -1"):
+        config.DEFAULTS.with_values("web", port=-1)
 
 
 def test_data_dir_precedence(tmp_path, monkeypatch):

@@ -1,0 +1,5 @@
+"""`python -m firmware` is the `stretchstep` command."""
+
+from firmware.cli import main
+
+main()

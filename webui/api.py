@@ -1,0 +1,213 @@
+"""The JSON API and the server-sent event stream.
+
+Every bad request gets a 4xx JSON {"error": reason} that names the parameter and what is
+allowed, so the page (or a curl) can show it verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+
+from firmware.live import jsonable
+from webui.app import WebContext, ctx
+from webui.auth import read_access, requires_code
+
+api = Blueprint("api", __name__)
+
+LIMIT_RANGE = (1, 1000)
+KNOWN_KG_RANGE = (0.5, 500.0)
+
+
+class BadRequest(ValueError):
+    """A request the API refuses; the message is the JSON error."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@api.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> Any:
+    response = jsonify(error=str(exc))
+    response.status_code = exc.status
+    return response
+
+
+# --- parameter parsing ------------------------------------------------------------------------
+def _since_arg() -> float | None:
+    raw = request.args.get("since")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest(f"since must be unix seconds (a number >= 0), got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise BadRequest(f"since must be unix seconds (a number >= 0), got {raw!r}")
+    return value
+
+
+def _limit_arg(default: int = 200) -> int:
+    raw = request.args.get("limit")
+    if raw is None or raw == "":
+        return default
+    lo, hi = LIMIT_RANGE
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"limit must be a whole number from {lo} to {hi}, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise BadRequest(f"limit must be a whole number from {lo} to {hi}, got {raw!r}")
+    return value
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _score(body: dict[str, Any], name: str, required: bool) -> int | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise BadRequest(f"{name} must be a whole number from 0 to 10, got {json.dumps(value)}")
+    return value
+
+
+# --- reads ------------------------------------------------------------------------------------
+@api.get("/state")
+@read_access
+def state() -> Any:
+    return jsonify(ctx().live.snapshot())
+
+
+@api.get("/today")
+@read_access
+def today() -> Any:
+    return jsonify(ctx().store.today())
+
+
+@api.get("/stretches")
+@read_access
+def stretches() -> Any:
+    since, limit = _since_arg(), _limit_arg()
+    return jsonify(stretches=jsonable(ctx().store.stretches(since=since, limit=limit)))
+
+
+@api.get("/pain")
+@read_access
+def pain_list() -> Any:
+    return jsonify(entries=ctx().store.pain_log(since=_since_arg()))
+
+
+@api.get("/health")
+def health() -> Any:
+    """Always open: says whether the device is up, not what it recorded."""
+    c = ctx()
+    status = c.live.snapshot()["status"]
+    return jsonify(ok=True, state=status.get("state"), fault=status.get("fault"),
+                   subscribers=c.live.subscriber_count, samples_seen=c.live.samples_seen,
+                   control=c.control is not None, open_reads=c.open_reads,
+                   config=jsonable(c.config_view), time=time.time())
+
+
+# --- writes -----------------------------------------------------------------------------------
+@api.post("/pain")
+@requires_code
+def pain_add() -> Any:
+    body = _json_body()
+    pain = _score(body, "pain", required=True)
+    stiffness = _score(body, "stiffness", required=False)
+    note = body.get("note", "")
+    if not isinstance(note, str) or len(note) > 500:
+        raise BadRequest("note must be text of at most 500 characters")
+    wall = time.time()
+    entry_id = ctx().store.add_pain(wall, pain or 0, stiffness, note.strip())
+    response = jsonify(id=entry_id, wall=wall, pain=pain, stiffness=stiffness, note=note.strip())
+    response.status_code = 201
+    return response
+
+
+@api.post("/tare")
+@requires_code
+def tare() -> Any:
+    control = _control()
+    try:
+        result = control.tare()
+    except ValueError as exc:
+        raise BadRequest(str(exc), 409) from None
+    return jsonify(ok=True, result=jsonable(result))
+
+
+@api.post("/calibrate")
+@requires_code
+def calibrate() -> Any:
+    body = _json_body()
+    known = body.get("known_kg")
+    lo, hi = KNOWN_KG_RANGE
+    if isinstance(known, bool) or not isinstance(known, int | float) or not lo <= known <= hi:
+        raise BadRequest(f"known_kg must be a number from {lo:g} to {hi:g} (kg on the step), "
+                         f"got {json.dumps(known)}")
+    control = _control()
+    try:
+        result = control.calibrate(float(known))
+    except ValueError as exc:
+        raise BadRequest(str(exc), 409) from None
+    return jsonify(ok=True, result=jsonable(result))
+
+
+def _control() -> Any:
+    control = ctx().control
+    if control is None:
+        raise BadRequest("no sensor to calibrate: this device runs on simulated or replayed input", 503)
+    return control
+
+
+# --- the live stream --------------------------------------------------------------------------
+@api.get("/stream")
+@read_access
+def stream() -> Response:
+    """Server-sent events: the snapshot first, then sample/event/state messages as they come."""
+    c = ctx()
+    if c.shutdown.is_set():
+        raise BadRequest("the server is shutting down", 503)
+    response = Response(stream_with_context(sse_messages(c)), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache, no-transform"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def sse(kind: str, data: Any) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'), allow_nan=False)}\n\n"
+
+
+def sse_messages(c: WebContext, clock: Any = time.monotonic) -> Iterator[str]:
+    """One subscriber's stream. Wakes at least every `poll_s` so shutdown is never held up;
+    a heartbeat comment every `heartbeat_s` finds clients that went away (the write fails and
+    the server closes this generator, which unsubscribes)."""
+    sub = c.live.subscribe()
+    try:
+        yield "retry: 2000\n\n"
+        yield sse("state", c.live.snapshot())
+        last_sent = clock()
+        while not c.shutdown.is_set():
+            message = sub.get(timeout=c.poll_s)
+            if message is not None:
+                yield sse(message["type"], message["data"])
+                last_sent = clock()
+            elif sub.closed:
+                return
+            elif clock() - last_sent >= c.heartbeat_s:
+                yield ": heartbeat\n\n"
+                last_sent = clock()
+    finally:
+        c.live.unsubscribe(sub)

@@ -1,0 +1,90 @@
+"""App factory: wires the store, live state and device control into one Flask app.
+
+Everything the views need lives in one `WebContext` on `app.extensions`, so several apps (tests)
+can live in one process. Errors under /api are always JSON {"error": reason}, so a phone script
+never has to parse an HTML error page.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from firmware.live import LiveState
+from firmware.store import Store
+from webui.auth import AuthGuard
+
+EXTENSION = "stretchstep"
+
+
+@dataclass
+class WebContext:
+    store: Store
+    live: LiveState
+    control: Any
+    auth: AuthGuard
+    open_reads: bool
+    config_view: dict[str, Any]
+    heartbeat_s: float = 10.0
+    poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
+    shutdown: threading.Event = field(default_factory=threading.Event)
+
+
+def ctx() -> WebContext:
+    """The current app's WebContext (inside a request)."""
+    return current_app.extensions[EXTENSION]
+
+
+def create_app(store: Store, live: LiveState, *, control: Any = None, access_code: str = "",
+               open_reads: bool = True, config_view: dict | None = None) -> Flask:
+    """The dashboard app. An empty `access_code` disables every write (there is no code to check)."""
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 300
+    app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
+                                           auth=AuthGuard(access_code), open_reads=open_reads,
+                                           config_view=dict(config_view or {}))
+    from webui.api import api
+    from webui.pages import pages
+
+    app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(pages)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _http_error(exc: HTTPException) -> Any:
+    if not _wants_json():
+        return exc
+    reason = exc.description if exc.code not in (404, 405) else _routing_reason(exc)
+    response = jsonify(error=reason)
+    response.status_code = exc.code or 500
+    if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def _routing_reason(exc: HTTPException) -> str:
+    if exc.code == 404:
+        return f"no such endpoint: {request.method} {request.path}"
+    allowed = ", ".join(getattr(exc, "valid_methods", None) or [])
+    return f"method {request.method} not allowed on {request.path}; allowed: {allowed}"
+
+
+def _unexpected_error(exc: Exception) -> Any:
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    if _wants_json():
+        response = jsonify(error=f"internal error: {type(exc).__name__}")
+        response.status_code = 500
+        return response
+    return "internal error", 500

@@ -93,21 +93,25 @@ class KgFeed:
         self._samples: Iterator[Sample] | None = None if self._fn else iter(source.samples())
         self._source = source
         self._kg = 0.0
+        self._last_t = -math.inf
+        self._exhausted = False
         self._next: Sample | None = None
 
     def __call__(self, t: float) -> float:
         if self._fn is not None:
             return float(self._fn(t))
         while True:
-            if self._next is None:
+            if self._next is None and not self._exhausted:
                 self._next = next(self._samples, None)  # type: ignore[arg-type]
-                if self._next is None:
-                    self.ended = True
-                    return self._kg
+                self._exhausted = self._next is None
+            if self._next is None:
+                self.ended = t > self._last_t      # asked for a time after the last sample
+                return self._kg
             if self._next.t > t:
                 return self._kg
             if not math.isnan(self._next.kg):
                 self._kg = self._next.kg
+            self._last_t = self._next.t
             self._next = None
 
     def close(self) -> None:
@@ -336,6 +340,9 @@ class HX711Chip:
     @property
     def next_input(self) -> str:
         """The input and gain the next conversion will use: 'A128', 'B32' or 'A64'."""
+        self._tick()
+        if self._reading and self._bits >= 24 and not self._sck:
+            self._finish_read()
         return INPUT_NAMES[self._pulses]
 
 

@@ -247,7 +247,7 @@ class SimulatedPerson:
             piece, extra = cursor.at(t_nominal)
             if piece is None:
                 return
-            t = max(t_nominal + noise.uniform(-jitter, jitter), 0.0) if jitter else t_nominal
+            t = t_nominal + noise.uniform(-jitter, jitter) if jitter and i else t_nominal
             glitch = i == next_glitch
             if glitch:
                 next_glitch = next(glitches, -1)

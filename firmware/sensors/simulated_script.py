@@ -362,8 +362,9 @@ class ScriptCompiler:
         self._need_on_step("ShiftFoot")
         t0, t1 = self._span(seg.seconds)
         before = self.stand_kg
-        self.stand_kg = min(max(before + seg.delta_frac * self.body_kg, 0.2 * self.body_kg),
-                            0.65 * self.body_kg)
+        # Shifts never leave DESIGN §2's standing range (0.25-0.6 BW), however many there are.
+        self.stand_kg = min(max(before + seg.delta_frac * self.body_kg, 0.25 * self.body_kg),
+                            0.6 * self.body_kg)
         self.level = self.stand_kg
         self.shifts.append({"t": round(t0, 4), "end": round(t1, 4),
                             "delta_kg": round(self.stand_kg - before, 4)})
@@ -398,8 +399,9 @@ class ScriptCompiler:
         residual = sum(b.rise_kg - b.let_off_kg for b in breaths)
         top = max((b.rise_kg for b in breaths), default=0.0)
         # Never script more load than the body weighs: lower the plateau instead.
+        # ... but always clearly above standing (a foot shift may have raised it since).
         plateau = min(seg.plateau_frac * bw, 1.0 * bw - residual - top)
-        plateau = max(plateau, stand + 0.05 * bw)
+        plateau = max(plateau, stand + 0.15 * bw)
         release_start = hold_start + hold_s
         end = release_start + seg.release_s
         to = stand if seg.release_to == "standing" else 0.0

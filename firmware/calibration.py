@@ -142,7 +142,7 @@ class Calibration:
             self._still(codes, self.scale, "calibration", still_kg)
         delta = robust_mean(codes) - self.offset
         noise = spread_counts(codes)
-        if abs(delta) < max(min_counts, 10 * noise):
+        if abs(delta) < max(min_counts, 3 * noise):
             raise CalibrationError(
                 f"no weight seen: the reading is only {delta:+.0f} counts from zero "
                 f"(noise {noise:.0f} counts). Tare the empty step first, then put the {known_kg:g} kg "

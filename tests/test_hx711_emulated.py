@@ -1,0 +1,113 @@
+"""The whole chain with no hardware: person -> emulated chip -> real driver -> calibration."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from firmware.calibration import Calibration
+from firmware.cli import main
+from firmware.config import DEFAULTS
+from firmware.sensors import simulated
+from firmware.sensors.base import SampleSource
+from firmware.sensors.hx711_emulated import EmulatedHX711Source, open_emulated_source
+from firmware.sensors.trace import read_trace
+
+QUANTUM_KG = 1 / 21_000
+
+
+def wave(t: float) -> float:
+    return 30.0 + 10.0 * math.sin(t)
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+def test_timestamps_follow_the_chip_rate(rate: int) -> None:
+    source = EmulatedHX711Source(wave, rate_hz=rate, noise_counts=0)
+    assert isinstance(source, SampleSource) and source.live is False and source.rate_hz == rate
+    samples = []
+    for s in source.samples():
+        samples.append(s)
+        if len(samples) == 20 * rate:
+            break
+    assert all(s.ok for s in samples)
+    gaps = [b.t - a.t for a, b in zip(samples, samples[1:], strict=False)]
+    assert (len(samples) - 1) / (samples[-1].t - samples[0].t) == pytest.approx(rate, rel=1e-6)
+    assert max(gaps) == pytest.approx(1 / rate, abs=1 / rate / 20)
+    assert all(abs(s.kg - wave(s.t)) < 10 / rate * 1.01 for s in samples)   # at most one period old
+    source.close()
+
+
+@pytest.mark.parametrize("gain", [128, 64, 32])
+def test_each_gain_reads_the_load_in_kg(gain: int) -> None:
+    source = EmulatedHX711Source(lambda t: 12.5, gain=gain, noise_counts=0)
+    it = source.samples()
+    values = {round(next(it).kg, 3) for _ in range(40)}
+    assert values == {12.5}
+
+
+def test_same_signal_as_the_simulated_person_directly() -> None:
+    """Each sample is the person's sample at the conversion time, to within one count."""
+    direct = list(simulated.scenario("good_routine", seed=3, rate_hz=10.0, reps=1).samples())
+    person = simulated.scenario("good_routine", seed=3, rate_hz=10.0, reps=1)
+    emulated = list(EmulatedHX711Source(person, rate_hz=10, noise_counts=0, drift=False).samples())
+    assert len(emulated) >= 0.99 * len(direct)
+    j = 0
+    for s in emulated:
+        while j + 1 < len(direct) and direct[j + 1].t <= s.t:
+            j += 1
+        assert s.fault is None
+        assert abs(s.kg - direct[j].kg) <= QUANTUM_KG
+        assert 0 <= s.t - direct[j].t < 0.1
+    stretches = person.truth["stretches"]
+    peak = max(s.kg for s in emulated)
+    assert peak == pytest.approx(max(st["peak_kg"] for st in stretches), abs=0.5)
+
+
+def test_preempted_reads_never_reach_the_samples() -> None:
+    source = EmulatedHX711Source(wave, noise_counts=0, preempt_reads=range(50, 2000, 97))
+    samples = []
+    for s in source.samples():
+        samples.append(s)
+        if s.t > 15:
+            break
+    assert source.chip.power_downs >= 10 and source.reader.counts["preempted"] >= 10
+    assert all(s.fault is None and abs(s.kg - wave(s.t)) < 0.2 for s in samples)
+
+
+def test_a_finite_person_ends_the_source() -> None:
+    person = simulated.scenario("step_on_off", seed=1, rate_hz=10.0, visits=1)
+    samples = list(EmulatedHX711Source(person, rate_hz=10).samples())
+    assert samples[-1].t == pytest.approx(person.duration_s, abs=0.3)
+
+
+def test_open_emulated_source_uses_config_and_the_saved_calibration(tmp_path) -> None:
+    cfg = DEFAULTS.with_values("store", data_dir=str(tmp_path)).with_values("sensor", rate_hz=10)
+    source = open_emulated_source(cfg)
+    assert source.rate_hz == 10 and source.calibration == source.truth
+    source.close()
+    Calibration(offset=85_000, scale=42_000, date="2026-01-01").save(tmp_path, "hx711-emulated")
+    halved = open_emulated_source(cfg)
+    assert halved.calibration.scale == 42_000
+    halved.close()
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+def test_record_writes_a_trace_at_the_configured_rate(tmp_path, rate: int) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[sensor]\nrate_hz = {rate}\n[store]\ndata_dir = '{tmp_path}'\n")
+    out = tmp_path / "emu.csv"
+    done = CliRunner().invoke(main, ["record", "--source", "hx711-emulated", "--seconds", "10",
+                                     "--config", str(config), str(out)])
+    assert done.exit_code == 0, done.output
+    trace = read_trace(out)
+    assert trace.rate_hz == rate
+    samples = trace.samples
+    # A fast step-on may lose a sample or two to glitch rejection (firmware.filters.GlitchFilter
+    # drops the first sample of every jump); every sample sits on the chip's conversion grid.
+    assert 0.95 * 10 * rate <= len(samples) <= 10 * rate
+    assert samples[-1].t - samples[0].t == pytest.approx(10.0, abs=1.5 / rate)
+    for a, b in zip(samples, samples[1:], strict=False):
+        periods = (b.t - a.t) * rate
+        assert periods == pytest.approx(round(periods), abs=0.01) and round(periods) >= 1

@@ -196,6 +196,7 @@ class HX711Reader:
         self.driver_version = getattr(module, "__version__", "?")
         self.driver = module.HX711(data_pin, clock_pin)
         self._durations: deque[float] = deque(maxlen=64)
+        self._intervals: deque[float] = deque(maxlen=15)
         self.counts = {"ok": 0, NOT_READY: 0, PREEMPTED: 0, UNSURE_GAIN: 0, WARMING_UP: 0}
         self.reset()
 
@@ -218,7 +219,11 @@ class HX711Reader:
         ready_at = self._wait_ready()
         if ready_at is None:
             return self._not_ready()
-        late = ready_at - self._last_ready > 2.5 * self._period + self._poll_s
+        interval = ready_at - self._last_ready
+        # judged against the chip's real pace too, in case its RATE pin disagrees with the config
+        typical = sorted(self._intervals)[len(self._intervals) // 2] if self._intervals else self._period
+        late = interval > 2.5 * max(self._period, typical) + self._poll_s
+        self._intervals.append(interval)
         self._last_ready = ready_at
         started = self._clock.monotonic()
         raw = self.driver._read_channel_raw(self._pulses)   # one conversion, our gain for the next

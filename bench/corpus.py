@@ -75,16 +75,16 @@ def simulated_cases(seed: int, quick: bool) -> list[Case]:
             person = scenario(name, seed=case_seed, **params, **script_params(name, rng, quick))
             case_name = f"sim_{name}_{k:03d}_{params['rate_hz']:g}hz"
             cases.append(Case(case_name, params["rate_hz"], person.samples, person.truth,
-                              {"scenario": name, "seed": case_seed}))
+                              {"scenario": name, "seed": case_seed}, group="sim"))
     return cases
 
 
 def write_case(case: Case, out_dir: Path) -> Path:
     """NAME.csv (via TraceWriter) and NAME.truth.json; returns the trace path."""
     trace = out_dir / f"{case.name}.csv"
-    with TraceWriter(trace, case.rate_hz, case.meta) as writer:
+    with TraceWriter(trace, case.rate_hz, {**case.meta, "group": case.group}) as writer:
         writer.write_all(case.make_samples())
-    truth = {**case.truth, "trace": trace.name}
+    truth = {**case.truth, "trace": trace.name, "group": case.group}
     (out_dir / f"{case.name}.truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return trace
 
@@ -109,16 +109,19 @@ def build_corpus(out_dir: str | Path, quick: bool = False, seed: int = 0) -> lis
 
 
 def summary(cases: list[Case], seconds: float) -> str:
-    """What the corpus holds: the numbers that say whether benchmark figures will be stable."""
-    holds = sum(len(c.truth["stretches"]) for c in cases)
-    bounces = sum(len(c.truth["bounces"]) for c in cases)
-    breaths = sum(s["breaths"] for c in cases for s in c.truth["stretches"])
-    total_h = sum(c.truth["duration_s"] for c in cases) / 3600
-    idle_h = sum(c.truth["duration_s"] for c in cases if c.truth["idle"]) / 3600
-    stretching_h = sum(s["end"] - s["start"] for c in cases for s in c.truth["stretches"]) / 3600
-    return (f"corpus: {len(cases)} traces, {total_h:.2f} h ({idle_h:.2f} h idle, "
-            f"{stretching_h:.2f} h stretching), {holds} holds, {breaths} breaths, "
-            f"{bounces} bounce episodes; built in {seconds:.1f} s")
+    """What the corpus holds, per group: the numbers that say whether benchmark figures will be
+    stable (enough holds, breaths, bounce episodes and idle hours)."""
+    lines = []
+    for group in sorted({c.group for c in cases}):
+        part = [c for c in cases if c.group == group]
+        holds = sum(len(c.truth["stretches"]) for c in part)
+        breaths = sum(s["breaths"] for c in part for s in c.truth["stretches"])
+        bounces = sum(len(c.truth["bounces"]) for c in part)
+        hours = sum(c.truth["duration_s"] for c in part) / 3600
+        idle_h = sum(c.truth["duration_s"] for c in part if c.truth["idle"]) / 3600
+        lines.append(f"  {group:9} {len(part):4} traces {hours:6.2f} h ({idle_h:.2f} h idle) {holds:4} holds "
+                     f"{breaths:5} breaths {bounces:4} bounce episodes")
+    return f"corpus: {len(cases)} traces built in {seconds:.1f} s\n" + "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,6 +52,7 @@ class Case:
     make_samples: Callable[[], Iterable[Sample]]
     truth: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
+    group: str = "sim"  # "sim", "real" (idle recordings) or "realsway": benchmarks report each apart
 
 
 def real_data_dir() -> Path | None:
@@ -150,7 +151,7 @@ def _idle_case(name: str, stem: str, column: str, scale: float, rate: float,
         "samples": len(series),
     }
     samples = [Sample(round(t, 6), kg) for t, kg in series]
-    return Case(name, rate, lambda: samples, truth, {"scenario": truth["scenario"]})
+    return Case(name, rate, lambda: samples, truth, {"scenario": truth["scenario"]}, group="real")
 
 
 def real_sway(path: Path, column: str) -> tuple[Callable[[float], float], float]:
@@ -197,7 +198,7 @@ def real_sway_cases(seed: int = 0, rates: tuple[float, ...] = (10.0, 80.0),
                 label_ = f"{name}+realsway:{stem}:{column}"
                 truth = {**person.truth, "scenario": label_, "sway": f"{stem}.txt"}
                 cases.append(Case(f"realsway_{stem}_{label}_{name}_{rate:g}hz", rate, person.samples, truth,
-                                  {"scenario": truth["scenario"], "seed": case_seed}))
+                                  {"scenario": truth["scenario"], "seed": case_seed}, group="realsway"))
     return cases
 
 

@@ -1,0 +1,590 @@
+"""The detector: a pure streaming state machine from (t, kg) samples to DESIGN §3 events.
+
+How it sees the step (DESIGN §2):
+- Samples pass a glitch filter (isolated wild samples -> missing) and are averaged into ~0.1 s
+  blocks; all slower logic runs once per block, so the per-sample cost is a few additions.
+- Per block it keeps the block mean `m`, the 1 s running mean `y` (a boxcar that nulls 1, 2
+  and 3 Hz exactly, so bounces do not move it) and `hp = m - centred y` (the 1-3 Hz band).
+- empty -> standing when the load passes `on_kg`; the standing level S is learnt when the 1 s
+  mean is still, and tracked slowly while it stays within the onset threshold R.
+- A stretch starts when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs)
+  *and* the rise is slow: a heel drop takes 1-4 s, a foot shift is a step change (< 0.5 s)
+  that only moves S. The hold starts when the ramp's slope has died away; the release when y
+  falls below the middle of hold and standing; the stretch ends when the fall settles.
+- Times are not the (late) moments of decision: start/end of ramps and releases are found by
+  walking back through a ring of recent blocks to the 10/50/90 % crossings and extrapolating,
+  so events carry when things happened. hold_complete is the exception: it is checked on every
+  sample and fires on the first sample at or after hold_start + target.
+- Breaths (detector_breath) and bounces (detector_bounce) are counted only inside a stretch.
+
+No I/O, clock, threads or globals: everything is driven by the samples' own t.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from firmware.detector_bounce import BounceWatch
+from firmware.detector_breath import BreathCounter
+from firmware.events import (
+    BOUNCE,
+    BREATH,
+    HOLD_COMPLETE,
+    HOLD_START,
+    STEP_OFF,
+    STEP_ON,
+    STRETCH_END,
+    STRETCH_START,
+    Event,
+)
+from firmware.filters import GlitchFilter
+
+NAN = math.nan
+INF = math.inf
+NO_EVENTS: tuple[Event, ...] = ()
+
+BLOCK_S = 0.1       # target block length
+WINDOW = 10         # blocks in the running mean (1 s)
+RING = 1024         # blocks of history kept for back-dating (~100 s)
+MASK = RING - 1
+BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
+
+EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
+STATE_NAMES = ("empty", "standing", "stretching", "holding")
+
+# name: (low, high) allowed, inclusive
+_RANGES: dict[str, tuple[float, float]] = {
+    "body_kg": (20.0, 300.0),
+    "target_s": (1.0, 3600.0),
+    "target_breaths": (0, 50),
+    "rate_hz": (1.0, 1000.0),
+    "on_kg": (0.5, 50.0),
+    "rise_frac": (0.01, 1.0),
+    "rise_sd": (0.0, 50.0),
+    "slow_rise_s": (0.0, 5.0),
+    "release_frac": (0.1, 0.9),
+    "breath_gap_s": (0.5, 20.0),
+    "breath_floor_frac": (0.0, 0.2),
+    "breath_floor_sd": (0.0, 20.0),
+    "bounce_frac": (0.0, 0.5),
+    "bounce_sd": (0.0, 50.0),
+}
+
+
+@dataclass
+class DetectorConfig:
+    """What the detector is told. Every field has a default that works without body weight."""
+
+    body_kg: float | None = None    # optional; sharpens the onset threshold, never required
+    target_s: float = 30.0          # hold_complete on the first sample with hold time >= target_s
+    target_breaths: int = 0         # 0 = off; else hold_complete also at this many breaths
+    rate_hz: float | None = None    # None: inferred from the first samples' spacing
+    on_kg: float = 4.0              # load above the empty baseline that means someone is on
+    rise_frac: float = 0.08         # onset threshold R as a share of the standing load ...
+    rise_sd: float = 6.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
+    slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
+    release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
+    breath_gap_s: float = 2.5       # breath peaks at least this far apart
+    breath_floor_frac: float = 0.012  # smallest press counted, as a share of the hold load ...
+    breath_floor_sd: float = 3.0    # ... or this many SDs of the standing 1 s mean
+    bounce_frac: float = 0.02       # smallest bounce swing, as a share of the hold load ...
+    bounce_sd: float = 5.0          # ... or this many SDs of the standing 1-3 Hz band
+    reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "reject_glitches":
+                if not isinstance(value, bool):
+                    raise ValueError(f"reject_glitches={value!r} is not allowed; use true or false")
+                continue
+            if value is None and f.name in ("body_kg", "rate_hz"):
+                continue
+            lo, hi = _RANGES[f.name]
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and lo <= value <= hi
+            if f.name == "target_breaths":
+                ok = ok and isinstance(value, int)
+            if not ok:
+                extra = " or None" if f.name in ("body_kg", "rate_hz") else ""
+                raise ValueError(f"{f.name}={value!r} is out of range; allowed {lo:g} to {hi:g}{extra}")
+
+
+class HoldDetector:
+    """feed(t, kg) -> events. See the module docstring for the model."""
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        self.config = cfg = config or DetectorConfig()
+        self._filter = GlitchFilter() if cfg.reject_glitches else None
+        self._target_s = cfg.target_s
+        self._target_breaths = cfg.target_breaths
+        # per-sample block accumulator
+        self._per_block = max(1, round(BLOCK_S * cfg.rate_hz)) if cfg.rate_hz else 9
+        self._rate_known = cfg.rate_hz is not None
+        self._bn = 0
+        self._bcnt = 0
+        self._bsum = 0.0
+        self._bt0 = 0.0
+        self._t_last = -INF
+        self._due = INF
+        self._pending: list[Event] = []
+        self._last_emit_t = -INF
+        # block ring
+        self._ts = [0.0] * RING
+        self._ms = [0.0] * RING
+        self._ys = [0.0] * RING
+        self._i = -1
+        self._i_first = 0
+        self._msum = 0.0
+        # state
+        self._state = EMPTY
+        self._zero = 0.0
+        self._count = 0           # persistence counter for the current state's test
+        self._off_count = 0       # blocks near zero while on the step
+        self._stand = NAN         # S
+        self._learning = False
+        self._var_y = 0.0
+        self._var_hp = 0.0
+        self._reset_stretch()
+        self._last_summary: dict[str, Any] | None = None
+
+    def _reset_stretch(self) -> None:
+        self._start = NAN
+        self._hold_start = NAN
+        self._onset_t = NAN
+        self._plateau = NAN
+        self._slope_max = 0.0
+        self._releasing = False
+        self._rel_i = 0
+        self._completed = False
+        self._breaths: BreathCounter | None = None
+        self._bounce: BounceWatch | None = None
+        self._breath_j = 0
+        self._peak = -INF
+        self._n_bounces = 0
+        self._recent_rises: list[float] = getattr(self, "_recent_rises", [])
+        self._hold_target_s = self._target_s
+        self._hold_target_breaths = self._target_breaths
+
+    # ------------------------------------------------------------------ public interface
+    @property
+    def state(self) -> str:
+        if self._state == STRETCHING or (self._state == HOLDING and self._releasing):
+            return "stretching"
+        return STATE_NAMES[self._state]
+
+    def set_target(self, seconds: float, breaths: int = 0) -> None:
+        """Target for the next hold (a hold under way keeps the target it started with)."""
+        lo, hi = _RANGES["target_s"]
+        if not (isinstance(seconds, int | float) and lo <= seconds <= hi):
+            raise ValueError(f"target seconds={seconds!r} is out of range; allowed {lo:g} to {hi:g}")
+        if not (isinstance(breaths, int) and 0 <= breaths <= 50):
+            raise ValueError(f"target breaths={breaths!r} is out of range; allowed 0 to 50")
+        self._target_s = float(seconds)
+        self._target_breaths = breaths
+
+    def status(self) -> dict[str, Any]:
+        holding = self._state == HOLDING
+        hold_s = max(0.0, self._t_last - self._hold_start) if holding else 0.0
+        return {
+            "state": self.state,
+            "hold_s": round(hold_s, 2),
+            "breaths": self._breaths.count if self._breaths is not None and holding else 0,
+            "bounces": self._n_bounces if self._state in (STRETCHING, HOLDING) else 0,
+            "standing_kg": None if self._stand != self._stand else round(self._stand, 2),
+            "stretch_start": None if self._start != self._start else round(self._start, 3),
+        }
+
+    def feed(self, t: float, kg: float) -> Sequence[Event]:
+        """One sample (kg NaN = missing). Returns the events it completed, usually none."""
+        if not t >= self._t_last or t == INF:
+            return NO_EVENTS  # NaN or backwards time: ignored
+        self._t_last = t
+        if self._filter is not None:
+            kg = self._filter.feed(t, kg)
+        elif kg - kg != 0.0:
+            kg = NAN
+        n = self._bn
+        if n == 0:
+            self._bt0 = t
+        self._bn = n + 1
+        if kg == kg:
+            self._bsum += kg
+            self._bcnt += 1
+        if t >= self._due:
+            self._hold_complete(t)
+        if n + 1 >= self._per_block:
+            self._close_block(t)
+        if self._pending:
+            out, self._pending = self._pending, []
+            return out
+        return NO_EVENTS
+
+    def finish(self) -> Sequence[Event]:
+        """End of input: close an open stretch (stretch_end) and step (step_off)."""
+        t = self._t_last
+        if t == -INF:
+            return NO_EVENTS
+        if self._state in (STRETCHING, HOLDING):
+            self._flush_breaths(t)
+            self._end_stretch(t, t)
+            self._state = STANDING
+        if self._state == STANDING:
+            self._emit(STEP_OFF, t, {})
+            self._state = EMPTY
+        out, self._pending = self._pending, []
+        return out
+
+    # ------------------------------------------------------------------ events
+    def _emit(self, kind: str, t: float, data: dict[str, Any]) -> None:
+        # Events never go back in time: a back-dated one is clamped to the last one emitted.
+        if t < self._last_emit_t:
+            t = self._last_emit_t
+        self._last_emit_t = t
+        self._pending.append(Event(kind, round(t, 4), data))
+
+    def _hold_complete(self, t: float) -> None:
+        self._due = INF
+        if self._state != HOLDING or self._releasing or self._completed:
+            return
+        self._completed = True
+        breaths = self._breaths.count if self._breaths is not None else 0
+        self._emit(HOLD_COMPLETE, t, {"hold_s": round(t - self._hold_start, 3), "breaths": breaths})
+
+    # ------------------------------------------------------------------ blocks
+    def _close_block(self, t: float) -> None:
+        n_valid = self._bcnt
+        t_mid = 0.5 * (self._bt0 + t)
+        if not self._rate_known:
+            spacing = (t - self._bt0) / max(1, self._bn - 1)
+            self._per_block = max(1, min(64, round(BLOCK_S / spacing))) if spacing > 0 else 1
+            self._rate_known = True
+        self._bn = 0
+        if n_valid == 0:
+            return  # nothing believable in this block: hold everything as it was
+        m = self._bsum / n_valid
+        self._bsum = 0.0
+        self._bcnt = 0
+        i = self._i + 1
+        ms = self._ms
+        if i == 0:
+            for k in range(RING):
+                ms[k] = m
+            self._msum = m * WINDOW
+        self._i = i
+        k = i & MASK
+        self._msum += m - ms[(i - WINDOW) & MASK]
+        if i & 4095 == 0:
+            self._msum = sum(ms[(i - j) & MASK] for j in range(1, WINDOW)) + m
+        ms[k] = m
+        self._ts[k] = t_mid
+        y = self._msum / WINDOW
+        self._ys[k] = y
+        state = self._state
+        if state == EMPTY:
+            self._on_empty(t_mid, m, i)
+        elif state == STANDING:
+            hp = 0.5 * (ms[(i - 4) & MASK] + ms[(i - 5) & MASK]) - y
+            self._on_standing(t_mid, m, y, hp, i)
+        else:
+            self._on_stretch(t_mid, m, y, self._despiked(i - 5) - y, i)
+
+    def _despiked(self, c: int) -> float:
+        """Block mean c, or its neighbours' mean if it is a lone spike (a glitch the filter let
+        through, e.g. a 6 kg bit error at 10 Hz): far from both neighbours, which agree with
+        each other and with theirs. A bounce sampled at 10 Hz never has such quiet neighbours."""
+        ms = self._ms
+        b, x, d = ms[(c - 1) & MASK], ms[c & MASK], ms[(c + 1) & MASK]
+        mid = 0.5 * (b + d)
+        jump = abs(x - mid)
+        calm = max(abs(b - d), abs(ms[(c - 2) & MASK] - b), abs(d - ms[(c + 2) & MASK]), 0.2)
+        return mid if jump > 4.0 * calm else x
+
+    # ------------------------------------------------------------------ back-dating helpers
+    def _cross_back(self, i: int, level: float, above: bool) -> tuple[float, int]:
+        """When the block means last crossed `level` before block i, walking back over blocks
+        that are above (above=True) or below it. Interpolated time, and the index walked to."""
+        ms, ts = self._ms, self._ts
+        lo = max(self._i_first, i - RING + WINDOW)
+        j = i
+        if above:
+            while j > lo and ms[j & MASK] >= level:
+                j -= 1
+        else:
+            while j > lo and ms[j & MASK] <= level:
+                j -= 1
+        if j >= i:
+            return ts[i & MASK], i
+        a, b = ms[j & MASK], ms[(j + 1) & MASK]
+        ta, tb = ts[j & MASK], ts[(j + 1) & MASK]
+        frac = (level - a) / (b - a) if b != a else 1.0
+        frac = 0.0 if frac < 0.0 else 1.0 if frac > 1.0 else frac
+        return ta + frac * (tb - ta), j
+
+    def _rise_start(self, i: int, base: float, top: float) -> float:
+        """Start of a rise base -> top: the 10 % crossing extrapolated back along 10 -> 50 %."""
+        t10, _ = self._cross_back(i, base + 0.1 * (top - base), True)
+        t50, _ = self._cross_back(i, base + 0.5 * (top - base), True)
+        return t10 - 0.5 * (t50 - t10)
+
+    def _fall_times(self, i: int, top: float, base: float) -> tuple[float, float]:
+        """Start and end of a fall top -> base ending before block i (10/50/90 % crossings)."""
+        t90, _ = self._cross_back(i, base + 0.1 * (top - base), False)
+        t50, j50 = self._cross_back(i, base + 0.5 * (top - base), False)
+        t10, _ = self._cross_back(j50, top - 0.1 * (top - base), False)
+        return t10 - 0.5 * (t50 - t10), min(self._ts[i & MASK], t90 + 0.5 * (t90 - t50))
+
+    def _mean_m(self, i: int, n: int) -> float:
+        ms = self._ms
+        return sum(ms[(i - j) & MASK] for j in range(n)) / n
+
+    # ------------------------------------------------------------------ states
+    def _on_empty(self, t: float, m: float, i: int) -> None:
+        on_kg = self.config.on_kg
+        d = m - self._zero
+        if d >= on_kg:
+            self._count += 1
+            if self._count >= 3:
+                self._count = 0
+                self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
+                self._state = STANDING
+                self._learning = True
+                self._stand = NAN
+            return
+        self._count = 0
+        if -on_kg < d < 0.5 * on_kg:
+            self._zero += 0.02 * d  # follow the empty cell's slow drift
+
+    def _stepped_off(self, t: float, m: float, i: int) -> bool:
+        if m - self._zero >= 0.5 * self.config.on_kg:
+            self._off_count = 0
+            return False
+        self._off_count += 1
+        if self._off_count < 2:
+            return False
+        self._off_count = 0
+        top = self._stand if self._stand == self._stand else self._ys[(i - 3) & MASK]
+        _, end = self._fall_times(i, top, self._zero)
+        self._emit(STEP_OFF, end, {})
+        self._state = EMPTY
+        self._stand = NAN
+        return True
+
+    def _flat(self, i: int, y: float) -> bool:
+        """Has the 1 s mean been still over the last 0.5 s (sway-sized changes only)?"""
+        ys = self._ys
+        lo = hi = y
+        for j in range(1, 6):
+            v = ys[(i - j) & MASK]
+            if v < lo:
+                lo = v
+            elif v > hi:
+                hi = v
+        return hi - lo <= 0.02 * abs(y) + 0.3 + 3.0 * math.sqrt(self._var_y)
+
+    def _rise_threshold(self) -> float:
+        cfg = self.config
+        scale = 0.45 * cfg.body_kg if cfg.body_kg else self._stand - self._zero
+        return max(cfg.rise_frac * scale, min(cfg.rise_sd * math.sqrt(self._var_y), 0.25 * scale), 1.0)
+
+    def _on_standing(self, t: float, m: float, y: float, hp: float, i: int) -> None:
+        if self._stepped_off(t, m, i):
+            return
+        if self._learning:
+            if self._flat(i, y) and i - self._i_first >= WINDOW:
+                self._stand = y
+                if self._var_y == 0.0:
+                    self._var_y = (0.01 * y) ** 2
+                    self._var_hp = (0.005 * y) ** 2
+                self._learning = False
+                self._count = 0
+            return
+        s = self._stand
+        d = y - s
+        r = self._rise_threshold()
+        if -r <= d <= r:
+            self._count = 0
+            if -0.5 * r <= d <= 0.5 * r:  # quiet: learn the level and how much it sways
+                self._stand = s + 0.03 * d
+                self._var_y += 0.01 * (d * d - self._var_y)
+                self._var_hp += 0.01 * (min(hp * hp, 0.25 * r * r) - self._var_hp)
+            return
+        if d < -r or m < s - 2.0 * r:
+            self._count = min(self._count, 0) - 1
+            if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
+                self._learning = True
+            return
+        self._count = max(self._count, 0) + 1
+        if self._count < 5:
+            return
+        level = self._mean_m(i, 3)
+        rise = level - s
+        if rise < r:
+            return
+        t20, _ = self._cross_back(i, s + 0.2 * rise, True)
+        t80, _ = self._cross_back(i, s + 0.8 * rise, True)
+        if t80 - t20 >= self.config.slow_rise_s:
+            self._begin_stretch(t, i, s, level, r)
+        else:
+            self._learning = True  # a quick step change: a foot shift, not a heel drop
+            self._count = 0
+
+    def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
+        self._reset_stretch()
+        self._state = STRETCHING
+        self._onset_t = t
+        self._start = self._rise_start(i, s, level)
+        self._emit(STRETCH_START, self._start, {})
+        min_amp = max(self.config.bounce_frac * level, self.config.bounce_sd * math.sqrt(self._var_hp), 0.4)
+        self._bounce = BounceWatch(min_amp)
+
+    def _on_stretch(self, t: float, m: float, y: float, hp: float, i: int) -> None:
+        if m > self._peak:
+            self._peak = m
+        s = self._stand
+        if self._releasing:
+            self._on_release(t, y, i)
+            return
+        self._watch_bounce(hp, y, i)
+        if self._state == STRETCHING:
+            self._on_ramp(t, y, i, s)
+            if self._state != HOLDING:
+                return
+        self._feed_breaths(i - BREATH_LAG)
+        top = self._plateau
+        if y < s + self.config.release_frac * (top - s) or m - self._zero < 0.5 * self.config.on_kg:
+            self._count += 1
+            if self._count >= 2:
+                self._releasing = True
+                self._rel_i = i - 1
+                self._count = 0
+        else:
+            self._count = 0
+
+    def _on_ramp(self, t: float, y: float, i: int, s: float) -> None:
+        slope = y - self._ys[(i - 3) & MASK]
+        if slope > self._slope_max:
+            self._slope_max = slope
+        if y < s + 0.5 * self._rise_threshold() and t - self._onset_t > 0.5:
+            self._plateau = max(self._peak, s + self._rise_threshold())
+            self._releasing = True  # gave up before a hold: treat as a release
+            self._rel_i = i
+            return
+        if slope > 0.25 * self._slope_max and t - self._onset_t < 6.0:
+            return
+        top = self._mean_m(i, 3)
+        self._plateau = top
+        t50, _ = self._cross_back(i, s + 0.5 * (top - s), True)
+        t90, _ = self._cross_back(i, s + 0.9 * (top - s), True)
+        hold_start = min(t, t90 + 0.5 * (t90 - t50))
+        t10, _ = self._cross_back(i, s + 0.1 * (top - s), True)
+        self._start = min(self._start, t10 - 0.5 * (t50 - t10)) if t10 < hold_start else self._start
+        self._hold_start = hold_start
+        self._state = HOLDING
+        self._count = 0
+        self._emit(HOLD_START, hold_start, {})
+        self._due = hold_start + self._hold_target_s
+        cfg = self.config
+        sd_y = math.sqrt(self._var_y)
+        floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sd * sd_y, 0.2)
+        self._breaths = BreathCounter(floor_rise, 0.45 * floor_rise, self._recent_rises,
+                                      min_gap_s=cfg.breath_gap_s)
+        if self._bounce is not None:
+            self._bounce.min_amp = max(self._bounce.min_amp, cfg.bounce_frac * top)
+        j = i
+        while j > self._i_first and self._ts[(j - 1) & MASK] - 0.45 >= hold_start:
+            j -= 1
+        self._breath_j = j
+
+    def _watch_bounce(self, hp: float, y: float, i: int) -> None:
+        watch = self._bounce
+        if watch is None:
+            return
+        found = watch.feed(self._ts[(i - 5) & MASK], hp, y)
+        if found is not None:
+            start, hz, pp = found
+            self._n_bounces += 1
+            self._emit(BOUNCE, max(start, self._start), {"hz": round(hz, 2), "pp_kg": round(pp, 2)})
+
+    def _feed_breaths(self, upto: int, until_t: float = INF) -> None:
+        counter = self._breaths
+        if counter is None:
+            return
+        ts, ys, watch = self._ts, self._ys, self._bounce
+        j = self._breath_j
+        while j <= upto:
+            tc = ts[j & MASK] - 0.45  # y is the mean of the last second: centred 0.45 s back
+            if tc > until_t:
+                break
+            j += 1
+            if watch is not None and watch.masked(tc):
+                continue
+            found = counter.feed(tc, ys[(j - 1) & MASK])
+            if found is not None:
+                self._breath_found(*found)
+        self._breath_j = j
+
+    def _breath_found(self, peak_t: float, peak_y: float) -> None:
+        counter = self._breaths
+        assert counter is not None
+        self._emit(BREATH, peak_t, {"n": counter.count, "kg": round(peak_y, 2)})
+        target = self._hold_target_breaths
+        if target and counter.count >= target and not self._completed and not self._releasing:
+            self._hold_complete(self._t_last)
+
+    def _flush_breaths(self, release_t: float) -> None:
+        self._feed_breaths(self._i, release_t - 0.3)
+        if self._breaths is not None:
+            found = self._breaths.finish(release_t)
+            if found is not None:
+                self._breath_found(*found)
+
+    def _on_release(self, t: float, y: float, i: int) -> None:
+        top = self._plateau
+        s = self._stand
+        if y > top - 0.25 * (top - s) and self._state == HOLDING:
+            self._releasing = False  # came back up: it was a dip, not a release
+            return
+        settled = self._flat(i, y) and i - self._rel_i >= 5
+        if not settled and i - self._rel_i < 80:
+            return
+        before = self._ys[(self._rel_i - 15) & MASK]
+        end_level = y
+        rel_start, end = self._fall_times(i, before, end_level)
+        if self._state == HOLDING:
+            rel_start = max(rel_start, self._hold_start)
+            self._flush_breaths(rel_start)
+        else:
+            rel_start = self._start
+        self._end_stretch(rel_start, max(end, rel_start))
+        if end_level - self._zero < self.config.on_kg:
+            self._emit(STEP_OFF, max(end, rel_start), {})
+            self._state = EMPTY
+            self._stand = NAN
+        else:
+            self._state = STANDING
+            self._stand = end_level
+            self._learning = False
+        self._count = 0
+
+    def _end_stretch(self, rel_start: float, end: float) -> None:
+        holding = self._state == HOLDING
+        hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
+        breaths = self._breaths.count if self._breaths is not None else 0
+        completed = self._completed or (holding and hold_s >= self._hold_target_s)
+        summary = {
+            "start": round(self._start, 3),
+            "hold_start": round(self._hold_start, 3) if holding else None,
+            "end": round(end, 3),
+            "hold_s": round(hold_s, 3),
+            "breaths": breaths,
+            "bounces": self._n_bounces,
+            "completed": bool(completed),
+            "peak_kg": round(self._peak, 2),
+        }
+        self._emit(STRETCH_END, end, summary)
+        self._last_summary = summary
+        self._due = INF
+        self._reset_stretch()

@@ -1,0 +1,97 @@
+"""Bounce watch inside a stretch: fast (1-3 Hz) swings of the load around its 1 s mean.
+
+The detector hands in the load minus its centred 1 s mean (a band-pass that keeps bounces and
+drops breathing, sway below ~0.5 Hz and the slow ramps). A zig-zag with hysteresis turns that
+into swings; a swing *qualifies* when it is big (>= `min_amp` kg) and fast (0.1-0.75 s, i.e.
+1-3 Hz half cycles with room for 10 Hz sampling). Two qualifying swings in a row are one
+bounce cycle: an episode starts. The curve at the start and end of a ramp or a release also
+looks like one cycle of a slow swing; it is told apart because its 1 s mean moves a lot during
+the "cycle" while a real bounce oscillates around a steady level. Only one event per episode:
+an episode ends after `gap_s` without a qualifying swing.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class BounceWatch:
+    """`feed(t, v, level)` -> (start_t, hz, pp) when an episode starts, else None."""
+
+    __slots__ = ("min_amp", "max_half_s", "gap_s", "dir", "ext", "ext_t", "ext_level", "prev",
+                 "prev_t", "prev_level", "last_qual_end", "last_amp", "last_dur", "last_level",
+                 "in_episode", "episodes", "masks")
+
+    def __init__(self, min_amp: float, *, max_half_s: float = 0.75, gap_s: float = 1.0) -> None:
+        self.min_amp = min_amp
+        self.max_half_s = max_half_s
+        self.gap_s = gap_s
+        self.dir = 0
+        self.ext = self.prev = 0.0
+        self.ext_t = self.prev_t = -math.inf
+        self.ext_level = self.prev_level = 0.0
+        self.last_qual_end = -math.inf   # end time of the last qualifying swing
+        self.last_amp = 0.0
+        self.last_dur = 0.0
+        self.last_level = 0.0            # the mean load where the last qualifying swing began
+        self.in_episode = False
+        self.episodes = 0
+        self.masks: list[list[float]] = []  # [from, until]: no breath counting there
+
+    def feed(self, t: float, v: float, level: float) -> tuple[float, float, float] | None:
+        d = self.dir
+        if d > 0:
+            if v > self.ext:
+                self.ext, self.ext_t, self.ext_level = v, t, level
+                return None
+            if self.ext - v < 0.5 * self.min_amp:
+                return None
+        elif d < 0:
+            if v < self.ext:
+                self.ext, self.ext_t, self.ext_level = v, t, level
+                return None
+            if v - self.ext < 0.5 * self.min_amp:
+                return None
+        else:
+            self.dir, self.ext, self.ext_t, self.ext_level = 1, v, t, level
+            self.prev, self.prev_t, self.prev_level = v, t, level
+            return None
+        # A reversal: the swing prev -> ext is complete.
+        found = self._swing(self.ext - self.prev, self.ext_t - self.prev_t)
+        self.prev, self.prev_t, self.prev_level = self.ext, self.ext_t, self.ext_level
+        self.dir, self.ext, self.ext_t, self.ext_level = -d, v, t, level
+        return found
+
+    def _swing(self, amp: float, dur: float) -> tuple[float, float, float] | None:
+        amp = abs(amp)
+        start, end = self.prev_t, self.ext_t
+        if self.in_episode and end - self.last_qual_end > self.gap_s:
+            self.in_episode = False
+        if amp < self.min_amp or not 0.05 <= dur <= self.max_half_s:
+            return None
+        self._mask(start - 0.6, end + 0.6)
+        paired = start - self.last_qual_end < 1e-9 and self.last_amp > 0.0
+        first_amp, first_dur, first_level = self.last_amp, self.last_dur, self.last_level
+        self.last_qual_end, self.last_amp, self.last_dur, self.last_level = end, amp, dur, self.prev_level
+        if not paired or self.in_episode:
+            return None
+        if abs(self.ext_level - first_level) > 0.5 * max(amp, first_amp):
+            return None  # the mean load moved: a ramp or release bend, not an oscillation
+        self.in_episode = True
+        self.episodes += 1
+        hz = 1.0 / (2.0 * max(0.05, 0.5 * (dur + first_dur)))
+        return start, hz, max(amp, first_amp)  # start of the 2nd swing: the 1st bounce peak
+
+    def _mask(self, lo: float, hi: float) -> None:
+        masks = self.masks
+        if masks and lo <= masks[-1][1]:
+            masks[-1][1] = hi
+        else:
+            masks.append([lo, hi])
+
+    def masked(self, t: float) -> bool:
+        """Is t (non-decreasing between calls) inside a bounce? Forgets masks already passed."""
+        masks = self.masks
+        while masks and masks[0][1] < t:
+            del masks[0]
+        return bool(masks) and masks[0][0] <= t

@@ -1,0 +1,84 @@
+"""Breath counting inside a hold: out-breath presses as peaks of the smoothed load.
+
+Each out-breath presses the heel down a little more (2-6 % BW over 2-5 s); the in-breath lets
+some of it off. So a breath is a *rise* of the 1 s mean load followed by a *fall*: a zig-zag
+with hysteresis (Schaefer & Kratky's "advanced counting", streaming). A peak counts when its
+rise beats an adaptive share of the recent press sizes and a floor set by how much the person
+swayed while standing, and it comes at least `min_gap_s` after the previous breath. Sway and
+sensor noise at the same scale would otherwise be counted; the floor is what keeps them out.
+
+The counter is fed the smoothed load a couple of seconds late (by the detector), so stretches
+already flagged as bounces can be skipped rather than mistaken for presses.
+"""
+
+from __future__ import annotations
+
+import math
+
+RISING = 1
+FALLING = -1
+
+
+class BreathCounter:
+    """One hold's breath zig-zag. `feed(t, y)` returns (peak_t, peak_y) when a breath counts."""
+
+    __slots__ = ("floor_rise", "floor_fall", "min_gap_s", "min_press_s", "recent", "phase",
+                 "trough", "trough_t", "peak", "peak_t", "count", "last_t", "h_rise", "h_fall")
+
+    def __init__(self, floor_rise: float, floor_fall: float, recent: list[float], *,
+                 min_gap_s: float = 2.5, min_press_s: float = 0.8) -> None:
+        self.floor_rise = floor_rise
+        self.floor_fall = floor_fall
+        self.min_gap_s = min_gap_s
+        self.min_press_s = min_press_s
+        self.recent = recent  # recent counted press sizes, shared across holds (adaptive threshold)
+        self.phase = 0
+        self.trough = self.peak = math.nan
+        self.trough_t = self.peak_t = -math.inf
+        self.count = 0
+        self.last_t = -math.inf
+        self.h_rise = self.h_fall = 0.0
+        self._thresholds()
+
+    def _thresholds(self) -> None:
+        typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else 0.0
+        self.h_rise = max(self.floor_rise, 0.4 * typical)
+        self.h_fall = max(self.floor_fall, 0.18 * typical)
+
+    def feed(self, t: float, y: float) -> tuple[float, float] | None:
+        if self.phase == RISING:
+            if y > self.peak:
+                self.peak, self.peak_t = y, t
+            elif self.peak - y >= self.h_fall:
+                found = self._judge_peak()
+                self.phase, self.trough, self.trough_t = FALLING, y, t
+                return found
+            return None
+        if self.phase == FALLING:
+            if y < self.trough:
+                self.trough, self.trough_t = y, t
+            elif y - self.trough >= self.h_fall:
+                self.phase, self.peak, self.peak_t = RISING, y, t
+            return None
+        self.phase, self.trough, self.trough_t = FALLING, y, t  # first value: a trough to rise from
+        return None
+
+    def _judge_peak(self) -> tuple[float, float] | None:
+        rise = self.peak - self.trough
+        if rise < self.h_rise or self.peak_t - self.trough_t < self.min_press_s:
+            return None
+        if self.peak_t - self.last_t < self.min_gap_s:
+            return None
+        self.count += 1
+        self.last_t = self.peak_t
+        self.recent.append(rise)
+        if len(self.recent) > 8:
+            del self.recent[0]
+        self._thresholds()
+        return self.peak_t, self.peak
+
+    def finish(self, release_t: float, settle_s: float = 1.5) -> tuple[float, float] | None:
+        """At release: a press still waiting for its let-off counts if it peaked well before."""
+        if self.phase == RISING and self.peak_t <= release_t - settle_s:
+            return self._judge_peak()
+        return None

@@ -14,6 +14,7 @@ segment, and its truth is rolling (the most recent entries only).
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
@@ -166,19 +167,20 @@ class SimulatedPerson:
         self.drift_kg_per_h = drift_kg_per_h
         self.glitch_rate = glitch_rate
         self.drop_rate = drop_rate
-        self.jitter_s = min(jitter_s, 0.45 / self.rate_hz)  # keeps t strictly increasing
+        # Clamped (and reported so in truth) so that t stays strictly increasing.
+        self.jitter_s = min(jitter_s, 0.45 / self.rate_hz)
         self.sway = sway if sway is not None else default_sway(body_kg, seed, sway_frac)
         self.stand_kg = stand_frac * body_kg
         self.endless = not isinstance(scenario, list | tuple)
-        self._compiler_args = dict(body_kg=body_kg, stand_frac=stand_frac, target_s=target_s, seed=seed,
-                                   keep_last=ROLLING_TRUTH if self.endless else None)
-        self._scenario = scenario
-        self._timeline = _Timeline(ScriptCompiler(**self._compiler_args), scenario)
+        compiler = ScriptCompiler(body_kg=body_kg, stand_frac=stand_frac, target_s=target_s, seed=seed,
+                                  keep_last=ROLLING_TRUTH if self.endless else None)
+        self._timeline = _Timeline(compiler, scenario)
         self._closed = False
         self._started = False
         if not self.endless:
             self._timeline.compile_all()
-        self.duration_s = None if self.endless else self._timeline.compiler.t
+        self.duration_s = None if self.endless else compiler.t
+        self._n = None if self.endless else int(math.floor(compiler.t * self.rate_hz + 1e-9)) + 1
         self._artefacts = self._artefact_truth() if not self.endless else {}
 
     # -- truth ----------------------------------------------------------------------------
@@ -192,21 +194,16 @@ class SimulatedPerson:
             "stand_kg": round(self.stand_kg, 3), "idle": not c.stretches,
             "duration_s": None if self.duration_s is None else round(self.duration_s, 4),
             "target_s": c.target_s,
-            "stretches": [dict(s) for s in c.stretches], "bounces": [dict(b) for b in c.bounces],
-            "steps": [dict(s) for s in c.steps], "shifts": [dict(s) for s in c.shifts],
-            "bags": [dict(b) for b in c.bags], "faults": [dict(f) for f in c.faults],
+            **copy.deepcopy({"stretches": c.stretches, "bounces": c.bounces, "steps": c.steps,
+                             "shifts": c.shifts, "bags": c.bags, "faults": c.faults}),
             "noise_kg": self.noise_kg, "drift_kg_per_h": self.drift_kg_per_h,
             "glitch_rate": self.glitch_rate, "drop_rate": self.drop_rate, "jitter_s": self.jitter_s,
             **self._artefacts,
         }
 
-    def _n_samples(self) -> int:
-        assert self.duration_s is not None
-        return int(math.floor(self.duration_s * self.rate_hz + 1e-9)) + 1
-
     def _artefact_truth(self) -> dict[str, Any]:
         """Where glitches and drops strike, from the same seeded streams `samples()` uses."""
-        n = self._n_samples()
+        n = self._n or 0
         drops = set(takewhile(lambda i: i < n, _event_indices(random.Random(f"{self.seed}:drop"),
                                                              self.drop_rate)))
         faults = [p for p in self._timeline.pieces if p.fault]
@@ -238,7 +235,7 @@ class SimulatedPerson:
         next_glitch, next_drop = next(glitches, -1), next(drops, -1)
         drift_per_s = self.drift_kg_per_h / 3600.0
         sigma, stand, sway = self.noise_kg, self.stand_kg, self.sway
-        for i in count():
+        for i in count() if self._n is None else range(self._n):
             if self._closed:
                 return
             # The piece is chosen at the nominal time (so faults and truth agree exactly); the

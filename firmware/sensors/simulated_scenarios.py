@@ -28,11 +28,13 @@ from firmware.sensors.simulated_script import (
 ROUTINE = [("right", "straight"), ("left", "straight"), ("right", "bent"), ("left", "bent")]
 
 
-def random_bounce(rng: random.Random, window_s: float, at_s: float) -> Bounce:
+def random_bounce(rng: random.Random, window_s: float, at_s: float,
+                  after_breath: int | None = None) -> Bounce:
     """A bounce (1-3 Hz, 5-30 % BW pp) that fits in `window_s` seconds when it can (>= 1 cycle)."""
     hz = round(rng.uniform(1.0, 3.0), 3)
     cycles = max(1, min(rng.randint(1, 8), int(window_s * hz)))
-    return Bounce(at_s=at_s, hz=hz, pp_frac=round(rng.uniform(0.05, 0.30), 4), cycles=cycles)
+    return Bounce(at_s=at_s, hz=hz, pp_frac=round(rng.uniform(0.05, 0.30), 4), cycles=cycles,
+                  after_breath=after_breath)
 
 
 def random_hold(rng: random.Random, stand_frac: float, *, leg: str = "right", knee: str = "straight",
@@ -59,9 +61,8 @@ def random_hold(rng: random.Random, stand_frac: float, *, leg: str = "right", kn
             placed.append(bounce)
         else:
             # In an in-breath (>= 0.4 cycle long): 0.3 s after a press peak, ending 0.5 s early.
-            bounce = random_bounce(rng, max(0.4 * cycle - 0.8, 0.4), 0.3)
-            bounce.after_breath = rng.randrange(n)
-            placed.append(bounce)
+            window = max(0.4 * cycle - 0.8, 0.4)
+            placed.append(random_bounce(rng, window, 0.3, after_breath=rng.randrange(n)))
     placed = _without_overlaps(placed)
     return Hold(breaths=n, cycle_s=round(cycle, 3), press_frac=round(rng.uniform(0.02, 0.06), 4),
                 plateau_frac=round(plateau, 4), ramp_s=round(rng.uniform(1.0, 4.0), 3),

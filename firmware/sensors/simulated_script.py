@@ -141,6 +141,8 @@ class Bounce:
         _check("Bounce.hz", self.hz, 0.5, 5.0)
         _check("Bounce.pp_frac", self.pp_frac, 0.01, 0.5)
         _check("Bounce.cycles", self.cycles, 1, 20)
+        if self.after_breath is not None:
+            _check("Bounce.after_breath", self.after_breath, 0, 11)
 
     @property
     def seconds(self) -> float:

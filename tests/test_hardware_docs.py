@@ -1,0 +1,107 @@
+"""hardware/ says the same pins as the firmware defaults, and the pins it names are real header pins."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from firmware.config import DEFAULTS
+
+HARDWARE = Path(__file__).resolve().parents[1] / "hardware"
+
+# Raspberry Pi 40-pin header: BCM GPIO -> physical pin, and the power pins.
+PHYSICAL = {2: 3, 3: 5, 4: 7, 17: 11, 27: 13, 22: 15, 10: 19, 9: 21, 11: 23, 0: 27, 5: 29, 6: 31,
+            13: 33, 19: 35, 26: 37, 14: 8, 15: 10, 18: 12, 23: 16, 24: 18, 25: 22, 8: 24, 7: 26,
+            1: 28, 12: 32, 16: 36, 20: 38, 21: 40}
+POWER = {"3.3 V": {1, 17}, "5 V": {2, 4}, "GND": {6, 9, 14, 20, 25, 30, 34, 39}}
+SECOND_HX711 = {"DT": 23, "SCK": 24}   # the suggestion in firmware/config.py (Sensor2Config)
+
+EXPECTED_BCM = {
+    ("HX711 #1", "DT"): DEFAULTS.sensor.data_pin,
+    ("HX711 #1", "SCK"): DEFAULTS.sensor.clock_pin,
+    ("HX711 #2", "DT"): SECOND_HX711["DT"],
+    ("HX711 #2", "SCK"): SECOND_HX711["SCK"],
+    ("Buzzer driver", "base"): DEFAULTS.cues.buzzer_pin,
+    ("Tare button", "one leg"): DEFAULTS.cues.button_pin,
+    ("LED", "anode"): DEFAULTS.cues.led_pin,
+}
+
+
+def wiring_rows() -> list[tuple[str, str, int, str]]:
+    text = (HARDWARE / "README.md").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[2].isdigit():
+            rows.append((cells[0], cells[1], int(cells[2]), cells[3]))
+    return rows
+
+
+def test_wiring_table_gpio_pins_equal_the_firmware_defaults() -> None:
+    found = {}
+    for part, wire, physical, signal in wiring_rows():
+        match = re.fullmatch(r"BCM (\d+)", signal)
+        if not match:
+            continue
+        bcm = int(match.group(1))
+        assert PHYSICAL[bcm] == physical, f"{part} {wire}: BCM {bcm} is physical pin {PHYSICAL[bcm]}"
+        for want_part, want_wire in EXPECTED_BCM:
+            if part.startswith(want_part) and wire.startswith(want_wire):
+                found[(want_part, want_wire)] = bcm
+    assert found == EXPECTED_BCM
+
+
+def test_wiring_table_power_pins_are_power_pins() -> None:
+    powered = [(part, wire, physical, signal) for part, wire, physical, signal in wiring_rows()
+               if not signal.startswith("BCM")]
+    assert len(powered) >= 8
+    for part, wire, physical, signal in powered:
+        assert physical in POWER[signal], f"{part} {wire}: physical pin {physical} is not {signal}"
+
+
+def test_config_comments_name_the_same_physical_pins() -> None:
+    source = (Path(__file__).resolve().parents[1] / "firmware" / "config.py").read_text(encoding="utf-8")
+    pairs = re.findall(r"BCM (\d+) = physical pin (\d+)", source)
+    assert len(pairs) >= 6
+    for bcm, physical in pairs:
+        assert PHYSICAL[int(bcm)] == int(physical)
+
+
+def test_wiring_diagram_is_valid_svg_with_the_default_pins() -> None:
+    root = ET.parse(HARDWARE / "wiring.svg").getroot()
+    assert root.tag.endswith("svg")
+    texts = [el.text or "" for el in root.iter() if el.tag.endswith("text")]
+    for bcm in EXPECTED_BCM.values():
+        label = f"pin {PHYSICAL[bcm]} · BCM {bcm}"
+        assert any(t.startswith(label + " ") for t in texts), label
+    stray = [t for t in texts if re.match(r"pin \d+ · BCM", t)]
+    assert len(stray) == len(EXPECTED_BCM)
+
+
+def test_iio_overlay_uses_the_default_pins() -> None:
+    dts = (HARDWARE / "hx711-iio-overlay.dts").read_text(encoding="utf-8")
+    assert 'compatible = "avia,hx711"' in dts
+    assert re.search(r"sck-gpios = <&gpio (\d+) 0>", dts).group(1) == str(DEFAULTS.sensor.clock_pin)
+    assert re.search(r"dout-gpios = <&gpio (\d+) 0>", dts).group(1) == str(DEFAULTS.sensor.data_pin)
+
+
+def test_service_unit_runs_the_real_sensor_with_a_data_dir() -> None:
+    unit = (HARDWARE / "stretchstep.service").read_text(encoding="utf-8")
+    sections = re.findall(r"^\[(\w+)\]", unit, flags=re.M)
+    assert sections == ["Unit", "Service", "Install"]
+    exec_start = re.search(r"^ExecStart=(.+)$", unit, flags=re.M).group(1)
+    assert exec_start.endswith("stretchstep run --source hx711")
+    assert "Environment=STRETCHSTEP_DATA_DIR=/var/lib/stretchstep" in unit
+    assert "StateDirectory=stretchstep" in unit and "SupplementaryGroups=gpio" in unit
+
+
+@pytest.mark.parametrize("heading", ["edge-weighted", "Wiring", "Bill of materials", "Mechanics",
+                                     "Install on Raspberry Pi OS", "Bring-up", "Calibration procedure",
+                                     "IIO"])
+def test_readme_has_each_part_of_the_build(heading: str) -> None:
+    headings = [line for line in (HARDWARE / "README.md").read_text(encoding="utf-8").splitlines()
+                if line.startswith("## ")]
+    assert any(heading in h for h in headings), headings

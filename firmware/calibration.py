@@ -19,7 +19,7 @@ import json
 import math
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -306,32 +306,53 @@ class RawSource(Protocol):
 
 
 class CalibratedSource:
-    """A raw reader as a kg SampleSource: glitches dropped, faults as NaN samples, zero tracked."""
+    """A raw reader as a kg SampleSource: glitches dropped, faults as NaN samples, zero tracked.
+
+    `name` says which calibration file is its own ("hx711", "hx711-emulated"). A new calibration
+    from another thread (the web API) is handed over and applied by the sampling thread at its
+    next reading, so drift correction can never overwrite it.
+    """
 
     def __init__(self, raw: RawSource, calibration: Calibration, *, monitor: FaultMonitor | None = None,
-                 drift: DriftCorrector | None | bool = True, recent_s: float = 3.0) -> None:
+                 drift: DriftCorrector | None | bool = True, recent_s: float = 3.0,
+                 name: str = "hx711") -> None:
         self.raw = raw
+        self.name = name
         self.rate_hz = raw.rate_hz
         self.live = raw.live
-        self.calibration = calibration
+        self._calibration = calibration
+        self._incoming: Calibration | None = None
         self.monitor = monitor or FaultMonitor(raw.rate_hz, calibration)
         self.drift = DriftCorrector(raw.rate_hz) if drift is True else (drift or None)
         self._recent: deque[tuple[float, int]] = deque(maxlen=max(8, round(recent_s * raw.rate_hz)))
 
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration in use (or about to be, if one was just handed over)."""
+        return self._incoming or self._calibration
+
     def set_calibration(self, calibration: Calibration) -> None:
-        """Apply a new tare/calibration from the next sample on (the loop keeps running)."""
-        self.calibration = calibration
-        self.monitor.set_calibration(calibration)
+        """Use this calibration from the next reading on; safe to call from any thread."""
+        self._incoming = calibration
+
+    def _take_incoming(self) -> None:
+        incoming, self._incoming = self._incoming, None
+        if incoming is not None:
+            self._calibration = incoming
+            self.monitor.set_calibration(incoming)
 
     def recent_codes(self, seconds: float = 2.0) -> list[int]:
         """Good raw codes of the last `seconds`, for a tare or calibration from a running loop."""
-        if not self._recent:
+        recent = list(self._recent)      # one atomic copy: the sampling thread keeps appending
+        if not recent:
             return []
-        newest = self._recent[-1][0]
-        return [code for t, code in self._recent if newest - t <= seconds]
+        newest = recent[-1][0]
+        return [code for t, code in recent if newest - t <= seconds]
 
     def samples(self) -> Iterator[Sample]:
         for reading in self.raw.readings():
+            if self._incoming is not None:
+                self._take_incoming()
             fault, good = self.monitor.feed(reading)
             if fault is not None:
                 self._recent.clear()
@@ -340,8 +361,8 @@ class CalibratedSource:
             for t, code in good:
                 self._recent.append((t, code))
                 if self.drift is not None:
-                    self.calibration = self.drift.correct(self.calibration, code)
-                yield Sample(t, self.calibration.kg(code))
+                    self._calibration = self.drift.correct(self._calibration, code)
+                yield Sample(t, self._calibration.kg(code))
 
     def close(self) -> None:
         self.raw.close()
@@ -383,21 +404,49 @@ def calibrate(raw: RawSource, data_dir: str | Path, known_kg: float, seconds: fl
 
 
 class CalibrationControl:
-    """What the web API calls on a running device: tare()/calibrate(kg) -> dict, ValueError if refused."""
+    """What the web API calls on a running device: tare()/calibrate(kg) -> dict, ValueError if refused.
 
-    def __init__(self, source: CalibratedSource, data_dir: str | Path, name: str = "hx711",
-                 seconds: float = 2.0) -> None:
-        self.source, self.data_dir, self.name, self.seconds = source, data_dir, name, seconds
+    Works on the last `seconds` of good readings the running source has seen, so the sensor is
+    never read twice. `source` is the CalibratedSource, or a function returning the current one
+    (the loop may restart with a fresh source); None from it means there is nothing to calibrate.
+    """
 
-    def _apply(self, new: Calibration, what: str) -> dict[str, Any]:
-        new.save(self.data_dir, self.name)
-        self.source.set_calibration(new)
-        return {"ok": True, "message": f"{what}: {new.describe()}", "calibration": new.to_dict()}
+    def __init__(self, source: CalibratedSource | Callable[[], CalibratedSource | None],
+                 data_dir: str | Path, seconds: float = 2.0) -> None:
+        self._source = source
+        self.data_dir, self.seconds = data_dir, seconds
+
+    def _current(self) -> CalibratedSource:
+        source = self._source if isinstance(self._source, CalibratedSource) else self._source()
+        if source is None:
+            raise CalibrationError("the sensor is not running right now; try again in a few seconds")
+        return source
+
+    def _apply(self, source: CalibratedSource, new: Calibration, what: str) -> dict[str, Any]:
+        path = new.save(self.data_dir, source.name)
+        source.set_calibration(new)
+        return {"ok": True, "message": f"{what}: {new.describe()}", "calibration": new.to_dict(),
+                "path": str(path)}
 
     def tare(self) -> dict[str, Any]:
-        new = self.source.calibration.tared(self.source.recent_codes(self.seconds))
-        return self._apply(new, "tared")
+        source = self._current()
+        new = source.calibration.tared(source.recent_codes(self.seconds))
+        return self._apply(source, new, "tared")
 
     def calibrate(self, known_kg: float) -> dict[str, Any]:
-        new = self.source.calibration.calibrated(self.source.recent_codes(self.seconds), known_kg)
-        return self._apply(new, f"calibrated with {known_kg:g} kg")
+        source = self._current()
+        new = source.calibration.calibrated(source.recent_codes(self.seconds), known_kg)
+        return self._apply(source, new, f"calibrated with {known_kg:g} kg")
+
+    def status(self) -> dict[str, Any]:
+        """The calibration in use, for the dashboard ("shown with its date")."""
+        cal = self._current().calibration
+        return {"calibration": cal.to_dict(), "describe": cal.describe(), "default": cal.is_default}
+
+
+def calibrated_source_of(source: Any) -> CalibratedSource | None:
+    """The CalibratedSource inside a SampleSource (hx711, hx711-emulated), or None (simulated, replay)."""
+    if isinstance(source, CalibratedSource):
+        return source
+    inner = getattr(source, "source", None)
+    return inner if isinstance(inner, CalibratedSource) else None

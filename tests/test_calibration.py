@@ -17,6 +17,7 @@ from firmware.calibration import (
     DriftCorrector,
     FaultMonitor,
     calibrate,
+    calibrated_source_of,
     calibration_path,
     load_calibration,
     tare,
@@ -236,7 +237,7 @@ def test_control_tares_a_running_source_and_refuses_a_person(tmp_path) -> None:
         return 35.0 + 0.7 * math.sin(2 * math.pi * 0.5 * t) if t < 3.0 else 0.0
 
     emulated = EmulatedHX711Source(person, calibration=Calibration(offset=60_000, scale=21_000))
-    control = CalibrationControl(emulated.source, tmp_path, name="hx711-emulated")
+    control = CalibrationControl(lambda: calibrated_source_of(emulated), tmp_path)
     samples = emulated.samples()
     for s in samples:
         if s.t > 2.9:
@@ -269,3 +270,26 @@ def test_cli_walks_through_tare_and_calibrate(tmp_path) -> None:
     assert forced.exit_code == 0, forced.output
     bad = runner.invoke(calibrate_command, [*args, "--known-kg", "0"])
     assert bad.exit_code == 2 and "0.5" in bad.output
+
+
+def test_a_new_calibration_survives_drift_correction_in_the_loop(tmp_path) -> None:
+    emulated = EmulatedHX711Source(lambda t: 0.0, calibration=Calibration(offset=80_000, scale=21_000))
+    samples = emulated.samples()
+    for _ in range(400):                         # empty step: drift correction is running
+        next(samples)
+    control = CalibrationControl(emulated.source, tmp_path)
+    result = control.tare()
+    assert result["path"].endswith("calibration-hx711-emulated.json")
+    assert control.status()["calibration"]["offset"] == pytest.approx(85_000, abs=20)
+    assert abs(next(samples).kg) < 0.01
+    for _ in range(400):
+        last = next(samples)
+    assert abs(last.kg) < 0.01
+    assert emulated.calibration.offset == pytest.approx(85_000, abs=20)
+
+
+def test_control_without_a_running_sensor_says_so(tmp_path) -> None:
+    control = CalibrationControl(lambda: None, tmp_path)
+    with pytest.raises(ValueError, match="not running"):
+        control.tare()
+    assert calibrated_source_of(object()) is None

@@ -65,7 +65,8 @@ class EmulatedHX711Source:
         self.clock = self.chip.clock
         factor = GAIN_FACTOR[gain]
         self.truth = Calibration(offset=offset * factor, scale=counts_per_kg * factor)
-        self.source = CalibratedSource(self.reader, calibration or self.truth, monitor=monitor, drift=drift)
+        self.source = CalibratedSource(self.reader, calibration or self.truth, monitor=monitor, drift=drift,
+                                       name=CALIBRATION_NAME)
 
     @property
     def calibration(self) -> Calibration:

@@ -166,9 +166,21 @@ def test_standing_sways_about_one_percent_and_shifts_stay_in_range():
     on = between(samples, step["on"] + 1.0, step["off"] - 1.0)
     assert all(0.2 * 60 <= kg <= 0.65 * 60 for kg in on)
     assert person.truth["shifts"] and all(abs(s["delta_kg"]) <= 6.0 for s in person.truth["shifts"])
+    level = person.truth["stand_kg"]
+    for shift in person.truth["shifts"]:  # shifts wander about the usual stance, never drift off
+        level += shift["delta_kg"]
+        assert abs(level - person.truth["stand_kg"]) <= 0.1 * 60 + 1e-6
     first_shift = person.truth["shifts"][0]["t"]
     still = between(samples, step["on"] + 1.0, first_shift)
     assert 0.1 < max(still) - min(still) < 0.06 * 60  # sway present, a few % BW at most
+
+
+def test_a_foot_shift_towards_a_share_steps_at_most_ten_percent():
+    segs = [StepOn(), Stand(2.0), ShiftFoot(to_frac=0.6), Stand(2.0), ShiftFoot(delta_frac=-0.05), Stand(1.0)]
+    person = SimulatedPerson(segs, body_kg=50.0, stand_frac=0.3, **QUIET)
+    assert [s["delta_kg"] for s in person.truth["shifts"]] == pytest.approx([5.0, -2.5])
+    samples = list(person.samples())
+    assert samples[-1].kg == pytest.approx(0.35 * 50.0)
 
 
 def test_early_release_is_not_completed_and_stepping_off_ends_the_visit():

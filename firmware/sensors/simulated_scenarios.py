@@ -79,14 +79,20 @@ def _without_overlaps(bounces: list[Bounce]) -> list[Bounce]:
     return list(kept.values())
 
 
-def _pause_and_shift(rng: random.Random, segs: list[Segment], lo: float = 3.0, hi: float = 8.0,
-                     shift_p: float = 0.3) -> None:
+def _shift(rng: random.Random, stand_frac: float, spread: float = 0.1) -> ShiftFoot:
+    """A foot shift to somewhere within +-spread BW of the person's usual standing share."""
+    to = min(max(stand_frac + rng.uniform(-spread, spread), 0.25), 0.6)
+    return ShiftFoot(seconds=rng.uniform(0.2, 0.5), to_frac=round(to, 4))
+
+
+def _pause_and_shift(rng: random.Random, segs: list[Segment], stand_frac: float, lo: float = 3.0,
+                     hi: float = 8.0, shift_p: float = 0.3) -> None:
     segs.append(Stand(rng.uniform(lo, hi)))
     if rng.random() < shift_p:
-        segs += [ShiftFoot(rng.uniform(-0.05, 0.05), rng.uniform(0.2, 0.5)), Stand(rng.uniform(1.0, 3.0))]
+        segs += [_shift(rng, stand_frac, 0.05), Stand(rng.uniform(1.0, 3.0))]
 
 
-def _visit(rng: random.Random, holds: list[Hold], segs: list[Segment]) -> None:
+def _visit(rng: random.Random, holds: list[Hold], segs: list[Segment], stand_frac: float) -> None:
     """Step on, do the holds with pauses between, step off (unless a hold stepped off)."""
     segs += [StepOn(rng.uniform(0.4, 1.0)), Stand(rng.uniform(2.0, 6.0))]
     for hold in holds:
@@ -94,7 +100,7 @@ def _visit(rng: random.Random, holds: list[Hold], segs: list[Segment]) -> None:
         if hold.release_to == "off":
             segs += [Off(rng.uniform(2.0, 6.0)), StepOn(rng.uniform(0.4, 1.0)), Stand(rng.uniform(2.0, 4.0))]
         else:
-            _pause_and_shift(rng, segs)
+            _pause_and_shift(rng, segs, stand_frac)
     segs.append(StepOff(rng.uniform(0.4, 1.0)))
 
 
@@ -105,7 +111,7 @@ def good_routine(rng: random.Random, body_kg: float, stand_frac: float, reps: in
              for knee in ("straight", "bent") for _ in range(reps) for leg in ("right", "left")]
     holds += [random_hold(rng, stand_frac, leg="right", knee="bent")]  # finish on the tighter side
     segs: list[Segment] = [Off(rng.uniform(2.0, 5.0))]
-    _visit(rng, holds, segs)
+    _visit(rng, holds, segs, stand_frac)
     return segs + [Off(rng.uniform(2.0, 5.0))]
 
 
@@ -115,7 +121,7 @@ def bouncy(rng: random.Random, body_kg: float, stand_frac: float, holds: int | N
     chosen = [random_hold(rng, stand_frac, leg=ROUTINE[i % 4][0], knee=ROUTINE[i % 4][1],
                           bounces=rng.randint(1, 2), complete=None) for i in range(n)]
     segs: list[Segment] = [Off(rng.uniform(2.0, 4.0))]
-    _visit(rng, chosen, segs)
+    _visit(rng, chosen, segs, stand_frac)
     return segs + [Off(rng.uniform(2.0, 4.0))]
 
 
@@ -126,7 +132,7 @@ def early_release(rng: random.Random, body_kg: float, stand_frac: float, holds: 
                           early=True, release_to="off" if rng.random() < 0.4 else "standing")
               for i in range(n)]
     segs: list[Segment] = [Off(rng.uniform(2.0, 4.0))]
-    _visit(rng, chosen, segs)
+    _visit(rng, chosen, segs, stand_frac)
     return segs + [Off(rng.uniform(2.0, 4.0))]
 
 
@@ -136,7 +142,7 @@ def step_on_off(rng: random.Random, body_kg: float, stand_frac: float, visits: i
     for _ in range(rng.randint(3, 6) if visits is None else visits):
         segs += [StepOn(rng.uniform(0.3, 1.0)), Stand(rng.uniform(2.0, 15.0))]
         if rng.random() < 0.5:
-            segs += [ShiftFoot(rng.uniform(-0.1, 0.1)), Stand(rng.uniform(1.0, 8.0))]
+            segs += [_shift(rng, stand_frac), Stand(rng.uniform(1.0, 8.0))]
         segs += [StepOff(rng.uniform(0.3, 1.0)), Off(rng.uniform(2.0, 10.0))]
     return segs
 
@@ -144,16 +150,13 @@ def step_on_off(rng: random.Random, body_kg: float, stand_frac: float, visits: i
 def standing(rng: random.Random, body_kg: float, stand_frac: float, minutes: float = 3.0) -> list:
     """Plain standing for `minutes`, with sway and foot shifts of up to +-10 % BW."""
     segs: list[Segment] = [Off(rng.uniform(2.0, 5.0)), StepOn(rng.uniform(0.4, 1.0))]
-    left, level = minutes * 60.0, stand_frac
+    left = minutes * 60.0
     while left > 0:
         chunk = min(left, rng.uniform(5.0, 40.0))
         segs.append(Stand(chunk))
         left -= chunk
         if left > 0:
-            delta = rng.uniform(-0.1, 0.1)
-            delta = min(max(delta, 0.25 - level), 0.6 - level)  # stay in the standing range
-            level += delta
-            segs.append(ShiftFoot(delta, rng.uniform(0.2, 0.5)))
+            segs.append(_shift(rng, stand_frac))
     return segs + [StepOff(rng.uniform(0.4, 1.0)), Off(rng.uniform(2.0, 5.0))]
 
 
@@ -183,7 +186,7 @@ def mixed(rng: random.Random, body_kg: float, stand_frac: float, holds: int | No
     segs: list[Segment] = [Off(rng.uniform(2.0, 6.0))]
     if unplug:
         segs += [Unplug(rng.uniform(1.0, 5.0)), Off(rng.uniform(1.0, 3.0))]
-    _visit(rng, chosen, segs)
+    _visit(rng, chosen, segs, stand_frac)
     return segs + [Off(rng.uniform(2.0, 6.0))]
 
 
@@ -218,7 +221,7 @@ def forever_script(rng: random.Random, body_kg: float, stand_frac: float) -> Ite
                                      bounces=1 if rng.random() < 0.15 else 0,
                                      early=early, complete=None if early else True))
         segs: list[Segment] = []
-        _visit(rng, holds, segs)
+        _visit(rng, holds, segs, stand_frac)
         if visit == 0:  # look alive quickly: a short first stand
             segs[1] = Stand(rng.uniform(1.0, 2.0))
         yield from segs

@@ -87,14 +87,19 @@ class Stand:
 
 @dataclass
 class ShiftFoot:
-    """A foot shift: the standing share steps by `delta_frac` of body weight, smoothly."""
+    """A foot shift: the standing share steps by `delta_frac` of body weight, smoothly; or, with
+    `to_frac`, moves towards that share of the person's usual standing load (a step of at most
+    10 % BW), which keeps shifts wandering about the usual stance rather than drifting away."""
 
-    delta_frac: float
+    delta_frac: float = 0.0
     seconds: float = 0.3
+    to_frac: float | None = None
 
     def __post_init__(self) -> None:
         _check("ShiftFoot.delta_frac", self.delta_frac, -0.15, 0.15)
         _check("ShiftFoot.seconds", self.seconds, 0.05, 3.0)
+        if self.to_frac is not None:
+            _check("ShiftFoot.to_frac", self.to_frac, 0.1, 0.9)
 
 
 @dataclass
@@ -363,10 +368,12 @@ class ScriptCompiler:
     def _shiftfoot(self, seg: ShiftFoot) -> tuple[list[Piece], list[Overlay]]:
         self._need_on_step("ShiftFoot")
         t0, t1 = self._span(seg.seconds)
-        before = self.stand_kg
+        before, bw = self.stand_kg, self.body_kg
+        delta = seg.delta_frac * bw
+        if seg.to_frac is not None:
+            delta = min(max(seg.to_frac * bw - before, -0.1 * bw), 0.1 * bw)
         # Shifts never leave DESIGN §2's standing range (0.25-0.6 BW), however many there are.
-        self.stand_kg = min(max(before + seg.delta_frac * self.body_kg, 0.25 * self.body_kg),
-                            0.6 * self.body_kg)
+        self.stand_kg = min(max(before + delta, 0.25 * bw), 0.6 * bw)
         self.level = self.stand_kg
         self.shifts.append({"t": round(t0, 4), "end": round(t1, 4),
                             "delta_kg": round(self.stand_kg - before, 4)})

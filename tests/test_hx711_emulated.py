@@ -111,3 +111,22 @@ def test_record_writes_a_trace_at_the_configured_rate(tmp_path, rate: int) -> No
     for a, b in zip(samples, samples[1:], strict=False):
         periods = (b.t - a.t) * rate
         assert periods == pytest.approx(round(periods), abs=0.01) and round(periods) >= 1
+
+
+@pytest.mark.parametrize(("name", "kw"), [("good_routine", {"reps": 1}), ("bouncy", {"holds": 3})])
+def test_same_stretches_through_the_real_driver_as_from_the_person_directly(name: str, kw: dict) -> None:
+    from firmware.analysis import analyze_samples
+
+    def person():
+        return simulated.scenario(name, seed=5, rate_hz=10.0, **kw)
+
+    direct = analyze_samples(person().samples(), rate_hz=10)
+    through_chip = analyze_samples(EmulatedHX711Source(person(), rate_hz=10).samples(), rate_hz=10)
+    assert len(direct["stretches"]) >= 2
+    assert len(through_chip["stretches"]) == len(direct["stretches"])
+    for a, b in zip(direct["stretches"], through_chip["stretches"], strict=True):
+        assert (a["breaths"], a["bounces"], a["completed"]) == (b["breaths"], b["bounces"], b["completed"])
+        for key in ("start", "hold_start", "end"):
+            assert b[key] == pytest.approx(a[key], abs=0.25)
+    assert len(through_chip["bounces"]) == len(direct["bounces"])
+    assert name != "bouncy" or direct["bounces"]

@@ -130,3 +130,65 @@ def test_same_stretches_through_the_real_driver_as_from_the_person_directly(name
             assert b[key] == pytest.approx(a[key], abs=0.25)
     assert len(through_chip["bounces"]) == len(direct["bounces"])
     assert name != "bouncy" or direct["bounces"]
+
+
+# --- sensor faults through the whole device -----------------------------------------------------
+
+def device_events(source: EmulatedHX711Source, until_t: float, actions: list) -> tuple[list, list]:
+    """Run the device loop's per-sample step over the source, doing `actions` [(t, fn)] on the way."""
+    from firmware.detector import HoldDetector
+    from firmware.device import Device
+
+    device = Device(source, HoldDetector())
+    events, samples = [], []
+    pending = sorted(actions, key=lambda a: a[0])
+    for sample in source.samples():
+        while pending and sample.t >= pending[0][0]:
+            pending.pop(0)[1]()
+        samples.append(sample)
+        events += [e for e in device.process(sample) if e.kind in ("sensor_fault", "sensor_ok")]
+        if sample.t > until_t:
+            break
+    return [(e.kind, e.data.get("reason", e.data.get("after")), round(e.t, 1)) for e in events], samples
+
+
+def swaying(t: float) -> float:
+    return 20.0 + 0.5 * math.sin(t)
+
+
+def test_unplugged_then_plugged_back_in() -> None:
+    source = EmulatedHX711Source(swaying)
+
+    def unplug(flag: bool):
+        return lambda: setattr(source.chip, "disconnected", flag)
+
+    events, samples = device_events(source, 12.0, [(5.0, unplug(True)), (8.0, unplug(False))])
+    assert [e[:2] for e in events] == [("sensor_fault", "unplugged"), ("sensor_ok", "unplugged")]
+    assert 5.0 <= events[0][2] <= 5.6 and 8.0 <= events[1][2] <= 9.2
+    assert all(abs(s.kg - swaying(s.t)) < 0.05 for s in samples if s.ok)
+
+
+def test_isolated_bit_errors_are_dropped_a_burst_is_spiking() -> None:
+    source = EmulatedHX711Source(swaying)
+    source.chip.bit_errors = {200: 1 << 22, 500: 1 << 20}
+    source.chip.bit_errors.update({n: 1 << 21 for n in range(800, 880, 12)})   # 7 in one second
+    events, samples = device_events(source, 15.0, [])
+    assert [e[:2] for e in events] == [("sensor_fault", "spiking"), ("sensor_ok", "spiking")]
+    assert all(abs(s.kg - swaying(s.t)) < 0.05 for s in samples if s.ok)
+
+
+def test_overload_saturates_and_recovers() -> None:
+    def load(t: float) -> float:
+        return 450.0 if 4.0 <= t < 5.0 else swaying(t)   # beyond the emulated cell's range
+
+    events, samples = device_events(EmulatedHX711Source(load), 8.0, [])
+    assert [e[:2] for e in events] == [("sensor_fault", "saturated"), ("sensor_ok", "saturated")]
+    assert max(s.kg for s in samples if s.ok) < 21
+
+
+def test_a_frozen_code_is_stuck() -> None:
+    def load(t: float) -> float:
+        return 20.0 if 3.0 <= t < 9.0 else swaying(t)
+
+    events, _ = device_events(EmulatedHX711Source(load, noise_counts=0), 12.0, [])
+    assert events == [("sensor_fault", "stuck", 6.0), ("sensor_ok", "stuck", 9.5)]

@@ -16,7 +16,8 @@ Time is a `VirtualClock`: nothing sleeps. Pin accesses may cost `pin_op_s` of vi
 the driver's `delay_us` advances it through `VirtualMicrocontroller`. A Linux reader being
 preempted with PD_SCK high - the classic failure of user-space HX711 code - is injected
 deterministically with `preempt_reads`: on those reads (counted from 1) the clock jumps by
-`preempt_s` right after the rising edge `preempt_bit`.
+`preempt_s` right after the rising edge `preempt_bit`. `disconnected` (DT wire off, DOUT pulled
+high) and `bit_errors` ({read number: XOR mask}) inject the other sensor faults.
 """
 
 from __future__ import annotations
@@ -208,6 +209,9 @@ class HX711Chip:
         self.preempt_reads = set(preempt_reads)
         self.preempt_s = preempt_s
         self.preempt_bit = preempt_bit
+        # Faults to inject: DT wire off (DOUT pulled high), and bit errors {read number: XOR mask}.
+        self.disconnected = False
+        self.bit_errors: dict[int, int] = {}
         self.dout = DataPin(self, "DOUT")
         self.pd_sck = ClockPin(self, "PD_SCK")
         # Observable history, for tests and benchmarks.
@@ -262,7 +266,7 @@ class HX711Chip:
 
     def _read_dout(self) -> bool:
         now = self._tick()
-        if not self._powered:
+        if self.disconnected or not self._powered:
             return True
         if self._reading:
             if not self._sck and self._bits >= 24:
@@ -306,6 +310,7 @@ class HX711Chip:
         self._reading = True
         self._bits = 0
         self.reads_started += 1
+        self._code ^= self.bit_errors.get(self.reads_started, 0) & 0xFFFFFF
         self._preempt_this_read = self.reads_started in self.preempt_reads
         self.conversions_read.append((t_conv, pulses, _signed(self._code)))
 

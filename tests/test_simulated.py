@@ -291,3 +291,9 @@ def test_truth_is_consistent_for_any_seed(name, seed, body, stand):
 
 def _release(stretch: dict) -> float:
     return stretch["end"] - stretch["hold_start"] - stretch["hold_s"]
+
+
+def test_an_early_release_stays_short_of_the_target_whatever_the_script_asks():
+    hold = Hold(breaths=7, cycle_s=10.0, lead_s=40.0, early_release=True)
+    truth = one_hold(hold, target_s=30.0).truth["stretches"][0]
+    assert truth["hold_s"] <= 27.0 and not truth["completed"] and truth["breaths"] == 0

@@ -445,6 +445,7 @@ class ScriptCompiler:
         lead, tail = seg.lead_s, seg.tail_s
         if seg.early_release:
             limit = self.target_s - 3.0
+            lead = min(lead, limit)
             while cycles and lead + sum(cycles) + tail > limit:
                 cycles.pop()
             tail = max(0.0, min(tail, limit - lead - sum(cycles)))

@@ -297,3 +297,17 @@ def test_an_early_release_stays_short_of_the_target_whatever_the_script_asks():
     hold = Hold(breaths=7, cycle_s=10.0, lead_s=40.0, early_release=True)
     truth = one_hold(hold, target_s=30.0).truth["stretches"][0]
     assert truth["hold_s"] <= 27.0 and not truth["completed"] and truth["breaths"] == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), rate=st.sampled_from([10.0, 80.0]), jitter=st.floats(0.0, 0.05),
+       drop=st.floats(0.0, 0.3), glitch=st.floats(0.0, 0.05), noise=st.floats(0.02, 0.15))
+def test_any_sensor_settings_give_an_increasing_stream_of_the_counted_length(seed, rate, jitter, drop,
+                                                                             glitch, noise):
+    person = scenario("step_on_off", seed=seed, rate_hz=rate, visits=2, jitter_s=jitter, drop_rate=drop,
+                      glitch_rate=glitch, noise_kg=noise)
+    samples = list(person.samples())
+    assert len(samples) == person.truth["samples"]
+    assert all(b.t > a.t for a, b in zip(samples, samples[1:], strict=False))
+    assert all(abs(s.t * rate - round(s.t * rate)) <= 0.45 + 1e-6 for s in samples)
+    assert all(s.ok for s in samples)

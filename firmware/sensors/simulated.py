@@ -50,12 +50,13 @@ ROLLING_TRUTH = 500  # entries kept per truth list for an endless person
 
 
 def default_sway(body_kg: float, seed: int, rms_frac: float = 0.005) -> Callable[[float], float]:
-    """Postural sway: four random-phase sinusoids at 0.1-1 Hz, RMS `rms_frac` of body weight.
+    """Postural sway: six random-phase sinusoids at 0.1-1 Hz, RMS `rms_frac` of body weight.
 
-    Lower frequencies get more amplitude (sway is mostly slow), peaks reach ~1-1.5 % BW.
+    Lower frequencies get more amplitude (sway is mostly slow), peaks reach ~1-1.5 % BW; six
+    incommensurate components make an irregular, non-repeating wander, like filtered noise.
     """
     rng = random.Random(f"{seed}:sway")
-    freqs = [math.exp(rng.uniform(math.log(0.1), math.log(1.0))) for _ in range(4)]
+    freqs = [math.exp(rng.uniform(math.log(0.1), math.log(1.0))) for _ in range(6)]
     weights = [1.0 / math.sqrt(f) for f in freqs]
     norm = math.sqrt(sum(w * w for w in weights) / 2.0)
     amps = [rms_frac * body_kg * w / norm for w in weights]

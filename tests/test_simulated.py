@@ -124,6 +124,15 @@ def test_breath_presses_in_the_hold_equal_truth_breaths(name, rate, seed):
             assert abs(top.t - peak_t) <= 0.2
 
 
+@pytest.mark.parametrize("name", ["bouncy", "mixed", "good_routine"])
+def test_peak_kg_is_the_highest_clean_load_of_the_stretch(name):
+    person = scenario(name, seed=11, rate_hz=80.0, **QUIET)
+    samples = list(person.samples())
+    for stretch in person.truth["stretches"]:
+        top = max(between(samples, stretch["start"], stretch["end"]))
+        assert stretch["peak_kg"] - 0.01 * person.body_kg <= top <= stretch["peak_kg"] + 2e-3  # rounding
+
+
 def test_breath_presses_are_let_off_partly_so_the_load_ratchets_up():
     hold = Hold(breaths=4, cycle_s=8.0, press_frac=0.05, let_off=0.6, vary=0.0, lead_s=2.0, tail_s=2.0)
     person = one_hold(hold, body_kg=70.0, **QUIET)

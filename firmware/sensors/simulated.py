@@ -133,8 +133,10 @@ def _event_indices(rng: random.Random, rate: float) -> Iterator[int]:
     i = -1
     log_q = math.log1p(-rate) if rate < 1.0 else -math.inf
     while True:
-        u = rng.random()
-        i += 1 + (0 if log_q == -math.inf else int(math.log(1.0 - u) / log_q))
+        gap = 0.0 if log_q == -math.inf else math.log(1.0 - rng.random()) / log_q
+        if not gap < 1e15:  # a vanishing rate: nothing strikes within any trace's lifetime
+            return
+        i += 1 + int(gap)
         yield i
 
 

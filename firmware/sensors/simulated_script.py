@@ -476,12 +476,22 @@ class ScriptCompiler:
 
 
 def _peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:
-    """Highest clean load over [t0, t1] (sampled at 200 Hz): sway and sensor noise excluded."""
-    best, n = -math.inf, max(1, int((t1 - t0) * 200))
-    k = 0
-    for i in range(n + 1):
-        t = t0 + (t1 - t0) * i / n
-        while k < len(pieces) - 1 and t > pieces[k].t1:
-            k += 1
-        best = max(best, pieces[k].level(t) + sum(o.level(t) for o in overlays))
-    return best
+    """Highest clean load over [t0, t1] (sway and sensor noise excluded).
+
+    Without a bounce the load peaks at a piece edge or a breath peak (ramps are monotonic), so
+    only those instants are checked; bounce windows are scanned at 200 Hz.
+    """
+    times = [t0, t1, *(p.t0 for p in pieces), *(p.t1 for p in pieces)]
+    for piece in pieces:
+        if isinstance(piece, HoldPiece):
+            times += [b.peak_t for b in piece.breaths]
+    for o in overlays:  # each crest exactly, and a 200 Hz scan for the slope beneath
+        n = max(1, int((o.t1 - o.t0) * 200))
+        times += [o.t0 + (o.t1 - o.t0) * i / n for i in range(n + 1)]
+        times += [o.t0 + (k + 0.25) / o.hz for k in range(int((o.t1 - o.t0) * o.hz + 0.5))]
+
+    def load(t: float) -> float:
+        piece = next((p for p in pieces if p.t0 <= t <= p.t1), pieces[-1])
+        return piece.level(t) + sum(o.level(t) for o in overlays)
+
+    return max(load(t) for t in times if t0 <= t <= t1)

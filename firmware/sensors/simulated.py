@@ -77,14 +77,12 @@ class _Timeline:
         self.segments = iter(segments)
         self.pieces: list[Piece] = []
         self.overlays: list[Overlay] = []
-        self.finished = False
 
     def extend_to(self, t: float) -> bool:
         """Compile segments until the script covers t; False if the script ends before."""
         while not self.pieces or self.pieces[-1].t1 < t:
             seg = next(self.segments, None)
             if seg is None:
-                self.finished = True
                 return False
             pieces, overlays = self.compiler.compile(seg)
             self.pieces.extend(p for p in pieces if p.t1 > p.t0)
@@ -105,11 +103,11 @@ class _Cursor:
         self.active: list[Overlay] = []
         self.next_overlay = 0
 
-    def at(self, t: float) -> tuple[Piece | None, float]:
-        """The piece covering t and the sum of overlays at t (None when the script has ended)."""
+    def at(self, t: float) -> tuple[Piece | None, list[Overlay]]:
+        """The piece covering t and the overlays active at t (None when the script has ended)."""
         tl = self.tl
         if not tl.extend_to(t) and (not tl.pieces or t > tl.pieces[-1].t1):
-            return None, 0.0
+            return None, []
         while self.k < len(tl.pieces) - 1 and t > tl.pieces[self.k].t1:
             self.k += 1
         if self.forget and self.k > 64:
@@ -123,7 +121,7 @@ class _Cursor:
         if self.forget and self.next_overlay > 64:
             del tl.overlays[: self.next_overlay]
             self.next_overlay = 0
-        return tl.pieces[self.k], sum(o.level(t) for o in self.active)
+        return tl.pieces[self.k], self.active
 
 
 def _event_indices(rng: random.Random, rate: float) -> Iterator[int]:
@@ -244,7 +242,7 @@ class SimulatedPerson:
             # The piece is chosen at the nominal time (so faults and truth agree exactly); the
             # load is evaluated at the jittered time (the script is continuous across pieces).
             t_nominal = i / rate
-            piece, extra = cursor.at(t_nominal)
+            piece, overlays = cursor.at(t_nominal)
             if piece is None:
                 return
             t = t_nominal + noise.uniform(-jitter, jitter) if jitter and i else t_nominal
@@ -258,7 +256,9 @@ class SimulatedPerson:
                 yield Sample(round(t, 6), math.nan, fault=piece.fault)
                 continue
             level = piece.level(t)
-            kg = level + extra + drift_per_s * t + noise.gauss(0.0, sigma)
+            kg = level + drift_per_s * t + noise.gauss(0.0, sigma)
+            if overlays:
+                kg += sum(o.level(t) for o in overlays)
             if piece.person:
                 kg += sway(t) * min(1.0, max(0.0, level / stand))
             if glitch:

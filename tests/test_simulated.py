@@ -264,6 +264,7 @@ def test_close_ends_the_stream():
         (lambda: SimulatedPerson([Off(1.0)], rate_hz=0.0), "rate_hz"),
         (lambda: SimulatedPerson([Off(1.0)], glitch_rate=0.9), "glitch_rate"),
         (lambda: scenario("dancing"), "known scenarios"),
+        (lambda: scenario("bag", reps=2), "does not take reps; it takes minutes, kg"),
     ],
 )
 def test_bad_input_names_what_is_wrong(build, message):

@@ -8,6 +8,7 @@ all share it.
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -202,7 +203,13 @@ def build_scenario(name: str, rng: random.Random, body_kg: float, stand_frac: fl
     if name not in SCENARIOS:
         known = ", ".join([*SCENARIOS, "forever"])
         raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}")
-    return SCENARIOS[name](rng, body_kg, stand_frac, **kw)
+    builder = SCENARIOS[name]
+    allowed = list(inspect.signature(builder).parameters)[3:]
+    unknown = sorted(set(kw) - set(allowed))
+    if unknown:
+        raise ValueError(f"scenario {name!r} does not take {', '.join(unknown)}; it takes "
+                         f"{', '.join(allowed) or 'no script keywords'} (plus SimulatedPerson's settings)")
+    return builder(rng, body_kg, stand_frac, **kw)
 
 
 def forever_script(rng: random.Random, body_kg: float, stand_frac: float) -> Iterator[Segment]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from firmware.detector_bounce import BounceWatch
-from firmware.detector_breath import BreathCounter
+from firmware.detector_breath import BreathCounter, SwayGauge
 from firmware.events import (
     BOUNCE,
     BREATH,
@@ -51,6 +51,8 @@ WINDOW = 10         # blocks in the running mean (1 s)
 RING = 1024         # blocks of history kept for back-dating (~100 s)
 MASK = RING - 1
 BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
+MAX_RISE_S = 3.0    # a heel drop's 20-80 % rise takes at most ~0.4 x its 1-4 s ramp
+MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
 
 EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
 STATE_NAMES = ("empty", "standing", "stretching", "holding")
@@ -69,6 +71,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "breath_gap_s": (0.5, 20.0),
     "breath_floor_frac": (0.0, 0.2),
     "breath_floor_sd": (0.0, 20.0),
+    "breath_floor_sway": (0.0, 10.0),
+    "breath_fall_share": (0.05, 2.0),
     "bounce_frac": (0.0, 0.5),
     "bounce_sd": (0.0, 50.0),
 }
@@ -83,13 +87,15 @@ class DetectorConfig:
     target_breaths: int = 0         # 0 = off; else hold_complete also at this many breaths
     rate_hz: float | None = None    # None: inferred from the first samples' spacing
     on_kg: float = 4.0              # load above the empty baseline that means someone is on
-    rise_frac: float = 0.08         # onset threshold R as a share of the standing load ...
+    rise_frac: float = 0.15         # onset threshold R as a share of the standing load ...
     rise_sd: float = 6.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
     slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
     release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
     breath_gap_s: float = 2.5       # breath peaks at least this far apart
-    breath_floor_frac: float = 0.012  # smallest press counted, as a share of the hold load ...
-    breath_floor_sd: float = 3.0    # ... or this many SDs of the standing 1 s mean
+    breath_floor_frac: float = 0.015  # smallest press counted, as a share of the hold load ...
+    breath_floor_sd: float = 0.0    # ... or this many SDs of the standing 1 s mean ...
+    breath_floor_sway: float = 0.0  # ... or this share of the biggest slow sway swing seen standing
+    breath_fall_share: float = 0.45  # a press ends once the load falls back this share of the floor
     bounce_frac: float = 0.02       # smallest bounce swing, as a share of the hold load ...
     bounce_sd: float = 5.0          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
@@ -147,6 +153,7 @@ class HoldDetector:
         self._learning = False
         self._var_y = 0.0
         self._var_hp = 0.0
+        self._sway = SwayGauge()
         self._reset_stretch()
         self._last_summary: dict[str, Any] | None = None
 
@@ -336,6 +343,17 @@ class HoldDetector:
         t10, _ = self._cross_back(j50, top - 0.1 * (top - base), False)
         return t10 - 0.5 * (t50 - t10), min(self._ts[i & MASK], t90 + 0.5 * (t90 - t50))
 
+    def _largest_jump(self, j: int, i: int) -> float:
+        """The biggest rise of the block means over 0.3 s between blocks j and i: a foot shift
+        makes nearly all of its change at once, a heel drop spreads it over 1-4 s."""
+        ms = self._ms
+        best = 0.0
+        for k in range(max(j, i - 200), i - 2):
+            jump = ms[(k + 3) & MASK] - ms[k & MASK]
+            if jump > best:
+                best = jump
+        return best
+
     def _mean_m(self, i: int, n: int) -> float:
         ms = self._ms
         return sum(ms[(i - j) & MASK] for j in range(n)) / n
@@ -405,11 +423,22 @@ class HoldDetector:
         d = y - s
         r = self._rise_threshold()
         if -r <= d <= r:
-            self._count = 0
             if -0.5 * r <= d <= 0.5 * r:  # quiet: learn the level and how much it sways
+                self._count = 0
                 self._stand = s + 0.03 * d
-                self._var_y += 0.01 * (d * d - self._var_y)
+                # Sway: the change of the 1 s mean over 1 s (blind to S lagging a slow drift).
+                dy = y - self._ys[(i - WINDOW) & MASK]
+                self._var_y += 0.01 * (min(0.5 * dy * dy, 0.25 * r * r) - self._var_y)
                 self._var_hp += 0.01 * (min(hp * hp, 0.25 * r * r) - self._var_hp)
+                self._sway.hyst = 0.003 * s + 0.05
+                self._sway.feed(t, y)
+                return
+            self._sway.pause()
+            # Off the level but within the threshold: a small foot shift? Relearn once settled.
+            self._count = min(self._count, 0) - 1
+            if self._count <= -20 and self._flat(i, y):
+                self._stand = y
+                self._count = 0
             return
         if d < -r or m < s - 2.0 * r:
             self._count = min(self._count, 0) - 1
@@ -425,10 +454,14 @@ class HoldDetector:
             return
         t20, _ = self._cross_back(i, s + 0.2 * rise, True)
         t80, _ = self._cross_back(i, s + 0.8 * rise, True)
-        if t80 - t20 >= self.config.slow_rise_s:
+        _, j10 = self._cross_back(i, s + 0.1 * rise, True)
+        if (self.config.slow_rise_s <= t80 - t20 <= MAX_RISE_S
+                and self._largest_jump(j10, i) <= MAX_JUMP_SHARE * rise):
             self._begin_stretch(t, i, s, level, r)
         else:
-            self._learning = True  # a quick step change: a foot shift, not a heel drop
+            # A quick step change (a foot shift), or a creep far slower than a heel drop
+            # (sway over a stale level): not a stretch; learn the new standing level.
+            self._learning = True
             self._count = 0
 
     def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
@@ -488,13 +521,14 @@ class HoldDetector:
         self._due = hold_start + self._hold_target_s
         cfg = self.config
         sd_y = math.sqrt(self._var_y)
-        floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sd * sd_y, 0.2)
-        self._breaths = BreathCounter(floor_rise, 0.45 * floor_rise, self._recent_rises,
+        floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sd * sd_y,
+                         cfg.breath_floor_sway * self._sway.swing, 0.2)
+        self._breaths = BreathCounter(floor_rise, cfg.breath_fall_share * floor_rise, self._recent_rises,
                                       min_gap_s=cfg.breath_gap_s)
         if self._bounce is not None:
             self._bounce.min_amp = max(self._bounce.min_amp, cfg.bounce_frac * top)
         j = i
-        while j > self._i_first and self._ts[(j - 1) & MASK] - 0.45 >= hold_start:
+        while j > self._i_first and self._ts[(j - 1) & MASK] - 0.45 >= hold_start + 0.5:
             j -= 1
         self._breath_j = j
 
@@ -535,7 +569,7 @@ class HoldDetector:
             self._hold_complete(self._t_last)
 
     def _flush_breaths(self, release_t: float) -> None:
-        self._feed_breaths(self._i, release_t - 0.3)
+        self._feed_breaths(self._i, release_t - 0.7)  # y there holds no sample of the release
         if self._breaths is not None:
             found = self._breaths.finish(release_t)
             if found is not None:

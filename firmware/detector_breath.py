@@ -40,10 +40,14 @@ class BreathCounter:
         self.h_rise = self.h_fall = 0.0
         self._thresholds()
 
+    RISE_SHARE = 0.4    # a press counts when it rises this share of the typical recent press ...
+    FALL_SHARE = 0.18   # ... and ends when the load falls this share of it
+    KEEP = 8            # presses remembered (across holds: a person's presses are alike)
+
     def _thresholds(self) -> None:
         typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else 0.0
-        self.h_rise = max(self.floor_rise, 0.4 * typical)
-        self.h_fall = max(self.floor_fall, 0.18 * typical)
+        self.h_rise = max(self.floor_rise, self.RISE_SHARE * typical)
+        self.h_fall = max(self.floor_fall, self.FALL_SHARE * typical)
 
     def feed(self, t: float, y: float) -> tuple[float, float] | None:
         if self.phase == RISING:
@@ -72,7 +76,7 @@ class BreathCounter:
         self.count += 1
         self.last_t = self.peak_t
         self.recent.append(rise)
-        if len(self.recent) > 8:
+        if len(self.recent) > self.KEEP:
             del self.recent[0]
         self._thresholds()
         return self.peak_t, self.peak
@@ -82,3 +86,46 @@ class BreathCounter:
         if self.phase == RISING and self.peak_t <= release_t - settle_s:
             return self._judge_peak()
         return None
+
+
+class SwayGauge:
+    """How big the slow rises of plain standing are: the largest trough-to-peak swing of the 1 s
+    mean lasting 0.8-8 s (breath-like timescales), forgotten slowly (~3 min). A press smaller
+    than what the person sways while standing cannot be told from sway, so it sets the floor."""
+
+    __slots__ = ("hyst", "dir", "ext", "ext_t", "prev", "prev_t", "swing")
+
+    def __init__(self) -> None:
+        self.hyst = 0.1
+        self.dir = 0
+        self.ext = self.prev = 0.0
+        self.ext_t = self.prev_t = 0.0
+        self.swing = 0.0
+
+    def feed(self, t: float, y: float) -> None:
+        self.swing *= 0.9995
+        d = self.dir
+        if d > 0:
+            if y > self.ext:
+                self.ext, self.ext_t = y, t
+                return
+            if self.ext - y < self.hyst:
+                return
+        elif d < 0:
+            if y < self.ext:
+                self.ext, self.ext_t = y, t
+                return
+            if y - self.ext < self.hyst:
+                return
+        else:
+            self.dir, self.ext, self.ext_t, self.prev, self.prev_t = 1, y, t, y, t
+            return
+        amp = abs(self.ext - self.prev)
+        if 0.8 <= self.ext_t - self.prev_t <= 8.0 and amp > self.swing:
+            self.swing = amp
+        self.prev, self.prev_t = self.ext, self.ext_t
+        self.dir, self.ext, self.ext_t = -d, y, t
+
+    def pause(self) -> None:
+        """The standing stretch was interrupted: start a fresh zig-zag next time."""
+        self.dir = 0

@@ -219,6 +219,16 @@ def test_glitches_drops_jitter_and_faults_are_where_truth_says():
     assert len(wild) >= len(truth["glitches"]) // 2  # most glitches survive the drops
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_an_unplugged_sensor_never_falls_inside_a_stretch(seed):
+    person = scenario("mixed", seed=seed, unplug=True, rate_hz=10.0)
+    truth = person.truth
+    (fault,) = truth["faults"]
+    assert not any(s["start"] < fault["end"] and fault["start"] < s["end"] for s in truth["stretches"])
+    bad = [s for s in person.samples() if s.fault]
+    assert len(bad) == pytest.approx((fault["end"] - fault["start"]) * 10.0, abs=1)
+
+
 def _near_step(truth: dict, t: float) -> bool:
     step = truth["steps"][0]
     return abs(t - step["on"]) < 1.0 or abs(t - step["off"]) < 1.0

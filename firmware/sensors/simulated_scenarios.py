@@ -173,7 +173,8 @@ def bag(rng: random.Random, body_kg: float, stand_frac: float, minutes: float | 
 def mixed(rng: random.Random, body_kg: float, stand_frac: float, holds: int | None = None,
           unplug: bool = False) -> list:
     """Everything DESIGN §2 allows, at random: 0-7 breaths, bounces, early releases, stepping off
-    mid-stretch, foot shifts, optionally an unplugged sensor while nobody is on the step."""
+    mid-stretch, foot shifts; with `unplug`, the sensor drops out for 1-5 s, either before the
+    visit or while the person stands between holds (never inside a stretch, so its truth holds)."""
     n = rng.randint(2, 6) if holds is None else holds
     chosen = []
     for i in range(n):
@@ -185,9 +186,14 @@ def mixed(rng: random.Random, body_kg: float, stand_frac: float, holds: int | No
             bounces=1 if rng.random() < 0.35 else 0, early=early,
             release_to="off" if rng.random() < 0.12 else "standing"))
     segs: list[Segment] = [Off(rng.uniform(2.0, 6.0))]
-    if unplug:
-        segs += [Unplug(rng.uniform(1.0, 5.0)), Off(rng.uniform(1.0, 3.0))]
     _visit(rng, chosen, segs, stand_frac)
+    if unplug:
+        # During a pause on the step (the first Stand after a hold), else before the visit.
+        pauses = [i for i, (before, seg) in enumerate(zip(segs, segs[1:], strict=False), start=1)
+                  if isinstance(before, Hold) and isinstance(seg, Stand)]
+        at = pauses[0] + 1 if pauses and rng.random() < 0.5 else 1
+        after = Stand(rng.uniform(1.0, 3.0)) if at > 1 else Off(rng.uniform(1.0, 3.0))
+        segs[at:at] = [Unplug(rng.uniform(1.0, 5.0)), after]
     return segs + [Off(rng.uniform(2.0, 6.0))]
 
 

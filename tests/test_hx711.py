@@ -303,3 +303,25 @@ def test_bring_up_reports_rate_and_a_missing_chip() -> None:
     dead = HX711Reader(StubPin(True), StubPin(False), clock=clock,
                        microcontroller=VirtualMicrocontroller(clock), digitalio=EMULATED_DIGITALIO)
     assert bring_up(dead, echo=lines.append) == 1 and lines[-1].startswith("NO ANSWER")
+
+
+def test_a_wire_coming_loose_mid_read_cannot_hang_the_reader() -> None:
+    class LooseDout:
+        """Ready once, then high forever: the driver's own spin loop would never return."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        @property
+        def value(self) -> bool:
+            self.reads += 1
+            return self.reads > 1
+
+    clock = VirtualClock()
+    dout = LooseDout()
+    reader = HX711Reader(StubPin(True), StubPin(False), clock=clock,
+                         microcontroller=VirtualMicrocontroller(clock), digitalio=EMULATED_DIGITALIO)
+    reader._data_pin = reader.driver._data_pin = dout
+    first = reader.read()                 # returns (the code is all ones: not trusted during warm-up)
+    assert first.code is None
+    assert reader.read().problem == NOT_READY

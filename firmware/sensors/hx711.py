@@ -4,10 +4,11 @@ The driver (1.1.2, the version verified and pinned) was read before being truste
 gets wrong for a Raspberry Pi, and what this thin adapter does about it:
 
 - `read()` reads twice and throws the first conversion away (to apply the gain), halving the
-  rate: we call the driver's single read (`_read_channel_raw`) once per conversion and only
+  rate: we run the driver's bit-banging (`read_fast`, 25-27 pulses) once per conversion and only
   discard the one conversion made at an unknown gain (after a reset or a suspect read).
 - `_read_channel_raw` busy-waits forever for DOUT low: we wait for ready ourselves, sleeping
-  between polls, with a timeout that reports the sensor as not answering.
+  between polls, with a timeout that reports the sensor as not answering, and never enter the
+  driver's spin loop (a wire coming loose between our check and its loop would hang the loop).
 - Sign extension ORs 0xFF000000, which makes negative readings huge positive Python ints: we
   take the 24 bits back and apply two's complement.
 - `read_fast` calls `microcontroller.disable_interrupts()`, which Blinka (10.0.0) lacks, and
@@ -191,10 +192,12 @@ class HX711Reader:
         self._pulses = GAIN_PULSES[gain]
         self._clock: Clock = clock or SystemClock()
         self._pins = (data_pin, clock_pin)
+        self._data_pin, self._clock_pin = data_pin, clock_pin
         module = load_driver(microcontroller or LinuxMicrocontroller(), digitalio,
                              sleep=None if clock is None else clock.sleep)
         self.driver_version = getattr(module, "__version__", "?")
         self.driver = module.HX711(data_pin, clock_pin)
+        self._read_fast = module.read_fast
         self._durations: deque[float] = deque(maxlen=64)
         self._intervals: deque[float] = deque(maxlen=15)
         self.counts = {"ok": 0, NOT_READY: 0, PREEMPTED: 0, UNSURE_GAIN: 0, WARMING_UP: 0}
@@ -226,7 +229,10 @@ class HX711Reader:
         self._intervals.append(interval)
         self._last_ready = ready_at
         started = self._clock.monotonic()
-        raw = self.driver._read_channel_raw(self._pulses)   # one conversion, our gain for the next
+        # What the driver's _read_channel_raw does once DOUT is low: one conversion, and
+        # `_pulses` clocks that set our gain for the next one.
+        self._clock_pin.value = False
+        raw = self._read_fast(self._clock_pin, self._data_pin, self._pulses) >> (self._pulses - 24)
         took = self._clock.monotonic() - started
         return self._judge(ready_at, signed24(raw), took, late)
 

@@ -51,6 +51,7 @@ WINDOW = 10         # blocks in the running mean (1 s)
 RING = 1024         # blocks of history kept for back-dating (~100 s)
 MASK = RING - 1
 BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
+DELAY = 2           # blocks the state machine runs behind the newest (spike check needs both sides)
 MAX_RISE_S = 3.0    # a heel drop's 20-80 % rise takes at most ~0.4 x its 1-4 s ramp
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
 
@@ -139,9 +140,11 @@ class HoldDetector:
         self._last_emit_t = -INF
         # block ring
         self._ts = [0.0] * RING
-        self._ms = [0.0] * RING
+        self._raw = [0.0] * RING    # block means as they came
+        self._ms = [0.0] * RING     # block means with lone spikes replaced (DELAY blocks behind)
         self._ys = [0.0] * RING
-        self._i = -1
+        self._i = -1                # newest block
+        self._c = -DELAY - 1        # block the state machine is at (DELAY behind)
         self._i_first = 0
         self._msum = 0.0
         # state
@@ -275,38 +278,51 @@ class HoldDetector:
         self._bsum = 0.0
         self._bcnt = 0
         i = self._i + 1
-        ms = self._ms
+        raw, ms = self._raw, self._ms
         if i == 0:
             for k in range(RING):
-                ms[k] = m
+                raw[k] = ms[k] = m
             self._msum = m * WINDOW
         self._i = i
-        k = i & MASK
-        self._msum += m - ms[(i - WINDOW) & MASK]
-        if i & 4095 == 0:
-            self._msum = sum(ms[(i - j) & MASK] for j in range(1, WINDOW)) + m
+        raw[i & MASK] = m
+        self._ts[i & MASK] = t_mid
+        # Everything below runs DELAY blocks late, on block c, so that a lone spike at c can be
+        # told from its neighbours (both sides) and replaced before it enters any average.
+        c = i - DELAY
+        if c < 0:
+            return
+        k = c & MASK
+        m = self._despiked(c)
+        self._msum += m - ms[(c - WINDOW) & MASK]
         ms[k] = m
-        self._ts[k] = t_mid
+        if c & 4095 == 0:
+            self._msum = sum(ms[(c - j) & MASK] for j in range(WINDOW))
         y = self._msum / WINDOW
         self._ys[k] = y
+        self._c = c
+        t = self._ts[k]
         state = self._state
         if state == EMPTY:
-            self._on_empty(t_mid, m, i)
+            self._on_empty(t, m, c)
         elif state == STANDING:
-            hp = 0.5 * (ms[(i - 4) & MASK] + ms[(i - 5) & MASK]) - y
-            self._on_standing(t_mid, m, y, hp, i)
+            self._on_standing(t, m, y, ms[(c - 5) & MASK] - y, c)
         else:
-            self._on_stretch(t_mid, m, y, self._despiked(i - 5) - y, i)
+            self._on_stretch(t, m, y, ms[(c - 5) & MASK] - y, c)
 
     def _despiked(self, c: int) -> float:
-        """Block mean c, or its neighbours' mean if it is a lone spike (a glitch the filter let
-        through, e.g. a 6 kg bit error at 10 Hz): far from both neighbours, which agree with
-        each other and with theirs. A bounce sampled at 10 Hz never has such quiet neighbours."""
-        ms = self._ms
-        b, x, d = ms[(c - 1) & MASK], ms[c & MASK], ms[(c + 1) & MASK]
+        """Raw block mean c, or its neighbours' mean if it is a lone spike (a glitch the filter
+        let through, e.g. a 6 kg bit error on a 60 kg hold at 10 Hz): far from both neighbours,
+        which agree with each other and with theirs. A bounce sampled at 10 Hz never has such
+        quiet neighbours; a step change has neighbours that disagree."""
+        raw = self._raw
+        b, x, d = raw[(c - 1) & MASK], raw[c & MASK], raw[(c + 1) & MASK]
         mid = 0.5 * (b + d)
-        jump = abs(x - mid)
-        calm = max(abs(b - d), abs(ms[(c - 2) & MASK] - b), abs(d - ms[(c + 2) & MASK]), 0.2)
+        jump = x - mid if x > mid else mid - x
+        if jump < 0.8:
+            return x
+        # How straight the neighbours run without c (a ramp is straight, a bounce is not).
+        a, e = raw[(c - 2) & MASK], raw[(c + 2) & MASK]
+        calm = max(abs(b - (2.0 * a + d) / 3.0), abs(d - (b + 2.0 * e) / 3.0), 0.2)
         return mid if jump > 4.0 * calm else x
 
     # ------------------------------------------------------------------ back-dating helpers
@@ -569,7 +585,7 @@ class HoldDetector:
             self._hold_complete(self._t_last)
 
     def _flush_breaths(self, release_t: float) -> None:
-        self._feed_breaths(self._i, release_t - 0.7)  # y there holds no sample of the release
+        self._feed_breaths(self._c, release_t - 0.7)  # y there holds no sample of the release
         if self._breaths is not None:
             found = self._breaths.finish(release_t)
             if found is not None:

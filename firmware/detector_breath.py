@@ -17,6 +17,7 @@ import math
 
 RISING = 1
 FALLING = -1
+MAX_PRESS_S = 8.0  # presses last 2-5 s; an unfinished longer rise at the release is creep
 
 
 class BreathCounter:
@@ -70,7 +71,7 @@ class BreathCounter:
     def _judge_peak(self) -> tuple[float, float] | None:
         rise = self.peak - self.trough
         if rise < self.h_rise or self.peak_t - self.trough_t < self.min_press_s:
-            return None
+            return None  # too small or too quick for a press
         if self.peak_t - self.last_t < self.min_gap_s:
             return None
         self.count += 1
@@ -83,7 +84,8 @@ class BreathCounter:
 
     def finish(self, release_t: float, settle_s: float = 1.5) -> tuple[float, float] | None:
         """At release: a press still waiting for its let-off counts if it peaked well before."""
-        if self.phase == RISING and self.peak_t <= release_t - settle_s:
+        if self.phase == RISING and self.peak_t <= release_t - settle_s \
+                and self.peak_t - self.trough_t <= MAX_PRESS_S:  # not the hold's slow creep
             return self._judge_peak()
         return None
 

@@ -24,9 +24,10 @@ NAN = math.nan
 class GlitchFilter:
     """Streaming isolated-spike rejector: `feed(t, kg) -> kg or NaN`. O(1), no allocation."""
 
-    __slots__ = ("abs_kg", "rel_per_s", "rel_max", "gap_s", "_ref", "_ref_t", "_suspect", "rejected")
+    __slots__ = ("abs_kg", "rel_per_s", "rel_max", "gap_s", "_ref", "_ref_t", "_scale", "_suspect",
+                 "rejected")
 
-    def __init__(self, abs_kg: float = 1.0, rel_per_s: float = 3.0, rel_max: float = 0.35,
+    def __init__(self, abs_kg: float = 1.0, rel_per_s: float = 4.5, rel_max: float = 0.45,
                  gap_s: float = 0.5) -> None:
         if not 0.0 < abs_kg <= 100.0:
             raise ValueError(f"abs_kg={abs_kg!r} is out of range; allowed >0 to 100 kg")
@@ -42,6 +43,7 @@ class GlitchFilter:
         self.gap_s = gap_s            # after a longer gap the next sample starts afresh
         self._ref = NAN               # last accepted value (NaN: none yet)
         self._ref_t = -math.inf
+        self._scale = 0.0             # typical recent load (the relative tolerance's base)
         self._suspect = False         # the previous sample was held back
         self.rejected = 0             # how many samples were dropped as glitches
 
@@ -57,10 +59,12 @@ class GlitchFilter:
         rel = self.rel_per_s * dt
         if rel > self.rel_max:
             rel = self.rel_max
+        tol = self.abs_kg + rel * self._scale
         dev = kg - ref
-        if -self.abs_kg - rel * abs(ref) <= dev <= self.abs_kg + rel * abs(ref):
+        if -tol <= dev <= tol:
             self._suspect = False
             self._ref, self._ref_t = kg, t
+            self._scale += 0.05 * ((kg if kg > 0.0 else -kg) - self._scale)
             return kg
         if self._suspect:
             # Two in a row away from the old value: the load really moved.
@@ -73,7 +77,8 @@ class GlitchFilter:
     def _accept(self, t: float, kg: float) -> None:
         self._suspect = False
         self._ref, self._ref_t = kg, t
+        self._scale = abs(kg)
 
     def reset(self) -> None:
         """Forget the reference (e.g. after the sensor was re-tared)."""
-        self._ref, self._ref_t, self._suspect = NAN, -math.inf, False
+        self._ref, self._ref_t, self._suspect, self._scale = NAN, -math.inf, False, 0.0

@@ -50,13 +50,15 @@ def _text(default: str, allowed: str = "a string", ok: Callable[[str], bool] = l
 
 
 def _valid_source(value: str) -> bool:
-    return value in SOURCES or (value.startswith("replay:") and len(value) > len("replay:"))
+    kind, colon, arg = value.partition(":")
+    return value in SOURCES or (kind in ("replay", "simulated") and colon == ":" and bool(arg))
 
 
 @dataclass(frozen=True)
 class SensorConfig:
-    source: str = _text("simulated", "'simulated', 'hx711', 'hx711-emulated' or 'replay:PATH'",
-                        _valid_source)
+    source: str = _text(
+        "simulated", "'simulated', 'simulated:SCENARIO', 'hx711', 'hx711-emulated' or 'replay:PATH'",
+        _valid_source)
     rate_hz: int = _one_of(80, 80, 10)
     data_pin: int = _int_in(0, 27, 5)      # BCM 5 = physical pin 29 (HX711 DT)
     clock_pin: int = _int_in(0, 27, 6)     # BCM 6 = physical pin 31 (HX711 SCK)

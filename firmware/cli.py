@@ -16,8 +16,9 @@ from firmware import config as configuration
 from firmware.config import Config, ConfigError
 from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
+from firmware.service import ServiceError
 
-USER_ERRORS = (ConfigError, TraceError, SourceError)
+USER_ERRORS = (ConfigError, TraceError, SourceError, ServiceError)
 
 
 class FriendlyGroup(click.Group):

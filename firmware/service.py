@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +26,10 @@ from firmware.routine import Routine
 from firmware.sensors.factory import open_source
 
 RESTART_DELAY_S = 2.0
+
+
+class ServiceError(RuntimeError):
+    """The service cannot start for a reason the user can fix (e.g. the port is taken)."""
 
 
 def ensure_access_code(data_dir: Path, configured: str) -> str:
@@ -43,16 +48,19 @@ def ensure_access_code(data_dir: Path, configured: str) -> str:
 
 
 def lan_addresses() -> list[str]:
-    """IPv4 addresses a phone on the LAN may reach this machine at (no traffic is sent)."""
+    """IPv4 addresses a phone on the LAN may reach this machine at (asks the OS; sends nothing)."""
     found: list[str] = []
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            addr = str(info[4][0])
-            if not addr.startswith("127.") and addr not in found:
-                found.append(addr)
+            found.append(str(info[4][0]))
     except OSError:
         pass
-    return found
+    try:  # Raspberry Pi OS / Debian: every configured address, when the host name maps to loopback
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=2).stdout
+        found.extend(word for word in out.split() if "." in word)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return [addr for i, addr in enumerate(found) if not addr.startswith("127.") and addr not in found[:i]]
 
 
 def make_detector(cfg: Config) -> HoldDetector:
@@ -71,6 +79,19 @@ def make_cues(cfg: Config) -> BuzzerCues | None:
         return None
     on_pi = cfg.sensor.source == "hx711"
     return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi))
+
+
+def make_control(cfg: Config, runner: LoopRunner) -> Any:
+    """Tare/calibrate for the web API, on whatever calibrated source the loop runs now (or None)."""
+    if cfg.sensor.source not in ("hx711", "hx711-emulated"):
+        return None
+    from firmware.calibration import CalibrationControl, calibrated_source_of
+
+    def current() -> Any:
+        device = runner.device
+        return calibrated_source_of(device.source) if device is not None else None
+
+    return CalibrationControl(current, cfg.data_dir())
 
 
 class LoopRunner:
@@ -116,14 +137,22 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     data_dir = cfg.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "history.sqlite")
-    writer = StoreWriter(store)
     live = LiveState()
-    session_id = store.start_session(cfg.sensor.source, time.time())
     code = ensure_access_code(data_dir, cfg.web.access_code)
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=live, session_id=session_id)
-    app = create_app(store, live, control=None, access_code=code, open_reads=cfg.web.open_reads,
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0)
+    app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
+                     open_reads=cfg.web.open_reads,
                      config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
-    server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
+    try:
+        server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
+    except OSError as exc:
+        store.close()
+        raise ServiceError(
+            f"cannot listen on {cfg.web.host}:{cfg.web.port}: {exc.strerror}; is another stretchstep "
+            "running? Stop it or choose another --port"
+        ) from None
+    writer = runner.writer = StoreWriter(store)
+    session_id = runner.session_id = store.start_session(cfg.sensor.source, time.time())
 
     def stop(signum: int, _frame: object) -> None:
         runner.stop.set()

@@ -6,7 +6,11 @@ that drops its OLDEST message when a phone falls behind (a slow phone must never
 and fresh news beats old news on a live view). Web threads block in `Subscription.get`, woken
 by a per-subscriber threading.Event, so nothing polls.
 
-Messages are dicts: {"type": "sample"|"event"|"state", "data": {...}}, JSON-safe (NaN -> None).
+Messages are dicts {"type": ..., "data": {...}}, JSON-safe (NaN -> None):
+  sample: {"t", "kg", "status"}     at most sample_hz, by sample time
+  event:  {"event", "status"}       every event, at once
+  state:  {"status"}                when status["state"] changes (the web's first message is a
+                                    "state" carrying the whole snapshot, which also has "status")
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ class LiveState:
             self._next_hist = t + 1.0 / HISTORY_HZ
         subs = self._subs
         if status.get("state") != previous and subs:
-            self._publish(subs, {"type": "state", "data": jsonable(status)})
+            self._publish(subs, {"type": "state", "data": {"status": jsonable(status)}})
         # a source restart sends time backwards: start the throttle over rather than go silent
         last = self._last_push
         if last is not None and last <= t < last + self.sample_period * 0.999:  # 0.999: float slack

@@ -51,7 +51,7 @@ def test_state_change_and_events_are_pushed_at_once():
     live.on_event(Event(ev.BOUNCE, 0.2, {"hz": 2.1, "pp_kg": 9.0}), status("holding", bounces=1))
     msgs = drain(sub)
     assert [m["type"] for m in msgs] == ["sample", "state", "event"]
-    assert msgs[1]["data"]["state"] == "standing"
+    assert msgs[1]["data"]["status"]["state"] == "standing"
     assert msgs[2]["data"]["event"] == {"kind": "bounce", "t": 0.2, "hz": 2.1, "pp_kg": 9.0}
     assert msgs[2]["data"]["status"]["bounces"] == 1
 

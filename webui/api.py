@@ -197,17 +197,17 @@ def sse_messages(c: WebContext, clock: Any = time.monotonic) -> Iterator[str]:
     sub = c.live.subscribe()
     try:
         yield "retry: 2000\n\n"
-        yield sse("state", c.live.snapshot())
         last_sent = clock()
+        yield sse("state", c.live.snapshot())
         while not c.shutdown.is_set():
             message = sub.get(timeout=c.poll_s)
             if message is not None:
-                yield sse(message["type"], message["data"])
                 last_sent = clock()
+                yield sse(message["type"], message["data"])
             elif sub.closed:
                 return
             elif clock() - last_sent >= c.heartbeat_s:
-                yield ": heartbeat\n\n"
                 last_sent = clock()
+                yield ": heartbeat\n\n"
     finally:
         c.live.unsubscribe(sub)

@@ -105,7 +105,11 @@ def report(scored: Scored, verbose: bool, out: Callable[[str], None]) -> bool:
         f"recall {_fmt('stretch_recall', m['stretch_recall'])} "
         f"({m['found_stretches']} found on labelled traces)")
     out(f"  false bounces: {m['false_bounces']} on stretch traces, "
-        f"{m['idle_false_bounces']} on idle traces\n")
+        f"{m['idle_false_bounces']} on idle traces")
+    if m["bounce_unplayed"]:
+        out(f"  note: {m['bounce_unplayed']} truth bounce episodes were never played by the simulator "
+            "(overlays out of order) and are left out of bounce recall")
+    out("")
     for key, groups in by.items():
         out(table(f"per {key}:", groups))
     per_rate_ok = all(all(verdicts(t.metrics()).values()) for t in by["rate"].values())

@@ -59,6 +59,15 @@ def match_stretches(found: list[dict[str, Any]], truth: list[dict[str, Any]]) ->
     return sorted(out, key=lambda p: p[1])
 
 
+def unplayed_bounces(episodes: list[dict[str, Any]]) -> set[int]:
+    """Truth episodes the simulator never played: it switches overlays on in list order, so an
+    episode listed after a later-starting one is skipped (it has ended by the time its turn
+    comes) although the truth lists it. They are left out of recall and counted apart, so a
+    corpus bug is visible instead of being charged to the detector."""
+    return {k for k, ep in enumerate(episodes)
+            if any(episodes[j]["t"] > ep.get("end", ep["t"]) for j in range(k))}
+
+
 @dataclass
 class TraceScore:
     """Counts for one trace; `Tally.add` sums them."""
@@ -75,6 +84,7 @@ class TraceScore:
     flagged: int = 0
     false_bounces: int = 0
     stretch_s: float = 0.0
+    unplayed: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -101,6 +111,9 @@ def score_trace(name: str, result: dict[str, Any], truth: dict[str, Any]) -> Tra
         if j not in matched_t:
             sc.notes.append(f"missed stretch {t['start']:.1f}-{t['end']:.1f}")
     episodes = truth.get("bounces", [])
+    unplayed = unplayed_bounces(episodes)
+    sc.unplayed = len(unplayed)
+    episodes = [ep for k, ep in enumerate(episodes) if k not in unplayed]
     sc.episodes = len(episodes)
     used: set[int] = set()
     for ep in episodes:
@@ -153,6 +166,7 @@ class Tally:
             "breaths_exact": sum(1 for d in diffs if d == 0) / len(diffs) if diffs else 1.0,
             "breaths_within1": sum(1 for d in diffs if abs(d) <= 1) / len(diffs) if diffs else 1.0,
             "bounce_episodes": episodes,
+            "bounce_unplayed": sum(x.unplayed for x in s),
             "bounce_recall": sum(x.flagged for x in s) / episodes if episodes else 1.0,
             "false_bounces": sum(x.false_bounces for x in s if not x.idle),
             "stretch_hours": hours,

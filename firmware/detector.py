@@ -97,8 +97,8 @@ class DetectorConfig:
     breath_floor_sd: float = 0.0    # ... or this many SDs of the standing 1 s mean ...
     breath_floor_sway: float = 0.0  # ... or this share of the biggest slow sway swing seen standing
     breath_fall_share: float = 0.45  # a press ends once the load falls back this share of the floor
-    bounce_frac: float = 0.02       # smallest bounce swing, as a share of the hold load ...
-    bounce_sd: float = 5.0          # ... or this many SDs of the standing 1-3 Hz band
+    bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
+    bounce_sd: float = 7.0          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
 
     def __post_init__(self) -> None:

@@ -44,13 +44,13 @@ class BounceWatch:
             if v > self.ext:
                 self.ext, self.ext_t, self.ext_level = v, t, level
                 return None
-            if self.ext - v < 0.5 * self.min_amp:
+            if self.ext - v < 0.25 * self.min_amp:
                 return None
         elif d < 0:
             if v < self.ext:
                 self.ext, self.ext_t, self.ext_level = v, t, level
                 return None
-            if v - self.ext < 0.5 * self.min_amp:
+            if v - self.ext < 0.25 * self.min_amp:
                 return None
         else:
             self.dir, self.ext, self.ext_t, self.ext_level = 1, v, t, level
@@ -67,13 +67,13 @@ class BounceWatch:
         start, end = self.prev_t, self.ext_t
         if self.in_episode and end - self.last_qual_end > self.gap_s:
             self.in_episode = False
-        if amp < self.min_amp or not 0.05 <= dur <= self.max_half_s:
+        if amp < 0.5 * self.min_amp or not 0.05 <= dur <= self.max_half_s:
             return None
         self._mask(start - 0.6, end + 0.6)
         paired = start - self.last_qual_end < 1e-9 and self.last_amp > 0.0
         first_amp, first_dur, first_level = self.last_amp, self.last_dur, self.last_level
         self.last_qual_end, self.last_amp, self.last_dur, self.last_level = end, amp, dur, self.prev_level
-        if not paired or self.in_episode:
+        if not paired or self.in_episode or max(amp, first_amp) < self.min_amp:
             return None
         if abs(self.ext_level - first_level) > 0.5 * max(amp, first_amp):
             return None  # the mean load moved: a ramp or release bend, not an oscillation

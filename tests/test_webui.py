@@ -274,3 +274,8 @@ def test_stream_heartbeat_on_a_quiet_line(app):
     assert next(gen) == ": heartbeat\n\n"
     gen.close()
     assert context.live.subscriber_count == 0
+
+
+def test_oversized_body_is_413_json(client):
+    resp = client.post("/api/pain", data="x" * 70_000, content_type="application/json", headers=auth())
+    assert resp.status_code == 413 and "error" in resp.get_json()

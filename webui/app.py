@@ -46,6 +46,7 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 300
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a pain note is small; refuse floods with 413
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
                                            config_view=dict(config_view or {}))

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 HEADER = "X-Access-Code"
 
@@ -110,9 +110,3 @@ def read_access(view: Callable[..., Any]) -> Callable[..., Any]:
         return _refusal() or view(*args, **kwargs)
 
     return wrapper
-
-
-def code_configured() -> bool:
-    from webui.app import ctx
-
-    return bool(current_app and ctx().auth.code)

@@ -173,7 +173,15 @@
     source = new EventSource(url);
     const conn = $("conn");
     source.onopen = () => { conn.dataset.state = "live"; conn.textContent = "live"; };
-    source.onerror = () => { conn.dataset.state = "lost"; conn.textContent = "reconnecting…"; };
+    source.onerror = () => {
+      conn.dataset.state = "lost"; conn.textContent = "reconnecting…";
+      // The browser retries a dropped stream by itself, but gives up on an HTTP error (a wrong
+      // code, a server shutting down): check with a plain request (which asks for the code on
+      // 401), then open a fresh stream.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(async () => { try { await api("/api/health"); if (!OPEN_READS) await api("/api/state"); } catch (e) { /* retry below */ } connect(); }, 3000);
+      }
+    };
     source.addEventListener("state", (m) => {
       const d = JSON.parse(m.data);
       if (d.history) {

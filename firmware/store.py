@@ -348,6 +348,7 @@ class StoreWriter:
         self._handled = 0
         self.written = 0
         self.dropped = 0
+        self._dropped_seen = 0
         self.errors = 0
         self.last_error: str | None = None
         self._closed = False
@@ -368,7 +369,9 @@ class StoreWriter:
             self._mark_handled(1)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far was handled; False on timeout or if any was lost."""
+        """Wait until everything queued so far was handled.
+
+        False on timeout, or if any event was lost since the previous flush (see `dropped`)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             target = self._queued
@@ -377,7 +380,8 @@ class StoreWriter:
                 if left <= 0 or not self._thread.is_alive():
                     return False
                 self._cond.wait(min(left, 0.5))
-        return self.dropped == 0
+        lost, self._dropped_seen = self.dropped - self._dropped_seen, self.dropped
+        return lost == 0
 
     def stats(self) -> dict[str, Any]:
         return {"written": self.written, "dropped": self.dropped, "errors": self.errors,

@@ -72,7 +72,7 @@ def summarize(events: Iterable[Event], *, rate_hz: float, samples: int, duration
         elif e.kind == ev.STRETCH_START:
             breath_times = []
         elif e.kind == ev.BREATH:
-            breath_times.append(e.t)
+            breath_times.append(e.data.get("peak_t", e.t))  # t may be held back to keep order
         elif e.kind == ev.BOUNCE:
             bounces.append({"t": e.t, "hz": e.data.get("hz"), "pp_kg": e.data.get("pp_kg")})
         elif e.kind == ev.STEP_ON:

@@ -94,11 +94,11 @@ class DetectorConfig:
     release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
     breath_gap_s: float = 2.5       # breath peaks at least this far apart
     breath_floor_frac: float = 0.015  # smallest press counted, as a share of the hold load ...
-    breath_floor_sd: float = 0.0    # ... or this many SDs of the standing 1 s mean ...
-    breath_floor_sway: float = 0.0  # ... or this share of the biggest slow sway swing seen standing
+    breath_floor_sd: float = 1.5    # ... or this many SDs of the standing 1 s mean ...
+    breath_floor_sway: float = 0.6  # ... or this share of the biggest slow sway swing seen standing
     breath_fall_share: float = 0.45  # a press ends once the load falls back this share of the floor
     bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
-    bounce_sd: float = 7.0          # ... or this many SDs of the standing 1-3 Hz band
+    bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
 
     def __post_init__(self) -> None:
@@ -579,7 +579,7 @@ class HoldDetector:
     def _breath_found(self, peak_t: float, peak_y: float) -> None:
         counter = self._breaths
         assert counter is not None
-        self._emit(BREATH, peak_t, {"n": counter.count, "kg": round(peak_y, 2)})
+        self._emit(BREATH, peak_t, {"n": counter.count, "kg": round(peak_y, 2), "peak_t": round(peak_t, 3)})
         target = self._hold_target_breaths
         if target and counter.count >= target and not self._completed and not self._releasing:
             self._hold_complete(self._t_last)

@@ -43,7 +43,7 @@ class BreathCounter:
 
     RISE_SHARE = 0.4    # a press counts when it rises this share of the typical recent press ...
     FALL_SHARE = 0.18   # ... and ends when the load falls this share of it
-    KEEP = 8            # presses remembered (across holds: a person's presses are alike)
+    KEEP = 4            # presses remembered (across holds: a person's presses are alike)
 
     def _thresholds(self) -> None:
         typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else 0.0

@@ -67,6 +67,7 @@
     const held = state === "holding" || state === "stretching" ? Number(status.hold_s) || 0 : 0;
     const frac = Math.min(1, held / target);
     $("ring-fg").setAttribute("stroke-dasharray", `${(frac * 100).toFixed(1)} 100`);
+    $("ring-fg").style.visibility = frac > 0 ? "visible" : "hidden";  // a round cap would draw a dot at 0
     $("ring").classList.toggle("done", held >= target);
     $("ring").setAttribute("aria-valuemax", String(target));
     $("ring").setAttribute("aria-valuenow", held.toFixed(0));
@@ -139,7 +140,7 @@
     const tEnd = points[points.length - 1][0], tStart = tEnd - CHART_S;
     let hi = Math.max(10, ...good.map((p) => p[1])) * 1.1, lo = Math.min(0, ...good.map((p) => p[1]));
     const x = (t) => 34 + (w - 38) * (t - tStart) / CHART_S;
-    const y = (kg) => h - 16 - (h - 24) * (kg - lo) / (hi - lo);
+    const y = (kg) => h - 16 - (h - 36) * (kg - lo) / (hi - lo);
     g.font = "11px system-ui, sans-serif";
     g.fillStyle = css.getPropertyValue("--muted"); g.strokeStyle = css.getPropertyValue("--line"); g.lineWidth = 1;
     const step = hi > 80 ? 40 : hi > 40 ? 20 : 10;
@@ -152,7 +153,7 @@
       if (!["bounce", "breath", "hold_start", "hold_complete", "stretch_start", "stretch_end"].includes(kind)) continue;
       g.strokeStyle = css.getPropertyValue(color); g.lineWidth = kind === "bounce" || kind === "hold_complete" ? 2.5 : 1;
       g.setLineDash(kind === "breath" ? [3, 3] : []);
-      g.beginPath(); g.moveTo(x(t), 8); g.lineTo(x(t), h - 16); g.stroke();
+      g.beginPath(); g.moveTo(x(t), 20); g.lineTo(x(t), h - 16); g.stroke();
     }
     g.setLineDash([]);
     g.strokeStyle = css.getPropertyValue("--accent"); g.lineWidth = 2; g.beginPath();
@@ -272,7 +273,10 @@
       try { await api("/api/calibrate", { method: "POST", json: { known_kg: +$("known").value } }); sensorMsg("Calibrated."); }
       catch (err) { sensorMsg(err.message, true); }
     });
-    if (body.dataset.control !== "true") $("sensor-msg").textContent = "No sensor: simulated or replayed input.";
+    if (body.dataset.control !== "true") {
+      $("sensor-buttons").hidden = true;
+      $("sensor-msg").textContent = "No sensor to tare or calibrate: the input is simulated or replayed.";
+    }
   }
 
   async function start() {

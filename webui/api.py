@@ -96,6 +96,20 @@ def today() -> Any:
     return jsonify(ctx().store.today())
 
 
+@api.get("/days")
+@read_access
+def days() -> Any:
+    """Per local day, oldest first: holds, bounces, mean pain. ?days=N (1-366, default 14)."""
+    raw = request.args.get("days", "14")
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 366:
+        raise BadRequest(f"days must be a whole number from 1 to 366, got {raw!r}")
+    return jsonify(days=ctx().store.days(count))
+
+
 @api.get("/stretches")
 @read_access
 def stretches() -> Any:

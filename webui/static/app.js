@@ -113,7 +113,7 @@
     } else if (ev.kind === "sensor_fault") {
       showAlert(`Sensor fault<small>${ev.reason || "check the cable"}</small>`, false, 4000);
     } else if (ev.kind === "stretch_end") {
-      loadToday(); loadRecent();
+      loadToday(); loadRecent(); loadDays();
     }
   }
 
@@ -220,6 +220,35 @@
     } catch (e) { $("today-sides").textContent = e.message; }
   }
 
+  async function loadDays() {
+    let days;
+    try { ({ days } = await api("/api/days?days=14")); } catch (e) { return; }
+    const svg = $("days");
+    const NS = "http://www.w3.org/2000/svg";
+    const el = (tag, attrs, text) => {
+      const n = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+      if (text !== undefined) n.textContent = text;
+      return n;
+    };
+    const W = 340, H = 120, top = 14, bottom = H - 18, slot = W / days.length;
+    const most = Math.max(4, ...days.map((d) => d.completed_holds));
+    const kids = [el("line", { x1: 0, x2: W, y1: bottom, y2: bottom, class: "base" })];
+    const pain = [];
+    days.forEach((d, i) => {
+      const h = (bottom - top) * d.completed_holds / most, x = i * slot + slot * 0.18;
+      if (d.completed_holds) {
+        kids.push(el("rect", { x: x.toFixed(1), y: (bottom - h).toFixed(1), width: (slot * 0.64).toFixed(1), height: h.toFixed(1), class: "bar" }));
+        kids.push(el("text", { x: (i * slot + slot / 2).toFixed(1), y: (bottom - h - 3).toFixed(1), "text-anchor": "middle" }, String(d.completed_holds)));
+      }
+      if (i % 2 === (days.length - 1) % 2) kids.push(el("text", { x: (i * slot + slot / 2).toFixed(1), y: H - 4, "text-anchor": "middle" }, d.date.slice(8)));
+      if (d.pain !== null) pain.push([i * slot + slot / 2, bottom - (bottom - top) * d.pain / 10]);
+    });
+    if (pain.length > 1) kids.push(el("polyline", { points: pain.map((p) => p.map((v) => v.toFixed(1)).join(",")).join(" "), class: "pain" }));
+    for (const [x, y] of pain) kids.push(el("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 3, class: "pain-dot" }));
+    svg.replaceChildren(...kids);
+  }
+
   const clock = (wall) => new Date(wall * 1000).toLocaleTimeString([], { hour: "numeric", minute: "2-digit", hourCycle: "h23" });
 
   async function loadRecent() {
@@ -262,7 +291,7 @@
       const msg = $("pain-msg");
       try {
         await api("/api/pain", { method: "POST", json: { pain: +$("pain").value, stiffness: +$("stiffness").value, note: $("note").value } });
-        msg.className = "msg"; msg.textContent = "Saved."; $("note").value = ""; loadPain();
+        msg.className = "msg"; msg.textContent = "Saved."; $("note").value = ""; loadPain(); loadDays();
       } catch (err) { msg.className = "msg err"; msg.textContent = err.message; }
     });
     const sensorMsg = (text, bad) => { $("sensor-msg").className = bad ? "msg err" : "msg"; $("sensor-msg").textContent = text; };
@@ -283,7 +312,7 @@
     wireForms();
     if (!OPEN_READS && !code()) await askCode();
     connect();
-    loadToday(); loadRecent(); loadPain();
+    loadToday(); loadRecent(); loadPain(); loadDays();
     window.addEventListener("resize", queueChart);
     setInterval(loadToday, 60000);  // the day rolls over at midnight even with no stretches
   }

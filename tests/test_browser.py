@@ -111,3 +111,4 @@ def test_page_shows_live_state_events_and_history(served, tmp_path):
     assert "Don’t bounce!" in alert and " hidden" not in alert.split(">")[0]  # the big red warning
     assert '<p class="num" id="today-holds">3</p>' in dom              # today's history from the store
     assert dom.count("✓ held") == 3                                    # recent stretches list
+    assert dom.count('class="bar"') == 1                               # today's bar in the 14-day chart

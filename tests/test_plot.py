@@ -6,10 +6,12 @@ import math
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.plot import decimate, nice_step, render_svg, stretch_spans, ticks
+from firmware.plot import Frame, decimate, nice_step, render_svg, stretch_spans, ticks
 from firmware.sensors.base import Sample
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
@@ -109,3 +111,17 @@ def test_open_stretch_is_drawn_to_the_last_event_and_helpers():
     assert nice_step(100.0) == 20.0 and nice_step(7.0) == 1.0
     assert ticks(0.0, 59.0, 6) == [0, 10, 20, 30, 40, 50] and ticks(0.0, 61.0, 6) == [0, 20, 40, 60]
     assert decimate([], type("F", (), {"left": 0, "right": 10, "t0": 0.0, "t1": 1.0})()) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=-50, max_value=200, allow_nan=False), min_size=1, max_size=3000),
+       st.integers(min_value=200, max_value=1600))
+def test_decimation_keeps_every_extreme_and_the_point_budget(kgs, width):
+    samples = [Sample(i / 80.0, kg) for i, kg in enumerate(kgs)]
+    frame = Frame(0.0, max(1.0, len(kgs) / 80.0), min(0.0, min(kgs)), max(kgs) + 1.0, 56, width - 16, 40, 300)
+    points = [p for seg in decimate(samples, frame) for p in seg]
+    assert len(points) <= 2 * int(width - 72) + 2
+    ys = [y for _, y in points]
+    assert min(ys) == pytest.approx(frame.y(max(kgs))) and max(ys) == pytest.approx(frame.y(min(kgs)))
+    xs = [x for x, _ in points]
+    assert xs == sorted(xs)                                   # time order kept inside each column

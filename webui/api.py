@@ -217,7 +217,12 @@ def sse_messages(c: WebContext, clock: Any = time.monotonic) -> Iterator[str]:
             message = sub.get(timeout=c.poll_s)
             if message is not None:
                 last_sent = clock()
-                yield sse(message["type"], message["data"])
+                # one message goes to every phone: encode it once (a racing thread may encode it
+                # again; both write the same text, so no lock is needed)
+                text = message.get("sse")
+                if text is None:
+                    text = message["sse"] = sse(message["type"], message["data"])
+                yield text
             elif sub.closed:
                 return
             elif clock() - last_sent >= c.heartbeat_s:

@@ -48,6 +48,8 @@
   }
 
   // ---- live state ------------------------------------------------------------------------
+  // Only touch text that changed: fewer repaints, and live regions are not re-announced 10x a second.
+  const setText = (el, text) => { if (el.textContent !== text) el.textContent = text; };
   const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x)) ? "–" : Number(x).toFixed(d);
 
   function slotText(s) {
@@ -61,8 +63,8 @@
     const state = status.state || "empty";
     const el = $("state-label");
     el.dataset.state = state;
-    el.textContent = state === "fault" && status.fault ? `Sensor fault: ${status.fault}` : (STATE_TEXT[state] || state);
-    $("kg").textContent = `${fmt(status.kg)} kg`;
+    setText(el, state === "fault" && status.fault ? `Sensor fault: ${status.fault}` : (STATE_TEXT[state] || state));
+    setText($("kg"), `${fmt(status.kg)} kg`);
     const target = Number(status.target_s) || 30;
     const held = state === "holding" || state === "stretching" ? Number(status.hold_s) || 0 : 0;
     const frac = Math.min(1, held / target);
@@ -71,12 +73,12 @@
     $("ring").classList.toggle("done", held >= target);
     $("ring").setAttribute("aria-valuemax", String(target));
     $("ring").setAttribute("aria-valuenow", held.toFixed(0));
-    $("hold-time").textContent = held.toFixed(0);
-    $("hold-target").textContent = `of ${target.toFixed(0)} s`;
+    setText($("hold-time"), held.toFixed(0));
+    setText($("hold-target"), `of ${target.toFixed(0)} s`);
     const breaths = state === "holding" || state === "stretching" ? Number(status.breaths) || 0 : 0;
     const tb = Number(status.target_breaths) || 0;
-    $("breaths").textContent = String(breaths);
-    $("breaths-target").textContent = tb ? ` / ${tb}` : "";
+    setText($("breaths"), String(breaths));
+    setText($("breaths-target"), tb ? ` / ${tb}` : "");
     const dots = $("breath-dots");
     const n = Math.max(tb, breaths);
     if (dots.childElementCount !== n || dots.dataset.on !== String(breaths)) {
@@ -85,11 +87,11 @@
       dots.dataset.on = String(breaths);
     }
     const bounces = state === "holding" || state === "stretching" ? Number(status.bounces) || 0 : 0;
-    $("hold-bounces").textContent = String(bounces);
+    setText($("hold-bounces"), String(bounces));
     $("hold-bounces").classList.toggle("bad", bounces > 0);
     const active = state === "holding" || state === "stretching";
-    $("next-label").textContent = active ? "Now" : "Next";
-    $("next").textContent = slotText(status);
+    setText($("next-label"), active ? "Now" : "Next");
+    setText($("next"), slotText(status));
     if (status.source) $("source").textContent = `source: ${status.source}${status.speed && status.speed !== 1 ? ` ×${status.speed}` : ""}`;
   }
 
@@ -173,9 +175,9 @@
     const url = OPEN_READS || !code() ? "/api/stream" : `/api/stream?access_code=${encodeURIComponent(code())}`;
     source = new EventSource(url);
     const conn = $("conn");
-    source.onopen = () => { conn.dataset.state = "live"; conn.textContent = "live"; };
+    source.onopen = () => { conn.dataset.state = "live"; setText(conn, "live"); };
     source.onerror = () => {
-      conn.dataset.state = "lost"; conn.textContent = "reconnecting…";
+      conn.dataset.state = "lost"; setText(conn, "reconnecting…");
       // The browser retries a dropped stream by itself, but gives up on an HTTP error (a wrong
       // code, a server shutting down): check with a plain request (which asks for the code on
       // 401), then open a fresh stream.

@@ -132,9 +132,13 @@ def test_bad_stretches_query_is_400_naming_the_parameter(client, query, names):
 
 
 def test_health_is_open_and_says_what_runs(store, live):
-    closed = create_app(store, live, access_code=CODE, open_reads=False)
+    closed = create_app(store, live, access_code=CODE, open_reads=False,
+                        stats=lambda: {"loop": {"late_p99_ms": 1.5}, "writer": {"errors": 0}})
     body = closed.test_client().get("/api/health").get_json()
     assert body["ok"] is True and body["control"] is False and body["open_reads"] is False
+    assert body["stats"] == {"loop": {"late_p99_ms": 1.5}, "writer": {"errors": 0}}
+    broken = create_app(store, live, stats=lambda: 1 / 0).test_client().get("/api/health")
+    assert broken.status_code == 200 and "ZeroDivisionError" in broken.get_json()["stats"]["error"]
 
 
 # --- auth -------------------------------------------------------------------------------------

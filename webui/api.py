@@ -128,10 +128,18 @@ def health() -> Any:
     """Always open: says whether the device is up, not what it recorded."""
     c = ctx()
     status = c.live.snapshot()["status"]
-    return jsonify(ok=True, state=status.get("state"), fault=status.get("fault"),
-                   subscribers=c.live.subscriber_count, samples_seen=c.live.samples_seen,
-                   control=c.control is not None, open_reads=c.open_reads,
-                   config=jsonable(c.config_view), time=time.time())
+    body: dict[str, Any] = {
+        "ok": True, "state": status.get("state"), "fault": status.get("fault"),
+        "subscribers": c.live.subscriber_count, "samples_seen": c.live.samples_seen,
+        "control": c.control is not None, "open_reads": c.open_reads,
+        "config": jsonable(c.config_view), "time": time.time(),
+    }
+    if c.stats is not None:
+        try:
+            body["stats"] = jsonable(c.stats())
+        except Exception as exc:  # health must answer even when a figure cannot be had
+            body["stats"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return jsonify(body)
 
 
 # --- writes -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ never has to parse an HTML error page.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ class WebContext:
     auth: AuthGuard
     open_reads: bool
     config_view: dict[str, Any]
+    stats: Callable[[], dict[str, Any]] | None = None
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
@@ -40,8 +42,12 @@ def ctx() -> WebContext:
 
 
 def create_app(store: Store, live: LiveState, *, control: Any = None, access_code: str = "",
-               open_reads: bool = True, config_view: dict | None = None) -> Flask:
-    """The dashboard app. An empty `access_code` disables every write (there is no code to check)."""
+               open_reads: bool = True, config_view: dict | None = None,
+               stats: Callable[[], dict[str, Any]] | None = None) -> Flask:
+    """The dashboard app. An empty `access_code` disables every write (there is no code to check).
+
+    `stats`, if given, is called by GET /api/health for the run command's own figures (loop
+    lateness, store writer errors); it must be cheap and must not raise."""
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -49,7 +55,7 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a pain note is small; refuse floods with 413
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
-                                           config_view=dict(config_view or {}))
+                                           config_view=dict(config_view or {}), stats=stats)
     from webui.api import api
     from webui.pages import pages
 

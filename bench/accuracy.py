@@ -104,6 +104,8 @@ def report(scored: Scored, verbose: bool, out: Callable[[str], None]) -> bool:
     out(f"  stretch precision {_fmt('stretch_recall', m['stretch_precision'])}, "
         f"recall {_fmt('stretch_recall', m['stretch_recall'])} "
         f"({m['found_stretches']} found on labelled traces)")
+    agree = _fmt("breaths_exact", m["completed_agree"])
+    out(f"  'completed' agrees with the truth on {agree} of matched holds")
     out(f"  false bounces: {m['false_bounces']} on stretch traces, "
         f"{m['idle_false_bounces']} on idle traces")
     if m["bounce_unplayed"]:

@@ -80,6 +80,7 @@ class TraceScore:
     start_errs: list[float] = field(default_factory=list)
     end_errs: list[float] = field(default_factory=list)
     breath_diffs: list[int] = field(default_factory=list)
+    completed_ok: list[bool] = field(default_factory=list)
     episodes: int = 0
     flagged: int = 0
     false_bounces: int = 0
@@ -98,6 +99,7 @@ def score_trace(name: str, result: dict[str, Any], truth: dict[str, Any]) -> Tra
         sc.matched += 1
         sc.start_errs.append(abs(f["start"] - t["start"]))
         sc.end_errs.append(abs(f["end"] - t["end"]))
+        sc.completed_ok.append(bool(f["completed"]) == bool(t["completed"]))
         diff = int(f["breaths"]) - int(t["breaths"])
         sc.breath_diffs.append(diff)
         if diff:
@@ -165,6 +167,7 @@ class Tally:
             "holds_matched": len(diffs),
             "breaths_exact": sum(1 for d in diffs if d == 0) / len(diffs) if diffs else 1.0,
             "breaths_within1": sum(1 for d in diffs if abs(d) <= 1) / len(diffs) if diffs else 1.0,
+            "completed_agree": (sum(ok for x in s for ok in x.completed_ok) / len(diffs)) if diffs else 1.0,
             "bounce_episodes": episodes,
             "bounce_unplayed": sum(x.unplayed for x in s),
             "bounce_recall": sum(x.flagged for x in s) / episodes if episodes else 1.0,

@@ -256,9 +256,13 @@ class HoldDetector:
         self._pending.append(Event(kind, round(t, 4), data))
 
     def _hold_complete(self, t: float) -> None:
-        self._due = INF
         if self._state != HOLDING or self._releasing or self._completed:
+            self._due = INF
             return
+        top, s = self._plateau, self._stand
+        if self._raw[self._i & MASK] < s + 0.6 * (top - s):
+            return  # the newest load is well down: a release under way (or a bounce's dip); wait
+        self._due = INF
         self._completed = True
         breaths = self._breaths.count if self._breaths is not None else 0
         self._emit(HOLD_COMPLETE, t, {"hold_s": round(t - self._hold_start, 3), "breaths": breaths})
@@ -623,7 +627,8 @@ class HoldDetector:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
         breaths = self._breaths.count if self._breaths is not None else 0
-        completed = self._completed or (holding and hold_s >= self._hold_target_s)
+        by_breaths = 0 < self._hold_target_breaths <= breaths
+        completed = holding and (hold_s >= self._hold_target_s or by_breaths)
         summary = {
             "start": round(self._start, 3),
             "hold_start": round(self._hold_start, 3) if holding else None,

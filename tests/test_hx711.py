@@ -325,3 +325,10 @@ def test_a_wire_coming_loose_mid_read_cannot_hang_the_reader() -> None:
     first = reader.read()                 # returns (the code is all ones: not trusted during warm-up)
     assert first.code is None
     assert reader.read().problem == NOT_READY
+
+
+def test_a_short_ready_timeout_counts_from_when_the_conversion_is_due() -> None:
+    chip, reader = emulated_pair(lambda t, p: 9, rate_hz=10, ready_timeout_s=0.05)
+    readings = [reader.read() for _ in range(20)]
+    assert all(r.problem != NOT_READY for r in readings)
+    assert readings[-1].code == 9

@@ -256,9 +256,10 @@ class HX711Reader:
         return RawReading(t, None if problem else code, problem, detail)
 
     def _wait_ready(self) -> float | None:
-        """The time DOUT was seen low, or None after `ready_timeout_s` (or settling) without it."""
+        """The time DOUT was seen low, or None `ready_timeout_s` after the conversion was due."""
         now = self._clock.monotonic()
-        deadline = now + max(self.ready_timeout_s, self._reset_at + self._settle_s + 2 * self._period - now)
+        due = max(now, self._last_ready + self._period, self._reset_at + self._settle_s + self._period)
+        deadline = due + self.ready_timeout_s
         self._clock.sleep(self._last_ready + 0.8 * self._period - now)   # no conversion before then
         while True:
             now = self._clock.monotonic()

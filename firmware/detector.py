@@ -89,7 +89,7 @@ class DetectorConfig:
     rate_hz: float | None = None    # None: inferred from the first samples' spacing
     on_kg: float = 4.0              # load above the empty baseline that means someone is on
     rise_frac: float = 0.15         # onset threshold R as a share of the standing load ...
-    rise_sd: float = 6.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
+    rise_sd: float = 4.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
     slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
     release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
     breath_gap_s: float = 2.5       # breath peaks at least this far apart
@@ -443,23 +443,24 @@ class HoldDetector:
         d = y - s
         r = self._rise_threshold()
         if -r <= d <= r:
+            self._sway.hyst = 0.003 * s + 0.05
+            self._sway.feed(t, y)
             if -0.5 * r <= d <= 0.5 * r:  # quiet: learn the level and how much it sways
                 self._count = 0
                 self._stand = s + 0.03 * d
                 # Sway: the change of the 1 s mean over 1 s (blind to S lagging a slow drift).
                 dy = y - self._ys[(i - WINDOW) & MASK]
-                self._var_y += 0.01 * (min(0.5 * dy * dy, 0.25 * r * r) - self._var_y)
+                cap = 0.075 * (s - self._zero)  # a bound that does not feed back through r
+                self._var_y += 0.01 * (min(0.5 * dy * dy, cap * cap) - self._var_y)
                 self._var_hp += 0.01 * (min(hp * hp, 0.25 * r * r) - self._var_hp)
-                self._sway.hyst = 0.003 * s + 0.05
-                self._sway.feed(t, y)
                 return
-            self._sway.pause()
             # Off the level but within the threshold: a small foot shift? Relearn once settled.
             self._count = min(self._count, 0) - 1
             if self._count <= -20 and self._flat(i, y):
                 self._stand = y
                 self._count = 0
             return
+        self._sway.pause()
         if d < -r or m < s - 2.0 * r:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level

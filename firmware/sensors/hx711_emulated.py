@@ -34,9 +34,9 @@ CALIBRATION_NAME = "hx711-emulated"
 
 
 def emulated_pair(signal: Signal, *, rate_hz: int = 80, gain: int = 128, ready_timeout_s: float = 0.5,
-                  **chip_options: Any) -> tuple[HX711Chip, HX711Reader]:
+                  clock: VirtualClock | None = None, **chip_options: Any) -> tuple[HX711Chip, HX711Reader]:
     """A chip fed by `signal` and the real-driver reader wired to its pins, on one virtual clock."""
-    clock = VirtualClock()
+    clock = clock or VirtualClock()
     chip = HX711Chip(signal, rate_hz=rate_hz, clock=clock, **chip_options)
     reader = HX711Reader(chip.dout, chip.pd_sck, rate_hz=rate_hz, gain=gain, ready_timeout_s=ready_timeout_s,
                          clock=clock, microcontroller=VirtualMicrocontroller(clock),

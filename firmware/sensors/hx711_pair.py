@@ -1,0 +1,109 @@
+"""Optional second cell: two HX711s under the left and right halves of the step's edge.
+
+The detector still sees one signal, the total load at the edge (left + right), so everything
+that works with one cell works unchanged. The split tells which foot is stretching: in a
+one-leg heel drop the stretching foot carries the load at the edge, so its half reads most of
+it. `PairedSource.leg` gives "left"/"right" for the latest sample (None when the load is even
+or small); the device can put it on the events it emits.
+
+Each cell has its own calibration file ("hx711" for cell 1, "hx711-2" for cell 2): tare both,
+then calibrate each with the known weight over its own half.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from firmware.calibration import CalibratedSource, Calibration, load_calibration
+from firmware.sensors.base import Sample
+
+SECOND_CELL = "hx711-2"
+
+
+def leg_of(left_kg: float, right_kg: float, *, share: float = 0.65, min_kg: float = 5.0) -> str | None:
+    """Which half carries the load: 'right' if it has more than `share` of it, 'left' likewise."""
+    total = left_kg + right_kg
+    if not math.isfinite(total) or total < min_kg:
+        return None
+    right = right_kg / total
+    if right >= share:
+        return "right"
+    if right <= 1.0 - share:
+        return "left"
+    return None
+
+
+class PairedSource:
+    """Two calibrated sources as one SampleSource: kg = left + right, at the later timestamp.
+
+    The two chips convert independently at the same rate; each output sample pairs the newest
+    reading of each. A fault on either cell is a fault of the step (the total is unknown).
+    """
+
+    def __init__(self, left: CalibratedSource, right: CalibratedSource, *,
+                 ended: Callable[[], bool] | None = None) -> None:
+        if left.rate_hz != right.rate_hz:
+            raise ValueError(f"both HX711s must run at the same rate, not {left.rate_hz:g} "
+                             f"and {right.rate_hz:g}")
+        self.left, self.right = left, right
+        self.rate_hz = left.rate_hz
+        self.live = left.live and right.live
+        self.left_kg = self.right_kg = math.nan
+        self.fault_cell: str | None = None
+        self._ended = ended or (lambda: False)
+
+    @property
+    def leg(self) -> str | None:
+        return leg_of(self.left_kg, self.right_kg)
+
+    def samples(self) -> Iterator[Sample]:
+        lefts, rights = self.left.samples(), self.right.samples()
+        for a, b in zip(lefts, rights, strict=False):
+            if self._ended():
+                return
+            t = max(a.t, b.t)
+            self.left_kg, self.right_kg = a.kg, b.kg
+            bad = next(((side, s.fault) for side, s in (("left", a), ("right", b)) if s.fault), None)
+            self.fault_cell = bad[0] if bad else None
+            yield Sample(t, math.nan, bad[1]) if bad else Sample(t, a.kg + b.kg)
+
+    def close(self) -> None:
+        self.left.close()
+        self.right.close()
+
+
+def open_pair_source(config: Any) -> PairedSource:
+    """`--source hx711` with [sensor2] pins set: both real cells, each with its own calibration."""
+    from firmware.sensors.hx711 import open_hx711_reader
+
+    s, s2 = config.sensor, config.sensor2
+    readers = [open_hx711_reader(s.data_pin, s.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
+                                 ready_timeout_s=s.ready_timeout_s),
+               open_hx711_reader(s2.data_pin, s2.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
+                                 ready_timeout_s=s.ready_timeout_s)]
+    left, right = (CalibratedSource(r, load_calibration(config.data_dir(), name), name=name)
+                   for r, name in zip(readers, ("hx711", SECOND_CELL), strict=True))
+    return PairedSource(left, right)
+
+
+def emulated_pair_source(kg_source: Any, right_share: Callable[[float], float], *, rate_hz: int = 80,
+                         noise_counts: float = 20.0, seed: int = 0) -> PairedSource:
+    """Two emulated chips on one virtual clock, splitting a person's load by `right_share(t)`."""
+    from firmware.sensors.hx711_chip import KgFeed, VirtualClock, load_cell_signal
+    from firmware.sensors.hx711_emulated import EMULATED_COUNTS_PER_KG, EMULATED_OFFSET, emulated_pair
+
+    feed = KgFeed(kg_source)
+    clock = VirtualClock()
+    halves = {"left": lambda t: feed(t) * (1.0 - right_share(t)),
+              "right": lambda t: feed(t) * right_share(t)}
+    sources = []
+    for i, (name, half) in enumerate(halves.items()):
+        offset = EMULATED_OFFSET + 1000 * i
+        signal = load_cell_signal(half, offset=offset, counts_per_kg=EMULATED_COUNTS_PER_KG,
+                                  noise_counts=noise_counts, seed=seed + i)
+        _, reader = emulated_pair(signal, rate_hz=rate_hz, clock=clock)
+        truth = Calibration(offset=offset, scale=EMULATED_COUNTS_PER_KG)
+        sources.append(CalibratedSource(reader, truth, name=f"emulated-{name}"))
+    return PairedSource(*sources, ended=lambda: feed.ended)

@@ -1,0 +1,75 @@
+"""Optional second cell: left + right halves of the edge, total for the detector, split for the leg."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from firmware.sensors import simulated
+from firmware.sensors.hx711_pair import PairedSource, emulated_pair_source, leg_of
+
+
+@pytest.mark.parametrize(("left", "right", "leg"), [(10, 40, "right"), (40, 10, "left"), (25, 25, None),
+                                                    (1, 2, None), (math.nan, 3, None), (0, 30, "right")])
+def test_leg_from_the_load_split(left: float, right: float, leg: str | None) -> None:
+    assert leg_of(left, right) == leg
+
+
+def test_total_and_split_through_two_emulated_chips() -> None:
+    pair = emulated_pair_source(lambda t: 40.0, lambda t: 0.75, noise_counts=0)
+    it = pair.samples()
+    samples = [next(it) for _ in range(160)]
+    assert all(s.ok and s.kg == pytest.approx(40.0, abs=1e-3) for s in samples)
+    assert (pair.left_kg, pair.right_kg) == (pytest.approx(10.0, abs=1e-3), pytest.approx(30.0, abs=1e-3))
+    assert pair.leg == "right"
+    assert (len(samples) - 1) / (samples[-1].t - samples[0].t) == pytest.approx(80.0, rel=5e-3)
+
+
+def test_the_stretching_leg_is_told_from_the_split() -> None:
+    person = simulated.scenario("good_routine", seed=3, rate_hz=10.0, reps=1)
+    holds = [(s["hold_start"], s["end"] - 4.0, s["leg"]) for s in person.truth["stretches"]]
+    assert {leg for *_, leg in holds} == {"left", "right"}
+
+    def right_share(t: float) -> float:
+        for start, end, leg in holds:
+            if start <= t <= end:
+                return 0.85 if leg == "right" else 0.15
+        return 0.5
+
+    pair = emulated_pair_source(person, right_share, rate_hz=10)
+    seen: dict[int, set] = {i: set() for i in range(len(holds))}
+    standing: set = set()
+    for sample in pair.samples():
+        assert sample.ok
+        for i, (start, end, _) in enumerate(holds):
+            if start + 1.0 <= sample.t <= end - 1.0:
+                seen[i].add(pair.leg)
+        if 3.0 < holds[0][0] - sample.t < 6.0:
+            standing.add(pair.leg)
+    assert [seen[i] for i in range(len(holds))] == [{leg} for *_, leg in holds]
+    assert standing == {None}
+
+
+def test_a_fault_on_either_cell_is_a_fault_of_the_step() -> None:
+    pair = emulated_pair_source(lambda t: 30.0 + math.sin(t), lambda t: 0.5)
+    right_chip = pair.right.raw
+    samples = []
+    for s in pair.samples():
+        if 3.0 <= s.t < 3.1:
+            right_chip._data_pin._chip.disconnected = True
+        if 5.0 <= s.t < 5.1:
+            right_chip._data_pin._chip.disconnected = False
+        samples.append((s, pair.fault_cell))
+        if s.t > 8.0:
+            break
+    faults = [(s.fault, cell) for s, cell in samples if s.fault]
+    assert faults and set(faults) == {("unplugged", "right")}
+    assert samples[-1][0].ok and samples[-1][1] is None
+
+
+def test_both_cells_must_share_a_rate() -> None:
+    a = emulated_pair_source(lambda t: 1.0, lambda t: 0.5, rate_hz=80).left
+    b = emulated_pair_source(lambda t: 1.0, lambda t: 0.5, rate_hz=10).left
+    with pytest.raises(ValueError, match="same rate"):
+        PairedSource(a, b)

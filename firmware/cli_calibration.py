@@ -10,6 +10,7 @@ Register on the main group with `main.add_command(tare_command)` / `(calibrate_c
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,12 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="TOML config file (pins, rate, gain)."),
         click.option("--seconds", type=click.FloatRange(0.5, 30), default=2.0, show_default=True,
                      help="How long to read."),
+        click.option("--cell", type=click.Choice(["1", "2"]), default="1", show_default=True,
+                     help="Which HX711: 1, or 2 for the optional second cell ([sensor2] pins)."),
         click.option("--data-pin", type=click.IntRange(0, 27), default=None,
-                     help="HX711 DT, BCM (default 5)."),
+                     help="HX711 DT, BCM (default: the config's, 5 for cell 1)."),
         click.option("--clock-pin", type=click.IntRange(0, 27), default=None,
-                     help="HX711 SCK, BCM (default 6)."),
+                     help="HX711 SCK, BCM (default: the config's, 6 for cell 1)."),
         click.option("--rate", type=click.Choice(["10", "80"]), default=None, help="HX711 RATE (SPS)."),
         click.option("--gain", type=click.Choice(["128", "64", "32"]), default=None, help="HX711 gain."),
     ]
@@ -57,11 +60,28 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _setup(config_path: str | None, data_dir: str | None, source: str | None,
-           overrides: dict[str, Any]) -> tuple[Config, str, Path]:
+@dataclass(frozen=True)
+class _Target:
+    """Which cell to read and where its calibration lives."""
+
+    cfg: Config
+    source: str
+    data_dir: Path
+    cell: int
+    data_pin: int
+    clock_pin: int
+
+    @property
+    def name(self) -> str:
+        base = "hx711" if self.source == "hx711" else "hx711-emulated"
+        return base if self.cell == 1 else f"{base}-2"
+
+
+def _setup(config_path: str | None, data_dir: str | None, source: str | None, cell: str,
+           pins: tuple[int | None, int | None], sensor: dict[str, Any]) -> _Target:
     try:
         cfg = load_config(config_path)
-        values = {k: int(v) for k, v in overrides.items() if v is not None}
+        values = {k: int(v) for k, v in sensor.items() if v is not None}
         if values:
             cfg = cfg.with_values("sensor", **values)
         if data_dir:
@@ -69,13 +89,19 @@ def _setup(config_path: str | None, data_dir: str | None, source: str | None,
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     chosen = source or (cfg.sensor.source if cfg.sensor.source in SOURCES else "hx711")
-    return cfg, chosen, cfg.data_dir()
+    wired = cfg.sensor if cell == "1" else cfg.sensor2
+    data_pin = pins[0] if pins[0] is not None else wired.data_pin
+    clock_pin = pins[1] if pins[1] is not None else wired.clock_pin
+    if cell == "2" and chosen == "hx711" and not (data_pin and clock_pin):
+        raise click.ClickException("cell 2 has no pins: set [sensor2] data_pin and clock_pin in the config "
+                                   "(suggested BCM 23 and 24) or give --data-pin and --clock-pin")
+    return _Target(cfg, chosen, cfg.data_dir(), int(cell), data_pin, clock_pin)
 
 
-def _open_raw(cfg: Config, source: str, emulated_kg: float) -> Any:
-    s = cfg.sensor
+def _open_raw(target: _Target, emulated_kg: float) -> Any:
+    s = target.cfg.sensor
     try:
-        if source == "hx711-emulated":
+        if target.source == "hx711-emulated":
             from firmware.sensors.hx711_emulated import still_load_reader
 
             click.echo(f"(emulated HX711 under a still {emulated_kg:g} kg load, "
@@ -83,15 +109,12 @@ def _open_raw(cfg: Config, source: str, emulated_kg: float) -> Any:
             return still_load_reader(emulated_kg, rate_hz=s.rate_hz, gain=s.gain)
         from firmware.sensors.hx711 import open_hx711_reader
 
-        click.echo(f"HX711 on DT=BCM{s.data_pin}, SCK=BCM{s.clock_pin}, {s.rate_hz} SPS, gain {s.gain}")
-        return open_hx711_reader(s.data_pin, s.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
+        click.echo(f"HX711 cell {target.cell} on DT=BCM{target.data_pin}, SCK=BCM{target.clock_pin}, "
+                   f"{s.rate_hz} SPS, gain {s.gain}")
+        return open_hx711_reader(target.data_pin, target.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
                                  ready_timeout_s=s.ready_timeout_s)
     except (SensorFault, ValueError) as exc:
         raise click.ClickException(f"cannot open the sensor: {exc}") from None
-
-
-def _name(source: str) -> str:
-    return "hx711" if source == "hx711" else "hx711-emulated"
 
 
 def _check(raw: Any, cal: Calibration, seconds: float = 1.0) -> str:
@@ -108,20 +131,20 @@ def _check(raw: Any, cal: Calibration, seconds: float = 1.0) -> str:
               help="Accept a tare that moves zero by more than 10 kg (the step was rebuilt).")
 @click.option("--emulated-kg", type=float, default=0.0, show_default=True,
               help="With hx711-emulated: the still load on the emulated step.")
-def tare_command(source, data_dir, config_path, seconds, data_pin, clock_pin, rate, gain, force,
+def tare_command(source, data_dir, config_path, seconds, cell, data_pin, clock_pin, rate, gain, force,
                  emulated_kg) -> None:
     """Set zero: read the EMPTY step for a few seconds (refused if the load is not still)."""
-    cfg, source, where = _setup(config_path, data_dir, source,
-                                {"data_pin": data_pin, "clock_pin": clock_pin, "rate_hz": rate, "gain": gain})
-    click.echo(f"Current calibration: {load_calibration(where, _name(source)).describe()}")
-    raw = _open_raw(cfg, source, emulated_kg)
+    target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
+                    {"rate_hz": rate, "gain": gain})
+    click.echo(f"Current calibration: {load_calibration(target.data_dir, target.name).describe()}")
+    raw = _open_raw(target, emulated_kg)
     try:
         click.echo("Step off the step and take everything off it.")
         click.pause("Press any key when the step is empty...")
         click.echo(f"Reading for {seconds:g} s - do not touch the step...")
-        new = tare(raw, where, seconds, name=_name(source), force=force)
+        new = tare(raw, target.data_dir, seconds, name=target.name, force=force)
         click.echo(f"Done: zero is {new.offset:.0f} counts ({new.date}); {_check(raw, new)}.")
-        click.echo(f"Saved to {calibration_path(where, _name(source))}")
+        click.echo(f"Saved to {calibration_path(target.data_dir, target.name)}")
     except CalibrationError as exc:
         raise click.ClickException(f"tare refused: {exc}") from None
     finally:
@@ -133,24 +156,25 @@ def tare_command(source, data_dir, config_path, seconds, data_pin, clock_pin, ra
 @click.option("--known-kg", type=click.FloatRange(0.5, 300), required=True, help="The known weight, in kg.")
 @click.option("--emulated-kg", type=float, default=None,
               help="With hx711-emulated: the still load on the emulated step (default: the known weight).")
-def calibrate_command(source, data_dir, config_path, seconds, data_pin, clock_pin, rate, gain, known_kg,
+def calibrate_command(source, data_dir, config_path, seconds, cell, data_pin, clock_pin, rate, gain, known_kg,
                       emulated_kg) -> None:
     """Set the scale: read a KNOWN weight on the tared step (tare first)."""
-    cfg, source, where = _setup(config_path, data_dir, source,
-                                {"data_pin": data_pin, "clock_pin": clock_pin, "rate_hz": rate, "gain": gain})
-    current = load_calibration(where, _name(source))
+    target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
+                    {"rate_hz": rate, "gain": gain})
+    current = load_calibration(target.data_dir, target.name)
     click.echo(f"Current calibration: {current.describe()}")
     if current.is_default:
         click.echo("Warning: the step was never tared; tare the empty step first for a true scale.")
-    raw = _open_raw(cfg, source, known_kg if emulated_kg is None else emulated_kg)
+    raw = _open_raw(target, known_kg if emulated_kg is None else emulated_kg)
+    where = "over this cell's half of the outer edge" if target.cfg.sensor2.data_pin or target.cell == 2 \
+        else "on the outer edge of the step, right above the cell"
     try:
-        click.echo(f"Put the {known_kg:g} kg weight on the outer edge of the step (where the heels drop), "
-                   "then let go.")
+        click.echo(f"Put the {known_kg:g} kg weight {where}, then let go.")
         click.pause("Press any key when it rests still...")
         click.echo(f"Reading for {seconds:g} s - do not touch the step...")
-        new = calibrate(raw, where, known_kg, seconds, name=_name(source))
+        new = calibrate(raw, target.data_dir, known_kg, seconds, name=target.name)
         click.echo(f"Done: {new.scale:.1f} counts per kg ({new.date}); {_check(raw, new)}.")
-        click.echo(f"Saved to {calibration_path(where, _name(source))}")
+        click.echo(f"Saved to {calibration_path(target.data_dir, target.name)}")
     except CalibrationError as exc:
         raise click.ClickException(f"calibration refused: {exc}") from None
     finally:

@@ -293,3 +293,14 @@ def test_control_without_a_running_sensor_says_so(tmp_path) -> None:
     with pytest.raises(ValueError, match="not running"):
         control.tare()
     assert calibrated_source_of(object()) is None
+
+
+def test_cli_second_cell_has_its_own_calibration_and_needs_pins(tmp_path) -> None:
+    runner = CliRunner()
+    args = ["--source", "hx711-emulated", "--data-dir", str(tmp_path), "--cell", "2"]
+    done = runner.invoke(tare_command, args)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "calibration-hx711-emulated-2.json").exists()
+    assert not (tmp_path / "calibration-hx711-emulated.json").exists()
+    no_pins = runner.invoke(tare_command, ["--source", "hx711", "--data-dir", str(tmp_path), "--cell", "2"])
+    assert no_pins.exit_code == 1 and "cell 2 has no pins" in no_pins.output

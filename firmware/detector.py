@@ -3,19 +3,26 @@
 How it sees the step (DESIGN §2):
 - Samples pass a glitch filter (isolated wild samples -> missing) and are averaged into ~0.1 s
   blocks; all slower logic runs once per block, so the per-sample cost is a few additions.
+- The block logic runs DELAY (2) blocks behind the newest, so a lone spike block that got past
+  the filter (a small bit error at 10 Hz) is replaced by its neighbours before any average.
 - Per block it keeps the block mean `m`, the 1 s running mean `y` (a boxcar that nulls 1, 2
   and 3 Hz exactly, so bounces do not move it) and `hp = m - centred y` (the 1-3 Hz band).
 - empty -> standing when the load passes `on_kg`; the standing level S is learnt when the 1 s
-  mean is still, and tracked slowly while it stays within the onset threshold R.
+  mean is still, and tracked slowly while it stays within the onset threshold R; the standing
+  sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
 - A stretch starts when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs)
-  *and* the rise is slow: a heel drop takes 1-4 s, a foot shift is a step change (< 0.5 s)
-  that only moves S. The hold starts when the ramp's slope has died away; the release when y
-  falls below the middle of hold and standing; the stretch ends when the fall settles.
+  *and* the rise has a heel drop's shape: 20-80 % in 0.3-3 s and no 0.3 s jump carrying most
+  of it. A foot shift (a step change) or a slow creep of sway only moves S. The hold starts
+  when the ramp's slope has died away; the release when y falls below the middle of hold and
+  standing; the stretch ends when the fall settles (at standing, or at zero: stepped off).
 - Times are not the (late) moments of decision: start/end of ramps and releases are found by
   walking back through a ring of recent blocks to the 10/50/90 % crossings and extrapolating,
-  so events carry when things happened. hold_complete is the exception: it is checked on every
-  sample and fires on the first sample at or after hold_start + target.
-- Breaths (detector_breath) and bounces (detector_bounce) are counted only inside a stretch.
+  so events carry when things happened (clamped so the stream never goes back in time).
+  hold_complete is the exception: it is checked on every sample and fires on the first sample
+  at or after hold_start + target (unless the newest load shows the release already began).
+- Breaths (detector_breath) and bounces (detector_bounce) are counted only inside a stretch;
+  the breath counter runs 2.5 s behind so that stretches of signal a bounce disturbed are
+  skipped rather than counted as presses.
 
 No I/O, clock, threads or globals: everything is driven by the samples' own t.
 """

@@ -27,11 +27,11 @@ class BreathCounter:
                  "trough", "trough_t", "peak", "peak_t", "count", "last_t", "h_rise", "h_fall")
 
     def __init__(self, floor_rise: float, floor_fall: float, recent: list[float], *,
-                 min_gap_s: float = 2.5, min_press_s: float = 0.8) -> None:
+                 min_gap_s: float = 2.5, min_press_s: float | None = None) -> None:
         self.floor_rise = floor_rise
         self.floor_fall = floor_fall
         self.min_gap_s = min_gap_s
-        self.min_press_s = min_press_s
+        self.min_press_s = self.MIN_PRESS_S if min_press_s is None else min_press_s
         self.recent = recent  # recent counted press sizes, shared across holds (adaptive threshold)
         self.phase = 0
         self.trough = self.peak = math.nan
@@ -43,6 +43,7 @@ class BreathCounter:
 
     RISE_SHARE = 0.4    # a press counts when it rises this share of the typical recent press ...
     FALL_SHARE = 0.18   # ... and ends when the load falls this share of it
+    MIN_PRESS_S = 0.8   # trough-to-peak time of the 1 s mean below which a rise is sway, not a press
     KEEP = 4            # presses remembered (across holds: a person's presses are alike)
 
     def _thresholds(self) -> None:

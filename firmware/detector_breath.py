@@ -24,7 +24,8 @@ class BreathCounter:
     """One hold's breath zig-zag. `feed(t, y)` returns (peak_t, peak_y) when a breath counts."""
 
     __slots__ = ("floor_rise", "floor_fall", "min_gap_s", "min_press_s", "recent", "phase",
-                 "trough", "trough_t", "peak", "peak_t", "count", "last_t", "h_rise", "h_fall")
+                 "trough", "trough_t", "peak", "peak_t", "count", "last_t", "h_rise", "h_fall", "cycle",
+                 "typical")
 
     def __init__(self, floor_rise: float, floor_fall: float, recent: list[float], *,
                  min_gap_s: float = 2.5, min_press_s: float | None = None) -> None:
@@ -39,15 +40,19 @@ class BreathCounter:
         self.count = 0
         self.last_t = -math.inf
         self.h_rise = self.h_fall = 0.0
+        self.cycle = 0.0      # breath period seen in this hold (0: not yet)
+        self.typical = 0.0    # median of the recent presses
         self._thresholds()
 
     RISE_SHARE = 0.4    # a press counts when it rises this share of the typical recent press ...
     FALL_SHARE = 0.18   # ... and ends when the load falls this share of it
     MIN_PRESS_S = 0.8   # trough-to-peak time of the 1 s mean below which a rise is sway, not a press
+    OFF_BEAT_SHARE = 0.8  # a press off the hold's rhythm must rise this share of the typical one
+    BEAT_LO, BEAT_HI = 0.6, 1.6  # on the rhythm: this share of the breath period since the last press
     KEEP = 4            # presses remembered (across holds: a person's presses are alike)
 
     def _thresholds(self) -> None:
-        typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else 0.0
+        self.typical = typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else 0.0
         self.h_rise = max(self.floor_rise, self.RISE_SHARE * typical)
         self.h_fall = max(self.floor_fall, self.FALL_SHARE * typical)
 
@@ -73,8 +78,14 @@ class BreathCounter:
         rise = self.peak - self.trough
         if rise < self.h_rise or self.peak_t - self.trough_t < self.min_press_s:
             return None  # too small or too quick for a press
-        if self.peak_t - self.last_t < self.min_gap_s:
+        gap = self.peak_t - self.last_t
+        if gap < self.min_gap_s:
             return None
+        if self.cycle > 0.0 and not self.BEAT_LO * self.cycle <= gap <= self.BEAT_HI * self.cycle \
+                and rise < self.OFF_BEAT_SHARE * self.typical:
+            return None  # off the breathing rhythm and no bigger than sway: not a press
+        if self.count:
+            self.cycle = gap if self.cycle == 0.0 else 0.5 * (self.cycle + gap)
         self.count += 1
         self.last_t = self.peak_t
         self.recent.append(rise)

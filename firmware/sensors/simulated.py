@@ -174,7 +174,8 @@ class SimulatedPerson:
         self.stand_kg = stand_frac * body_kg
         self.endless = not isinstance(scenario, list | tuple)
         compiler = ScriptCompiler(body_kg=body_kg, stand_frac=stand_frac, target_s=target_s, seed=seed,
-                                  keep_last=ROLLING_TRUTH if self.endless else None)
+                                  keep_last=ROLLING_TRUTH if self.endless else None,
+                                  sway=self.sway, rate_hz=self.rate_hz)
         self._timeline = _Timeline(compiler, scenario)
         self._closed = False
         self._started = False
@@ -259,7 +260,7 @@ class SimulatedPerson:
             kg = level + drift_per_s * t + noise.gauss(0.0, sigma)
             if overlays:
                 kg += sum(o.level(t) for o in overlays)
-            if piece.person:
+            if piece.person:  # sway grows with the load up to the usual standing load
                 kg += sway(t) * min(1.0, max(0.0, level / stand))
             if glitch:
                 kg += _glitch_kg(glitch_rng)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,12 +300,15 @@ class ScriptCompiler:
     """Keeps where the person is (time, on the step, standing share) and the truth so far."""
 
     def __init__(self, *, body_kg: float, stand_frac: float, target_s: float, seed: int,
-                 keep_last: int | None = None):
+                 keep_last: int | None = None, sway: Callable[[float], float] | None = None,
+                 rate_hz: float | None = None):
         _check("body_kg", body_kg, 10.0, 300.0)
         _check("stand_frac", stand_frac, 0.1, 0.9)
         _check("target_s", target_s, 1.0, 600.0)
         self.body_kg = body_kg
         self.stand_kg = stand_frac * body_kg
+        self.usual_stand_kg = self.stand_kg  # what sway is scaled by (sway grows with load up to it)
+        self.sway, self.rate_hz = sway, rate_hz
         self.target_s = target_s
         self.rng = random.Random(f"{seed}:script")
         self.t = 0.0
@@ -431,7 +435,7 @@ class ScriptCompiler:
             "start": round(start, 4), "hold_start": round(hold_start, 4), "end": round(end, 4),
             "hold_s": round(hold_s, 4), "breaths": len(breaths), "bounces": len(overlays),
             "completed": hold_s >= self.target_s,
-            "peak_kg": round(_peak(pieces, overlays, start, end), 3),
+            "peak_kg": round(self._peak(pieces, overlays, start, end), 3),
             "leg": seg.leg, "knee": seg.knee, "release_to": seg.release_to,
             "plateau_kg": round(plateau, 3), "early_release": seg.early_release,
             "breath_times": [round(b.peak_t, 4) for b in breaths],
@@ -475,8 +479,28 @@ class ScriptCompiler:
         return Overlay(t0, t0 + b.seconds, b.hz, pp / 2)
 
 
-def _peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:
-    """Highest clean load over [t0, t1] (sway and sensor noise excluded).
+    def _peak(self, pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:
+        """The stretch's highest load as a noise-free sensor samples it: script, bounces and sway
+        (real force on the cell) at each sample instant; no sensor noise, drift or glitches.
+        Without a sway and rate (a bare compiler), the scripted load's peak."""
+        if self.sway is None or not self.rate_hz:
+            return _script_peak(pieces, overlays, t0, t1)
+        sway, rate, usual = self.sway, self.rate_hz, self.usual_stand_kg
+        best, k = -math.inf, 0
+        for i in range(math.ceil(t0 * rate), math.floor(t1 * rate) + 1):
+            t = i / rate
+            while k < len(pieces) - 1 and t > pieces[k].t1:
+                k += 1
+            level = pieces[k].level(t)
+            load = level + sway(t) * min(1.0, max(0.0, level / usual))
+            if overlays:
+                load += sum(o.level(t) for o in overlays)
+            best = max(best, load)
+        return best if best > -math.inf else _script_peak(pieces, overlays, t0, t1)
+
+
+def _script_peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:
+    """Highest scripted load over [t0, t1] (sway and sensor noise excluded).
 
     Without a bounce the load peaks at a piece edge or a breath peak (ramps are monotonic), so
     only those instants are checked; bounce windows are scanned at 200 Hz.

@@ -160,6 +160,19 @@ def test_bounce_frequency_by_zero_crossings(hz, cycles):
     assert person.truth["stretches"][0]["bounces"] == 1
 
 
+def test_every_scripted_bounce_is_played_whatever_order_the_script_lists_them():
+    later = Bounce(at_s=0.3, hz=2.0, pp_frac=0.2, cycles=2, after_breath=1)
+    lead_in = Bounce(at_s=0.5, hz=2.0, pp_frac=0.2, cycles=2)
+    hold = Hold(breaths=2, cycle_s=10.0, lead_s=3.0, vary=0.0, bounces=[later, lead_in])
+    person = one_hold(hold, rate_hz=80.0, **QUIET)
+    samples = list(person.samples())
+    episodes = person.truth["bounces"]
+    assert [b["t"] for b in episodes] == sorted(b["t"] for b in episodes) and len(episodes) == 2
+    for b in episodes:
+        wave = between(samples, b["t"], b["end"])
+        assert max(wave) - min(wave) >= 0.9 * b["pp_kg"]
+
+
 def test_bag_is_constant_with_no_sway_or_breathing():
     person = scenario("bag", seed=7, kg=12.0, minutes=1.0, noise_kg=0.02)
     samples = list(person.samples())

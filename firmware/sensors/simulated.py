@@ -86,7 +86,7 @@ class _Timeline:
                 return False
             pieces, overlays = self.compiler.compile(seg)
             self.pieces.extend(p for p in pieces if p.t1 > p.t0)
-            self.overlays.extend(overlays)
+            self.overlays.extend(sorted(overlays, key=lambda o: o.t0))  # the cursor walks them in order
         return True
 
     def compile_all(self) -> None:

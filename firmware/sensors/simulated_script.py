@@ -427,6 +427,8 @@ class ScriptCompiler:
         # An early release can cut the breath a bounce was scripted after: that bounce never happens.
         kept = [b for b in seg.bounces
                 if not (seg.early_release and b.after_breath is not None and b.after_breath >= len(breaths))]
+        # In time order (a script may list them in any order): the player and the truth rely on it.
+        kept.sort(key=lambda b: self._bounce_start(b, hold_start, breaths))
         overlays = [self._bounce(b, hold_start, breaths) for b in kept]
         self.t = end
         if seg.release_to == "off":
@@ -465,14 +467,17 @@ class ScriptCompiler:
             t += cycle
         return breaths, hold_s
 
-    def _bounce(self, b: Bounce, hold_start: float, breaths: list[Breath]) -> Overlay:
+    @staticmethod
+    def _bounce_start(b: Bounce, hold_start: float, breaths: list[Breath]) -> float:
         if b.after_breath is None:
-            t0 = hold_start + b.at_s
-        elif b.after_breath < len(breaths):
-            t0 = breaths[b.after_breath].peak_t + b.at_s
-        else:
-            raise ScriptError(f"Bounce.after_breath={b.after_breath} but the hold has only "
-                              f"{len(breaths)} breaths (0-based index)")
+            return hold_start + b.at_s
+        if b.after_breath < len(breaths):
+            return breaths[b.after_breath].peak_t + b.at_s
+        raise ScriptError(f"Bounce.after_breath={b.after_breath} but the hold has only "
+                          f"{len(breaths)} breaths (0-based index)")
+
+    def _bounce(self, b: Bounce, hold_start: float, breaths: list[Breath]) -> Overlay:
+        t0 = self._bounce_start(b, hold_start, breaths)
         pp = b.pp_frac * self.body_kg
         self.bounces.append({"t": round(t0, 4), "end": round(t0 + b.seconds, 4), "hz": b.hz,
                              "pp_kg": round(pp, 3), "cycles": b.cycles})

@@ -169,6 +169,7 @@ def real_sway(path: Path, column: str) -> tuple[Callable[[float], float], float]
         i = min(int(x), period - 1)
         return values[i] + (x - i) * (values[i + 1] - values[i])
 
+    sway.bound = max(abs(v) for v in values)  # type: ignore[attr-defined]  # see ScriptCompiler._peak
     return sway, mean
 
 

@@ -66,6 +66,7 @@ def default_sway(body_kg: float, seed: int, rms_frac: float = 0.005) -> Callable
     def sway(t: float) -> float:
         return sum(a * math.sin(2.0 * math.pi * f * t + p) for a, f, p in parts)
 
+    sway.bound = sum(amps)  # type: ignore[attr-defined]  # lets the truth skip hopeless instants
     return sway
 
 
@@ -175,7 +176,9 @@ class SimulatedPerson:
         self.endless = not isinstance(scenario, list | tuple)
         compiler = ScriptCompiler(body_kg=body_kg, stand_frac=stand_frac, target_s=target_s, seed=seed,
                                   keep_last=ROLLING_TRUTH if self.endless else None,
-                                  sway=self.sway, rate_hz=self.rate_hz)
+                                  # An endless person's rolling truth keeps the scripted peak:
+                                  # sampling each hold's peak would stall the loop pulling it.
+                                  sway=None if self.endless else self.sway, rate_hz=self.rate_hz)
         self._timeline = _Timeline(compiler, scenario)
         self._closed = False
         self._started = False

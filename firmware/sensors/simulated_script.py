@@ -487,21 +487,27 @@ class ScriptCompiler:
     def _peak(self, pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:
         """The stretch's highest load as a noise-free sensor samples it: script, bounces and sway
         (real force on the cell) at each sample instant; no sensor noise, drift or glitches.
-        Without a sway and rate (a bare compiler), the scripted load's peak."""
+        Without a sway and rate (a bare compiler), the scripted load's peak.
+
+        When the sway says its largest size (`sway.bound`, kg), it is evaluated only where the
+        load could still beat the peak, which keeps compiling a hold quick enough not to stall
+        a live loop pulling an endless person."""
         if self.sway is None or not self.rate_hz:
             return _script_peak(pieces, overlays, t0, t1)
         sway, rate, usual = self.sway, self.rate_hz, self.usual_stand_kg
-        best, k = -math.inf, 0
+        bound = getattr(sway, "bound", math.inf)
+        grid, k = [], 0
         for i in range(math.ceil(t0 * rate), math.floor(t1 * rate) + 1):
             t = i / rate
             while k < len(pieces) - 1 and t > pieces[k].t1:
                 k += 1
             level = pieces[k].level(t)
-            load = level + sway(t) * min(1.0, max(0.0, level / usual))
-            if overlays:
-                load += sum(o.level(t) for o in overlays)
-            best = max(best, load)
-        return best if best > -math.inf else _script_peak(pieces, overlays, t0, t1)
+            grid.append((t, level, level + sum(o.level(t) for o in overlays) if overlays else level))
+        if not grid:
+            return _script_peak(pieces, overlays, t0, t1)
+        floor = max(load for _, _, load in grid) - 2.0 * bound
+        return max(load + sway(t) * min(1.0, max(0.0, level / usual))
+                   for t, level, load in grid if load >= floor)
 
 
 def _script_peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:

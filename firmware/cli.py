@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from firmware import config as configuration
+from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.config import Config, ConfigError
 from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
@@ -119,6 +120,10 @@ def plot(out, body_kg, trace) -> None:
 
     path = plot_trace(Path(trace), Path(out) if out else None, body_kg=body_kg)
     click.echo(f"wrote {path}")
+
+
+main.add_command(tare_command)
+main.add_command(calibrate_command)
 
 
 @main.command(name="config")

@@ -1,0 +1,22 @@
+"""Benchmarks are not tests, but a quick smoke run of each keeps them from rotting: each must
+run to the end in its --quick mode and print its figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("script", "expect"), [
+    ("accuracy.py", "F1"),
+    ("speed.py", "µs"),
+    ("hx711_read.py", "samples/s"),
+])
+def test_bench_quick_run_prints_figures(script, expect):
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert expect in result.stdout, result.stdout[-2000:]

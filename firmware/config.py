@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-SOURCES = ("simulated", "hx711", "hx711-emulated")
+SOURCES = ("simulated", "hx711", "hx711-iio", "hx711-emulated")
 
 
 class ConfigError(ValueError):
@@ -57,7 +57,8 @@ def _valid_source(value: str) -> bool:
 @dataclass(frozen=True)
 class SensorConfig:
     source: str = _text(
-        "simulated", "'simulated', 'simulated:SCENARIO', 'hx711', 'hx711-emulated' or 'replay:PATH'",
+        "simulated",
+        "'simulated', 'simulated:SCENARIO', 'hx711', 'hx711-iio', 'hx711-emulated' or 'replay:PATH'",
         _valid_source)
     rate_hz: int = _one_of(80, 80, 10)
     data_pin: int = _int_in(0, 27, 5)      # BCM 5 = physical pin 29 (HX711 DT)

@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,8 +24,8 @@ from firmware.sensors.base import Sample, SampleSource
 class Detector(Protocol):
     state: str
 
-    def feed(self, t: float, kg: float) -> list[Event]: ...
-    def finish(self) -> list[Event]: ...
+    def feed(self, t: float, kg: float) -> Sequence[Event]: ...
+    def finish(self) -> Sequence[Event]: ...
     def set_target(self, seconds: float, breaths: int = 0) -> None: ...
     def status(self) -> dict[str, Any]: ...
 
@@ -138,6 +138,9 @@ class Device:
     def _dispatch(self, event: Event, now: float) -> None:
         self.stats.events += 1
         context = self.routine.context() if self.routine is not None else {}
+        leg = getattr(self.source, "leg", None)  # two cells: the load split knows the leg
+        if leg is not None:
+            context = {**context, "leg": leg}
         if self.cues is not None:
             self.cues.on_event(event, now)
         if self.writer is not None:

@@ -83,7 +83,7 @@ def make_cues(cfg: Config) -> BuzzerCues | None:
 
 def make_control(cfg: Config, runner: LoopRunner) -> Any:
     """Tare/calibrate for the web API, on whatever calibrated source the loop runs now (or None)."""
-    if cfg.sensor.source not in ("hx711", "hx711-emulated"):
+    if cfg.sensor.source not in ("hx711", "hx711-iio", "hx711-emulated"):
         return None
     from firmware.calibration import CalibrationControl, calibrated_source_of
 
@@ -107,6 +107,12 @@ class LoopRunner:
         self.crashes = 0
         self.device: Device | None = None
         self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
+
+    def health(self) -> dict[str, Any]:
+        """Loop and history-writer figures for GET /api/health."""
+        device = self.device
+        return {"loop": device.stats.summary() if device is not None else {}, "loop_crashes": self.crashes,
+                "store_writer": self.writer.stats() if self.writer is not None else {}}
 
     def _run(self) -> None:
         speed = self.cfg.simulation.speed
@@ -141,7 +147,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     code = ensure_access_code(data_dir, cfg.web.access_code)
     runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0)
     app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
-                     open_reads=cfg.web.open_reads,
+                     open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
                      config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)

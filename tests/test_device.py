@@ -143,3 +143,14 @@ def test_stop_event_ends_a_forever_source_and_finishes(fake_clock):
     stats = device.run(stop)
     assert 90 < stats.samples < 110
     assert source.closed
+
+
+def test_a_two_cell_source_tells_the_leg_of_stored_events(fake_clock):
+    """A PairedSource knows the leg from the load split; it wins over the routine's guess."""
+    source = ListSource([Sample(0.0, 30.0), Sample(0.1, 31.0)])
+    source.leg = "left"
+    recorder = Recorder()
+    device = Device(source, ScriptedDetector({0.0: [Event(ev.STEP_ON, 0.0)]}), routine=Routine(),
+                    writer=recorder, clock=fake_clock, wait=fake_clock.wait)
+    device.run()
+    assert [r[2] for r in recorder.records] == ["left", "left"]  # step_on, then step_off at the end

@@ -2,7 +2,8 @@
 
 Names: `simulated` (a person who keeps visiting the step, forever), `simulated:SCENARIO`
 (a scripted scenario that ends), `replay:PATH`, `hx711` (the real chip on a Pi),
-`hx711-emulated` (the real driver reading a pin-level chip emulator). Hardware modules are
+`hx711-emulated` (the real driver reading a pin-level chip emulator), `hx711-iio` (the kernel's
+IIO driver through sysfs; see hardware/README.md). Hardware modules are
 imported only when chosen, so a laptop never needs Blinka.
 """
 
@@ -27,15 +28,24 @@ def open_source(spec: str, config: Config, *, fast: bool = False) -> SampleSourc
 
         return ReplaySource(arg, fast=fast)
     if kind == "hx711":
+        if config.sensor2.data_pin and config.sensor2.clock_pin:
+            from firmware.sensors.hx711_pair import open_pair_source
+
+            return open_pair_source(config)  # two cells: the load split tells the leg
         from firmware.sensors.hx711 import open_hx711_source
 
         return open_hx711_source(config)
+    if kind == "hx711-iio":
+        from firmware.sensors.iio import open_iio_source
+
+        return open_iio_source(config)
     if kind == "hx711-emulated":
         from firmware.sensors.hx711_emulated import open_emulated_source
 
         return open_emulated_source(config)
     raise SourceError(
-        f"unknown source {spec!r}; use simulated, simulated:SCENARIO, replay:PATH, hx711 or hx711-emulated"
+        f"unknown source {spec!r}; use simulated, simulated:SCENARIO, replay:PATH, hx711, hx711-iio "
+        "or hx711-emulated"
     )
 
 

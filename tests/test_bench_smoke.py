@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("accuracy.py", "F1"),
     ("speed.py", "µs"),
     ("hx711_read.py", "samples/s"),
+    ("loop_load.py", "p99"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"],

@@ -13,20 +13,11 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_detector import BODY, STAND, Script
+from test_detector import run as feed_all
 
 from firmware import events as ev
-from firmware.detector import DetectorConfig, HoldDetector
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def feed_all(samples: list[tuple[float, float]], **config) -> list[ev.Event]:
-    detector = HoldDetector(DetectorConfig(**config))
-    out: list[ev.Event] = []
-    for t, kg in samples:
-        out.extend(detector.feed(t, kg))
-    out.extend(detector.finish())
-    return out
 
 
 def assert_well_formed(events: list[ev.Event]) -> None:

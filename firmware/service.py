@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from firmware.calibration import calibrated_source_of
 from firmware.config import Config
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
@@ -63,10 +64,13 @@ def lan_addresses() -> list[str]:
     return [addr for i, addr in enumerate(found) if not addr.startswith("127.") and addr not in found[:i]]
 
 
-def make_detector(cfg: Config) -> HoldDetector:
+def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
+    """`reject_glitches=False` where the source already drops glitches on raw codes (hardware),
+    so a genuine jump does not lose its first sample twice."""
     body = cfg.person.body_kg or None
     return HoldDetector(DetectorConfig(body_kg=body, target_s=cfg.detector.target_s,
-                                       target_breaths=cfg.detector.target_breaths))
+                                       target_breaths=cfg.detector.target_breaths,
+                                       reject_glitches=reject_glitches))
 
 
 def make_routine(cfg: Config) -> Routine:
@@ -85,7 +89,7 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
     """Tare/calibrate for the web API, on whatever calibrated source the loop runs now (or None)."""
     if cfg.sensor.source not in ("hx711", "hx711-iio", "hx711-emulated"):
         return None
-    from firmware.calibration import CalibrationControl, calibrated_source_of
+    from firmware.calibration import CalibrationControl
 
     def current() -> Any:
         device = runner.device
@@ -119,8 +123,10 @@ class LoopRunner:
         while not self.stop.is_set():
             try:
                 source = open_source(self.cfg.sensor.source, self.cfg)
+                filtered = calibrated_source_of(source) is not None
+                detector = make_detector(self.cfg, reject_glitches=not filtered)
                 self.device = Device(
-                    source, make_detector(self.cfg), routine=self.routine, cues=make_cues(self.cfg),
+                    source, detector, routine=self.routine, cues=make_cues(self.cfg),
                     writer=self.writer, live=self.live, session_id=self.session_id, speed=speed,
                     status_extra={"source": self.cfg.sensor.source, "speed": speed},
                 )

@@ -450,3 +450,14 @@ def calibrated_source_of(source: Any) -> CalibratedSource | None:
         return source
     inner = getattr(source, "source", None)
     return inner if isinstance(inner, CalibratedSource) else None
+
+
+def already_filtered(source: Any) -> bool:
+    """Whether the source's samples already had glitches rejected on raw codes.
+
+    True for a CalibratedSource (or a source wrapping one) and for any source that says
+    `glitch_filtered = True` (the two-cell PairedSource: each cell filters its own codes). The
+    loop then turns the detector's own glitch filter off, so a genuine jump does not lose its
+    first sample twice. Simulated and replayed samples were never filtered: False.
+    """
+    return getattr(source, "glitch_filtered", False) is True or calibrated_source_of(source) is not None

@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from firmware.calibration import calibrated_source_of
+from firmware.calibration import already_filtered, calibrated_source_of
 from firmware.config import Config
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
@@ -123,8 +123,7 @@ class LoopRunner:
         while not self.stop.is_set():
             try:
                 source = open_source(self.cfg.sensor.source, self.cfg)
-                filtered = calibrated_source_of(source) is not None
-                detector = make_detector(self.cfg, reject_glitches=not filtered)
+                detector = make_detector(self.cfg, reject_glitches=not already_filtered(source))
                 self.device = Device(
                     source, detector, routine=self.routine, cues=make_cues(self.cfg),
                     writer=self.writer, live=self.live, session_id=self.session_id, speed=speed,

@@ -6,8 +6,14 @@ import math
 
 import pytest
 
+from firmware import service
+from firmware.calibration import already_filtered
+from firmware.config import Config
+from firmware.detector import HoldDetector
 from firmware.sensors import simulated
+from firmware.sensors.factory import open_source
 from firmware.sensors.hx711_pair import PairedSource, emulated_pair_source, leg_of
+from firmware.service import LoopRunner, make_routine
 
 
 @pytest.mark.parametrize(("left", "right", "leg"), [(10, 40, "right"), (40, 10, "left"), (25, 25, None),
@@ -73,3 +79,36 @@ def test_both_cells_must_share_a_rate() -> None:
     b = emulated_pair_source(lambda t: 1.0, lambda t: 0.5, rate_hz=10).left
     with pytest.raises(ValueError, match="same rate"):
         PairedSource(a, b)
+
+
+def test_a_pair_of_calibrated_cells_is_already_glitch_filtered_and_a_simulation_is_not() -> None:
+    assert already_filtered(emulated_pair_source(lambda t: 1.0, lambda t: 0.5))
+    assert not already_filtered(simulated.forever_person(seed=1))
+    assert not already_filtered(object())
+
+
+def _detector_built_by_the_service_loop(source_name: str, monkeypatch: pytest.MonkeyPatch,
+                                        source: object | None = None) -> HoldDetector:
+    """Run the service's own LoopRunner for one sample on `source` (or what the name opens)."""
+    cfg = Config().with_values("sensor", source=source_name)
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=None, session_id=0)
+
+    def open_then_stop(spec: str, config: Config) -> object:
+        runner.stop.set()               # the loop processes its first sample, then ends
+        return source if source is not None else open_source(spec, config)
+
+    monkeypatch.setattr(service, "open_source", open_then_stop)
+    runner.thread.start()
+    runner.thread.join(timeout=30)
+    assert not runner.thread.is_alive() and runner.crashes == 0 and runner.device is not None
+    assert runner.device.stats.samples == 1
+    return runner.device.detector
+
+
+def test_the_service_loop_filters_glitches_once_for_a_pair_and_in_the_detector_for_a_simulation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pair = emulated_pair_source(lambda t: 30.0, lambda t: 0.5)
+    paired = _detector_built_by_the_service_loop("hx711-emulated", monkeypatch, pair)
+    assert paired.config.reject_glitches is False
+    simulated_one = _detector_built_by_the_service_loop("simulated", monkeypatch)
+    assert simulated_one.config.reject_glitches is True

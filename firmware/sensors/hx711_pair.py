@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from firmware.calibration import CalibratedSource, Calibration, load_calibration
+from firmware.calibration import CalibratedSource, Calibration, already_filtered, load_calibration
 from firmware.sensors.base import Sample
 
 SECOND_CELL = "hx711-2"
@@ -53,6 +53,11 @@ class PairedSource:
         self.left_kg = self.right_kg = math.nan
         self.fault_cell: str | None = None
         self._ended = ended or (lambda: False)
+
+    @property
+    def glitch_filtered(self) -> bool:
+        """Each cell drops its own glitches on raw codes, so the sum needs no second filter."""
+        return already_filtered(self.left) and already_filtered(self.right)
 
     @property
     def leg(self) -> str | None:

@@ -125,6 +125,32 @@ def _check(raw: Any, cal: Calibration, seconds: float = 1.0) -> str:
     return f"the step now reads {cal.kg(robust_mean(codes)):.2f} kg (spread {spread_kg:.2f} kg)"
 
 
+def _show_current(target: _Target) -> Calibration:
+    """Echo the calibration in use before anything changes, so the owner sees what is replaced."""
+    current = load_calibration(target.data_dir, target.name)
+    click.echo(f"Current calibration: {current.describe()}")
+    return current
+
+
+def _read_and_save(target: _Target, raw: Any, seconds: float, *, refused: str, ask: tuple[str, str],
+                   measure: Callable[[], Calibration], done: Callable[[Calibration], str]) -> None:
+    """The walk tare and calibrate share: ask for the step to be set up (`ask`: what to do, the
+    key prompt), `measure` reads it still and saves, then echo the result, a check reading and the
+    file. A refusal becomes a click error starting "`refused` refused"; the sensor is closed either way.
+    """
+    try:
+        click.echo(ask[0])
+        click.pause(ask[1])
+        click.echo(f"Reading for {seconds:g} s - do not touch the step...")
+        new = measure()
+        click.echo(f"Done: {done(new)} ({new.date}); {_check(raw, new)}.")
+        click.echo(f"Saved to {calibration_path(target.data_dir, target.name)}")
+    except CalibrationError as exc:
+        raise click.ClickException(f"{refused} refused: {exc}") from None
+    finally:
+        raw.close()
+
+
 @click.command("tare")
 @_common
 @click.option("--force", is_flag=True,
@@ -136,19 +162,13 @@ def tare_command(source, data_dir, config_path, seconds, cell, data_pin, clock_p
     """Set zero: read the EMPTY step for a few seconds (refused if the load is not still)."""
     target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
                     {"rate_hz": rate, "gain": gain})
-    click.echo(f"Current calibration: {load_calibration(target.data_dir, target.name).describe()}")
+    _show_current(target)
     raw = _open_raw(target, emulated_kg)
-    try:
-        click.echo("Step off the step and take everything off it.")
-        click.pause("Press any key when the step is empty...")
-        click.echo(f"Reading for {seconds:g} s - do not touch the step...")
-        new = tare(raw, target.data_dir, seconds, name=target.name, force=force)
-        click.echo(f"Done: zero is {new.offset:.0f} counts ({new.date}); {_check(raw, new)}.")
-        click.echo(f"Saved to {calibration_path(target.data_dir, target.name)}")
-    except CalibrationError as exc:
-        raise click.ClickException(f"tare refused: {exc}") from None
-    finally:
-        raw.close()
+    _read_and_save(target, raw, seconds, refused="tare",
+                   ask=("Step off the step and take everything off it.",
+                        "Press any key when the step is empty..."),
+                   measure=lambda: tare(raw, target.data_dir, seconds, name=target.name, force=force),
+                   done=lambda new: f"zero is {new.offset:.0f} counts")
 
 
 @click.command("calibrate")
@@ -161,21 +181,13 @@ def calibrate_command(source, data_dir, config_path, seconds, cell, data_pin, cl
     """Set the scale: read a KNOWN weight on the tared step (tare first)."""
     target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
                     {"rate_hz": rate, "gain": gain})
-    current = load_calibration(target.data_dir, target.name)
-    click.echo(f"Current calibration: {current.describe()}")
-    if current.is_default:
+    if _show_current(target).is_default:
         click.echo("Warning: the step was never tared; tare the empty step first for a true scale.")
     raw = _open_raw(target, known_kg if emulated_kg is None else emulated_kg)
     where = "over this cell's half of the outer edge" if target.cfg.sensor2.data_pin or target.cell == 2 \
         else "on the outer edge of the step, right above the cell"
-    try:
-        click.echo(f"Put the {known_kg:g} kg weight {where}, then let go.")
-        click.pause("Press any key when it rests still...")
-        click.echo(f"Reading for {seconds:g} s - do not touch the step...")
-        new = calibrate(raw, target.data_dir, known_kg, seconds, name=target.name)
-        click.echo(f"Done: {new.scale:.1f} counts per kg ({new.date}); {_check(raw, new)}.")
-        click.echo(f"Saved to {calibration_path(target.data_dir, target.name)}")
-    except CalibrationError as exc:
-        raise click.ClickException(f"calibration refused: {exc}") from None
-    finally:
-        raw.close()
+    _read_and_save(target, raw, seconds, refused="calibration",
+                   ask=(f"Put the {known_kg:g} kg weight {where}, then let go.",
+                        "Press any key when it rests still..."),
+                   measure=lambda: calibrate(raw, target.data_dir, known_kg, seconds, name=target.name),
+                   done=lambda new: f"{new.scale:.1f} counts per kg")

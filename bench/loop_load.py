@@ -12,37 +12,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def start_device(data_dir: str) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, STRETCHSTEP_DATA_DIR=data_dir, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "firmware", "run", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    for line in proc.stdout:
-        match = re.search(r"open: (http://127\.0\.0\.1:\d+)/", line)
-        if match:
-            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
-            return proc, match.group(1)
-    raise SystemExit("stretchstep run did not start")
+from bench.service_proc import running_device, stream_messages  # noqa: E402
 
 
 def phone(url: str, until: float, counts: list[int], i: int) -> None:
     """One phone: read the live stream until `until`, counting messages."""
-    with urllib.request.urlopen(url + "/api/stream", timeout=15) as resp:
-        for raw in resp:
-            if raw.startswith(b"data:"):
-                counts[i] += 1
-            if time.monotonic() >= until:
-                return
+    for _ in stream_messages(url, until):
+        counts[i] += 1
 
 
 def main() -> int:
@@ -52,23 +37,18 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="CI smoke: 3 phones for 4 s")
     args = parser.parse_args()
     phones, seconds = (3, 4.0) if args.quick else (args.phones, args.seconds)
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc, url = start_device(data_dir)
-        try:
-            before = json.load(urllib.request.urlopen(url + "/api/health", timeout=5))["stats"]["loop"]
-            t0 = time.monotonic()
-            counts = [0] * phones
-            until = t0 + seconds
-            threads = [threading.Thread(target=phone, args=(url, until, counts, i)) for i in range(phones)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(seconds + 20)
-            elapsed = time.monotonic() - t0
-            loop = json.load(urllib.request.urlopen(url + "/api/health", timeout=5))["stats"]["loop"]
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
+    with running_device() as url:
+        before = json.load(urllib.request.urlopen(url + "/api/health", timeout=5))["stats"]["loop"]
+        t0 = time.monotonic()
+        counts = [0] * phones
+        until = t0 + seconds
+        threads = [threading.Thread(target=phone, args=(url, until, counts, i)) for i in range(phones)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(seconds + 20)
+        elapsed = time.monotonic() - t0
+        loop = json.load(urllib.request.urlopen(url + "/api/health", timeout=5))["stats"]["loop"]
     got = loop["samples"] - before.get("samples", 0)
     expected = 80 * elapsed
     print(f"{phones} phones for {elapsed:.1f} s at 80 Hz: {got} samples processed, {expected:.0f} expected "

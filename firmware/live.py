@@ -8,7 +8,9 @@ by a per-subscriber threading.Event, so nothing polls.
 
 Messages are dicts {"type": ..., "data": {...}}, JSON-safe (NaN -> None):
   sample: {"t", "kg", "status"}     at most sample_hz, by sample time
-  event:  {"event", "status"}       every event, at once
+  event:  {"event", "status", "emitted_at"}   every event, at once; emitted_at is the wall
+                                    clock (time.time()) when the loop handed it over, so a client
+                                    can tell how long it took to arrive (bench/live_latency.py)
   state:  {"status"}                when status["state"] changes (the web's first message is a
                                     "state" carrying the whole snapshot, which also has "status")
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -130,7 +133,8 @@ class LiveState:
         self._events.append(item)
         subs = self._subs
         if subs:
-            self._publish(subs, {"type": "event", "data": {"event": item, "status": jsonable(status)}})
+            self._publish(subs, {"type": "event", "data": {"event": item, "status": jsonable(status),
+                                                           "emitted_at": time.time()}})
 
     @staticmethod
     def _publish(subs: tuple[Subscription, ...], message: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("speed.py", "µs"),
     ("hx711_read.py", "samples/s"),
     ("loop_load.py", "p99"),
+    ("live_latency.py", "p95"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"],

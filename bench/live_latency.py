@@ -13,17 +13,14 @@ Traffic goes only to 127.0.0.1 and stops by itself.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import threading
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.service_proc import running_device, stream_messages  # noqa: E402
+from bench.service_proc import phone_options, run_phones, running_device, stream_messages  # noqa: E402
 
 BAR_P95_MS = 250.0
 
@@ -59,23 +56,10 @@ def report(delivered: list[tuple[str, float]], phones: int, elapsed: float) -> b
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--phones", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--quick", action="store_true", help="CI smoke: 3 phones for 5 s")
-    args = parser.parse_args()
-    phones, seconds = (3, 5.0) if args.quick else (args.phones, args.seconds)
-    if phones < 1 or seconds <= 0:
-        parser.error(f"--phones must be at least 1 and --seconds above 0, not {phones} and {seconds:g}")
+    phones, seconds = phone_options(__doc__.splitlines()[0], seconds=60.0, quick_seconds=5.0)
     delivered: list[tuple[str, float]] = []
     with running_device() as url:
-        t0 = time.monotonic()
-        threads = [threading.Thread(target=phone, args=(url, t0 + seconds, delivered)) for _ in range(phones)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(seconds + 20)
-        elapsed = time.monotonic() - t0
+        elapsed = run_phones(lambda _i, until: phone(url, until, delivered), phones, seconds)
     return 0 if report(delivered, phones, elapsed) else 1
 
 

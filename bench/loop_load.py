@@ -10,18 +10,15 @@ Traffic goes only to 127.0.0.1 and stops by itself.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.service_proc import running_device, stream_messages  # noqa: E402
+from bench.service_proc import phone_options, run_phones, running_device, stream_messages  # noqa: E402
 
 
 def phone(url: str, until: float, counts: list[int], i: int) -> None:
@@ -31,23 +28,11 @@ def phone(url: str, until: float, counts: list[int], i: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--phones", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--quick", action="store_true", help="CI smoke: 3 phones for 4 s")
-    args = parser.parse_args()
-    phones, seconds = (3, 4.0) if args.quick else (args.phones, args.seconds)
+    phones, seconds = phone_options(__doc__.splitlines()[0], seconds=30.0, quick_seconds=4.0)
+    counts = [0] * phones
     with running_device() as url:
         before = json.load(urllib.request.urlopen(url + "/api/health", timeout=5))["stats"]["loop"]
-        t0 = time.monotonic()
-        counts = [0] * phones
-        until = t0 + seconds
-        threads = [threading.Thread(target=phone, args=(url, until, counts, i)) for i in range(phones)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(seconds + 20)
-        elapsed = time.monotonic() - t0
+        elapsed = run_phones(lambda i, until: phone(url, until, counts, i), phones, seconds)
         loop = json.load(urllib.request.urlopen(url + "/api/health", timeout=5))["stats"]["loop"]
     got = loop["samples"] - before.get("samples", 0)
     expected = 80 * elapsed

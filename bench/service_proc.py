@@ -8,6 +8,7 @@ is stopped with SIGTERM like systemd does. Phones are plain HTTP readers in thre
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
@@ -17,7 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 ANNOUNCE = re.compile(r"open: (http://127\.0\.0\.1:\d+)/")
@@ -66,3 +67,27 @@ def stream_messages(url: str, until: float) -> Iterator[tuple[float, str, bytes]
                 kind = "message"
             if time.monotonic() >= until:
                 return
+
+
+def phone_options(description: str, *, seconds: float, quick_seconds: float) -> tuple[int, float]:
+    """(phones, seconds) from --phones (10), --seconds and --quick (3 phones, `quick_seconds`)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--phones", type=int, default=10, help="phones on the live stream")
+    parser.add_argument("--seconds", type=float, default=seconds, help="how long they watch")
+    parser.add_argument("--quick", action="store_true", help=f"CI smoke: 3 phones for {quick_seconds:g} s")
+    args = parser.parse_args()
+    if args.phones < 1 or args.seconds <= 0:
+        parser.error(f"--phones must be at least 1 and --seconds above 0, not {args.phones} "
+                     f"and {args.seconds:g}")
+    return (3, quick_seconds) if args.quick else (args.phones, args.seconds)
+
+
+def run_phones(phone: Callable[[int, float], None], phones: int, seconds: float) -> float:
+    """`phone(i, until)` in `phones` threads at once until `seconds` are up; the seconds it took."""
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=phone, args=(i, t0 + seconds)) for i in range(phones)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 20)
+    return time.monotonic() - t0

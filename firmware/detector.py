@@ -77,10 +77,11 @@ _RANGES: dict[str, tuple[float, float]] = {
     "slow_rise_s": (0.0, 5.0),
     "release_frac": (0.1, 0.9),
     "breath_gap_s": (0.5, 20.0),
+    "breath_cycle_s": (3.0, 20.0),
+    "breath_smooth_share": (0.1, 0.6),
     "breath_floor_frac": (0.0, 0.2),
-    "breath_floor_sd": (0.0, 20.0),
     "breath_floor_sway": (0.0, 10.0),
-    "breath_fall_share": (0.05, 2.0),
+    "breath_hyst_frac": (0.0005, 0.05),
     "bounce_frac": (0.0, 0.5),
     "bounce_sd": (0.0, 50.0),
 }
@@ -99,11 +100,12 @@ class DetectorConfig:
     rise_sd: float = 4.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
     slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
     release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
-    breath_gap_s: float = 2.5       # breath peaks at least this far apart
+    breath_gap_s: float = 3.0       # breath peaks at least this far apart (cycles are 4-12 s)
+    breath_cycle_s: float = 7.0     # breath cycle assumed until a hold shows its own
+    breath_smooth_share: float = 0.35  # presses are sought in the load averaged over this share of a cycle
     breath_floor_frac: float = 0.015  # smallest press counted, as a share of the hold load ...
-    breath_floor_sd: float = 1.5    # ... or this many SDs of the standing 1 s mean ...
-    breath_floor_sway: float = 0.6  # ... or this share of the biggest slow sway swing seen standing
-    breath_fall_share: float = 0.45  # a press ends once the load falls back this share of the floor
+    breath_floor_sway: float = 0.3  # ... or this share of the biggest slow sway swing seen standing
+    breath_hyst_frac: float = 0.004  # zig-zag hysteresis, as a share of the hold load
     bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
     bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
@@ -179,9 +181,9 @@ class HoldDetector:
         self._breaths: BreathCounter | None = None
         self._bounce: BounceWatch | None = None
         self._breath_j = 0
+        self._breath_y = 0.0
         self._peak = -INF
         self._n_bounces = 0
-        self._recent_rises: list[float] = getattr(self, "_recent_rises", [])
         self._hold_target_s = self._target_s
         self._hold_target_breaths = self._target_breaths
 
@@ -548,17 +550,17 @@ class HoldDetector:
         self._emit(HOLD_START, hold_start, {})
         self._due = hold_start + self._hold_target_s
         cfg = self.config
-        sd_y = math.sqrt(self._var_y)
-        floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sd * sd_y,
-                         cfg.breath_floor_sway * self._sway.swing, 0.2)
-        self._breaths = BreathCounter(floor_rise, cfg.breath_fall_share * floor_rise, self._recent_rises,
-                                      min_gap_s=cfg.breath_gap_s)
+        floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sway * self._sway.swing, 0.2)
+        self._breaths = BreathCounter(floor_rise, max(cfg.breath_hyst_frac * top, 0.02),
+                                      min_gap_s=cfg.breath_gap_s, cycle_s=cfg.breath_cycle_s,
+                                      smooth_share=cfg.breath_smooth_share)
         if self._bounce is not None:
             self._bounce.min_amp = max(self._bounce.min_amp, cfg.bounce_frac * top)
         j = i
         while j > self._i_first and self._ts[(j - 1) & MASK] - 0.45 >= hold_start + 0.5:
             j -= 1
         self._breath_j = j
+        self._breath_y = top
 
     def _watch_bounce(self, hp: float, y: float, i: int) -> None:
         watch = self._bounce
@@ -581,9 +583,9 @@ class HoldDetector:
             if tc > until_t:
                 break
             j += 1
-            if watch is not None and watch.masked(tc):
-                continue
-            found = counter.feed(tc, ys[(j - 1) & MASK])
+            if not (watch is not None and watch.masked(tc)):
+                self._breath_y = ys[(j - 1) & MASK]
+            found = counter.feed(tc, self._breath_y)  # held flat where a bounce disturbed it
             if found is not None:
                 self._breath_found(*found)
         self._breath_j = j

@@ -1,104 +1,127 @@
 """Breath counting inside a hold: out-breath presses as peaks of the smoothed load.
 
 Each out-breath presses the heel down a little more (2-6 % BW over 2-5 s); the in-breath lets
-some of it off. So a breath is a *rise* of the 1 s mean load followed by a *fall*: a zig-zag
-with hysteresis (Schaefer & Kratky's "advanced counting", streaming). A peak counts when its
-rise beats an adaptive share of the recent press sizes and a floor set by how much the person
-swayed while standing, and it comes at least `min_gap_s` after the previous breath. Sway and
-sensor noise at the same scale would otherwise be counted; the floor is what keeps them out.
+some of it off. So a breath is a *rise* of the load followed by a *fall*: a zig-zag with
+hysteresis (Schaefer & Kratky's "advanced counting", streaming) on the load smoothed over a
+third of the breath cycle, with the hold's own rhythm deciding what is too soon to be a breath
+(see `BreathCounter`). `SwayGauge` measures how much the person sways while standing, which
+sets the smallest press worth counting.
 
-The counter is fed the smoothed load a couple of seconds late (by the detector), so stretches
-already flagged as bounces can be skipped rather than mistaken for presses.
+The counter is fed the 1 s mean a couple of seconds late (by the detector), so stretches of
+signal a bounce disturbed are known before they reach it and can be held flat.
 """
 
 from __future__ import annotations
 
 import math
 
-RISING = 1
-FALLING = -1
-MAX_PRESS_S = 8.0  # presses last 2-5 s; an unfinished longer rise at the release is creep
+RING = 64          # recent 1 s means kept (the widest smoothing box is 36)
+BLOCK_S = 0.1      # the detector feeds one 1 s mean per 0.1 s block
+MAX_PRESS_S = 16.0  # a press rises 2-5 s (two the smoothing merged: up to ~15 s); longer is creep
 
 
 class BreathCounter:
-    """One hold's breath zig-zag. `feed(t, y)` returns (peak_t, peak_y) when a breath counts."""
+    """One hold's breath presses, streaming. `feed(t, y)` returns (peak_t, peak_y) when one counts.
 
-    __slots__ = ("floor_rise", "floor_fall", "min_gap_s", "min_press_s", "recent", "phase",
-                 "trough", "trough_t", "peak", "peak_t", "count", "last_t", "h_rise", "h_fall", "cycle",
-                 "typical")
+    Why it looks the way it does (DESIGN §2; measured with bench/accuracy.py):
+    - The 1 s mean `y` still carries postural sway. Real one-foot sway (the realsway corpus
+      group) has rises as big as the smallest presses, but mostly faster: 1-2 s swings at
+      0.3-0.5 Hz, where a press takes 2-5 s of a 4-12 s cycle. So the zig-zag runs on `y`
+      boxcar-averaged over a share (`smooth_share`, ~1/3) of the breath cycle: long enough to
+      flatten sway swings, short enough to keep the press/let-off of the shortest cycles.
+    - The cycle is not known in advance (4-12 s, per person and hold): it starts at `cycle_s`
+      and follows the gaps between counted presses.
+    - A press is a trough-to-peak rise of at least `floor_rise` lasting at least `min_press_s`
+      (of the smoothed signal), at least `min_gap_s` after the previous press (no breath cycle
+      is shorter) and, once the rhythm is known, at least `BEAT` of a cycle after it: an
+      off-beat rise between two presses is sway, however big.
+    """
 
-    def __init__(self, floor_rise: float, floor_fall: float, recent: list[float], *,
-                 min_gap_s: float = 2.5, min_press_s: float | None = None) -> None:
+    __slots__ = ("floor_rise", "hyst", "min_gap_s", "min_press_s", "cycle_s", "smooth_share",
+                 "cycle", "count", "_ys", "_ts", "_sums", "_n", "_rising", "_ext", "_ext_t",
+                 "_ext_y", "_trough", "_trough_t", "_last_t")
+
+    BEAT = 0.6           # a press less than this share of the hold's cycle after the last is sway
+    MAX_GAP_CYCLES = 13.0  # gaps longer than this (s) are a pause or a missed press: not a cycle
+    MIN_BOX, MAX_BOX = 10, 36  # smoothing box, in 0.1 s blocks (1.0-3.6 s)
+
+    def __init__(self, floor_rise: float, hyst: float, *, min_gap_s: float = 3.0, min_press_s: float = 1.5,
+                 cycle_s: float = 7.0, smooth_share: float = 0.35) -> None:
         self.floor_rise = floor_rise
-        self.floor_fall = floor_fall
+        self.hyst = hyst
         self.min_gap_s = min_gap_s
-        self.min_press_s = self.MIN_PRESS_S if min_press_s is None else min_press_s
-        self.recent = recent  # recent counted press sizes, shared across holds (adaptive threshold)
-        self.phase = 0
-        self.trough = self.peak = math.nan
-        self.trough_t = self.peak_t = -math.inf
+        self.min_press_s = min_press_s
+        self.cycle_s = cycle_s
+        self.smooth_share = smooth_share
+        self.cycle = 0.0   # breath period seen in this hold (0: fewer than two presses yet)
         self.count = 0
-        self.last_t = -math.inf
-        self.h_rise = self.h_fall = 0.0
-        self.cycle = 0.0      # breath period seen in this hold (0: not yet)
-        self.typical = 0.0    # median of the recent presses
-        self._thresholds()
+        self._ys = [0.0] * RING
+        self._ts = [0.0] * RING
+        self._sums = [0.0] * RING  # running sums of y: a box mean is a difference of two
+        self._n = 0
+        self._rising: bool | None = None  # None until the first value
+        self._ext = self._trough = 0.0
+        self._ext_t = self._trough_t = 0.0
+        self._ext_y = 0.0
+        self._last_t = -math.inf
 
-    RISE_SHARE = 0.4    # a press counts when it rises this share of the typical recent press ...
-    FALL_SHARE = 0.18   # ... and ends when the load falls this share of it
-    MIN_PRESS_S = 0.8   # trough-to-peak time of the 1 s mean below which a rise is sway, not a press
-    OFF_BEAT_SHARE = 0.8  # a press off the hold's rhythm must rise this share of the typical one
-    BEAT_LO, BEAT_HI = 0.6, 1.6  # on the rhythm: this share of the breath period since the last press
-    KEEP = 4            # presses remembered (across holds: a person's presses are alike)
-
-    def _thresholds(self) -> None:
-        self.typical = typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else 0.0
-        self.h_rise = max(self.floor_rise, self.RISE_SHARE * typical)
-        self.h_fall = max(self.floor_fall, self.FALL_SHARE * typical)
+    def box(self) -> int:
+        """The smoothing box now, in blocks: a share of the cycle seen (or guessed)."""
+        cycle = self.cycle or self.cycle_s
+        return min(max(round(self.smooth_share * cycle / BLOCK_S), self.MIN_BOX), self.MAX_BOX)
 
     def feed(self, t: float, y: float) -> tuple[float, float] | None:
-        if self.phase == RISING:
-            if y > self.peak:
-                self.peak, self.peak_t = y, t
-            elif self.peak - y >= self.h_fall:
-                found = self._judge_peak()
-                self.phase, self.trough, self.trough_t = FALLING, y, t
+        n = self._n
+        k = n % RING
+        self._sums[k] = (self._sums[(n - 1) % RING] if n else 0.0) + y
+        self._ys[k], self._ts[k] = y, t
+        self._n = n = n + 1
+        w = min(self.box(), n)
+        v = (self._sums[k] - (self._sums[(n - 1 - w) % RING] if n > w else 0.0)) / w
+        tc = t - 0.5 * (w - 1) * BLOCK_S  # the box is trailing: its value belongs to its middle
+        if self._rising is None:
+            self._rising = False
+            self._ext = self._trough = v
+            self._ext_t = self._trough_t = tc
+            return None
+        if self._rising:
+            if v > self._ext:
+                self._set_ext(v, tc, w)
+            elif self._ext - v >= self.hyst:
+                found = self._judge()
+                self._rising = False
+                self._set_ext(v, tc, w)
                 return found
-            return None
-        if self.phase == FALLING:
-            if y < self.trough:
-                self.trough, self.trough_t = y, t
-            elif y - self.trough >= self.h_fall:
-                self.phase, self.peak, self.peak_t = RISING, y, t
-            return None
-        self.phase, self.trough, self.trough_t = FALLING, y, t  # first value: a trough to rise from
+        elif v < self._ext:
+            self._set_ext(v, tc, w)
+        elif v - self._ext >= self.hyst:
+            self._trough, self._trough_t = self._ext, self._ext_t
+            self._rising = True
+            self._set_ext(v, tc, w)
         return None
 
-    def _judge_peak(self) -> tuple[float, float] | None:
-        rise = self.peak - self.trough
-        if rise < self.h_rise or self.peak_t - self.trough_t < self.min_press_s:
-            return None  # too small or too quick for a press
-        gap = self.peak_t - self.last_t
-        if gap < self.min_gap_s:
-            return None
-        if self.cycle > 0.0 and not self.BEAT_LO * self.cycle <= gap <= self.BEAT_HI * self.cycle \
-                and rise < self.OFF_BEAT_SHARE * self.typical:
-            return None  # off the breathing rhythm and no bigger than sway: not a press
-        if self.count:
-            self.cycle = gap if self.cycle == 0.0 else 0.5 * (self.cycle + gap)
+    def _set_ext(self, v: float, tc: float, w: int) -> None:
+        self._ext, self._ext_t = v, tc
+        self._ext_y = self._ys[(self._n - 1 - w // 2) % RING]  # the 1 s mean at the box's middle
+
+    def _judge(self) -> tuple[float, float] | None:
+        peak_t = self._ext_t
+        rise_s = peak_t - self._trough_t
+        if self._ext - self._trough < self.floor_rise or not self.min_press_s <= rise_s <= MAX_PRESS_S:
+            return None  # too small, too quick for a press, or a slow creep of the whole hold
+        gap = peak_t - self._last_t
+        if gap < self.min_gap_s or (self.cycle and gap < self.BEAT * self.cycle):
+            return None  # too soon after the last press: sway
+        if self.count and gap <= self.MAX_GAP_CYCLES:
+            self.cycle = gap if not self.cycle else 0.5 * (self.cycle + gap)
         self.count += 1
-        self.last_t = self.peak_t
-        self.recent.append(rise)
-        if len(self.recent) > self.KEEP:
-            del self.recent[0]
-        self._thresholds()
-        return self.peak_t, self.peak
+        self._last_t = peak_t
+        return peak_t, self._ext_y
 
     def finish(self, release_t: float, settle_s: float = 1.5) -> tuple[float, float] | None:
         """At release: a press still waiting for its let-off counts if it peaked well before."""
-        if self.phase == RISING and self.peak_t <= release_t - settle_s \
-                and self.peak_t - self.trough_t <= MAX_PRESS_S:  # not the hold's slow creep
-            return self._judge_peak()
+        if self._rising and self._ext_t <= release_t - settle_s:
+            return self._judge()
         return None
 
 

@@ -39,7 +39,7 @@ class BreathCounter:
 
     __slots__ = ("floor_rise", "hyst", "min_gap_s", "min_press_s", "cycle_s", "smooth_share",
                  "cycle", "count", "_ys", "_ts", "_sums", "_n", "_rising", "_ext", "_ext_t",
-                 "_ext_y", "_trough", "_trough_t", "_last_t")
+                 "_ext_y", "_trough", "_trough_t", "_last_t", "_tc", "_reach", "_reach_t")
 
     BEAT = 0.6           # a press less than this share of the hold's cycle after the last is sway
     MAX_GAP_CYCLES = 13.0  # gaps longer than this (s) are a pause or a missed press: not a cycle
@@ -64,6 +64,9 @@ class BreathCounter:
         self._ext_t = self._trough_t = 0.0
         self._ext_y = 0.0
         self._last_t = -math.inf
+        self._tc = -math.inf  # time of the newest smoothed value
+        self._reach = 0.0     # the last new high of a rise that beat the one before by the hysteresis
+        self._reach_t = -math.inf
 
     def box(self) -> int:
         """The smoothing box now, in blocks: a share of the cycle seen (or guessed)."""
@@ -78,7 +81,7 @@ class BreathCounter:
         self._n = n = n + 1
         w = min(self.box(), n)
         v = (self._sums[k] - (self._sums[(n - 1 - w) % RING] if n > w else 0.0)) / w
-        tc = t - 0.5 * (w - 1) * BLOCK_S  # the box is trailing: its value belongs to its middle
+        self._tc = tc = t - 0.5 * (w - 1) * BLOCK_S  # a trailing box's value belongs to its middle
         if self._rising is None:
             self._rising = False
             self._ext = self._trough = v
@@ -87,6 +90,8 @@ class BreathCounter:
         if self._rising:
             if v > self._ext:
                 self._set_ext(v, tc, w)
+                if v - self._reach >= self.hyst:
+                    self._reach, self._reach_t = v, tc
             elif self._ext - v >= self.hyst:
                 found = self._judge()
                 self._rising = False
@@ -96,6 +101,7 @@ class BreathCounter:
             self._set_ext(v, tc, w)
         elif v - self._ext >= self.hyst:
             self._trough, self._trough_t = self._ext, self._ext_t
+            self._reach, self._reach_t = v, tc
             self._rising = True
             self._set_ext(v, tc, w)
         return None
@@ -119,8 +125,10 @@ class BreathCounter:
         return peak_t, self._ext_y
 
     def finish(self, release_t: float, settle_s: float = 1.5) -> tuple[float, float] | None:
-        """At release: a press still waiting for its let-off counts if it peaked well before."""
-        if self._rising and self._ext_t <= release_t - settle_s:
+        """At release: a press still waiting for its let-off counts if it stopped rising well
+        before the release and the last smoothed value fed (a rise still going at the end is a
+        creep, not a press; noise on a held press makes only tiny new highs)."""
+        if self._rising and self._reach_t <= min(release_t, self._tc) - settle_s:
             return self._judge()
         return None
 

@@ -119,7 +119,7 @@ class BreathCounter:
         if gap < self.min_gap_s or (self.cycle and gap < self.BEAT * self.cycle):
             return None  # too soon after the last press: sway
         if self.count and gap <= self.MAX_GAP_CYCLES:
-            self.cycle = gap if not self.cycle else 0.5 * (self.cycle + gap)
+            self.cycle = 0.5 * ((self.cycle or self.cycle_s) + gap)
         self.count += 1
         self._last_t = peak_t
         return peak_t, self._ext_y

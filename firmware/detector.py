@@ -105,7 +105,7 @@ class DetectorConfig:
     breath_smooth_share: float = 0.35  # presses are sought in the load averaged over this share of a cycle
     breath_floor_frac: float = 0.015  # smallest press counted, as a share of the hold load ...
     breath_floor_sway: float = 0.3  # ... or this share of the biggest slow sway swing seen standing
-    breath_hyst_frac: float = 0.004  # zig-zag hysteresis, as a share of the hold load
+    breath_hyst_frac: float = 0.0025  # zig-zag hysteresis, as a share of the hold load
     bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
     bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input

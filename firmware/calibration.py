@@ -19,7 +19,7 @@ import json
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -407,41 +407,52 @@ class CalibrationControl:
     """What the web API calls on a running device: tare()/calibrate(kg) -> dict, ValueError if refused.
 
     Works on the last `seconds` of good readings the running source has seen, so the sensor is
-    never read twice. `source` is the CalibratedSource, or a function returning the current one
-    (the loop may restart with a fresh source); None from it means there is nothing to calibrate.
+    never read twice. `source` is the running SampleSource (or a function returning it: the loop
+    may restart with a fresh one); its cells are found with `calibrated_cells_of`. A two-cell
+    step tares both cells; a known weight cannot say how it splits between two cells, so
+    calibrating those is refused with the command that does it one cell at a time.
     """
 
-    def __init__(self, source: CalibratedSource | Callable[[], CalibratedSource | None],
-                 data_dir: str | Path, seconds: float = 2.0) -> None:
+    def __init__(self, source: Any, data_dir: str | Path, seconds: float = 2.0) -> None:
         self._source = source
         self.data_dir, self.seconds = data_dir, seconds
 
-    def _current(self) -> CalibratedSource:
-        source = self._source if isinstance(self._source, CalibratedSource) else self._source()
-        if source is None:
+    def _cells(self) -> list[CalibratedSource]:
+        source = self._source() if callable(self._source) else self._source
+        cells = calibrated_cells_of(source)
+        if not cells:
             raise CalibrationError("the sensor is not running right now; try again in a few seconds")
-        return source
+        return cells
 
-    def _apply(self, source: CalibratedSource, new: Calibration, what: str) -> dict[str, Any]:
-        path = new.save(self.data_dir, source.name)
-        source.set_calibration(new)
-        return {"ok": True, "message": f"{what}: {new.describe()}", "calibration": new.to_dict(),
-                "path": str(path)}
+    def _apply(self, changes: list[tuple[CalibratedSource, Calibration]], what: str) -> dict[str, Any]:
+        paths = [str(new.save(self.data_dir, cell.name)) for cell, new in changes]
+        for cell, new in changes:
+            cell.set_calibration(new)
+        described = "; ".join(new.describe() for _, new in changes)
+        return {"ok": True, "message": f"{what}: {described}", "calibration": changes[0][1].to_dict(),
+                "cells": [new.to_dict() for _, new in changes], "path": paths[0], "paths": paths}
 
     def tare(self) -> dict[str, Any]:
-        source = self._current()
-        new = source.calibration.tared(source.recent_codes(self.seconds))
-        return self._apply(source, new, "tared")
+        cells = self._cells()
+        # Every cell is checked before any is saved: one moving cell refuses the whole tare.
+        changes = [(cell, cell.calibration.tared(cell.recent_codes(self.seconds))) for cell in cells]
+        return self._apply(changes, "tared")
 
     def calibrate(self, known_kg: float) -> dict[str, Any]:
-        source = self._current()
-        new = source.calibration.calibrated(source.recent_codes(self.seconds), known_kg)
-        return self._apply(source, new, f"calibrated with {known_kg:g} kg")
+        cells = self._cells()
+        if len(cells) > 1:
+            raise CalibrationError(
+                "two load cells: a known weight cannot say how it splits between them; stop the "
+                "device and run `stretchstep calibrate --known-kg KG --cell 1`, then `--cell 2`")
+        cell = cells[0]
+        new = cell.calibration.calibrated(cell.recent_codes(self.seconds), known_kg)
+        return self._apply([(cell, new)], f"calibrated with {known_kg:g} kg")
 
     def status(self) -> dict[str, Any]:
         """The calibration in use, for the dashboard ("shown with its date")."""
-        cal = self._current().calibration
-        return {"calibration": cal.to_dict(), "describe": cal.describe(), "default": cal.is_default}
+        cals = [cell.calibration for cell in self._cells()]
+        return {"calibration": cals[0].to_dict(), "cells": [c.to_dict() for c in cals],
+                "describe": "; ".join(c.describe() for c in cals), "default": any(c.is_default for c in cals)}
 
 
 def calibrated_source_of(source: Any) -> CalibratedSource | None:
@@ -450,6 +461,15 @@ def calibrated_source_of(source: Any) -> CalibratedSource | None:
         return source
     inner = getattr(source, "source", None)
     return inner if isinstance(inner, CalibratedSource) else None
+
+
+def calibrated_cells_of(source: Any) -> list[CalibratedSource]:
+    """Every CalibratedSource a SampleSource reads: one, both of a two-cell pair, or none."""
+    cells = [getattr(source, side, None) for side in ("left", "right")]
+    if all(isinstance(cell, CalibratedSource) for cell in cells):
+        return cells
+    single = calibrated_source_of(source)
+    return [single] if single is not None else []
 
 
 def already_filtered(source: Any) -> bool:

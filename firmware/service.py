@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from firmware.calibration import already_filtered, calibrated_source_of
+from firmware.calibration import already_filtered
 from firmware.config import Config
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
@@ -93,7 +93,7 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
 
     def current() -> Any:
         device = runner.device
-        return calibrated_source_of(device.source) if device is not None else None
+        return device.source if device is not None else None
 
     return CalibrationControl(current, cfg.data_dir())
 

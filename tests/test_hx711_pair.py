@@ -112,3 +112,29 @@ def test_the_service_loop_filters_glitches_once_for_a_pair_and_in_the_detector_f
     assert paired.config.reject_glitches is False
     simulated_one = _detector_built_by_the_service_loop("simulated", monkeypatch)
     assert simulated_one.config.reject_glitches is True
+
+
+def test_web_tare_zeroes_both_cells_and_calibrate_names_the_one_cell_at_a_time_command(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from firmware.calibration import Calibration, CalibrationError
+
+    pair = emulated_pair_source(lambda t: 0.0, lambda t: 0.5, noise_counts=5)  # an empty step
+    for cell in (pair.left, pair.right):  # both zeros off, as after the step was moved
+        cal = cell.calibration
+        cell.set_calibration(Calibration(offset=cal.offset - 0.5 * cal.scale, scale=cal.scale))
+    samples = pair.samples()
+    before = [next(samples) for _ in range(240)][-1]
+    assert before.kg == pytest.approx(1.0, abs=0.05)  # 0.5 kg too much on each cell
+    cfg = Config().with_values("sensor", source="hx711-emulated").with_values("store", data_dir=str(tmp_path))
+    control = service.make_control(cfg, SimpleNamespace(device=SimpleNamespace(source=pair)))
+
+    result = control.tare()
+
+    assert result["ok"] and len(result["paths"]) == 2
+    assert {p.split("/")[-1] for p in result["paths"]} == {"calibration-emulated-left.json",
+                                                           "calibration-emulated-right.json"}
+    assert abs(next(samples).kg) < 0.02
+    assert len(control.status()["cells"]) == 2
+    with pytest.raises(CalibrationError, match="--cell 1"):
+        control.calibrate(20.0)

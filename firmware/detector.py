@@ -21,8 +21,8 @@ How it sees the step (DESIGN §2):
   hold_complete is the exception: it is checked on every sample and fires on the first sample
   at or after hold_start + target (unless the newest load shows the release already began).
 - Breaths (detector_breath) and bounces (detector_bounce) are counted only inside a stretch;
-  the breath counter runs 2.5 s behind so that stretches of signal a bounce disturbed are
-  skipped rather than counted as presses.
+  the breath counter runs 2.5 s behind so that quick swings are known before it reaches them
+  and the load can be held flat across them rather than counted as presses.
 
 No I/O, clock, threads or globals: everything is driven by the samples' own t.
 """
@@ -583,9 +583,9 @@ class HoldDetector:
             if tc > until_t:
                 break
             j += 1
-            if not (watch is not None and watch.masked(tc)):
+            if not (watch is not None and watch.hides_breath(tc)):
                 self._breath_y = ys[(j - 1) & MASK]
-            found = counter.feed(tc, self._breath_y)  # held flat where a bounce disturbed it
+            found = counter.feed(tc, self._breath_y)  # held flat across isolated quick swings
             if found is not None:
                 self._breath_found(*found)
         self._breath_j = j

@@ -36,7 +36,8 @@ class BounceWatch:
         self.last_level = 0.0            # the mean load where the last qualifying swing began
         self.in_episode = False
         self.episodes = 0
-        self.masks: list[list[float]] = []  # [from, until]: no breath counting there
+        # [from, until, episode]: quick swings seen there; episode = 1.0 once a bounce began in it
+        self.masks: list[list[float]] = []
 
     def feed(self, t: float, v: float, level: float) -> tuple[float, float, float] | None:
         d = self.dir
@@ -79,6 +80,7 @@ class BounceWatch:
             return None  # the mean load moved: a ramp or release bend, not an oscillation
         self.in_episode = True
         self.episodes += 1
+        self.masks[-1][2] = 1.0
         hz = 1.0 / (2.0 * max(0.05, 0.5 * (dur + first_dur)))
         return start, hz, max(amp, first_amp)  # start of the 2nd swing: the 1st bounce peak
 
@@ -87,11 +89,16 @@ class BounceWatch:
         if masks and lo <= masks[-1][1]:
             masks[-1][1] = hi
         else:
-            masks.append([lo, hi])
+            masks.append([lo, hi, 0.0])
 
-    def masked(self, t: float) -> bool:
-        """Is t (non-decreasing between calls) inside a bounce? Forgets masks already passed."""
+    def hides_breath(self, t: float) -> bool:
+        """Should breath counting hold the load flat at t (non-decreasing between calls)?
+
+        Yes around isolated quick swings: a lurch or fast sway, whose slow part would look like
+        a press. No inside a bounce episode: there the 1 s mean and the breath counter's
+        cycle-long smoothing already cancel the 1-3 Hz swing, and holding flat would erase the
+        in-breath let-off beneath it, merging two presses into one. Forgets masks passed."""
         masks = self.masks
         while masks and masks[0][1] < t:
             del masks[0]
-        return bool(masks) and masks[0][0] <= t
+        return bool(masks) and masks[0][0] <= t and masks[0][2] == 0.0

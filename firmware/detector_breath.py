@@ -8,7 +8,7 @@ third of the breath cycle, with the hold's own rhythm deciding what is too soon 
 sets the smallest press worth counting.
 
 The counter is fed the 1 s mean a couple of seconds late (by the detector), so stretches of
-signal a bounce disturbed are known before they reach it and can be held flat.
+signal that quick swings disturbed are known before they reach it and can be held flat.
 """
 
 from __future__ import annotations

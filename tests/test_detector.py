@@ -222,6 +222,21 @@ def test_a_bounce_in_a_hold_is_flagged_once(rate: float, hz: float, pp_frac: flo
     assert next(e for e in events if e.kind == ev.STRETCH_END).data["bounces"] == 1
 
 
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize(("cycle", "let_off", "hz"), [(4.5, 0.5, 2.5), (5.0, 0.6, 2.5), (4.5, 0.5, 1.5)])
+def test_a_bounce_over_an_in_breath_does_not_merge_the_presses_around_it(rate: float, cycle: float,
+                                                                         let_off: float, hz: float) -> None:
+    # The bounce starts 0.3 s after the 2nd press's peak and stops 0.5 s before the 3rd press.
+    peak2 = 2.0 + cycle + 0.4 * cycle
+    at = peak2 + 0.3
+    cycles = int((2.0 + 2 * cycle - 0.5 - at) * hz)
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0).ramp(0.8 * BODY, 2.0) \
+        .hold(30.0, 5, cycle=cycle, let_off=let_off).bounce(at, hz, 0.2 * BODY, cycles) \
+        .ramp(STAND, 2.0).flat(STAND, 4.0)
+    end = next(e for e in run(script.samples(rate)) if e.kind == ev.STRETCH_END).data
+    assert (end["breaths"], end["bounces"]) == (5, 1)
+
+
 @pytest.mark.parametrize("period", [2.0, 3.5, 5.0])
 def test_a_slow_heel_raise_and_drop_repetition_is_not_a_bounce(period: float) -> None:
     script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0).ramp(0.8 * BODY, 2.0).hold(30.0, 0)

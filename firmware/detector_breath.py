@@ -35,12 +35,16 @@ class BreathCounter:
       (of the smoothed signal), at least `min_gap_s` after the previous press (no breath cycle
       is shorter) and, once the rhythm is known, at least `BEAT` of a cycle after it: an
       off-beat rise between two presses is sway, however big.
+    - After a quiet spell of more than `QUIET_CYCLES` cycles the person has likely stopped
+      pressing (holds often end with a quiet tail); a rise then must be at least
+      `QUIET_SHARE` of the hold's biggest press, or it is sway.
     """
 
     __slots__ = ("floor_rise", "hyst", "min_gap_s", "min_press_s", "cycle_s", "smooth_share",
-                 "cycle", "count", "_ys", "_ts", "_sums", "_n", "_rising", "_ext", "_ext_t",
-                 "_ext_y", "_trough", "_trough_t", "_last_t", "_tc", "_reach", "_reach_t")
+                 "cycle", "count", "_ys", "_sums", "_n", "_rising", "_ext", "_ext_t",
+                 "_ext_y", "_trough", "_trough_t", "_last_t", "_tc", "_reach", "_reach_t", "_top_rise")
 
+    QUIET_CYCLES, QUIET_SHARE = 2.0, 0.5  # a late rise after a quiet spell: see above
     BEAT = 0.6           # a press less than this share of the hold's cycle after the last is sway
     MAX_GAP_CYCLES = 13.0  # gaps longer than this (s) are a pause or a missed press: not a cycle
     MIN_BOX, MAX_BOX = 10, 36  # smoothing box, in 0.1 s blocks (1.0-3.6 s)
@@ -56,7 +60,6 @@ class BreathCounter:
         self.cycle = 0.0   # breath period seen in this hold (0: fewer than two presses yet)
         self.count = 0
         self._ys = [0.0] * RING
-        self._ts = [0.0] * RING
         self._sums = [0.0] * RING  # running sums of y: a box mean is a difference of two
         self._n = 0
         self._rising: bool | None = None  # None until the first value
@@ -64,6 +67,7 @@ class BreathCounter:
         self._ext_t = self._trough_t = 0.0
         self._ext_y = 0.0
         self._last_t = -math.inf
+        self._top_rise = 0.0
         self._tc = -math.inf  # time of the newest smoothed value
         self._reach = 0.0     # the last new high of a rise that beat the one before by the hysteresis
         self._reach_t = -math.inf
@@ -77,7 +81,7 @@ class BreathCounter:
         n = self._n
         k = n % RING
         self._sums[k] = (self._sums[(n - 1) % RING] if n else 0.0) + y
-        self._ys[k], self._ts[k] = y, t
+        self._ys[k] = y
         self._n = n = n + 1
         w = min(self.box(), n)
         v = (self._sums[k] - (self._sums[(n - 1 - w) % RING] if n > w else 0.0)) / w
@@ -118,6 +122,11 @@ class BreathCounter:
         gap = peak_t - self._last_t
         if gap < self.min_gap_s or (self.cycle and gap < self.BEAT * self.cycle):
             return None  # too soon after the last press: sway
+        rise = self._ext - self._trough
+        if self.count and gap > self.QUIET_CYCLES * (self.cycle or self.cycle_s) \
+                and rise < self.QUIET_SHARE * self._top_rise:
+            return None  # after a long quiet spell, a rise much smaller than the presses is sway
+        self._top_rise = max(self._top_rise, rise)
         if self.count and gap <= self.MAX_GAP_CYCLES:
             self.cycle = 0.5 * ((self.cycle or self.cycle_s) + gap)
         self.count += 1

@@ -107,3 +107,15 @@ def test_at_the_release_a_held_press_counts_but_a_rise_still_going_does_not() ->
     still_rising = hold(8.5 + 2.6, [1.5], cycle=7.0, extra=held_press)
     assert count(held)[0].count == 2
     assert count(still_rising)[0].count == 1
+
+
+def test_after_a_quiet_spell_only_a_press_sized_rise_counts() -> None:
+    def late_rise(size: float) -> object:
+        def extra(t: float) -> float:  # one rise, 20 s after the only press, lasting 3 s
+            return size * smooth((t - 22.0) / 3.0) - size * smooth((t - 25.0) / 4.0)
+        return extra
+
+    small, _ = count(hold(34.0, [1.5], cycle=7.0, extra=late_rise(0.35 * PRESS)))
+    big, _ = count(hold(34.0, [1.5], cycle=7.0, extra=late_rise(0.9 * PRESS)))
+    assert small.count == 1  # sway in the quiet tail of a one-breath hold
+    assert big.count == 2    # a real press after a pause

@@ -46,7 +46,7 @@ class BreathCounter:
 
     QUIET_CYCLES, QUIET_SHARE = 2.0, 0.5  # a late rise after a quiet spell: see above
     BEAT = 0.6           # a press less than this share of the hold's cycle after the last is sway
-    MAX_GAP_CYCLES = 13.0  # gaps longer than this (s) are a pause or a missed press: not a cycle
+    MAX_CYCLE_S = 13.0   # a longer gap between presses is a pause or a missed press, not a cycle
     MIN_BOX, MAX_BOX = 10, 36  # smoothing box, in 0.1 s blocks (1.0-3.6 s)
 
     def __init__(self, floor_rise: float, hyst: float, *, min_gap_s: float = 3.0, min_press_s: float = 1.5,
@@ -127,7 +127,7 @@ class BreathCounter:
                 and rise < self.QUIET_SHARE * self._top_rise:
             return None  # after a long quiet spell, a rise much smaller than the presses is sway
         self._top_rise = max(self._top_rise, rise)
-        if self.count and gap <= self.MAX_GAP_CYCLES:
+        if self.count and gap <= self.MAX_CYCLE_S:
             self.cycle = 0.5 * ((self.cycle or self.cycle_s) + gap)
         self.count += 1
         self._last_t = peak_t

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("hx711_read.py", "samples/s"),
     ("loop_load.py", "p99"),
     ("live_latency.py", "p95"),
+    ("event_delay.py", "breath"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"],

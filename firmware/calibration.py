@@ -464,9 +464,9 @@ def calibrated_source_of(source: Any) -> CalibratedSource | None:
 
 
 def calibrated_cells_of(source: Any) -> list[CalibratedSource]:
-    """Every CalibratedSource a SampleSource reads: one, both of a two-cell pair, or none."""
-    cells = [getattr(source, side, None) for side in ("left", "right")]
-    if all(isinstance(cell, CalibratedSource) for cell in cells):
+    """Every CalibratedSource a SampleSource reads: one, the `cells` of a two-cell pair, or none."""
+    cells = list(getattr(source, "cells", ()))
+    if cells and all(isinstance(cell, CalibratedSource) for cell in cells):
         return cells
     single = calibrated_source_of(source)
     return [single] if single is not None else []
@@ -475,9 +475,9 @@ def calibrated_cells_of(source: Any) -> list[CalibratedSource]:
 def already_filtered(source: Any) -> bool:
     """Whether the source's samples already had glitches rejected on raw codes.
 
-    True for a CalibratedSource (or a source wrapping one) and for any source that says
-    `glitch_filtered = True` (the two-cell PairedSource: each cell filters its own codes). The
+    True when every sample comes from calibrated cells (a CalibratedSource, a source wrapping
+    one, or both cells of a two-cell pair): each cell drops glitches on its raw codes. The
     loop then turns the detector's own glitch filter off, so a genuine jump does not lose its
     first sample twice. Simulated and replayed samples were never filtered: False.
     """
-    return getattr(source, "glitch_filtered", False) is True or calibrated_source_of(source) is not None
+    return bool(calibrated_cells_of(source))

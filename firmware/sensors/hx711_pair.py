@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from firmware.calibration import CalibratedSource, Calibration, already_filtered, load_calibration
+from firmware.calibration import CalibratedSource, Calibration, load_calibration
 from firmware.sensors.base import Sample
 
 SECOND_CELL = "hx711-2"
@@ -55,9 +55,9 @@ class PairedSource:
         self._ended = ended or (lambda: False)
 
     @property
-    def glitch_filtered(self) -> bool:
-        """Each cell drops its own glitches on raw codes, so the sum needs no second filter."""
-        return already_filtered(self.left) and already_filtered(self.right)
+    def cells(self) -> tuple[CalibratedSource, CalibratedSource]:
+        """Both cells: tare zeroes each, and each drops its own glitches on raw codes."""
+        return self.left, self.right
 
     @property
     def leg(self) -> str | None:

@@ -65,17 +65,20 @@ def script_params(name: str, rng: random.Random, quick: bool) -> dict[str, Any]:
     return {}
 
 
-def simulated_cases(seed: int, quick: bool) -> list[Case]:
+def simulated_cases(seed: int, quick: bool, sway_frac: float = 0.005) -> list[Case]:
+    """The simulated scenarios of FULL_PLAN (or QUICK_PLAN); `sway_frac` is the postural sway's
+    RMS share of body weight (the simulator's default 0.5 %)."""
     rng = random.Random(f"{seed}:corpus")
     cases = []
     for name, count in QUICK_PLAN if quick else FULL_PLAN:
         for k in range(count):
             case_seed = rng.randrange(1_000_000)
             params = person_params(rng)
-            person = scenario(name, seed=case_seed, **params, **script_params(name, rng, quick))
+            person = scenario(name, seed=case_seed, sway_frac=sway_frac, **params,
+                              **script_params(name, rng, quick))
             case_name = f"sim_{name}_{k:03d}_{params['rate_hz']:g}hz"
             cases.append(Case(case_name, params["rate_hz"], person.samples, person.truth,
-                              {"scenario": name, "seed": case_seed}, group="sim"))
+                              {"scenario": name, "seed": case_seed}, group="sim", sway=person.sway))
     return cases
 
 

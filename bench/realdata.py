@@ -53,6 +53,7 @@ class Case:
     truth: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
     group: str = "sim"  # "sim", "real" (idle recordings) or "realsway": benchmarks report each apart
+    sway: Callable[[float], float] | None = None  # the postural sway laid under a simulated case
 
 
 def real_data_dir() -> Path | None:
@@ -199,7 +200,8 @@ def real_sway_cases(seed: int = 0, rates: tuple[float, ...] = (10.0, 80.0),
                 label_ = f"{name}+realsway:{stem}:{column}"
                 truth = {**person.truth, "scenario": label_, "sway": f"{stem}.txt"}
                 cases.append(Case(f"realsway_{stem}_{label}_{name}_{rate:g}hz", rate, person.samples, truth,
-                                  {"scenario": truth["scenario"], "seed": case_seed}, group="realsway"))
+                                  {"scenario": truth["scenario"], "seed": case_seed}, group="realsway",
+                                  sway=person.sway))
     return cases
 
 

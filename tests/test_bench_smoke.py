@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("loop_load.py", "p99"),
     ("live_latency.py", "p95"),
     ("event_delay.py", "breath"),
+    ("breath_snr.py", "press/sway"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"],

@@ -55,3 +55,21 @@ def test_the_script_says_so_when_the_recordings_are_absent(tmp_path: Path) -> No
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "sway.py"), "--data", str(tmp_path / "nope")],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.returncode == 2 and "not found" in out.stderr
+
+
+def test_breath_snr_measures_the_breathing_band_swing_under_a_hold() -> None:
+    from bench.breath_snr import sway_pp
+
+    def sway(t: float) -> float:  # 1 kg peak to peak at 0.15 Hz on a 4 kg swing at 0.01 Hz
+        return 0.5 * math.sin(2 * math.pi * 0.15 * t) + 2.0 * math.sin(2 * math.pi * 0.01 * t)
+
+    assert 0.75 <= sway_pp(sway, 100.0, 140.0) <= 1.1  # the band-pass passes ~0.8 at 0.15 Hz
+    assert sway_pp(lambda t: 0.3, 100.0, 140.0) == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("ratio", "label"), [(0.3, "< 0.5"), (0.5, "0.5 - 0.75"), (1.2, "1 - 1.5"),
+                                              (7.0, ">= 2")])
+def test_breath_snr_bins_holds_by_press_over_sway(ratio: float, label: str) -> None:
+    from bench.breath_snr import bin_label
+
+    assert " ".join(bin_label(ratio).split()) == label

@@ -346,3 +346,11 @@ def test_any_sensor_settings_give_an_increasing_stream_of_the_counted_length(see
     assert all(b.t > a.t for a, b in zip(samples, samples[1:], strict=False))
     assert all(abs(s.t * rate - round(s.t * rate)) <= 0.45 + 1e-6 for s in samples)
     assert all(s.ok for s in samples)
+
+
+@pytest.mark.parametrize(("press_frac", "breaths"), [(0.02, 3), (0.06, 5), (0.04, 0)])
+def test_truth_gives_each_hold_its_mean_press_rise(press_frac, breaths):
+    # vary=0: every press rises exactly press_frac of body weight; no breaths, no press
+    person = one_hold(Hold(breaths=breaths, press_frac=press_frac, vary=0.0), body_kg=80.0, **QUIET)
+    (stretch,) = person.truth["stretches"]
+    assert stretch["press_kg"] == pytest.approx(press_frac * 80.0 if breaths else 0.0, abs=1e-3)

@@ -441,6 +441,7 @@ class ScriptCompiler:
             "leg": seg.leg, "knee": seg.knee, "release_to": seg.release_to,
             "plateau_kg": round(plateau, 3), "early_release": seg.early_release,
             "breath_times": [round(b.peak_t, 4) for b in breaths],
+            "press_kg": round(sum(b.rise_kg for b in breaths) / len(breaths), 3) if breaths else 0.0,
         })
         return pieces, overlays
 

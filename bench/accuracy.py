@@ -75,6 +75,11 @@ def _fmt(key: str, value: float) -> str:
     return f"{value:g}" if isinstance(value, int) else f"{value:.3g}"
 
 
+# Groups whose traces keep to DESIGN §2's signal model: simulated (standing sway ~1 % BW) and
+# the real idle recordings. "realsway" lays presses on one real foot's sway (4-6 % BW in the
+# breathing band, bench/sway.py), beyond the model: reported beside, never left out of the
+# all-traces verdict that sets the exit status.
+MODEL_GROUPS = ("real", "sim")
 ROW_KEYS = ("traces", "stretch_f1", "start_err_median_s", "end_err_median_s", "breaths_exact",
             "breaths_within1", "bounce_recall", "false_bounces_per_h", "idle_false_stretches")
 ROW_HEAD = ("traces", "F1", "start", "end", "br.exact", "br.+-1", "bounce", "false/h", "idle FP")
@@ -114,8 +119,23 @@ def report(scored: Scored, verbose: bool, out: Callable[[str], None]) -> bool:
     out("")
     for key, groups in by.items():
         out(table(f"per {key}:", groups))
-    per_rate_ok = all(all(verdicts(t.metrics()).values()) for t in by["rate"].values())
-    out("\nbars (all traces):")
+    ok = bar_table("bars (all traces):", scored, out)
+    in_model = [(score, info) for score, info in scored if info["group"] in MODEL_GROUPS]
+    if len(in_model) < len(scored):
+        bar_table("bars within DESIGN §2's signal model (groups " + ", ".join(MODEL_GROUPS)
+                  + "; realsway's one-foot sway is larger, see bench/breath_snr.py):", in_model, out)
+    return ok
+
+
+def bar_table(title: str, scored: Scored, out: Callable[[str], None]) -> bool:
+    """PASS/FAIL of each bar over these traces, and whether each rate meets them all alone."""
+    overall, by_rate = Tally(), {}
+    for score, info in scored:
+        overall.add(score)
+        by_rate.setdefault(info["rate"], Tally()).add(score)
+    m = overall.metrics()
+    per_rate_ok = all(all(verdicts(t.metrics()).values()) for t in by_rate.values())
+    out(f"\n{title}")
     ok = True
     for key, passed in verdicts(m).items():
         op, bar = BARS[key]

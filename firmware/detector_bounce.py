@@ -13,6 +13,16 @@ an episode ends after `gap_s` without a qualifying swing.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class QuickSwingSpan:
+    """Where quick swings were seen (`lo`..`hi`, s) and whether a bounce episode began there."""
+
+    lo: float
+    hi: float
+    bounce: bool = False
 
 
 class BounceWatch:
@@ -36,8 +46,7 @@ class BounceWatch:
         self.last_level = 0.0            # the mean load where the last qualifying swing began
         self.in_episode = False
         self.episodes = 0
-        # [from, until, episode]: quick swings seen there; episode = 1.0 once a bounce began in it
-        self.masks: list[list[float]] = []
+        self.masks: list[QuickSwingSpan] = []  # oldest first, not overlapping
 
     def feed(self, t: float, v: float, level: float) -> tuple[float, float, float] | None:
         d = self.dir
@@ -80,16 +89,16 @@ class BounceWatch:
             return None  # the mean load moved: a ramp or release bend, not an oscillation
         self.in_episode = True
         self.episodes += 1
-        self.masks[-1][2] = 1.0
+        self.masks[-1].bounce = True
         hz = 1.0 / (2.0 * max(0.05, 0.5 * (dur + first_dur)))
         return start, hz, max(amp, first_amp)  # start of the 2nd swing: the 1st bounce peak
 
     def _mask(self, lo: float, hi: float) -> None:
         masks = self.masks
-        if masks and lo <= masks[-1][1]:
-            masks[-1][1] = hi
+        if masks and lo <= masks[-1].hi:
+            masks[-1].hi = hi
         else:
-            masks.append([lo, hi, 0.0])
+            masks.append(QuickSwingSpan(lo, hi))
 
     def hides_breath(self, t: float) -> bool:
         """Should breath counting hold the load flat at t (non-decreasing between calls)?
@@ -99,6 +108,6 @@ class BounceWatch:
         cycle-long smoothing already cancel the 1-3 Hz swing, and holding flat would erase the
         in-breath let-off beneath it, merging two presses into one. Forgets masks passed."""
         masks = self.masks
-        while masks and masks[0][1] < t:
+        while masks and masks[0].hi < t:
             del masks[0]
-        return bool(masks) and masks[0][0] <= t and masks[0][2] == 0.0
+        return bool(masks) and masks[0].lo <= t and not masks[0].bounce

@@ -1,0 +1,40 @@
+"""BounceWatch.hides_breath: breath counting holds the load flat around an isolated quick
+swing (a lurch), but not inside a bounce episode (table-driven, hand-made band-passed load)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from firmware.detector_bounce import BounceWatch
+
+RATE = 80.0
+
+
+def watch_over(swing, seconds: float = 20.0) -> BounceWatch:
+    """A watch (min_amp 1 kg) fed `swing(t)` (kg around a steady 40 kg mean) for `seconds`."""
+    watch = BounceWatch(1.0)
+    for k in range(int(seconds * RATE)):
+        t = k / RATE
+        watch.feed(t, swing(t), 40.0)
+    return watch
+
+
+def lurch(t: float) -> float:  # one 0.7 kg swing in 0.3 s at 10 s: quick enough, too small to bounce
+    return 0.35 * math.sin(2 * math.pi * (t - 10.0) / 0.6) if 10.0 <= t <= 10.6 else 0.0
+
+
+def bounce(t: float) -> float:  # 2 Hz, 2 kg peak to peak, 4 cycles from 10 s
+    return math.sin(2 * math.pi * 2.0 * (t - 10.0)) if 10.0 <= t <= 12.0 else 0.0
+
+
+@pytest.mark.parametrize(("swing", "episodes", "hidden"), [
+    (lurch, 0, {5.0: False, 10.1: True, 10.8: True, 12.0: False}),
+    (bounce, 1, {5.0: False, 10.5: False, 11.5: False, 13.5: False}),
+    (lambda t: 0.0, 0, {5.0: False, 10.1: False}),
+])
+def test_breaths_are_held_flat_only_around_isolated_quick_swings(swing, episodes, hidden):
+    watch = watch_over(swing)
+    assert watch.episodes == episodes
+    assert {t: watch.hides_breath(t) for t in sorted(hidden)} == hidden

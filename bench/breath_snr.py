@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def build_cases(seed: int, quick: bool, sim_sway: float) -> list[Case]:
     return cases + real_sway_cases(seed, rates=(10.0,) if quick else (10.0, 80.0), scenarios=scenarios)
 
 
-def sway_pp(sway: Any, t0: float, t1: float) -> float:
+def sway_pp(sway: Callable[[float], float], t0: float, t1: float) -> float:
     """Peak to peak (kg) over [t0, t1] of the sway's breathing-band part."""
     n0 = int((t0 - SETTLE_S) * SWAY_RATE_HZ)
     n1 = int((t1 + SETTLE_S) * SWAY_RATE_HZ) + 1

@@ -8,7 +8,8 @@ so a seed always gives the same samples and the same `truth`. Pure Python, no nu
 on the Pi as the no-hardware sensor.
 
 The truth is compiled up front for a finite scenario (same shape as `analyze --json`, DESIGN
-§5, plus extras); an endless person (`forever_person`) compiles its script lazily, segment by
+§5, plus extras: per stretch `breath_times` (each press's peak), `press_kg` (the mean press
+rise), `plateau_kg`, leg, knee); an endless person (`forever_person`) compiles its script lazily, segment by
 segment, and its truth is rolling (the most recent entries only).
 """
 

@@ -8,7 +8,7 @@ matched hold sets the truth's mean press rise (`press_kg`) against the peak to p
 sway under that hold in the breathing band (0.08-0.25 Hz, the band of 4-12 s breath cycles;
 the band-pass of bench/sway.py). Prints breaths exact / within +-1 and over- / under-counts
 per press-to-sway bin and per group. `--sim-sway` sets the simulated sway's RMS share of body
-weight (default 0.005, as in the corpus) to see how the counter holds up under more sway.
+weight (default: the simulator's, as in the corpus) to see how the counter holds up under more sway.
 
 Why: no counter can tell a press from sway of the same size and rhythm, so this shows where
 the errors sit -- in holds whose presses stand above the sway, or in holds where they do not.
@@ -32,6 +32,7 @@ from bench.realdata import Case, real_sway_cases  # noqa: E402
 from bench.score import match_stretches  # noqa: E402
 from bench.sway import band  # noqa: E402
 from firmware.analysis import analyze_samples  # noqa: E402
+from firmware.sensors.simulated import SWAY_FRAC  # noqa: E402
 
 SWAY_RATE_HZ = 10.0
 SETTLE_S = 30.0  # sway filtered this far either side of a hold, so the filter has settled
@@ -114,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Breath counting against press size / sway size.")
     parser.add_argument("--quick", action="store_true", help="a few cases (CI smoke)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0, as bench/corpus)")
-    parser.add_argument("--sim-sway", type=float, default=0.005,
-                        help="simulated sway, RMS share of body weight (default 0.005)")
+    parser.add_argument("--sim-sway", type=float, default=SWAY_FRAC,
+                        help=f"simulated sway, RMS share of body weight (default {SWAY_FRAC:g})")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.realdata import Case, real_cases, real_sway_cases  # noqa: E402
-from firmware.sensors.simulated import scenario  # noqa: E402
+from firmware.sensors.simulated import SWAY_FRAC, scenario  # noqa: E402
 from firmware.sensors.trace import TraceWriter  # noqa: E402
 
 # (scenario, how many in the full corpus, builder keywords drawn per case)
@@ -65,9 +65,9 @@ def script_params(name: str, rng: random.Random, quick: bool) -> dict[str, Any]:
     return {}
 
 
-def simulated_cases(seed: int, quick: bool, sway_frac: float = 0.005) -> list[Case]:
+def simulated_cases(seed: int, quick: bool, sway_frac: float = SWAY_FRAC) -> list[Case]:
     """The simulated scenarios of FULL_PLAN (or QUICK_PLAN); `sway_frac` is the postural sway's
-    RMS share of body weight (the simulator's default 0.5 %)."""
+    RMS share of body weight (the simulator's default)."""
     rng = random.Random(f"{seed}:corpus")
     cases = []
     for name, count in QUICK_PLAN if quick else FULL_PLAN:

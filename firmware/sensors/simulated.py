@@ -44,13 +44,17 @@ from firmware.sensors.simulated_script import (
 __all__ = [
     "Bag", "Bounce", "Hold", "Off", "ScriptError", "ShiftFoot", "SimulatedPerson", "Stand",
     "StepOff", "StepOn", "Unplug", "SCENARIOS", "Segment", "scenario", "forever_person", "default_sway",
+    "SWAY_FRAC",
 ]
 
 COUNTS_PER_KG = 20_000.0  # a typical HX711 + 50 kg cell scale; sets the size of bit-flip glitches
 ROLLING_TRUTH = 500  # entries kept per truth list for an endless person
 
 
-def default_sway(body_kg: float, seed: int, rms_frac: float = 0.005) -> Callable[[float], float]:
+SWAY_FRAC = 0.005  # postural sway, RMS share of body weight: peaks ~1-1.5 % BW (DESIGN §2: ~1 %)
+
+
+def default_sway(body_kg: float, seed: int, rms_frac: float = SWAY_FRAC) -> Callable[[float], float]:
     """Postural sway: six random-phase sinusoids at 0.1-1 Hz, RMS `rms_frac` of body weight.
 
     Lower frequencies get more amplitude (sway is mostly slow), peaks reach ~1-1.5 % BW; six
@@ -154,7 +158,7 @@ class SimulatedPerson:
                  seed: int = 0, stand_frac: float = 0.45, noise_kg: float = 0.05,
                  drift_kg_per_h: float = 0.0, glitch_rate: float = 0.0, drop_rate: float = 0.0,
                  jitter_s: float = 0.0, sway: Callable[[float], float] | None = None,
-                 target_s: float = 30.0, name: str = "custom", sway_frac: float = 0.005):
+                 target_s: float = 30.0, name: str = "custom", sway_frac: float = SWAY_FRAC):
         if rate_hz <= 0 or rate_hz > 1000:
             raise ValueError(f"rate_hz={rate_hz!r} is out of range; allowed >0 to 1000 (HX711: 10 or 80)")
         for label, value, hi in (("noise_kg", noise_kg, 5.0), ("glitch_rate", glitch_rate, 0.1),

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from firmware.sensors.simulated_script import (
+from firmware.sensors.simulated.segments import (
     Bag,
     Bounce,
     Hold,

@@ -13,7 +13,7 @@ package's public face; `from firmware.sensors.simulated import scenario` keeps w
 
 from firmware.sensors.simulated.compiler import ScriptError
 from firmware.sensors.simulated.person import SimulatedPerson, forever_person, scenario
-from firmware.sensors.simulated.scenarios import SCENARIOS
+from firmware.sensors.simulated.registry import SCENARIOS
 from firmware.sensors.simulated.segments import (
     Bag,
     Bounce,

@@ -27,6 +27,7 @@ from firmware.sensors.simulated.segments import (
     Unplug,
     check,
 )
+from firmware.sensors.simulated.sway import band_pp, sway_at
 
 
 class ScriptError(ValueError):
@@ -113,8 +114,8 @@ class ScriptCompiler:
         delta = seg.delta_frac * bw
         if seg.to_frac is not None:
             delta = min(max(seg.to_frac * bw - before, -0.1 * bw), 0.1 * bw)
-        # Shifts never leave DESIGN §2's standing range (0.25-0.6 BW), however many there are.
-        self.stand_kg = min(max(before + delta, 0.25 * bw), 0.6 * bw)
+        # Shifts never walk the level out of DESIGN §2's 0.2-0.6 BW, however many there are.
+        self.stand_kg = min(max(before + delta, 0.2 * bw), 0.6 * bw)
         self.level = self.stand_kg
         self.shifts.append({"t": round(t0, 4), "end": round(t1, 4),
                             "delta_kg": round(self.stand_kg - before, 4)})
@@ -155,11 +156,14 @@ class ScriptCompiler:
         release_start = hold_start + hold_s
         end = release_start + seg.release_s
         to = stand if seg.release_to == "standing" else 0.0
-        hold_piece = HoldPiece(hold_start, release_start, person=True, plateau=plateau, breaths=breaths)
+        pose = {"leg": seg.leg, "damping": seg.damping}
+        hold_piece = HoldPiece(hold_start, release_start, person=True, plateau=plateau, breaths=breaths,
+                               stance0=1.0, stance1=1.0, **pose)
         pieces: list[Piece] = [
-            Ramp(start, hold_start, person=True, a=stand, b=plateau),
+            Ramp(start, hold_start, person=True, a=stand, b=plateau, stance1=1.0, **pose),
             hold_piece,
-            Ramp(release_start, end, person=True, a=hold_piece.level(release_start), b=to),
+            Ramp(release_start, end, person=True, a=hold_piece.level(release_start), b=to, stance0=1.0,
+                 **pose),
         ]
         # An early release can cut the breath a bounce was scripted after: that bounce never happens.
         kept = [b for b in seg.bounces
@@ -179,8 +183,29 @@ class ScriptCompiler:
             "plateau_kg": round(plateau, 3), "early_release": seg.early_release,
             "breath_times": [round(b.peak_t, 4) for b in breaths],
             "press_kg": round(sum(b.rise_kg for b in breaths) / len(breaths), 3) if breaths else 0.0,
+            **self._breath_truth(breaths), "damping": seg.damping,
+            **self._sway_truth(hold_piece),
         })
         return pieces, overlays
+
+    @staticmethod
+    def _breath_truth(breaths: list[Breath]) -> dict[str, float | None]:
+        """The hold's breathing as it was played: mean cycle, out-breath share and let-off."""
+        if not breaths:
+            return {"cycle_s": None, "exhale_share": None, "let_off": None}
+        n = len(breaths)
+        return {"cycle_s": round(sum(b.press_s + b.inhale_s for b in breaths) / n, 3),
+                "exhale_share": round(sum(b.press_s / (b.press_s + b.inhale_s) for b in breaths) / n, 3),
+                "let_off": round(sum(b.let_off_kg / b.rise_kg if b.rise_kg else 0.0 for b in breaths) / n, 3)}
+
+    def _sway_truth(self, hold: HoldPiece) -> dict[str, Any]:
+        """The sway under the hold alone, in the breathing band (peak to peak, kg), and where it
+        came from: what the hold's press-to-sway ratio is measured against (DESIGN §2)."""
+        if self.sway is None or not self.rate_hz:
+            return {}
+        sway, leg, damping = self.sway, hold.leg, hold.damping
+        pp = band_pp(lambda t: sway_at(sway, t, 1.0, leg, damping), hold.t0, hold.t1)
+        return {"sway_pp_kg": round(pp, 4), "sway_source": getattr(sway, "source", "synthetic")}
 
     def _breaths(self, seg: Hold, hold_start: float) -> tuple[list[Breath], float]:
         """The hold's breath presses (randomised a little per breath) and its duration."""
@@ -197,9 +222,13 @@ class ScriptCompiler:
         if seg.hold_s is not None and seg.hold_s > hold_s and not seg.early_release:
             hold_s = seg.hold_s
         breaths, t = [], hold_start + lead
+        press_vary = seg.vary if seg.press_vary is None else seg.press_vary
         for cycle in cycles:
-            press_s = min(max(2.0, cycle * rng.uniform(0.35, 0.5)), 5.0, cycle - 1.0)
-            rise = seg.press_frac * bw * rng.uniform(1 - seg.vary, 1 + seg.vary)
+            if seg.exhale_share is None:
+                press_s = min(max(2.0, cycle * rng.uniform(0.35, 0.5)), 5.0, cycle - 1.0)
+            else:
+                press_s = cycle * seg.exhale_share
+            rise = seg.press_frac * bw * rng.uniform(1 - press_vary, 1 + press_vary)
             let = seg.let_off if seg.let_off is not None else rng.uniform(0.5, 0.9)
             breaths.append(Breath(t, press_s, rise, cycle - press_s, rise * let))
             t += cycle
@@ -239,13 +268,14 @@ class ScriptCompiler:
             t = i / rate
             while k < len(pieces) - 1 and t > pieces[k].t1:
                 k += 1
-            level = pieces[k].level(t)
-            grid.append((t, level, level + sum(o.level(t) for o in overlays) if overlays else level))
+            piece = pieces[k]
+            level = piece.level(t)
+            grid.append((t, piece, level, level + sum(o.level(t) for o in overlays) if overlays else level))
         if not grid:
             return _script_peak(pieces, overlays, t0, t1)
-        floor = max(load for _, _, load in grid) - 2.0 * bound
-        return max(load + sway(t) * min(1.0, max(0.0, level / usual))
-                   for t, level, load in grid if load >= floor)
+        floor = max(load for *_, load in grid) - 2.0 * bound
+        return max(load + piece.sway_kg(sway, t, level, usual)
+                   for t, piece, level, load in grid if load >= floor)
 
 
 def _script_peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:

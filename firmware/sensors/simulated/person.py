@@ -25,7 +25,8 @@ from typing import Any
 from firmware.sensors.base import Sample
 from firmware.sensors.simulated.compiler import ScriptCompiler
 from firmware.sensors.simulated.pieces import Overlay, Piece
-from firmware.sensors.simulated.scenarios import build_scenario, forever_script
+from firmware.sensors.simulated.registry import build_scenario
+from firmware.sensors.simulated.scenarios import forever_script
 from firmware.sensors.simulated.segments import Segment
 from firmware.sensors.simulated.sway import SWAY_FRAC, default_sway
 
@@ -227,7 +228,7 @@ class SimulatedPerson:
             if overlays:
                 kg += sum(o.level(t) for o in overlays)
             if piece.person:  # sway grows with the load up to the usual standing load
-                kg += sway(t) * min(1.0, max(0.0, level / stand))
+                kg += piece.sway_kg(sway, t, level, stand)
             if glitch:
                 kg += _glitch_kg(glitch_rng)
             yield Sample(round(t, 6), kg)

@@ -7,7 +7,10 @@ overlays active then, and (where `person` is set) postural sway.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from firmware.sensors.simulated.sway import sway_at
 
 
 def smooth(x: float) -> float:
@@ -18,15 +21,38 @@ def smooth(x: float) -> float:
         return 1.0
     return 0.5 - 0.5 * math.cos(math.pi * x)
 
+
 @dataclass
 class Piece:
+    """A span of the clean load. `person`: someone stands on the step (sway applies). In and
+    around a stretch, `leg` is on the nosing, `stance` goes from `stance0` to `stance1` over the
+    span (0 standing, 1 stretching: which geometry the sway comes through) and `damping` is
+    how much a hand on the rail leaves of the stretching sway."""
+
     t0: float
     t1: float
     person: bool = False
     fault: str | None = None
+    leg: str | None = None
+    stance0: float = 0.0
+    stance1: float = 0.0
+    damping: float = 1.0
 
     def level(self, t: float) -> float:
         raise NotImplementedError
+
+    def stance(self, t: float) -> float:
+        if self.stance0 == self.stance1:
+            return self.stance0
+        span = self.t1 - self.t0
+        x = smooth((t - self.t0) / span) if span > 0 else 1.0
+        return self.stance0 + (self.stance1 - self.stance0) * x
+
+    def sway_kg(self, sway: Callable[[float], float], t: float, level: float, usual_kg: float) -> float:
+        """The sway this piece adds at t (with the load `level` here): the pose's sway, growing
+        with the load up to the person's usual standing load (stepping on and off)."""
+        pose = sway_at(sway, t, self.stance(t), self.leg, self.damping)
+        return pose * min(1.0, max(0.0, level / usual_kg))
 
 
 @dataclass

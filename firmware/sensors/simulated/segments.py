@@ -159,6 +159,9 @@ class Hold:
     hold_s: float | None = None
     let_off: float | None = None  # share of each press let off on the in-breath; None: 0.5-0.9
     vary: float = 0.1  # relative breath-to-breath variation of cycle and press depth
+    exhale_share: float | None = None  # out-breath share of each cycle; None: 35-50 %, 2-5 s
+    press_vary: float | None = None  # breath-to-breath variation of press depth; None: `vary`
+    damping: float = 1.0  # what a hand on the rail leaves of the stretching sway (DESIGN §2)
 
     def __post_init__(self) -> None:
         check("Hold.breaths", self.breaths, 0, 12)
@@ -174,6 +177,11 @@ class Hold:
             check("Hold.hold_s", self.hold_s, 0.0, 3600.0)
         if self.let_off is not None:
             check("Hold.let_off", self.let_off, 0.0, 1.0)
+        if self.exhale_share is not None:
+            check("Hold.exhale_share", self.exhale_share, 0.1, 0.9)
+        if self.press_vary is not None:
+            check("Hold.press_vary", self.press_vary, 0.0, 0.5)
+        check("Hold.damping", self.damping, 0.0, 1.0)
         check_choice("Hold.release_to", self.release_to, RELEASE_TO)
         check_choice("Hold.leg", self.leg, LEGS)
         check_choice("Hold.knee", self.knee, KNEES)

@@ -15,9 +15,9 @@ import click
 from firmware import config as configuration
 from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.config import Config, ConfigError
-from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
+from firmware.sources import SourceError
 
 USER_ERRORS = (ConfigError, TraceError, SourceError, ServiceError)
 

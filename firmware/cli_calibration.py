@@ -102,7 +102,7 @@ def _open_raw(target: _Target, emulated_kg: float) -> Any:
     s = target.cfg.sensor
     try:
         if target.source == "hx711-emulated":
-            from firmware.sensors.hx711_emulated import still_load_reader
+            from firmware.sensors.hx711.emulated import still_load_reader
 
             click.echo(f"(emulated HX711 under a still {emulated_kg:g} kg load, "
                        f"{s.rate_hz} SPS, gain {s.gain})")

@@ -24,7 +24,7 @@ from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.routine import Routine
-from firmware.sensors.factory import open_source
+from firmware.sources import open_source
 
 RESTART_DELAY_S = 2.0
 

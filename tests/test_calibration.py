@@ -20,11 +20,13 @@ from firmware.calibration import (
     calibrated_source_of,
     calibration_path,
     load_calibration,
+    save_calibration,
     tare,
 )
+from firmware.calibration.emulated import EmulatedHX711Source
 from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.sensors.hx711 import NOT_READY, PREEMPTED, RawReading
-from firmware.sensors.hx711_emulated import EmulatedHX711Source, still_load_reader
+from firmware.sensors.hx711.emulated import still_load_reader
 
 SCALE = 20_000.0
 ZERO = 80_000
@@ -106,7 +108,7 @@ def test_calibration_without_the_weight_or_while_it_moves_is_refused() -> None:
 def test_save_and_load_round_trip_and_errors_name_the_file(tmp_path) -> None:
     assert load_calibration(tmp_path).is_default
     cal = calibrated().calibrated(still(level=ZERO + 20 * SCALE), 20.0)
-    path = cal.save(tmp_path)
+    path = save_calibration(cal, tmp_path)
     assert path == tmp_path / "calibration.json"
     assert load_calibration(tmp_path) == cal
     assert calibration_path(tmp_path, "hx711-emulated").name == "calibration-hx711-emulated.json"

@@ -95,7 +95,11 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
         device = runner.device
         return device.source if device is not None else None
 
-    return CalibrationControl(current, cfg.data_dir())
+    def step_state() -> str | None:
+        device = runner.device
+        return device.detector.state if device is not None else None
+
+    return CalibrationControl(current, cfg.data_dir(), step_state=step_state)
 
 
 class LoopRunner:

@@ -24,7 +24,7 @@ from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.routine import Routine
-from firmware.sensors.factory import open_source
+from firmware.sources import open_source
 
 RESTART_DELAY_S = 2.0
 
@@ -95,7 +95,11 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
         device = runner.device
         return device.source if device is not None else None
 
-    return CalibrationControl(current, cfg.data_dir())
+    def step_state() -> str | None:
+        device = runner.device
+        return device.detector.state if device is not None else None
+
+    return CalibrationControl(current, cfg.data_dir(), step_state=step_state)
 
 
 class LoopRunner:

@@ -8,12 +8,13 @@ import pytest
 
 from firmware import service
 from firmware.calibration import already_filtered
+from firmware.calibration.emulated import emulated_pair_source
 from firmware.config import Config
 from firmware.detector import HoldDetector
 from firmware.sensors import simulated
-from firmware.sensors.factory import open_source
-from firmware.sensors.hx711_pair import PairedSource, emulated_pair_source, leg_of
+from firmware.sensors.hx711.pair import PairedSource, leg_of
 from firmware.service import LoopRunner, make_routine
+from firmware.sources import open_source
 
 
 @pytest.mark.parametrize(("left", "right", "leg"), [(10, 40, "right"), (40, 10, "left"), (25, 25, None),

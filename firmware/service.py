@@ -129,6 +129,7 @@ class LoopRunner:
 
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
+    from firmware.history import history_context
     from firmware.live import LiveState
     from firmware.store import Store, StoreWriter
     from webui import create_app
@@ -143,7 +144,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
                      allowed_hosts=cfg.web.allowed_hosts,
-                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
+                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)},
+                     history=history_context(cfg))
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     except OSError as exc:

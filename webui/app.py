@@ -31,9 +31,14 @@ class WebContext:
     open_reads: bool
     config_view: dict[str, Any]
     stats: Callable[[], dict[str, Any]] | None = None
+    max_streams: int = 16        # live streams at once; one more is refused with 503
+    streams_open: int = 0
+    streams_refused: int = 0
+    streams_dropped: int = 0     # stalled readers cut off (webui.server.BoundedChannel)
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
+    streams_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def ctx() -> WebContext:
@@ -43,11 +48,12 @@ def ctx() -> WebContext:
 
 def create_app(store: Store, live: LiveState, *, control: Any = None, access_code: str = "",
                open_reads: bool = True, config_view: dict | None = None,
-               stats: Callable[[], dict[str, Any]] | None = None) -> Flask:
+               stats: Callable[[], dict[str, Any]] | None = None, max_streams: int = 16) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
     `stats`, if given, is called by GET /api/health for the run command's own figures (loop
-    lateness, store writer errors); it must be cheap and must not raise."""
+    lateness, store writer errors, and "ok"/"problems" when it knows better); it must be cheap and
+    must not raise. `max_streams` caps the live streams, each of which holds a server thread."""
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -55,7 +61,8 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a pain note is small; refuse floods with 413
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
-                                           config_view=dict(config_view or {}), stats=stats)
+                                           config_view=dict(config_view or {}), stats=stats,
+                                           max_streams=max_streams)
     from webui.api import api
     from webui.pages import pages
 

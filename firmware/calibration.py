@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from firmware.files import private_dir, write_atomic
 from firmware.filters import GlitchFilter
 from firmware.sensors.base import Sample
 from firmware.sensors.hx711 import NOT_READY, PREEMPTED, SATURATED_HIGH, SATURATED_LOW, RawReading
@@ -159,11 +159,8 @@ class Calibration:
     def save(self, data_dir: str | Path, name: str = "hx711") -> Path:
         """Write atomically to the data dir (a crash never leaves half a file)."""
         path = calibration_path(data_dir, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        private_dir(path.parent)
+        return write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")  # 0600, fsynced
 
 
 def calibration_path(data_dir: str | Path, name: str = "hx711") -> Path:
@@ -181,7 +178,7 @@ def load_calibration(data_dir: str | Path, name: str = "hx711",
         raw = json.loads(path.read_text(encoding="utf-8"))
         known = {"offset", "scale", "date", "calibrated_at", "known_kg"}
         return Calibration(**{k: v for k, v in raw.items() if k in known})
-    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as exc:
         raise CalibrationError(f"{path}: not a calibration file ({exc}); delete it and tare again") from None
     except CalibrationError as exc:
         raise CalibrationError(f"{path}: {exc}") from None

@@ -7,6 +7,7 @@ threads in the main thread, and SIGTERM/SIGINT stop both cleanly, flushing histo
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 import subprocess
@@ -131,7 +132,6 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     from webui.server import build_server, shutdown_streams
 
     data_dir = cfg.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "history.sqlite")
     live = LiveState()
     code = ensure_access_code(data_dir, cfg.web.access_code)
@@ -144,10 +144,9 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     except OSError as exc:
         store.close()
-        raise ServiceError(
-            f"cannot listen on {cfg.web.host}:{cfg.web.port}: {exc.strerror}; is another stretchstep "
-            "running? Stop it or choose another --port"
-        ) from None
+        hint = ("; is another stretchstep running? Stop it or choose another --port"
+                if exc.errno == errno.EADDRINUSE else "")
+        raise ServiceError(f"cannot listen on {cfg.web.host}:{cfg.web.port}: {exc.strerror}{hint}") from None
     writer = runner.writer = StoreWriter(store)
     session_id = runner.session_id = store.start_session(cfg.sensor.source, time.time())
 

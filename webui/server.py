@@ -7,6 +7,7 @@ generator returns within `poll_s`, ~1 s, freeing its waitress thread), then stop
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import waitress
@@ -21,6 +22,7 @@ def build_server(app: Flask, host: str, port: int, threads: int = 24) -> Any:
     Each live phone holds one thread for its stream, so `threads` bounds the number of phones
     (minus a few for page and API requests). Prints nothing; `.run()` serves until closed.
     """
+    socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # a bad name: OSError, not waitress's ValueError
     return waitress.create_server(
         app, host=host, port=port, threads=threads, ident="stretchstep",
         channel_timeout=30, connection_limit=200, asyncore_use_poll=True,

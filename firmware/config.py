@@ -71,6 +71,7 @@ class SensorConfig:
     clock_pin: int = _int_in(0, 27, 6)     # BCM 6 = physical pin 31 (HX711 SCK)
     gain: int = _one_of(128, 128, 64, 32)
     ready_timeout_s: float = _num_in(0.05, 10.0, 0.5)
+    known_kg: float = _num_in(0.5, 300, 20.0)  # the weight a 3 s hold of the tare button calibrates with
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class CuesConfig:
     buzzer_pin: int = _int_in(0, 27, 18)    # BCM 18 = physical pin 12
     button_pin: int = _int_in(0, 27, 17)    # BCM 17 = physical pin 11 (tare button; 0 = none)
     led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
+    hold_s: float = _num_in(1, 10, 3.0)     # holding the button this long calibrates instead of taring
     active_high: bool = _flag(True)
 
 

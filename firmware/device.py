@@ -87,6 +87,8 @@ class Device:
         wall: Callable[[], float] = time.time,
         wait: Callable[[float], None] | None = None,
         status_extra: dict[str, Any] | None = None,
+        sinks: Sequence[Any] = (),
+        status_from: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.source = source
         self.detector = detector
@@ -103,6 +105,8 @@ class Device:
         self.stats = LoopStats()
         self.last_kg = math.nan
         self._status_extra = dict(status_extra or {})
+        self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
+        self._status_from = status_from   # more status that changes as it runs (the calibration)
         self._apply_target()
 
     # --- one sample -------------------------------------------------------------------------
@@ -123,8 +127,12 @@ class Device:
             self._dispatch(event, now)
         if self.cues is not None:
             self.cues.tick(now)
-        if self.live is not None:
-            self.live.on_sample(sample.t, self.last_kg, self.status())
+        if self.live is not None or self.sinks:
+            status = self.status()
+            if self.live is not None:
+                self.live.on_sample(sample.t, self.last_kg, status)
+            for sink in self.sinks:
+                sink.on_sample(sample.t, self.last_kg, status)
         return out
 
     def finish(self) -> list[Event]:
@@ -147,8 +155,12 @@ class Device:
             self.writer.record(self.session_id, event, self.wall(), context)
         if self.routine is not None and self.routine.on_event(event):
             self._apply_target()
-        if self.live is not None:
-            self.live.on_event(event, self.status())
+        if self.live is not None or self.sinks:
+            status = self.status()
+            if self.live is not None:
+                self.live.on_event(event, status)
+            for sink in self.sinks:
+                sink.on_event(event, status)
 
     def _apply_target(self) -> None:
         if self.routine is not None:
@@ -167,6 +179,8 @@ class Device:
             status["target_s"] = self.routine.target_s
             status["target_breaths"] = self.routine.target_breaths
         status.update(self._status_extra)
+        if self._status_from is not None:
+            status.update(self._status_from())
         return status
 
     # --- the loop ---------------------------------------------------------------------------

@@ -18,11 +18,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from firmware.calibration import already_filtered
+from firmware.calibration import already_filtered, calibration_status
 from firmware.config import Config
-from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
+from firmware.panel import build_panel
 from firmware.routine import Routine
 from firmware.sources import open_source
 
@@ -78,13 +78,6 @@ def make_routine(cfg: Config) -> Routine:
     return Routine(r.reps, r.first_leg, r.knees, cfg.detector.target_s, cfg.detector.target_breaths)
 
 
-def make_cues(cfg: Config) -> BuzzerCues | None:
-    if not cfg.cues.enabled:
-        return None
-    on_pi = cfg.sensor.source == "hx711"
-    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi))
-
-
 def make_control(cfg: Config, runner: LoopRunner) -> Any:
     """Tare/calibrate for the web API, on whatever calibrated source the loop runs now (or None)."""
     if cfg.sensor.source not in ("hx711", "hx711-iio", "hx711-emulated"):
@@ -96,8 +89,8 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
         return device.source if device is not None else None
 
     def step_state() -> str | None:
-        device = runner.device
-        return device.detector.state if device is not None else None
+        detector = getattr(runner.device, "detector", None)
+        return detector.state if detector is not None else None
 
     return CalibrationControl(current, cfg.data_dir(), step_state=step_state)
 
@@ -114,6 +107,7 @@ class LoopRunner:
         self.stop = threading.Event()
         self.crashes = 0
         self.device: Device | None = None
+        self.panel: Any = None      # firmware.panel.Panel: buzzer, LED, button, built once
         self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
 
     def health(self) -> dict[str, Any]:
@@ -128,10 +122,14 @@ class LoopRunner:
             try:
                 source = open_source(self.cfg.sensor.source, self.cfg)
                 detector = make_detector(self.cfg, reject_glitches=not already_filtered(source))
+                panel = self.panel
                 self.device = Device(
-                    source, detector, routine=self.routine, cues=make_cues(self.cfg),
+                    source, detector, routine=self.routine, cues=panel.cues if panel else None,
                     writer=self.writer, live=self.live, session_id=self.session_id, speed=speed,
                     status_extra={"source": self.cfg.sensor.source, "speed": speed},
+                    sinks=[panel] if panel else [],
+                    status_from=lambda s=source, p=panel: {
+                        "calibration": calibration_status(s), "panel": p.status() if p else None},
                 )
                 self.device.run(self.stop)
                 if not self.stop.is_set():
@@ -155,13 +153,16 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     live = LiveState()
     code = ensure_access_code(data_dir, cfg.web.access_code)
     runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0)
-    app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
+    control = make_control(cfg, runner)
+    runner.panel = build_panel(cfg, control)
+    app = create_app(store, live, control=control, access_code=code,
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
                      config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     except OSError as exc:
         store.close()
+        runner.panel.close()
         raise ServiceError(
             f"cannot listen on {cfg.web.host}:{cfg.web.port}: {exc.strerror}; is another stretchstep "
             "running? Stop it or choose another --port"
@@ -191,6 +192,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         store.end_session(session_id, time.time())
         writer.close()
         store.close()
+        runner.panel.close()
         print("stopped; history kept in " + str(data_dir / "history.sqlite"), file=sys.stderr)
     return 0
 

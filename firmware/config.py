@@ -252,6 +252,22 @@ def to_toml(config: Config) -> str:
     return "\n".join(lines)
 
 
+def commented_toml(values: dict[str, dict[str, Any]], header: str = "") -> str:
+    """A config file that sets `values` and shows every other key commented out, with its
+    default and what is allowed: what the installer writes to /etc/stretchstep/config.toml."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    for section in _sections():
+        lines += ["", f"[{section.name}]"]
+        body = getattr(DEFAULTS, section.name)
+        for spec in fields(body):
+            given = values.get(section.name, {})
+            value = given.get(spec.name, getattr(body, spec.name))
+            prefix = "" if spec.name in given else "# "
+            lines.append(f"{prefix}{spec.name} = {_toml_value(value)}    # {spec.metadata['allowed']}")
+    from_dict(values, where="the values given")      # a bad value is a ConfigError, not a bad file
+    return "\n".join(lines) + "\n"
+
+
 def _sections() -> list[Any]:
     """The [section] fields of Config (not `origin`, which is where it came from)."""
     return [f for f in fields(Config) if f.name != "origin"]

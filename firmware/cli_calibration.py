@@ -175,7 +175,8 @@ def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dic
         return False
     click.echo(f"The stretchstep running at {service.base_url} holds the sensor: asking it.")
     try:
-        code = read_access_code(target.cfg)
+        code = read_access_code(target.cfg) or click.prompt(
+            "Access code (printed when the service first started)", hide_input=True)
         click.echo(ask[0])
         click.pause(ask[1])
         answer = call(service, path, body, code)

@@ -14,7 +14,9 @@ from one declaration.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -53,6 +55,19 @@ def _flag(default: bool) -> Any:
 
 def _text(default: str, allowed: str = "a string", ok: Callable[[str], bool] = lambda v: True) -> Any:
     return _rule(default, allowed, lambda v: isinstance(v, str) and ok(v))
+
+
+def _names(allowed: str, ok: Callable[[str], bool]) -> Any:
+    """A list of strings (kept as a tuple, so the config stays immutable)."""
+    return _rule((), allowed, lambda v: isinstance(v, tuple) and all(isinstance(x, str) and ok(x) for x in v))
+
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%\w]*$")
+
+
+def _valid_host(value: str) -> bool:
+    """A DNS name or an IP address (v4 or v6), nothing a URL or shell would read differently."""
+    return bool(_HOST.match(value)) and len(value) <= 253
 
 
 def _valid_source(value: str) -> bool:
@@ -119,17 +134,24 @@ class CuesConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    host: str = _text("0.0.0.0", "a host name or IP address", lambda v: bool(v.strip()))
+    host: str = _text("0.0.0.0", "a host name or IP address, e.g. '0.0.0.0' or '127.0.0.1'", _valid_host)
     port: int = _int_in(0, 65535, 8080)     # 0 = any free port (printed at start)
-    access_code: str = _text("", "4 to 64 characters, or empty to generate one",
-                             lambda v: v == "" or 4 <= len(v) <= 64)
+    # short codes are guessed: 8 is the least (an older stored 6-digit code still works, with a warning)
+    access_code: str = _text("", "8 to 64 characters, or empty to have an 8-digit code made and "
+                             "stored hashed in the data dir", lambda v: v == "" or 8 <= len(v) <= 64)
     open_reads: bool = _flag(True)
     threads: int = _int_in(4, 64, 24)
+    # Host names the page may be opened by, besides this machine's own name, NAME.local,
+    # localhost and any IP address (anything else is refused: DNS rebinding)
+    allowed_hosts: tuple[str, ...] = _names("a list of host names, e.g. [\"stairs.home.arpa\"]",
+                                            _valid_host)
+    max_streams: int = _int_in(1, 60, 16)   # live phones at once; keep well under threads
 
 
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
+    keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
 
 
 @dataclass(frozen=True)
@@ -197,6 +219,9 @@ def load(path: str | Path | None = None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text file (byte {exc.start} is not UTF-8); a config is "
+                          "TOML text") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
     return replace(from_dict(raw, where=str(path)), origin=str(path))
@@ -225,7 +250,12 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
                 )
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
-    return replace(DEFAULTS, **built)
+    config = replace(DEFAULTS, **built)
+    web = config.web
+    if web.max_streams > web.threads - 4:  # each live stream holds a thread for as long as it is open
+        raise ConfigError(f"{where}: web.max_streams = {web.max_streams} leaves too few of web.threads = "
+                          f"{web.threads} for pages and the API; keep it at most threads - 4")
+    return config
 
 
 def _checked(section: str, current: Any, key: str, value: Any, where: str) -> Any:
@@ -234,6 +264,8 @@ def _checked(section: str, current: Any, key: str, value: Any, where: str) -> An
         raise ConfigError(f"{where}: unknown key {section}.{key}")
     if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if isinstance(spec.default, tuple) and isinstance(value, list):
+        value = tuple(value)
     if not spec.metadata["ok"](value):
         allowed = spec.metadata["allowed"]
         raise ConfigError(f"{where}: {section}.{key} = {value!r} is not allowed; expected {allowed}")
@@ -276,6 +308,8 @@ def _sections() -> list[Any]:
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, str):  # JSON's escapes are TOML's, but TOML wants DEL escaped too
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     return repr(value)

@@ -14,7 +14,6 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from firmware.config import Config
@@ -60,22 +59,12 @@ def find_running(cfg: Config, timeout_s: float = 1.5) -> RunningService | None:
     return RunningService(url, health)
 
 
-def read_access_code(cfg: Config) -> str:
-    """The code writes need: the config's, $STRETCHSTEP_ACCESS_CODE, or the data dir's file."""
-    if cfg.web.access_code:
-        return cfg.web.access_code
-    if os.environ.get("STRETCHSTEP_ACCESS_CODE"):
-        return os.environ["STRETCHSTEP_ACCESS_CODE"]
-    path = Path(cfg.data_dir()) / "access_code"
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except PermissionError:
-        raise ServiceCallError(
-            f"cannot read the access code in {path} (it belongs to the service's user): run this "
-            "command with sudo, or set STRETCHSTEP_ACCESS_CODE to the code the service printed") from None
-    except OSError as exc:
-        raise ServiceCallError(f"no access code at {path} ({exc.strerror}): set STRETCHSTEP_ACCESS_CODE "
-                               "to the code the service printed") from None
+def read_access_code(cfg: Config) -> str | None:
+    """The code writes need, if this machine knows it: the config's, else $STRETCHSTEP_ACCESS_CODE.
+
+    The data dir keeps only a hash of the code (firmware.access), so otherwise the person is
+    asked for it (it is printed when the service first starts)."""
+    return cfg.web.access_code or os.environ.get("STRETCHSTEP_ACCESS_CODE") or None
 
 
 def call(service: RunningService, path: str, body: dict[str, Any], code: str,

@@ -104,7 +104,7 @@ def test_record_writes_a_trace_at_the_configured_rate(tmp_path, rate: int) -> No
     trace = read_trace(out)
     assert trace.rate_hz == rate
     samples = trace.samples
-    # A fast step-on may lose a sample or two to glitch rejection (firmware.filters.GlitchFilter
+    # A fast step-on may lose a sample or two to glitch rejection (firmware.detector.glitch.GlitchFilter
     # drops the first sample of every jump); every sample sits on the chip's conversion grid.
     assert 0.95 * 10 * rate <= len(samples) <= 10 * rate
     assert samples[-1].t - samples[0].t == pytest.approx(10.0, abs=1.5 / rate)

@@ -33,7 +33,6 @@ def running(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
     data = tmp_path / "data"
     data.mkdir()
-    (data / "access_code").write_text(CODE + "\n")
     emulated = EmulatedHX711Source(lambda t: 0.0, calibration=Calibration(offset=80_000, scale=21_000,
                                                                            date="2026-01-01"))
     samples = emulated.samples()
@@ -56,8 +55,9 @@ def running(tmp_path: Path) -> Iterator[dict[str, Any]]:
     store.close()
 
 
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(main, list(args), input="\n")
+def invoke(*args: str, code: str = CODE) -> Any:
+    """The command as a person runs it: the access code typed at its prompt, then Enter."""
+    return CliRunner().invoke(main, list(args), input=f"{code}\n\n")
 
 
 def test_tare_goes_through_the_running_service(running) -> None:
@@ -80,11 +80,16 @@ def test_the_services_refusal_is_one_clear_line(running) -> None:
     assert not calibration_path(running["data"], "hx711-emulated").exists()
 
 
-def test_a_wrong_access_code_says_so(running, monkeypatch) -> None:
-    monkeypatch.setenv("STRETCHSTEP_ACCESS_CODE", "0000")
-    (running["data"] / "access_code").unlink()
-    done = invoke("calibrate", "--known-kg", "20", "--config", str(running["config"]))
+def test_a_wrong_access_code_says_so(running) -> None:
+    done = invoke("calibrate", "--known-kg", "20", "--config", str(running["config"]), code="0000")
     assert done.exit_code == 1 and "access code" in done.output
+    assert not calibration_path(running["data"], "hx711-emulated").exists()
+
+
+def test_the_code_can_come_from_the_environment(running, monkeypatch) -> None:
+    monkeypatch.setenv("STRETCHSTEP_ACCESS_CODE", CODE)
+    done = CliRunner().invoke(main, ["tare", "--config", str(running["config"])], input="\n")
+    assert done.exit_code == 0, done.output and "Access code" not in done.output
 
 
 def test_nothing_running_means_reading_the_sensor_directly(tmp_path) -> None:

@@ -37,6 +37,8 @@ from firmware.detector.bounces import BounceWatch
 from firmware.detector.breaths import BreathCounter, SwayGauge
 from firmware.detector.config import RANGES, DetectorConfig
 from firmware.detector.glitch import GlitchFilter
+from firmware.detector.recount import FLOOR_SHARE as RECOUNT_FLOOR
+from firmware.detector.recount import HoldRecord, PressCount, count_presses, standing_rise
 from firmware.events import (
     BOUNCE,
     BREATH,
@@ -58,6 +60,7 @@ WINDOW = 10         # blocks in the running mean (1 s)
 RING = 1024         # blocks of history kept for back-dating (~100 s)
 MASK = RING - 1
 BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
+STAND_POINTS = 40   # standing kept before a stretch, at 2 Hz (20 s): the sway the hold is judged against
 DELAY = 2           # blocks the state machine runs behind the newest (spike check needs both sides)
 MAX_RISE_S = 3.0    # a heel drop's 20-80 % rise takes at most ~0.4 x its 1-4 s ramp
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
@@ -103,6 +106,10 @@ class HoldDetector:
         self._var_y = 0.0
         self._var_hp = 0.0
         self._sway = SwayGauge()
+        self._stand_rec = HoldRecord(keep=STAND_POINTS)
+        self._hold_rec = HoldRecord()
+        self._stand_rise = 0.0
+        self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
         self._last_summary: dict[str, Any] | None = None
 
@@ -119,6 +126,7 @@ class HoldDetector:
         self._bounce: BounceWatch | None = None
         self._breath_j = 0
         self._breath_y = 0.0
+        self._hold_rec.clear()
         self._peak = -INF
         self._n_bounces = 0
         self._hold_target_s = self._target_s
@@ -391,6 +399,7 @@ class HoldDetector:
         if -r <= d <= r:
             self._sway.hyst = 0.003 * s + 0.05
             self._sway.feed(t, y)
+            self._stand_rec.feed(t, y)
             if -0.5 * r <= d <= 0.5 * r:  # quiet: learn the level and how much it sways
                 self._count = 0
                 self._stand = s + 0.03 * d
@@ -411,6 +420,7 @@ class HoldDetector:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
                 self._learning = True
+                self._stand_rec.clear()
             return
         self._count = max(self._count, 0) + 1
         if self._count < 5:
@@ -429,10 +439,14 @@ class HoldDetector:
             # A quick step change (a foot shift), or a creep far slower than a heel drop
             # (sway over a stale level): not a stretch; learn the new standing level.
             self._learning = True
+            self._stand_rec.clear()
             self._count = 0
 
     def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
         self._reset_stretch()
+        rec = self._stand_rec
+        self._stand_rise = standing_rise(rec.x, rec.step)
+        rec.clear()
         self._state = STRETCHING
         self._onset_t = t
         self._start = self._rise_start(i, s, level)
@@ -522,6 +536,7 @@ class HoldDetector:
             j += 1
             if not (watch is not None and watch.hides_breath(tc)):
                 self._breath_y = ys[(j - 1) & MASK]
+            self._hold_rec.feed(tc, ys[(j - 1) & MASK])  # the hold-wide count sees every swing
             found = counter.feed(tc, self._breath_y)  # held flat across isolated quick swings
             if found is not None:
                 self._breath_found(*found)
@@ -570,18 +585,28 @@ class HoldDetector:
             self._learning = False
         self._count = 0
 
+    def _recount(self) -> tuple[int, bool]:
+        """The hold's breaths from the whole hold (recount.py), and whether they are sure."""
+        rec = self._hold_rec
+        floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
+        found = count_presses(rec.t, rec.x, rec.step, floor, self._stand_rise)
+        self.last_count = found
+        return found.count, found.sure
+
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
-        breaths = self._breaths.count if self._breaths is not None else 0
-        by_breaths = 0 < self._hold_target_breaths <= breaths
-        completed = holding and (hold_s >= self._hold_target_s or by_breaths)
+        breaths, sure = self._recount() if holding else (0, True)
+        by_breaths = sure and 0 < self._hold_target_breaths <= breaths
+        completed = holding and (hold_s >= self._hold_target_s or by_breaths or self._completed)
         summary = {
             "start": round(self._start, 3),
             "hold_start": round(self._hold_start, 3) if holding else None,
             "end": round(end, 3),
             "hold_s": round(hold_s, 3),
             "breaths": breaths,
+            "breaths_sure": sure,
+            "breaths_live": self._breaths.count if self._breaths is not None else 0,
             "bounces": self._n_bounces,
             "completed": bool(completed),
             "peak_kg": round(self._peak, 2),

@@ -24,9 +24,11 @@ height - r/2). Chain ends smaller than half the typical press (sway in the quiet
 that fell on the beat) are dropped. The count is the chain's length.
 
 Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
-times the biggest rise seen off the chain inside the hold, and than the biggest rise the same
-person's standing made just before the stretch (same view, same statistic: no body weight or
-scale is needed).
+times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
+off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
+biggest rise of the same person's standing just before the stretch; and when neither end of
+the hold leaves room for a press the sway hid: at most a cycle before the first press, at most
+END_ROOM cycles after the last (its own in-breath and a short tail).
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
 30 s hold costs about a millisecond once, at its end.
@@ -51,15 +53,17 @@ DIP = 0.5              # between two presses the rise falls to half the smaller 
 PRESS_SHARE = 0.5      # a chain end must be at least this share of the typical press
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
+END_ROOM = 1.5         # the last press's own cycle (let-off, +25 %) and a short tail fit in 1.5
 SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
 
 
 class HoldRecord:
-    """The load through a hold (or standing), decimated to one point per `step` s, bounded:
-    a hold longer than MAX_POINTS points is thinned to half its rate; with `keep`, only the
-    newest `keep` points are kept (a sliding record of standing)."""
+    """The load through a hold (or standing), decimated to one point per `step` s (the mean of
+    the values whose t falls in each step-long bucket), bounded: a hold longer than MAX_POINTS
+    points is thinned to half its rate; with `keep`, only the newest `keep` points are kept (a
+    sliding record of standing)."""
 
-    __slots__ = ("t", "x", "step", "keep", "_acc", "_n", "_t0")
+    __slots__ = ("t", "x", "step", "keep", "_acc", "_n", "_bucket")
 
     def __init__(self, step: float = STEP_S, keep: int = 0) -> None:
         self.t: list[float] = []
@@ -68,21 +72,26 @@ class HoldRecord:
         self.keep = keep
         self._acc = 0.0
         self._n = 0
-        self._t0 = -math.inf
+        self._bucket = -(2**62)
 
     def feed(self, t: float, y: float) -> None:
-        if self._n == 0:
-            self._t0 = t
+        bucket = int(t // self.step)
+        if bucket != self._bucket:
+            if self._n:
+                self._close()  # (which may thin the record, doubling the step)
+                bucket = int(t // self.step)
+            self._bucket = bucket
         self._acc += y
         self._n += 1
-        if t - self._t0 >= self.step - 1e-9:
-            self.t.append(0.5 * (self._t0 + t))
-            self.x.append(self._acc / self._n)
-            self._acc, self._n = 0.0, 0
-            if self.keep and len(self.x) > self.keep:
-                del self.t[0], self.x[0]
-            elif len(self.x) > MAX_POINTS:
-                self._thin()
+
+    def _close(self) -> None:
+        self.t.append((self._bucket + 0.5) * self.step)
+        self.x.append(self._acc / self._n)
+        self._acc, self._n = 0.0, 0
+        if self.keep and len(self.x) > self.keep:
+            del self.t[0], self.x[0]
+        elif len(self.x) > MAX_POINTS:
+            self._thin()
 
     def _thin(self) -> None:
         t, x = self.t, self.x
@@ -95,6 +104,7 @@ class HoldRecord:
         self.x.clear()
         self.step = STEP_S
         self._acc, self._n = 0.0, 0
+        self._bucket = -(2**62)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +114,13 @@ class PressCount:
     count: int
     sure: bool
     press_kg: float           # typical (median) rise of the counted presses
-    sway_kg: float            # biggest rise the sway made (off the chain, or standing before)
+    sway_kg: float            # how big the sway is in the same statistic (see _sway)
     cycle_s: float            # the rhythm the chain keeps (0 with fewer than two presses)
     times: tuple[float, ...]  # centre of each counted press's rise
+    heights: tuple[float, ...] = ()  # each counted press's rise (kg)
+    standing_kg: float = 0.0  # the standing sway it was judged against
+    edges_s: tuple[float, float] = (0.0, 0.0)  # record start to the first press, last to the end
+    # (a gap of more than a cycle at either end is room for a press the sway hid)
 
 
 def prefix_sums(x: list[float]) -> list[float]:
@@ -240,13 +254,28 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     members = _trim(members, v.hs)
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
+    heights = [v.hs[j] for j in members]
+    sway = _sway(v, chosen, heights, cycle, standing_sway)
+    gaps = [b - a for a, b in zip(chosen, chosen[1:], strict=False)]
+    rhythm = _median(gaps)
+    edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
+    if members:
+        room = max(rhythm, MIN_CYCLE_S)
+        sure = typical >= SURE_RATIO * sway and edges[0] <= room and edges[1] <= END_ROOM * room
+    else:
+        sure = sway < floor  # nothing rose anywhere: no press could have hidden
+    return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
+                      standing_sway, edges)
+
+
+def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, standing: float) -> float:
+    """How big the sway is in the counter's own statistic, from three sides: the biggest rise
+    off the chain (half a cycle from every press), the spread of the presses' own heights
+    (sway adds to each press as it falls), and the standing just before the stretch."""
     away = cycle * (1.0 - JITTER) / 2.0
     off = [h for tc, h in zip(v.ts, v.hs, strict=True) if all(abs(tc - c) > away for c in chosen)]
-    sway = max([standing_sway, *off])
-    # With no press found, sure only if the sway could not have hidden one.
-    sure = typical >= SURE_RATIO * sway if members else sway < floor
-    gaps = [b - a for a, b in zip(chosen, chosen[1:], strict=False)]
-    return PressCount(len(chosen), sure, typical, sway, _median(gaps), tuple(chosen))
+    spread = max(heights) - min(heights) if len(heights) >= 2 else 0.0
+    return max([standing, spread, *off])
 
 
 def _trim(members: list[int], hs: list[float]) -> list[int]:

@@ -11,8 +11,10 @@ How it sees the step (DESIGN §2):
   mean is still, and tracked slowly while it stays within the onset threshold R; the standing
   sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
 - A stretch starts when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs)
-  *and* the rise has a heel drop's shape: 20-80 % in 0.3-3 s and no 0.3 s jump carrying most
-  of it. A foot shift (a step change) or a slow creep of sway only moves S. The hold starts
+  *and* the rise has a heel drop's shape (a 1-4 s ramp): 20-80 % in at most 1.8 s, no 0.3 s
+  jump carrying most of it, and, unless the rise is bigger than any foot shift (0.1 BW: half
+  of S, or a sixth of a plateau already seen), slower than a shift (0.3-1 s): 20-80 % in at
+  least 0.45 s. A foot shift or a slow creep of sway only moves S. The hold starts
   when the ramp's slope has died away; the release when y falls below the middle of hold and
   standing; the stretch ends when the fall settles (at standing, or at zero: stepped off).
 - Times are not the (late) moments of decision: start/end of ramps and releases are found by
@@ -62,7 +64,9 @@ MASK = RING - 1
 BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
 STAND_POINTS = 40   # standing kept before a stretch, at 2 Hz (20 s): the sway the hold is judged against
 DELAY = 2           # blocks the state machine runs behind the newest (spike check needs both sides)
-MAX_RISE_S = 3.0    # a heel drop's 20-80 % rise takes at most ~0.4 x its 1-4 s ramp
+MAX_RISE_S = 1.8    # a heel drop's 20-80 % rise takes 0.41 x its 1-4 s ramp: at most 1.64 s (+ sway)
+SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
+SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
 
 EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
@@ -109,6 +113,7 @@ class HoldDetector:
         self._stand_rec = HoldRecord(keep=STAND_POINTS)
         self._hold_rec = HoldRecord()
         self._stand_rise = 0.0
+        self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
         self._last_summary: dict[str, Any] | None = None
@@ -341,6 +346,7 @@ class HoldDetector:
             if self._count >= 3:
                 self._count = 0
                 self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
+                self._plateau_seen = 0.0  # perhaps someone else
                 self._state = STANDING
                 self._learning = True
                 self._stand = NAN
@@ -432,7 +438,13 @@ class HoldDetector:
         t20, _ = self._cross_back(i, s + 0.2 * rise, True)
         t80, _ = self._cross_back(i, s + 0.8 * rise, True)
         _, j10 = self._cross_back(i, s + 0.1 * rise, True)
-        if (self.config.slow_rise_s <= t80 - t20 <= MAX_RISE_S
+        # A rise bigger than any foot shift may be a quick ramp; one a shift could make must be
+        # slower than a shift (0.3-1 s; a heel drop takes 1-4 s).
+        biggest_shift = SHIFT_SHARE * (s - self._zero)
+        if self._plateau_seen:
+            biggest_shift = min(biggest_shift, self._plateau_seen / 6.0)  # 0.1 BW <= P / 6
+        quick = SHIFT_QUICK_S if rise >= biggest_shift else self.config.slow_rise_s
+        if (quick <= t80 - t20 <= MAX_RISE_S
                 and self._largest_jump(j10, i) <= MAX_JUMP_SHARE * rise):
             self._begin_stretch(t, i, s, level, r)
         else:
@@ -490,6 +502,7 @@ class HoldDetector:
             return
         top = self._mean_m(i, 3)
         self._plateau = top
+        self._plateau_seen = max(self._plateau_seen, top - self._zero)  # a plateau is >= 0.6 BW
         t50, _ = self._cross_back(i, s + 0.5 * (top - s), True)
         t90, _ = self._cross_back(i, s + 0.9 * (top - s), True)
         hold_start = min(t, t90 + 0.5 * (t90 - t50))

@@ -464,7 +464,8 @@ class HoldDetector:
         self._start = self._rise_start(i, s, level)
         self._emit(STRETCH_START, self._start, {})
         min_amp = max(self.config.bounce_frac * level, self.config.bounce_sd * math.sqrt(self._var_hp), 0.4)
-        self._bounce = BounceWatch(min_amp)
+        # a quick swing of the 1-3 Hz band spans about 2.5 of its SDs peak to peak
+        self._bounce = BounceWatch(min_amp, quick_sway=2.5 * math.sqrt(self._var_hp))
 
     def _on_stretch(self, t: float, m: float, y: float, hp: float, i: int) -> None:
         if m > self._peak:

@@ -140,6 +140,9 @@ def draw_hold(rng: random.Random, stand_frac: float, ranges: Ranges = DESIGN_RAN
                 damping=round(_u(rng, ranges.damping), 3))
 
 
+BURST_MAX = 0.14  # of BW: a row of shifts stays short of a stretch's 0.15 BW rise
+
+
 class _Stance:
     """The standing level as the compiler will walk it (ShiftFoot's rules), so that holds drawn
     after shifts keep their plateau above the standing just before."""
@@ -148,18 +151,21 @@ class _Stance:
         self.frac = frac
 
     def shifts(self, rng: random.Random, ranges: Ranges, seconds: float) -> list[Segment]:
-        """Shifts in a row, each to a level drawn anywhere in `walk_frac` (a step of at most
-        `shift_step`), with a little standing after each; the whole fits in `seconds`."""
+        """Shifts in a row, each towards a level drawn anywhere in `walk_frac` (a step of at most
+        `shift_step`), with a little standing after each; the whole fits in `seconds`. A row
+        never moves the level by `BURST_MAX` or more: that much in a few seconds, up to 0.6 BW,
+        is what DESIGN §2 calls a stretch's ramp, and idle truth must not be one."""
         segs: list[Segment] = []
-        left = seconds
+        left, start = seconds, self.frac
         for _ in range(rng.randint(*ranges.shifts_in_row)):
             took = _u(rng, ranges.shift_s)
             settle = rng.uniform(0.3, 3.0)
             if took + settle > left:
                 break
-            target = _u(rng, ranges.walk_frac)
-            step = min(max(target - self.frac, -ranges.shift_step), ranges.shift_step)
-            self.frac = min(max(self.frac + step, 0.2), 0.6)
+            wanted = min(max(_u(rng, ranges.walk_frac), start - BURST_MAX), start + BURST_MAX)
+            step = min(max(wanted - self.frac, -ranges.shift_step), ranges.shift_step)
+            target = self.frac + step
+            self.frac = min(max(target, 0.2), 0.6)
             segs += [ShiftFoot(seconds=round(took, 3), to_frac=round(target, 4)), Stand(round(settle, 3))]
             left -= took + settle
         return segs + ([Stand(round(left, 3))] if left > 0 else [])

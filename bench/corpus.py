@@ -111,7 +111,8 @@ def visit_case(name: str, rng: random.Random, rate: float, ranges: Ranges, plan:
             return recorded_sway(path, geometry, offset)
 
     kw = draw_person(rng, rate, ranges, body_kg=body, feet=feet)
-    sim = scenario("wide", seed=seed, rate_hz=rate, ranges=ranges, holds=plan.visit_holds, **kw)
+    sim = scenario("wide", seed=seed, rate_hz=rate, ranges=ranges, holds=plan.visit_holds,
+                   unplug=rng.random() < 0.1, **kw)
     group, who = ("real", person.id) if person else ("sim", None)
     return _case(name, sim, seed, group=group, sway_person=who)
 

@@ -109,8 +109,9 @@ class SimulatedPerson:
     """A scripted person on the step as a `SampleSource` (not live: the loop paces it).
 
     `scenario` is a list (finite: truth up front) or any iterable of segments (may be endless:
-    compiled lazily). `sway` is an optional t -> kg overlay replacing the default postural sway
-    (e.g. real one-foot force from a force plate, minus its mean).
+    compiled lazily). `sway` is an optional t -> kg overlay replacing the default postural sway;
+    a `LeverSway` (synthetic or recorded feet through the step's lever) also gives the sway with
+    a leg on the nosing, which the stretches then stand on, damped by the hold's rail damping.
     """
 
     live = False

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from firmware.routine.day import valid_day_start
+from firmware.routine.protocols import (
+    DEFAULT_PROTOCOL,
+    Protocol,
+    ProtocolError,
+    catalogue,
+    protocols_from_config,
+    to_toml_tables,
+)
+
 SOURCES = ("simulated", "hx711", "hx711-iio", "hx711-emulated")
+REAL_SOURCES = ("hx711", "hx711-iio")
 
 
 class ConfigError(ValueError):
@@ -77,7 +88,11 @@ class Sensor2Config:
 
 @dataclass(frozen=True)
 class PersonConfig:
+    """The first profile, made when the history has none (later ones come from the web)."""
+
+    name: str = _text("me", "a name of 1 to 40 characters", lambda v: 1 <= len(v.strip()) <= 40)
     body_kg: float = _num_in(0, 300, 0.0)     # 0 = unknown; the detector does not need it
+    tighter_side: str = _one_of("right", "right", "left")   # start and finish on it
 
 
 @dataclass(frozen=True)
@@ -95,9 +110,10 @@ class DetectorSettings:
 
 @dataclass(frozen=True)
 class RoutineConfig:
-    reps: int = _int_in(1, 10, 3)
-    first_leg: str = _one_of("right", "right", "left")   # the tighter side: start and finish on it
-    knees: str = _one_of("both", "both", "straight", "bent")
+    protocol: str = _text(DEFAULT_PROTOCOL, "the id of a built-in protocol or of a [[protocols]] entry")
+    daily_goal: int = _int_in(1, 50, 3)          # routines a day (the first profile's)
+    day_start: str = _text("04:00", "a local time HH:MM; the stretching day starts then", valid_day_start)
+    resume_within_min: float = _num_in(0, 24 * 60, 30.0)  # back on the step later: a fresh routine
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,7 @@ class CuesConfig:
     button_pin: int = _int_in(0, 27, 17)    # BCM 17 = physical pin 11 (tare button; 0 = none)
     led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
     active_high: bool = _flag(True)
+    tonal: bool = _flag(False)              # a passive buzzer: cues as tones (gpiozero TonalBuzzer, PWM)
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,8 @@ class WebConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
+    # runs on simulated, emulated or replayed input keep their history in <data_dir>/simulated/
+    simulated_apart: bool = _flag(True)
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,7 @@ class Config:
     cues: CuesConfig = field(default_factory=CuesConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    protocols: tuple[Protocol, ...] = ()   # the user's [[protocols]]; built-ins are always there
 
     def data_dir(self) -> Path:
         """Where history, calibration and the access code live: config, then env, then default."""
@@ -145,6 +165,12 @@ class Config:
             return Path(env).expanduser()
         base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
         return Path(base) / "stretchstep"
+
+    def history_dir(self) -> Path:
+        """Where this run's history (and its lock) goes: real sensors in the data dir, anything
+        simulated, emulated or replayed in its own folder, so it never mixes with real days."""
+        real = self.sensor.source in REAL_SOURCES
+        return self.data_dir() if real or not self.store.simulated_apart else self.data_dir() / "simulated"
 
     def with_values(self, section: str, **values: Any) -> Config:
         """A copy with some keys changed (CLI options), validated like the file."""
@@ -177,9 +203,15 @@ def load(path: str | Path | None = None) -> Config:
 
 
 def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
-    sections = {f.name: f for f in fields(Config)}
+    sections = {f.name: f for f in fields(Config) if f.name != "protocols"}
     built: dict[str, Any] = {}
     for name, body in raw.items():
+        if name == "protocols":
+            try:
+                built[name] = protocols_from_config(body, where)
+            except ProtocolError as exc:
+                raise ConfigError(str(exc)) from None
+            continue
         if name not in sections:
             raise ConfigError(f"{where}: unknown section [{name}]; known sections: {', '.join(sections)}")
         if not isinstance(body, dict):
@@ -193,7 +225,12 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
                 )
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
-    return replace(DEFAULTS, **built)
+    cfg = replace(DEFAULTS, **built)
+    known = catalogue(cfg.protocols)
+    if cfg.routine.protocol not in known:
+        raise ConfigError(f"{where}: routine.protocol = {cfg.routine.protocol!r} is not a protocol; known: "
+                          f"{', '.join(known)}")
+    return cfg
 
 
 def _checked(section: str, current: Any, key: str, value: Any, where: str) -> Any:
@@ -212,12 +249,14 @@ def to_toml(config: Config) -> str:
     """The effective config as TOML, for `stretchstep config`."""
     lines: list[str] = []
     for section in fields(config):
+        if section.name == "protocols":
+            continue
         lines.append(f"[{section.name}]")
         body = getattr(config, section.name)
         for spec in fields(body):
             lines.append(f"{spec.name} = {_toml_value(getattr(body, spec.name))}")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + to_toml_tables(config.protocols))
 
 
 def _toml_value(value: Any) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from firmware.calibration import already_filtered
 from firmware.config import Config
 from firmware.cues import BuzzerCues, make_buzzer
+from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.routine import Routine
@@ -73,16 +74,12 @@ def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
                                        reject_glitches=reject_glitches))
 
 
-def make_routine(cfg: Config) -> Routine:
-    r = cfg.routine
-    return Routine(r.reps, r.first_leg, r.knees, cfg.detector.target_s, cfg.detector.target_breaths)
-
-
 def make_cues(cfg: Config) -> BuzzerCues | None:
     if not cfg.cues.enabled:
         return None
     on_pi = cfg.sensor.source == "hx711"
-    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi))
+    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi,
+                                  tonal=cfg.cues.tonal))
 
 
 def make_control(cfg: Config, runner: LoopRunner) -> Any:
@@ -141,23 +138,35 @@ class LoopRunner:
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     from firmware.live import LiveState
+    from firmware.routine.build import RoutineBook, build_routine
     from firmware.store import Store, StoreWriter
     from webui import create_app
+    from webui.api_routine import BOOK
     from webui.server import build_server, shutdown_streams
 
     data_dir = cfg.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / "history.sqlite")
+    history = cfg.history_dir()
+    try:
+        lock = DataDirLock(history).acquire()
+    except DataDirLocked as exc:
+        raise ServiceError(str(exc)) from None
+    store = Store(history / "history.sqlite")
     live = LiveState()
     code = ensure_access_code(data_dir, cfg.web.access_code)
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0)
+    routine, keeper = build_routine(cfg, store)
+    runner = LoopRunner(cfg, routine=routine, writer=None, live=live, session_id=0)
     app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
-                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
+                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir),
+                                  "history_dir": str(history)})
+    app.config[BOOK] = RoutineBook.from_config(cfg)
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     except OSError as exc:
+        keeper.close()
         store.close()
+        lock.release()
         raise ServiceError(
             f"cannot listen on {cfg.web.host}:{cfg.web.port}: {exc.strerror}; is another stretchstep "
             "running? Stop it or choose another --port"
@@ -186,14 +195,17 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         writer.flush(timeout=5)
         store.end_session(session_id, time.time())
         writer.close()
+        keeper.close()
         store.close()
-        print("stopped; history kept in " + str(data_dir / "history.sqlite"), file=sys.stderr)
+        lock.release()
+        print("stopped; history kept in " + str(history / "history.sqlite"), file=sys.stderr)
     return 0
 
 
 def _announce(cfg: Config, data_dir: Path, code: str, server: Any) -> None:
     port = getattr(server, "effective_port", cfg.web.port)
-    print(f"stretchstep running: source {cfg.sensor.source}, data in {data_dir}", flush=True)
+    print(f"stretchstep running: source {cfg.sensor.source}, data in {data_dir}, history in "
+          f"{cfg.history_dir()}", flush=True)
     if cfg.web.host in ("0.0.0.0", "::", ""):
         hosts = lan_addresses() or ["<this machine's address>"]
         for host in hosts:

@@ -13,7 +13,7 @@ from firmware.detector import HoldDetector
 from firmware.sensors import simulated
 from firmware.sensors.factory import open_source
 from firmware.sensors.hx711_pair import PairedSource, emulated_pair_source, leg_of
-from firmware.service import LoopRunner, make_routine
+from firmware.service import LoopRunner
 
 
 @pytest.mark.parametrize(("left", "right", "leg"), [(10, 40, "right"), (40, 10, "left"), (25, 25, None),
@@ -91,7 +91,7 @@ def _detector_built_by_the_service_loop(source_name: str, monkeypatch: pytest.Mo
                                         source: object | None = None) -> HoldDetector:
     """Run the service's own LoopRunner for one sample on `source` (or what the name opens)."""
     cfg = Config().with_values("sensor", source=source_name)
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=None, session_id=0)
+    runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0)
 
     def open_then_stop(spec: str, config: Config) -> object:
         runner.stop.set()               # the loop processes its first sample, then ends

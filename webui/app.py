@@ -57,9 +57,11 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
                                            auth=AuthGuard(access_code), open_reads=open_reads,
                                            config_view=dict(config_view or {}), stats=stats)
     from webui.api import api
+    from webui.api_routine import routine_api
     from webui.pages import pages
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(routine_api, url_prefix="/api")
     app.register_blueprint(pages)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

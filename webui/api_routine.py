@@ -1,0 +1,153 @@
+"""The routine, protocol, profile and settings API (contract 4 of the helpers' brief).
+
+The web process reads and writes the same store the sampler uses; a write bumps the settings
+revision, and the sampler's RoutineKeeper reloads from it within about a second, applying the
+change from the next hold. GET /api/routine is the live status the sampler publishes, or — when
+no sampler feeds this app — the same picture worked out from the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from firmware.live import jsonable
+from firmware.routine import records
+from firmware.routine.build import RoutineBook
+from firmware.routine.profiles import PROFILE_RULES
+from webui.api import BadRequest, _bad_request, _json_body
+from webui.app import ctx
+from webui.auth import read_access, requires_code
+
+routine_api = Blueprint("routine_api", __name__)
+routine_api.register_error_handler(BadRequest, _bad_request)
+
+BOOK = "stretchstep.routine_book"   # app.config key: the RoutineBook (protocols, defaults) of this device
+PROFILE_SETTINGS = ("target_s", "target_breaths", "protocol", "daily_goal", "tighter_side", "body_kg")
+SETTINGS_KEYS = PROFILE_SETTINGS + records.DEVICE_KEYS
+
+
+def book() -> RoutineBook:
+    found = current_app.config.get(BOOK)
+    if found is None:
+        found = current_app.config[BOOK] = RoutineBook.from_config()
+    return found
+
+
+def _active_settings() -> Any:
+    return book().settings(ctx().store)
+
+
+# --- reads ------------------------------------------------------------------------------------
+@routine_api.get("/routine")
+@read_access
+def routine_status() -> Any:
+    """Where the routine is: the sampler's live picture, else today's progress from the store."""
+    live = ctx().live.snapshot()["status"].get("routine")
+    if live is None:
+        live = book().routine(ctx().store).status()
+    return jsonify(jsonable(live))
+
+
+@routine_api.get("/protocols")
+@read_access
+def protocols() -> Any:
+    settings = _active_settings()
+    return jsonify(protocols=[p.to_dict(settings.tighter) for p in book().protocols.values()],
+                   default=book().default_protocol, active=settings.protocol.id)
+
+
+@routine_api.get("/profiles")
+@read_access
+def profiles() -> Any:
+    active = _active_settings().profile
+    return jsonify(profiles=[p.to_dict() for p in records.profiles(ctx().store)], active=active.id)
+
+
+@routine_api.get("/settings")
+@read_access
+def settings() -> Any:
+    return jsonify(_settings_body())
+
+
+def _settings_body() -> dict[str, Any]:
+    s = _active_settings()
+    device = records.device_settings(ctx().store, book().device)
+    return {"target_s": s.target_s, "target_breaths": s.target_breaths, "protocol": s.protocol.id,
+            "daily_goal": s.goal, "tighter_side": s.tighter, "body_kg": s.profile.body_kg,
+            "buzzer": device.buzzer, "phone_sounds": device.phone_sounds, "spoken_cues": device.spoken_cues,
+            "min_hold_s": s.min_hold_s, "profile": {"id": s.profile.id, "name": s.profile.name}}
+
+
+# --- writes -----------------------------------------------------------------------------------
+@routine_api.post("/profiles")
+@requires_code
+def profile_add() -> Any:
+    body = _profile_fields(_json_body())
+    store = ctx().store
+    book().settings(store)  # the first profile exists before a second is added
+    try:
+        made = records.add_profile(store, body, book().protocols, book().first_profile)
+    except ValueError as exc:
+        raise BadRequest(str(exc), 409 if "already exists" in str(exc) else 400) from None
+    response = jsonify(made.to_dict())
+    response.status_code = 201
+    return response
+
+
+@routine_api.put("/profiles/<int:profile_id>")
+@requires_code
+def profile_update(profile_id: int) -> Any:
+    body = _profile_fields(_json_body())
+    try:
+        changed = records.update_profile(ctx().store, profile_id, body, book().protocols)
+    except KeyError:
+        raise BadRequest(f"no profile with id {profile_id}", 404) from None
+    except ValueError as exc:
+        raise BadRequest(str(exc), 409 if "already exists" in str(exc) else 400) from None
+    return jsonify(changed.to_dict())
+
+
+@routine_api.post("/profiles/<int:profile_id>/activate")
+@requires_code
+def profile_activate(profile_id: int) -> Any:
+    try:
+        chosen = records.activate(ctx().store, profile_id)
+    except KeyError:
+        raise BadRequest(f"no profile with id {profile_id}", 404) from None
+    return jsonify(active=chosen.to_dict(), applies="from the next hold")
+
+
+@routine_api.put("/settings")
+@requires_code
+def settings_update() -> Any:
+    body = {k: v for k, v in _json_body().items() if k != "access_code"}
+    unknown = sorted(set(body) - set(SETTINGS_KEYS))
+    if unknown:
+        raise BadRequest(f"unknown setting {unknown[0]!r}; settings: {', '.join(SETTINGS_KEYS)}")
+    if not body:
+        raise BadRequest(f"nothing to change; settings: {', '.join(SETTINGS_KEYS)}")
+    device = {k: body[k] for k in records.DEVICE_KEYS if k in body}
+    for key, value in device.items():
+        if not isinstance(value, bool):
+            raise BadRequest(f"{key} must be true or false, got {value!r}")
+    person = {k: body[k] for k in PROFILE_SETTINGS if k in body}
+    store = ctx().store
+    active = _active_settings().profile
+    try:
+        if person:
+            records.update_profile(store, active.id, person, book().protocols)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if device:
+        records.put_device_settings(store, device)
+    return jsonify({**_settings_body(), "applies": "from the next hold"})
+
+
+def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: v for k, v in body.items() if k != "access_code"}
+    unknown = sorted(set(fields) - set(PROFILE_RULES))
+    if unknown:
+        raise BadRequest(f"unknown profile field {unknown[0]!r}; fields: {', '.join(PROFILE_RULES)}")
+    return fields

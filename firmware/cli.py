@@ -15,9 +15,9 @@ import click
 from firmware import config as configuration
 from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.config import Config, ConfigError
-from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
+from firmware.sources import SourceError
 
 USER_ERRORS = (ConfigError, TraceError, SourceError, ServiceError)
 
@@ -34,15 +34,17 @@ class FriendlyGroup(click.Group):
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-    help="TOML config file (default: ~/.config/stretchstep/config.toml if it exists).",
+    help="TOML config file (default: $STRETCHSTEP_CONFIG, ~/.config/stretchstep/config.toml or "
+         "/etc/stretchstep/config.toml, the first that exists).",
 )
 source_option = click.option(
     "--source", default=None,
     help="simulated[:SCENARIO] | replay:PATH | hx711 | hx711-emulated (default: from config).",
 )
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), default=None, envvar="STRETCHSTEP_DATA_DIR",
-    help="Where history, calibration and the access code live (env STRETCHSTEP_DATA_DIR).",
+    "--data-dir", type=click.Path(file_okay=False), default=None,
+    help="Where history, calibration and the access code live (default: the config's [store] "
+         "data_dir, else $STRETCHSTEP_DATA_DIR, else $XDG_DATA_HOME/stretchstep).",
 )
 
 
@@ -94,6 +96,7 @@ def record(source, seconds, realtime, config_path, out) -> None:
     from firmware.recording import record_trace
 
     cfg = load_config(config_path, source=source)
+    click.echo(configuration.describe(cfg), err=True)
     record_trace(cfg, Path(out), seconds, realtime=realtime, echo=click.echo)
 
 
@@ -132,5 +135,5 @@ main.add_command(calibrate_command)
 def show_config(config_path, data_dir) -> None:
     """Print the effective configuration (file + defaults) as TOML."""
     cfg = load_config(config_path, data_dir)
-    click.echo(f"# effective config; data directory: {cfg.data_dir()}")
+    click.echo(f"# effective {configuration.describe(cfg)}")
     click.echo(configuration.to_toml(cfg))

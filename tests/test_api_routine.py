@@ -109,7 +109,7 @@ def test_bad_input_is_a_4xx_with_a_reason(client, method, path, body, status, me
 def test_writes_need_the_access_code(client, method, path, body):
     client.get("/api/profiles")
     assert getattr(client, method)(path, json=body).status_code == 401
-    assert getattr(client, method)(path, json=body, headers={"X-Access-Code": "nope"}).status_code == 401
+    assert getattr(client, method)(path, json=body, headers={"X-Access-Code": "nope"}).status_code == 403
 
 
 def test_settings_shape_and_a_change_reaches_the_sampler_from_the_next_hold(client, store):
@@ -134,3 +134,20 @@ def test_settings_shape_and_a_change_reaches_the_sampler_from_the_next_hold(clie
                                                   "completed": True, "breaths": 4}))
     routine.poll(40.1, 30.0)
     assert routine.take_target() == (30.0, 5) and routine.settings.buzzer is False
+
+
+def test_the_routes_are_in_the_openapi_description_and_answers_fit_it(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"/api/routine", "/api/protocols", "/api/profiles", "/api/profiles/{profile_id}",
+            "/api/profiles/{profile_id}/activate", "/api/settings"} <= set(paths)
+
+    def schema(path, method="get", status="200"):
+        return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    routine = client.get("/api/routine").get_json()
+    described = schema("/api/routine")
+    assert set(described["required"]) <= set(routine) and set(routine) <= set(described["properties"])
+    assert set(schema("/api/settings")["required"]) <= set(client.get("/api/settings").get_json())
+    made = client.post("/api/profiles", json={"name": "Cy"}, headers=AUTH).get_json()
+    assert set(made) <= set(schema("/api/profiles", "post", "201")["properties"])
+    assert paths["/api/settings"]["put"]["security"] and "security" not in paths["/api/settings"]["get"]

@@ -15,9 +15,8 @@ from firmware.device import Device
 from firmware.routine import BUILTINS, records
 from firmware.routine.build import build_routine
 from firmware.routine.protocols import plan
-from firmware.sensors.simulated import SimulatedPerson
-from firmware.sensors.simulated_scenarios import random_hold
-from firmware.sensors.simulated_script import Off, Stand, StepOff, StepOn
+from firmware.sensors.simulated import Off, SimulatedPerson, Stand, StepOff, StepOn
+from firmware.sensors.simulated.scenarios import random_hold
 from firmware.service import make_detector
 from firmware.store import Store, StoreWriter
 

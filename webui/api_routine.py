@@ -19,6 +19,7 @@ from firmware.routine.profiles import PROFILE_RULES
 from webui.api import BadRequest, _bad_request, _json_body
 from webui.app import ctx
 from webui.auth import read_access, requires_code
+from webui.openapi import array, doc, integer, nullable, number, obj, text
 
 routine_api = Blueprint("routine_api", __name__)
 routine_api.register_error_handler(BadRequest, _bad_request)
@@ -26,6 +27,41 @@ routine_api.register_error_handler(BadRequest, _bad_request)
 BOOK = "stretchstep.routine_book"   # app.config key: the RoutineBook (protocols, defaults) of this device
 PROFILE_SETTINGS = ("target_s", "target_breaths", "protocol", "daily_goal", "tighter_side", "body_kg")
 SETTINGS_KEYS = PROFILE_SETTINGS + records.DEVICE_KEYS
+
+
+# --- shapes, for GET /api/openapi.json --------------------------------------------------------
+BOOL = {"type": "boolean"}
+LEG, KNEE = text(enum=["right", "left"]), text(enum=["straight", "bent"])
+NAMED = obj({"id": {}, "name": text()}, required=["id", "name"])
+SLOT = obj({"leg": LEG, "knee": KNEE, "rep": integer(1), "reps": integer(1),
+            "label": text(description='as people say it: "right leg, knee straight, 2 of 3"')},
+           required=["leg", "knee", "rep", "reps", "label"])
+ROUTINE = obj({
+    "protocol": NAMED, "slot": SLOT, "next": nullable(SLOT), "done": BOOL,
+    "routines_today": integer(0), "goal": integer(1), "goal_met": BOOL, "rest_s_left": nullable(number(0)),
+    "cue": nullable(text(enum=["ready", "hold_complete", "switch_legs", "rest_over", "routine_done", "bounce",
+                               "wrong_leg", "sensor_fault"], description="named for 3 s after it sounded")),
+    "cue_id": integer(0, description="grows by one per cue: play when it changes"),
+    "phase": text(enum=["away", "ready", "stretching", "holding", "rest"]),
+    "profile": NAMED, "suggested_profile": nullable(NAMED), "wrong_leg": BOOL,
+    "last_hold": nullable(obj({"outcome": text(enum=["clean", "bounced", "early", "wrong_leg"]),
+                               "label": text(), "hold_s": nullable(number(0)), "leg": LEG})),
+    "holds_done": integer(0), "holds": integer(1), "day": text(format="date"),
+    "target_s": number(5, 300), "target_breaths": integer(0, 20), "min_hold_s": number(0),
+}, required=["protocol", "slot", "next", "done", "routines_today", "goal", "rest_s_left", "cue"])
+PROTOCOL = obj({
+    "id": text(), "name": text(), "description": text(), "knees": array(KNEE), "reps": integer(1, 10),
+    "finish_on_tighter": BOOL, "finish_label": nullable(text()), "target_s": number(5, 300),
+    "target_breaths": integer(0, 20), "min_hold_s": number(0, 300), "rest_s": number(0, 300),
+    "builtin": BOOL, "tighter_side": LEG, "slots": array(SLOT)})
+PROFILE_FIELDS = {"name": text(40), "tighter_side": LEG, "protocol": text(), "daily_goal": integer(1, 50),
+                  "body_kg": nullable(number(20, 300)), "target_s": nullable(number(5, 300)),
+                  "target_breaths": nullable(integer(0, 20))}
+PROFILE = obj({"id": integer(1), **PROFILE_FIELDS, "stand_kg": nullable(number(0))})
+SETTINGS_FIELDS = {"target_s": number(5, 300), "target_breaths": integer(0, 20), "protocol": text(),
+                   "daily_goal": integer(1, 50), "tighter_side": LEG, "body_kg": nullable(number(20, 300)),
+                   "buzzer": BOOL, "phone_sounds": BOOL, "spoken_cues": BOOL}
+SETTINGS = obj({**SETTINGS_FIELDS, "min_hold_s": number(0), "profile": NAMED}, required=list(SETTINGS_FIELDS))
 
 
 def book() -> RoutineBook:
@@ -41,6 +77,8 @@ def _active_settings() -> Any:
 
 # --- reads ------------------------------------------------------------------------------------
 @routine_api.get("/routine")
+@doc("Where the routine is: slot, next, done, routines today against the goal, rest, the last cue",
+     response=ROUTINE)
 @read_access
 def routine_status() -> Any:
     """Where the routine is: the sampler's live picture, else today's progress from the store."""
@@ -51,6 +89,9 @@ def routine_status() -> Any:
 
 
 @routine_api.get("/protocols")
+@doc("The protocols (built-in and the config's), each with its slots for the active tighter side",
+     response=obj({"protocols": array(PROTOCOL), "default": text(), "active": text()},
+                  required=["protocols"]))
 @read_access
 def protocols() -> Any:
     settings = _active_settings()
@@ -59,6 +100,8 @@ def protocols() -> Any:
 
 
 @routine_api.get("/profiles")
+@doc("The people who share the step, and which one is active",
+     response=obj({"profiles": array(PROFILE), "active": integer(1)}, required=["profiles", "active"]))
 @read_access
 def profiles() -> Any:
     active = _active_settings().profile
@@ -66,6 +109,7 @@ def profiles() -> Any:
 
 
 @routine_api.get("/settings")
+@doc("The active profile's routine settings and the device's cue settings", response=SETTINGS)
 @read_access
 def settings() -> Any:
     return jsonify(_settings_body())
@@ -82,6 +126,8 @@ def _settings_body() -> dict[str, Any]:
 
 # --- writes -----------------------------------------------------------------------------------
 @routine_api.post("/profiles")
+@doc("Add a profile (name required; the rest default to the first profile's config values)",
+     body=obj(PROFILE_FIELDS, required=["name"]), status=201, response=PROFILE)
 @requires_code
 def profile_add() -> Any:
     body = _profile_fields(_json_body())
@@ -97,6 +143,7 @@ def profile_add() -> Any:
 
 
 @routine_api.put("/profiles/<int:profile_id>")
+@doc("Change some of a profile's fields", body=obj(PROFILE_FIELDS), response=PROFILE)
 @requires_code
 def profile_update(profile_id: int) -> Any:
     body = _profile_fields(_json_body())
@@ -110,6 +157,8 @@ def profile_update(profile_id: int) -> Any:
 
 
 @routine_api.post("/profiles/<int:profile_id>/activate")
+@doc("Make a profile the active one (applies from the next hold)", body=obj(), body_required=False,
+     response=obj({"active": PROFILE, "applies": text()}, required=["active"]))
 @requires_code
 def profile_activate(profile_id: int) -> Any:
     try:
@@ -120,6 +169,8 @@ def profile_activate(profile_id: int) -> Any:
 
 
 @routine_api.put("/settings")
+@doc("Change settings (any subset); a change applies from the next hold", body=obj(SETTINGS_FIELDS),
+     response=obj({**SETTINGS["properties"], "applies": text()}, required=list(SETTINGS_FIELDS)))
 @requires_code
 def settings_update() -> Any:
     body = {k: v for k, v in _json_body().items() if k != "access_code"}

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from firmware.routine.day import valid_day_start
 from firmware.routine.protocols import (
     DEFAULT_PROTOCOL,
     Protocol,
@@ -81,6 +80,16 @@ def _valid_host(value: str) -> bool:
     return bool(_HOST.match(value)) and len(value) <= 253
 
 
+def _valid_day_start(value: str) -> bool:
+    from firmware.history.days import parse_day_start  # late: firmware.history imports this module
+
+    try:
+        parse_day_start(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _valid_source(value: str) -> bool:
     kind, colon, arg = value.partition(":")
     return value in SOURCES or (kind in ("replay", "simulated") and colon == ":" and bool(arg))
@@ -133,7 +142,7 @@ class DetectorSettings:
 class RoutineConfig:
     protocol: str = _text(DEFAULT_PROTOCOL, "the id of a built-in protocol or of a [[protocols]] entry")
     daily_goal: int = _int_in(1, 50, 3)          # routines a day (the first profile's)
-    day_start: str = _text("04:00", "a local time HH:MM; the stretching day starts then", valid_day_start)
+    day_start: str = _text("04:00", "a local time HH:MM; the stretching day starts then", _valid_day_start)
     resume_within_min: float = _num_in(0, 24 * 60, 30.0)  # back on the step later: a fresh routine
 
 
@@ -165,6 +174,7 @@ class WebConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
+    keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
     # runs on simulated, emulated or replayed input keep their history in <data_dir>/simulated/
     simulated_apart: bool = _flag(True)
 

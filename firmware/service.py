@@ -126,6 +126,7 @@ class LoopRunner:
 
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
+    from firmware.history import history_context
     from firmware.live import LiveState
     from firmware.routine.build import RoutineBook, build_routine
     from firmware.store import Store, StoreWriter
@@ -149,7 +150,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
                      allowed_hosts=cfg.web.allowed_hosts,
                      config_view={"source": cfg.sensor.source, "data_dir": str(data_dir),
-                                  "history_dir": str(history)})
+                                  "history_dir": str(history)},
+                     history=history_context(cfg, store))
     app.config[BOOK] = RoutineBook.from_config(cfg)
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)

@@ -128,7 +128,7 @@ def test_web_tare_zeroes_both_cells_and_calibrate_names_the_one_cell_at_a_time_c
     before = [next(samples) for _ in range(240)][-1]
     assert before.kg == pytest.approx(1.0, abs=0.05)  # 0.5 kg too much on each cell
     cfg = Config().with_values("sensor", source="hx711-emulated").with_values("store", data_dir=str(tmp_path))
-    device = SimpleNamespace(source=pair, detector=SimpleNamespace(state="empty"))
+    device = SimpleNamespace(source=pair, detector=SimpleNamespace(state="empty"))  # the step is empty
     control = service.make_control(cfg, SimpleNamespace(device=device))
 
     result = control.tare()

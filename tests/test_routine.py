@@ -9,7 +9,8 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.routine import BUILTINS, DayClock, Profile, Protocol, Routine, RoutineSettings, plan
+from firmware.history.days import DayClock
+from firmware.routine import BUILTINS, Profile, Protocol, Routine, RoutineSettings, plan
 from firmware.routine.session import Progress
 
 STEP_CALF = BUILTINS[0]
@@ -243,7 +244,7 @@ def test_a_restart_does_not_resume_yesterday_a_stale_or_another_plan(change, clo
 
 def test_the_day_starts_at_the_configured_time_not_midnight():
     wall = Wall(datetime(2026, 3, 10, 23, 50))
-    routine, person = make(ONE_EACH, wall=wall, day_clock=DayClock(datetime(2026, 1, 1, 4, 0).time()))
+    routine, person = make(ONE_EACH, wall=wall, day_clock=DayClock(4 * 60))
     person.step_on()
     person.routine_of(2)
     assert routine.status()["routines_today"] == 1 and routine.day == "2026-03-10"

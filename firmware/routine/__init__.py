@@ -4,13 +4,11 @@ profiles of the people sharing the step, and the store rows that keep it across 
     protocols  what one routine is (slots, reps, targets, rest), built-ins and [[protocols]]
     session    Routine: the state machine (pure; no disk, no threads)
     profiles   who is on the step: profile fields, validation, the standing-load suggestion
-    day        the stretching day, starting at [routine] day_start
     records    the routine's queries on the history store
     keeper     RoutineKeeper: the routine's disk work and settings reloads, off the loop thread
     build      composition from the config (import it explicitly: it imports firmware.config)
 """
 
-from firmware.routine.day import DayClock
 from firmware.routine.profiles import Profile, suggest_profile
 from firmware.routine.protocols import (
            BUILTINS,
@@ -23,5 +21,5 @@ from firmware.routine.protocols import (
 )
 from firmware.routine.session import Progress, Routine, RoutineSettings
 
-__all__ = ["BUILTINS", "DEFAULT_PROTOCOL", "DayClock", "Profile", "Progress", "Protocol", "ProtocolError",
+__all__ = ["BUILTINS", "DEFAULT_PROTOCOL", "Profile", "Progress", "Protocol", "ProtocolError",
            "Routine", "RoutineSettings", "Slot", "catalogue", "plan", "suggest_profile"]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firmware.config import DEFAULTS, Config
+from firmware.history.days import DayClock, parse_day_start
 from firmware.routine import records
-from firmware.routine.day import DayClock, parse_day_start
 from firmware.routine.keeper import RoutineKeeper
 from firmware.routine.protocols import Protocol, catalogue
 from firmware.routine.session import Progress, Routine, RoutineSettings
@@ -45,7 +45,18 @@ class RoutineBook:
         return records.load_settings(store, self.protocols, self.device, self.default_protocol)
 
     def progress(self, store: Store, profile_id: int, wall: float) -> Progress:
-        return records.load_progress(store, profile_id, self.day_clock.key(wall))
+        return records.load_progress(store, profile_id, self.day_clock.day_of(wall).isoformat())
+
+    def history_hooks(self, store: Store) -> dict[str, Any]:
+        """What firmware.history needs from the routine: where days begin, the active profile's
+        daily goal, and when that profile's routines were done."""
+        def goal() -> int:
+            return self.settings(store).goal
+
+        def done(start: float, end: float) -> list[float]:
+            return records.done_walls(store, start, end, self.settings(store).profile.id)
+
+        return {"day_clock": self.day_clock, "daily_goal": goal, "routines_done": done}
 
     def routine(self, store: Store, *, wall: Callable[[], float] = time.time,
                 saver: Any = None) -> Routine:

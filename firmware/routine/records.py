@@ -250,6 +250,16 @@ def routines_done(store: Store, day: str, profile_id: int | None = None) -> int:
     return int(_conn(store).execute(sql, args).fetchone()[0])
 
 
+def done_walls(store: Store, start: float, end: float, profile_id: int | None = None) -> list[float]:
+    """When each routine finished in [start, end) (for one profile, or everyone): history's
+    `RoutinesDone`."""
+    sql, args = "SELECT ended FROM routines WHERE status = ? AND ended >= ? AND ended < ?", [DONE, start, end]
+    if profile_id is not None:
+        sql += " AND profile_id = ?"
+        args.append(profile_id)
+    return [float(r[0]) for r in _conn(store).execute(sql + " ORDER BY ended", args)]
+
+
 def holds(store: Store, day: str) -> list[dict[str, Any]]:
     """Every judged hold of a day, oldest first, with its routine's profile and number."""
     rows = _conn(store).execute(

@@ -11,8 +11,9 @@ to it. Rules (issue 13):
   slot of the same knee, and a leg other than the planned one is cued ("wrong_leg");
 - after each hold a rest counts down, then "rest over"; the last slot gives "routine done";
 - stepping off pauses; coming back within `resume_within_s` resumes, later starts afresh;
-- the day (DayClock, e.g. from 04:00) resets the count of routines; settings offered from another
-  thread (`offer`) apply between holds, so a change applies from the next hold.
+- the day (firmware.history's DayClock, from [routine] day_start, e.g. 04:00) resets the count of
+  routines; settings offered from another thread (`offer`) apply between holds, so a change
+  applies from the next hold.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from typing import Protocol as TypingProtocol
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.routine.day import DayClock
 from firmware.routine.profiles import Profile, suggest_profile
 from firmware.routine.protocols import BUILTINS, Protocol, Slot, plan
+
+if TYPE_CHECKING:
+    from firmware.history.days import DayClock
 
 CUE_SHOW_S = 3.0            # the status names a cue this long (source time) after it sounded
 STAND_WINDOW_S = (1.0, 3.0)  # after step-on, the standing load is the median over this window
@@ -116,7 +119,11 @@ class Routine:
     def __init__(self, settings: RoutineSettings, *, day_clock: DayClock | None = None,
                  wall: Callable[[], float] = time.time, saver: Saver | None = None,
                  progress: Progress | None = None, resume_within_s: float = RESUME_WITHIN_S) -> None:
-        self.day_clock = day_clock or DayClock()
+        if day_clock is None:
+            from firmware.history.days import DayClock  # history and routine cut days alike
+
+            day_clock = DayClock()
+        self.day_clock = day_clock
         self._wall = wall
         self.saver = saver
         self.resume_within_s = resume_within_s
@@ -147,8 +154,9 @@ class Routine:
         self._target_changed = True
 
     def _start_day(self, wall: float) -> None:
-        self.day = self.day_clock.key(wall)
-        self._day_end = self.day_clock.ends_at(wall)
+        day = self.day_clock.day_of(wall)
+        self.day = day.isoformat()
+        self._day_end = self.day_clock.bounds(day)[1]
         self.routines_done = 0
         self.seq = 0
         self._reset_routine()

@@ -142,3 +142,22 @@ def test_the_keeper_thread_reloads_on_its_own(store):
     keeper.close()
     routine.poll(0.0, 0.0)
     assert routine.target_s == 40.0
+
+
+def test_history_counts_the_routines_done_against_the_active_profiles_goal(store):
+    """GET /api/history (the lead's) reads the routines this package keeps, cut by the same day."""
+    import time
+
+    from firmware.history import history_context
+    from firmware.live import LiveState
+    from webui import create_app
+
+    routine, keeper = build_routine(DEFAULTS, store, start=False)
+    done = {"profile_id": routine.settings.profile.id, "day": routine.day, "status": "done",
+            "protocol": "step-calf", "tighter_side": "right", "slots": 14, "done_slots": list(range(14))}
+    for seq in (1, 2):
+        records.save_routine(store, {**done, "seq": seq, "wall": time.time()})
+    records.update_profile(store, routine.settings.profile.id, {"daily_goal": 2}, BOOK.protocols)
+    app = create_app(store, LiveState(), history=history_context(DEFAULTS, store))
+    today = app.test_client().get("/api/history?days=1").get_json()["days"][-1]
+    assert (today["day"], today["routines"], today["goal"], today["goal_met"]) == (routine.day, 2, 2, True)

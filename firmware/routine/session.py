@@ -151,6 +151,7 @@ class Routine:
     def _set_settings(self, settings: RoutineSettings) -> None:
         self.settings = settings
         self.slots: list[Slot] = plan(settings.protocol, settings.tighter)
+        self._said = [slot.to_dict() for slot in self.slots]   # built once: status() runs per sample
         self._target_changed = True
 
     def _start_day(self, wall: float) -> None:
@@ -436,8 +437,8 @@ class Routine:
         rest = None if self._rest_until is None else round(max(0.0, self._rest_until - self._t), 1)
         return {
             "protocol": {"id": self.settings.protocol.id, "name": self.settings.protocol.name},
-            "slot": self.slots[index].to_dict(),
-            "next": self.slots[following].to_dict() if following is not None else None,
+            "slot": self._said[index],
+            "next": self._said[following] if following is not None else None,
             "done": self.finished,
             "routines_today": self.routines_done,
             "goal": self.settings.goal,

@@ -66,3 +66,15 @@ def test_config_protocol_errors_are_one_clear_line(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message) as info:
         config.load(path)
     assert str(path) in str(info.value)
+
+
+def test_the_readmes_config_examples_load():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    loaded = [config.from_dict(tomllib.loads(block), "README") for block in blocks]
+    assert any(cfg.protocols and cfg.protocols[0].id == "short" for cfg in loaded)

@@ -8,9 +8,7 @@ import pytest
 from firmware import events as ev
 from firmware.config import DEFAULTS
 from firmware.events import Event
-from firmware.live import LiveState
 from firmware.routine.build import build_routine
-from firmware.store import Store
 from webui import create_app
 
 CODE = "4711"
@@ -18,18 +16,6 @@ AUTH = {"X-Access-Code": CODE}
 SLOT_KEYS = {"leg", "knee", "rep", "reps", "label"}
 SETTINGS_KEYS = {"target_s", "target_breaths", "protocol", "daily_goal", "tighter_side", "body_kg", "buzzer",
                  "phone_sounds", "spoken_cues"}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "h.sqlite")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def live():
-    return LiveState()
 
 
 @pytest.fixture

@@ -49,13 +49,6 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path):
     store.close()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "history.sqlite")
-    yield s
-    s.close()
-
-
 def test_profiles_validate_and_every_write_bumps_the_revision(store):
     BOOK.settings(store)
     start = records.revision(store)

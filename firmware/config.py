@@ -124,6 +124,52 @@ class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
 
 
+def _topic_prefix(value: str) -> bool:
+    """Empty (= stretchstep/<device id>), or a publish topic: no wildcards, no empty levels."""
+    return value == "" or ("+" not in value and "#" not in value and "" not in value.split("/"))
+
+
+def _client_id(value: str) -> bool:
+    return len(value) <= 64 and value.replace("-", "a").replace("_", "a").isascii() \
+        and value.replace("-", "a").replace("_", "a").isalnum()
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """Optional MQTT / Home Assistant publisher (issue 15); an empty host leaves it off."""
+
+    host: str = _text("", "a broker host name or IP address, or empty for no MQTT",
+                      lambda v: v == v.strip() and " " not in v)
+    port: int = _int_in(1, 65535, 1883)
+    tls: bool = _flag(False)
+    ca_file: str = _text("", "a CA certificate file path (with tls = true), or empty for the system CAs")
+    username: str = _text("", "a user name, or empty for none")
+    password: str = _text("", "a password, or empty (see password_file)")
+    password_file: str = _text("", "a file holding the password, or empty")
+    client_id: str = _text("", "1 to 64 letters, digits, '-' or '_', or empty for stretchstep-<device id>",
+                           lambda v: v == "" or _client_id(v))
+    topic_prefix: str = _text(
+        "", "a topic without + or # or empty levels, or empty for stretchstep/<device id>", _topic_prefix)
+    discovery: bool = _flag(True)
+    discovery_prefix: str = _text("homeassistant", "a topic without + or # or empty levels",
+                                  lambda v: v != "" and _topic_prefix(v))
+    name: str = _text("", "the device name shown in Home Assistant, or empty for 'Stretch step <id>'")
+    qos: int = _one_of(1, 1, 0, 2)
+    keepalive: int = _int_in(5, 3600, 30)
+    live_hz: float = _num_in(0.1, 10, 2.0)
+    allow_commands: bool = _flag(False)
+
+    def problem(self) -> str | None:
+        """A contradiction between keys (each key alone is checked by its rule)."""
+        if self.password and self.password_file:
+            return "set mqtt.password or mqtt.password_file, not both"
+        if self.ca_file and not self.tls:
+            return "mqtt.ca_file is set but mqtt.tls = false; set tls = true to use it"
+        if (self.password or self.password_file) and not self.username:
+            return "mqtt.password needs mqtt.username"
+        return None
+
+
 @dataclass(frozen=True)
 class Config:
     sensor: SensorConfig = field(default_factory=SensorConfig)
@@ -135,6 +181,7 @@ class Config:
     cues: CuesConfig = field(default_factory=CuesConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
     def data_dir(self) -> Path:
         """Where history, calibration and the access code live: config, then env, then default."""
@@ -193,6 +240,9 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
                 )
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
+        problem = getattr(built[name], "problem", None)
+        if problem is not None and problem() is not None:
+            raise ConfigError(f"{where}: {problem()}")
     return replace(DEFAULTS, **built)
 
 

@@ -30,6 +30,14 @@ class Detector(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
+class Sink(Protocol):
+    """An extra consumer of samples and events (the MQTT publisher): must return at once, never
+    block or raise; whatever it does with the broker happens on its own thread."""
+
+    def on_sample(self, t: float, kg: float, status: dict[str, Any]) -> None: ...
+    def on_event(self, event: Event, status: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class LoopStats:
     """Counts and lateness of the loop, so the bench and /api/health can show its health."""
@@ -87,6 +95,7 @@ class Device:
         wall: Callable[[], float] = time.time,
         wait: Callable[[float], None] | None = None,
         status_extra: dict[str, Any] | None = None,
+        sinks: Sequence[Sink] = (),
     ) -> None:
         self.source = source
         self.detector = detector
@@ -94,6 +103,7 @@ class Device:
         self.cues = cues
         self.writer = writer
         self.live = live
+        self.sinks = tuple(sinks)
         self.session_id = session_id
         self.speed = speed
         self.clock = clock
@@ -123,8 +133,12 @@ class Device:
             self._dispatch(event, now)
         if self.cues is not None:
             self.cues.tick(now)
-        if self.live is not None:
-            self.live.on_sample(sample.t, self.last_kg, self.status())
+        if self.live is not None or self.sinks:
+            status = self.status()
+            if self.live is not None:
+                self.live.on_sample(sample.t, self.last_kg, status)
+            for sink in self.sinks:
+                sink.on_sample(sample.t, self.last_kg, status)
         return out
 
     def finish(self) -> list[Event]:
@@ -147,8 +161,12 @@ class Device:
             self.writer.record(self.session_id, event, self.wall(), context)
         if self.routine is not None and self.routine.on_event(event):
             self._apply_target()
-        if self.live is not None:
-            self.live.on_event(event, self.status())
+        if self.live is not None or self.sinks:
+            status = self.status()
+            if self.live is not None:
+                self.live.on_event(event, status)
+            for sink in self.sinks:
+                sink.on_event(event, status)
 
     def _apply_target(self) -> None:
         if self.routine is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.calibration import already_filtered
-from firmware.config import Config
+from firmware.config import Config, ConfigError
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
@@ -98,6 +98,25 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
     return CalibrationControl(current, cfg.data_dir())
 
 
+def make_sinks(cfg: Config, runner: LoopRunner, store: Any, writer: Any) -> list[Any]:
+    """The publishers configured beside the loop ([mqtt]); tare from them obeys DeviceControl."""
+    from firmware.control import DeviceControl
+    from firmware.publish import make_publisher
+    from firmware.publish.today import today_counts
+
+    def state() -> str | None:
+        device = runner.device
+        return device.status().get("state") if device is not None else None
+
+    def today(status: dict[str, Any]) -> dict[str, Any]:
+        writer.flush(timeout=2)  # the stretch just published is in the history first
+        return today_counts(store, status)
+
+    control = DeviceControl(make_control(cfg, runner), state)
+    publisher = make_publisher(cfg, control=control, today=today)
+    return [publisher] if publisher is not None else []
+
+
 class LoopRunner:
     """Runs Device loops in a thread until stopped; a crash is logged and the loop restarted."""
 
@@ -110,13 +129,15 @@ class LoopRunner:
         self.stop = threading.Event()
         self.crashes = 0
         self.device: Device | None = None
+        self.sinks: list[Any] = []  # e.g. the MQTT publisher: fed by every Device, health shown
         self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
 
     def health(self) -> dict[str, Any]:
         """Loop and history-writer figures for GET /api/health."""
         device = self.device
         return {"loop": device.stats.summary() if device is not None else {}, "loop_crashes": self.crashes,
-                "store_writer": self.writer.stats() if self.writer is not None else {}}
+                "store_writer": self.writer.stats() if self.writer is not None else {},
+                **{sink.name: sink.health() for sink in self.sinks}}
 
     def _run(self) -> None:
         speed = self.cfg.simulation.speed
@@ -127,7 +148,7 @@ class LoopRunner:
                 self.device = Device(
                     source, detector, routine=self.routine, cues=make_cues(self.cfg),
                     writer=self.writer, live=self.live, session_id=self.session_id, speed=speed,
-                    status_extra={"source": self.cfg.sensor.source, "speed": speed},
+                    status_extra={"source": self.cfg.sensor.source, "speed": speed}, sinks=self.sinks,
                 )
                 self.device.run(self.stop)
                 if not self.stop.is_set():
@@ -164,6 +185,13 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         ) from None
     writer = runner.writer = StoreWriter(store)
     session_id = runner.session_id = store.start_session(cfg.sensor.source, time.time())
+    try:
+        runner.sinks = make_sinks(cfg, runner, store, writer)
+    except ConfigError:  # e.g. [mqtt] password_file missing: one clear line, nothing left open
+        server.close()
+        writer.close()
+        store.close()
+        raise
 
     def stop(signum: int, _frame: object) -> None:
         runner.stop.set()
@@ -184,6 +212,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         server.close()
         runner.thread.join(timeout=5)
         writer.flush(timeout=5)
+        for sink in runner.sinks:
+            sink.close()
         store.end_session(session_id, time.time())
         writer.close()
         store.close()

@@ -9,6 +9,7 @@ same port, which is how the bench and the tests take the broker away and bring i
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -47,7 +48,9 @@ class Mosquitto:
         self.port = port or free_port()
         self.log = self.workdir / "mosquitto.log"
         self.conf = self.workdir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "persistence true",
+        # `user`: run as root (CI), Mosquitto would drop to user "mosquitto", which cannot read
+        # this directory; as anyone else the option changes nothing
+        lines = [f"listener {self.port} 127.0.0.1", f"user {getpass.getuser()}", "persistence true",
                  f"persistence_location {self.workdir}/", "autosave_interval 1",
                  f"log_dest file {self.log}", "log_type error", "log_type warning", "log_type notice"]
         if users:

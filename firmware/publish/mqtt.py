@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 IDLE_LIVE_S = 30.0          # an empty step's load is republished this often, not live_hz
 TODAY_KINDS = ("stretch_end", "bounce")
+RESYNC_BURST = 256          # room in paho's queue for a connect's retained messages beside the events
 HA_STATUS = "/status"       # under the discovery prefix: Home Assistant says "online" after a restart
 
 
@@ -88,7 +89,8 @@ class MqttPublisher:
         self._outbox: deque[dict[str, Any]] = deque(maxlen=outage_events)
         self._retained: dict[str, str] = {}
         self._status: dict[str, Any] = {}
-        self._seq = 0
+        self._seq = 0                 # (boot, seq) names each event: QoS 1 may deliver one twice
+        self._boot = time.time_ns() // 1_000_000
         self._handed = 0
         self.outbox_dropped = 0
         self.lost = 0                 # refused by paho (its queue full) or QoS 0 while disconnected
@@ -104,7 +106,7 @@ class MqttPublisher:
         self._resync = threading.Event()
         self._commands: deque[tuple[str, bytes]] = deque(maxlen=16)
         self._closing = False
-        self._client = self._make_client(outage_events)
+        self._client = self._make_client(outage_events + RESYNC_BURST)
         self._worker = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -224,8 +226,8 @@ class MqttPublisher:
             _, event, wall, status = item
             self._status = status
             self._seq += 1
-            body = {**event.to_dict(), "event_type": event.kind, "wall": wall, "seq": self._seq,
-                    "device": self.info.device_id}
+            body = {**event.to_dict(), "event_type": event.kind, "wall": wall, "device": self.info.device_id,
+                    "boot": self._boot, "seq": self._seq}
             if len(self._outbox) == self._outbox.maxlen:
                 self.outbox_dropped += 1  # a long outage: this append pushes the oldest event out
             self._outbox.append({"topic": self.topics.event(event.kind), "payload": _dumps(body)})
@@ -345,8 +347,8 @@ class MqttPublisher:
 
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any,
                        _props: Any) -> None:
-        self.connected = False
-        if not self._closing:
+        was, self.connected = self.connected, False
+        if was and not self._closing:  # (a refused connect is also "disconnected": keep its reason)
             self.last_error = f"disconnected: {reason}"
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, _mid: int, _reason: Any, _props: Any) -> None:
@@ -359,8 +361,9 @@ class MqttPublisher:
                 self._wake.set()
             return
         name = message.topic.rsplit("/", 1)[-1]
-        if message.retain or name not in COMMANDS or not self.settings.allow_commands:
-            self.commands_ignored += 1  # a retained command would re-run on every reconnect
+        # a retained command would re-run on every reconnect; an empty one is someone clearing it
+        if message.retain or not message.payload or name not in COMMANDS or not self.settings.allow_commands:
+            self.commands_ignored += 1
             return
         self._commands.append((name, bytes(message.payload)))
         self._wake.set()

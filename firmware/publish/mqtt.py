@@ -85,6 +85,7 @@ class MqttPublisher:
         self._next_live = -math.inf
         self._last_t = -math.inf
         self.inbox_dropped = 0
+        self.loop_calls, self.loop_s, self.loop_max_s = 0, 0.0, 0.0
         # worker side
         self._outbox: deque[dict[str, Any]] = deque(maxlen=outage_events)
         self._retained: dict[str, str] = {}
@@ -163,10 +164,29 @@ class MqttPublisher:
             "live_skipped": self.live_skipped, "commands": s.allow_commands,
             "commands_run": self.commands_run, "commands_ignored": self.commands_ignored,
             "last_error": self.last_error,
+            "loop_cost": {"calls": self.loop_calls, "mean_us": 1e6 * self.loop_s / max(1, self.loop_calls),
+                          "max_us": 1e6 * self.loop_max_s},
         }
 
     # --- called by the sampling loop: decide, append, return ------------------------------
     def on_sample(self, t: float, kg: float, status: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        self._on_sample(t, kg, status)
+        self._cost(time.perf_counter() - started)
+
+    def on_event(self, event: Event, status: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        self._put(("event", event, time.time(), status))
+        self._cost(time.perf_counter() - started)
+
+    def _cost(self, seconds: float) -> None:
+        """What the loop spent in here: the figure that says the broker cannot hold it up."""
+        self.loop_calls += 1
+        self.loop_s += seconds
+        if seconds > self.loop_max_s:
+            self.loop_max_s = seconds
+
+    def _on_sample(self, t: float, kg: float, status: dict[str, Any]) -> None:
         state = status.get("state")
         if state != self._state:
             self._state = state
@@ -179,9 +199,6 @@ class MqttPublisher:
             return
         self._next_live = t + (IDLE_LIVE_S if state == "empty" else self._period)
         self._put(("live", t, kg, status))
-
-    def on_event(self, event: Event, status: dict[str, Any]) -> None:
-        self._put(("event", event, time.time(), status))
 
     def _put(self, item: tuple[Any, ...]) -> None:
         if len(self._inbox) >= self._inbox_size:

@@ -15,6 +15,7 @@ import click
 from firmware import config as configuration
 from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.config import Config, ConfigError
+from firmware.publish.fleet import fleet_command
 from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
@@ -124,6 +125,7 @@ def plot(out, body_kg, trace) -> None:
 
 main.add_command(tare_command)
 main.add_command(calibrate_command)
+main.add_command(fleet_command)
 
 
 @main.command(name="config")

@@ -20,7 +20,7 @@ import paho.mqtt.client as paho
 import pytest
 from test_mqtt_discovery import ha_problems
 
-from bench.mosquitto import Mosquitto, find_mosquitto
+from bench.mosquitto import Mosquitto, find_mosquitto, free_port
 from firmware.control import DeviceControl
 from firmware.events import Event
 from firmware.publish.discovery import ENTITIES, DeviceInfo
@@ -333,3 +333,30 @@ def test_stretchstep_run_with_an_mqtt_section_appears_as_a_home_assistant_device
         proc.kill()
         proc.wait()
         listener.close()
+
+
+def test_stretchstep_fleet_prints_every_step_with_its_day(broker, tmp_path):
+    from click.testing import CliRunner
+
+    from firmware.cli import main
+
+    for device, holds, name in (("ss00000aaa", 3, "Room 1"), ("ss00000bbb", 0, "Room 2")):
+        send(broker.port, f"stretchstep/{device}/availability", "online", retain=True)
+        send(broker.port, f"stretchstep/{device}/today", json.dumps(
+            {"date": "2026-12-01", "holds": holds, "stretches": holds + 1, "bounces": 1, "routines": None,
+             "goal": 2, "streak": 4}), retain=True)
+        send(broker.port, f"homeassistant/sensor/stretchstep_{device}/state/config", json.dumps(
+            {"~": f"stretchstep/{device}", "name": "State", "device": {"name": name}}), retain=True)
+    send(broker.port, "stretchstep/ss00000bbb/availability", "offline", retain=True)
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n')
+    result = CliRunner().invoke(main, ["fleet", "--config", str(conf), "--seconds", "0.5"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["step", "name", "status", "date", "holds", "stretches", "bounces", "routines",
+                                "goal", "streak"]
+    assert lines[1].split() == ["ss00000aaa", "Room", "1", "online", "2026-12-01", "3", "4", "1", "-", "2",
+                                "4"]
+    assert lines[2].split()[:4] == ["ss00000bbb", "Room", "2", "offline"]
+    refused = CliRunner().invoke(main, ["fleet", "--host", "127.0.0.1", "--port", str(free_port())])
+    assert refused.exit_code == 1 and "cannot reach the broker" in refused.output

@@ -48,7 +48,8 @@ def test_mqtt_section_is_read_and_its_mistakes_are_named(tmp_path):
             load(tmp_path, text)
 
 
-def test_no_host_means_no_publisher_and_file_problems_are_one_clear_error(tmp_path):
+def test_no_host_means_no_publisher_and_file_problems_are_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("STRETCHSTEP_DATA_DIR", str(tmp_path / "data"))
     cfg = config.DEFAULTS.with_values("store", data_dir=str(tmp_path))
     assert make_publisher(cfg) is None
     missing = load(tmp_path, f'[mqtt]\nhost = "127.0.0.1"\nusername = "u"\n'
@@ -59,6 +60,7 @@ def test_no_host_means_no_publisher_and_file_problems_are_one_clear_error(tmp_pa
     no_ca = load(tmp_path, '[mqtt]\nhost = "127.0.0.1"\ntls = true\nca_file = "/nonexistent/ca.pem"\n')
     with pytest.raises(PublishError, match="no such file"):
         make_publisher(no_ca)
+    assert not (tmp_path / "data").exists()  # a refused config leaves nothing behind
 
 
 def test_device_id_is_made_once_and_kept(tmp_path):

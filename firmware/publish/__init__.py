@@ -28,6 +28,27 @@ def _password(mqtt: Any) -> str:
         raise PublishError(f"mqtt.password_file {str(path)!r}: {exc.strerror or exc}") from None
 
 
+def broker_settings(cfg: Config, device_id: str | None = None) -> Any:
+    """[mqtt] resolved (password file read, defaults named) into BrokerSettings; clear errors.
+    The device id is made (kept in the data dir) only once everything else is known to be fine."""
+    m = cfg.mqtt
+    if m.ca_file and not Path(m.ca_file).expanduser().is_file():
+        raise PublishError(f"mqtt.ca_file {m.ca_file!r}: no such file")
+    password = _password(m)
+    try:
+        from firmware.publish.mqtt import BrokerSettings
+    except ImportError:
+        raise PublishError("[mqtt] is configured but paho-mqtt is not installed: "
+                           "pip install 'stretchstep[mqtt]'") from None
+    device_id = device_id or ensure_device_id(cfg.data_dir())
+    return BrokerSettings(
+        device_id=device_id, host=m.host, port=m.port, prefix=m.topic_prefix or f"stretchstep/{device_id}",
+        client_id=m.client_id or f"stretchstep-{device_id}", username=m.username, password=password,
+        tls=m.tls, ca_file=str(Path(m.ca_file).expanduser()) if m.ca_file else "", qos=m.qos,
+        keepalive=m.keepalive, live_hz=m.live_hz, discovery=m.discovery,
+        discovery_prefix=m.discovery_prefix, allow_commands=m.allow_commands)
+
+
 def make_publisher(cfg: Config, *, control: Any = None,
                    today: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                    profiles: Callable[[], dict[str, Any] | None] | None = None) -> Any:
@@ -35,27 +56,15 @@ def make_publisher(cfg: Config, *, control: Any = None,
     m = cfg.mqtt
     if not m.host:
         return None
-    if m.ca_file and not Path(m.ca_file).expanduser().is_file():
-        raise PublishError(f"mqtt.ca_file {m.ca_file!r}: no such file")
-    password = _password(m)
-    try:
-        from firmware.publish.mqtt import BrokerSettings, MqttPublisher
-    except ImportError:
-        raise PublishError("[mqtt] is configured but paho-mqtt is not installed: "
-                           "pip install 'stretchstep[mqtt]'") from None
+    settings = broker_settings(cfg)
+    device_id = settings.device_id
     from firmware import __version__
     from firmware.publish.discovery import DeviceInfo
+    from firmware.publish.mqtt import MqttPublisher
 
-    device_id = ensure_device_id(cfg.data_dir())
-    settings = BrokerSettings(
-        host=m.host, port=m.port, prefix=m.topic_prefix or f"stretchstep/{device_id}",
-        client_id=m.client_id or f"stretchstep-{device_id}", username=m.username, password=password,
-        tls=m.tls, ca_file=str(Path(m.ca_file).expanduser()) if m.ca_file else "", qos=m.qos,
-        keepalive=m.keepalive, live_hz=m.live_hz, discovery=m.discovery,
-        discovery_prefix=m.discovery_prefix, allow_commands=m.allow_commands)
     info = DeviceInfo(device_id=device_id, name=m.name or f"Stretch step {device_id}", version=__version__,
                       model=f"calf-stretch step ({cfg.sensor.source.partition(':')[0]})")
     return MqttPublisher(settings, info, control=control, today=today, profiles=profiles).start()
 
 
-__all__ = ["PublishError", "Topics", "ensure_device_id", "make_publisher"]
+__all__ = ["PublishError", "Topics", "broker_settings", "ensure_device_id", "make_publisher"]

@@ -48,6 +48,7 @@ class BrokerSettings:
 
     host: str
     port: int = 1883
+    device_id: str = "test"
     prefix: str = "stretchstep/test"
     client_id: str = "stretchstep-test"
     username: str = ""
@@ -62,6 +63,17 @@ class BrokerSettings:
     allow_commands: bool = False
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 30.0
+
+
+def broker_client(s: BrokerSettings, client_id: str) -> paho.Client:
+    """A paho client with the broker's login and TLS (the publisher and `stretchstep fleet`)."""
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311,
+                         clean_session=True)
+    if s.username:
+        client.username_pw_set(s.username, s.password or None)
+    if s.tls:
+        client.tls_set(ca_certs=s.ca_file or None)
+    return client
 
 
 class MqttPublisher:
@@ -113,12 +125,7 @@ class MqttPublisher:
     # --- lifecycle ------------------------------------------------------------------------
     def _make_client(self, max_queued: int) -> paho.Client:
         s = self.settings
-        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=s.client_id,
-                             protocol=paho.MQTTv311, clean_session=True)
-        if s.username:
-            client.username_pw_set(s.username, s.password or None)
-        if s.tls:
-            client.tls_set(ca_certs=s.ca_file or None)
+        client = broker_client(s, s.client_id)
         client.will_set(self.topics.availability, "offline", qos=1, retain=True)
         client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)),
                                    max_delay=max(1, round(s.reconnect_max_s)))

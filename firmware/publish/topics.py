@@ -15,7 +15,6 @@ Layout under the prefix (default `stretchstep/<device id>`):
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 DEVICE_ID_FILE = "device_id"
@@ -36,33 +35,14 @@ def ensure_device_id(data_dir: Path) -> str:
     return made
 
 
-@dataclass(frozen=True)
 class Topics:
-    prefix: str
+    """The topics of one device, all under `prefix` (see the module docstring)."""
 
-    @property
-    def availability(self) -> str:
-        return f"{self.prefix}/availability"
-
-    @property
-    def state(self) -> str:
-        return f"{self.prefix}/state"
-
-    @property
-    def live(self) -> str:
-        return f"{self.prefix}/live"
-
-    @property
-    def today(self) -> str:
-        return f"{self.prefix}/today"
-
-    @property
-    def profile(self) -> str:
-        return f"{self.prefix}/profile"
-
-    @property
-    def result(self) -> str:
-        return f"{self.prefix}/command/result"
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.availability, self.state, self.live, self.today, self.profile = (
+            f"{prefix}/{leaf}" for leaf in ("availability", "state", "live", "today", "profile"))
+        self.result = f"{prefix}/command/result"
 
     def event(self, kind: str) -> str:
         return f"{self.prefix}/event/{kind}"

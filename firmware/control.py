@@ -1,42 +1,60 @@
-"""What may change a running device from outside (web, MQTT): one object, one set of rules.
+"""The commands the web may send the sampling process: tare, calibrate, and whatever is added here.
 
-The web and the MQTT publisher both call `DeviceControl`, so a tare from Home Assistant is
-refused for exactly the reasons a tare from the phone is: someone on the step (a tare then
-would zero their weight away), a sensor fault, or no sensor at all. A refusal is a ValueError
-whose message is for a person.
+Contract (COMMON.md, contract 1): every public method of `DeviceControl` takes JSON-able keyword
+arguments and returns a JSON-able dict; a refusal raises `ValueError` with a message for a
+person. Across processes the web calls these by name (firmware.service.link.RemoteControl); to
+add a command, add a method here and the web side can call it at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-TARE_STATES = ("empty",)   # detector states in which nothing stands on the step
+CALIBRATED_SOURCES = ("hx711", "hx711-iio", "hx711-emulated")
+
+
+class ControlUnavailable(ValueError):
+    """Nothing to act on right now (no sensor, sampler not answering): the web answers 503."""
+
+    http_status = 503
 
 
 class DeviceControl:
-    """Commands on the sampler side. `calibration` is a CalibrationControl (or None: simulated or
-    replayed input has no sensor to tare); `state` returns the loop's state right now."""
+    """Runs in the sampler. `device` returns the running Device (or None while the source is down)."""
 
-    def __init__(self, calibration: Any, state: Callable[[], str | None]) -> None:
-        self._calibration = calibration
-        self._state = state
+    def __init__(self, source_name: str, data_dir: str | Path, device: Callable[[], Any]) -> None:
+        self._device = device
+        self._calibration: Any = None
+        if source_name in CALIBRATED_SOURCES:
+            from firmware.calibration import CalibrationControl
 
-    def _sensor(self) -> Any:
+            self._calibration = CalibrationControl(self._source, data_dir, step_state=self._step_state)
+
+    def _source(self) -> Any:
+        device = self._device()
+        return device.source if device is not None else None
+
+    def _step_state(self) -> str | None:
+        """The detector's state, so tare and calibrate can refuse while someone stretches."""
+        device = self._device()
+        return device.detector.state if device is not None else None
+
+    def _calibration_control(self) -> Any:
         if self._calibration is None:
-            raise ValueError("no sensor to tare or calibrate: this device runs on simulated or replayed "
-                             "input")
+            raise ControlUnavailable("no sensor to calibrate: this device runs on simulated or "
+                                     "replayed input")
         return self._calibration
 
     def tare(self) -> dict[str, Any]:
-        """Zero the scale; only with nothing on the step."""
-        sensor = self._sensor()
-        state = self._state()
-        if state == "fault":
-            raise ValueError("the sensor reports a fault; fix the wiring before taring")
-        if state not in TARE_STATES:
-            raise ValueError(f"the step is not empty ({state}); step off and try again")
-        return sensor.tare()
+        """Zero the step on the last seconds of readings (the step must be empty)."""
+        return self._calibration_control().tare()
 
     def calibrate(self, known_kg: float) -> dict[str, Any]:
-        return self._sensor().calibrate(known_kg)
+        """Set the scale from a known weight lying on the step now."""
+        return self._calibration_control().calibrate(float(known_kg))
+
+    def status(self) -> dict[str, Any]:
+        """The calibration in use (for the dashboard)."""
+        return self._calibration_control().status()

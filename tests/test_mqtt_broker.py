@@ -23,9 +23,10 @@ from test_mqtt_discovery import ha_problems
 from bench.mosquitto import Mosquitto, find_mosquitto, free_port
 from firmware.control import DeviceControl
 from firmware.events import Event
+from firmware.history import HistoryContext
 from firmware.publish.discovery import ENTITIES, DeviceInfo
 from firmware.publish.mqtt import BrokerSettings, MqttPublisher
-from firmware.publish.today import today_counts
+from firmware.publish.today import TodayCounts
 from firmware.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def stretch_end(t: float) -> Event:
 def test_discovery_retained_counts_and_events_arrive_as_home_assistant_needs(broker, tmp_path):
     store = Store(tmp_path / "history.sqlite")
     session = store.start_session("simulated", time.time())
-    pub = publisher(broker.port, today=lambda status: today_counts(store, status))
+    pub = publisher(broker.port, today=TodayCounts(store, HistoryContext()))
     try:
         wait_until(lambda: pub.health()["connected"])
         pub.on_sample(0.0, 0.1, {"state": "empty"})
@@ -130,7 +131,8 @@ def test_discovery_retained_counts_and_events_arrive_as_home_assistant_needs(bro
         assert late.last(f"{PREFIX}/availability") == "online"
         assert late.last(f"{PREFIX}/state") == "empty"
         today = json.loads(late.last(f"{PREFIX}/today"))
-        assert today["holds"] == 1 and today["stretches"] == 1 and today["streak"] == 1
+        assert (today["holds"], today["stretches"], today["bounced"]) == (1, 1, 0)
+        assert today["date"] == HistoryContext().day_clock.day_of(time.time()).isoformat()
         late.close()
     finally:
         pub.close()
@@ -175,15 +177,6 @@ def test_a_killed_step_goes_offline_by_its_last_will_and_a_stopped_one_says_so(b
     listener.close()
 
 
-class FakeScale:
-    def __init__(self) -> None:
-        self.tares = 0
-
-    def tare(self) -> dict:
-        self.tares += 1
-        return {"ok": True, "message": "tared: offset 1234"}
-
-
 def send(port: int, topic: str, payload: str, retain: bool = False) -> None:
     client = paho.Client(paho.CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", port)
@@ -193,32 +186,52 @@ def send(port: int, topic: str, payload: str, retain: bool = False) -> None:
     client.loop_stop()
 
 
-def test_commands_only_when_allowed_and_tare_only_on_an_empty_step(broker):
+def emulated_step(tmp_path):
+    """The web's own DeviceControl on an emulated two-cell step whose zero is off (no hardware:
+    the HX711 pin-level emulator), and the detector state it reads, which the test sets."""
+    from types import SimpleNamespace
+
+    from firmware.calibration import Calibration
+    from firmware.calibration.emulated import emulated_pair_source
+
+    pair = emulated_pair_source(lambda t: 0.0, lambda t: 0.5, noise_counts=5)
+    for cell in (pair.left, pair.right):
+        cal = cell.calibration
+        cell.set_calibration(Calibration(offset=cal.offset - 0.5 * cal.scale, scale=cal.scale,
+                                         date="2026-11-30"))   # calibrated once: a default may always tare
+    samples = pair.samples()
+    for _ in range(240):
+        next(samples)
+    device = SimpleNamespace(source=pair, detector=SimpleNamespace(state="standing"))
+    return DeviceControl("hx711-emulated", tmp_path, lambda: device), device, pair
+
+
+def test_commands_only_when_allowed_and_tare_only_on_an_empty_step(broker, tmp_path):
     results = Listener(broker.port, f"{PREFIX}/command/result")
-    scale, state = FakeScale(), {"now": "standing"}
-    control = DeviceControl(scale, lambda: state["now"])
+    control, device, pair = emulated_step(tmp_path)
+    tared = lambda: list(tmp_path.glob("calibration-*.json"))  # noqa: E731
     closed = publisher(broker.port, control=control)               # allow_commands defaults to false
     wait_until(lambda: closed.health()["connected"])
     send(broker.port, f"{PREFIX}/command/tare", "PRESS")
     time.sleep(0.5)  # nothing may happen; give a wrongly subscribed publisher the chance to act
     closed.close()
-    assert scale.tares == 0 and results.messages == []
+    assert tared() == [] and results.messages == []
 
     send(broker.port, f"{PREFIX}/command/tare", "PRESS", retain=True)  # a stale retained press
     pub = publisher(broker.port, control=control, allow_commands=True)
     try:
         wait_until(lambda: pub.health()["connected"])
         wait_until(lambda: pub.health()["commands_ignored"] >= 1)   # replayed on subscribe, not run
-        assert scale.tares == 0
+        assert tared() == []
         send(broker.port, f"{PREFIX}/command/tare", "", retain=True)  # clear it
         send(broker.port, f"{PREFIX}/command/tare", "PRESS")
         refused = json.loads(results.wait(lambda m: len(m) >= 1)[-1][1])
-        assert refused == {"command": "tare", "ok": False,
-                           "message": "the step is not empty (standing); step off and try again"}
-        state["now"] = "empty"
+        assert refused["ok"] is False and "the step is not empty" in refused["message"]
+        assert tared() == []
+        device.detector.state = "empty"
         send(broker.port, f"{PREFIX}/command/tare", "PRESS")
         done = json.loads(results.wait(lambda m: len(m) >= 2)[-1][1])
-        assert done["ok"] is True and scale.tares == 1
+        assert done["ok"] is True and len(tared()) == 2   # both cells zeroed and saved
         send(broker.port, f"{PREFIX}/command/profile", "Anna")
         no_profiles = json.loads(results.wait(lambda m: len(m) >= 3)[-1][1])
         assert no_profiles["ok"] is False and "no profiles" in no_profiles["message"]
@@ -343,7 +356,7 @@ def test_stretchstep_fleet_prints_every_step_with_its_day(broker, tmp_path):
     for device, holds, name in (("ss00000aaa", 3, "Room 1"), ("ss00000bbb", 0, "Room 2")):
         send(broker.port, f"stretchstep/{device}/availability", "online", retain=True)
         send(broker.port, f"stretchstep/{device}/today", json.dumps(
-            {"date": "2026-12-01", "holds": holds, "stretches": holds + 1, "bounces": 1, "routines": None,
+            {"date": "2026-12-01", "holds": holds, "stretches": holds + 1, "bounced": 1, "routines": None,
              "goal": 2, "streak": 4}), retain=True)
         send(broker.port, f"homeassistant/sensor/stretchstep_{device}/state/config", json.dumps(
             {"~": f"stretchstep/{device}", "name": "State", "device": {"name": name}}), retain=True)
@@ -353,7 +366,7 @@ def test_stretchstep_fleet_prints_every_step_with_its_day(broker, tmp_path):
     result = CliRunner().invoke(main, ["fleet", "--config", str(conf), "--seconds", "0.5"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["step", "name", "status", "date", "holds", "stretches", "bounces", "routines",
+    assert lines[0].split() == ["step", "name", "status", "date", "holds", "stretches", "bounced", "routines",
                                 "goal", "streak"]
     assert lines[1].split() == ["ss00000aaa", "Room", "1", "online", "2026-12-01", "3", "4", "1", "-", "2",
                                 "4"]

@@ -147,8 +147,8 @@ def test_the_device_has_the_entities_issue_15_lists():
     assert present == {(c, o) for c, o, _, _ in ENTITIES} | {("button", "tare"), ("select", "profile")}
     names = {json.loads(p)["name"] for p in built.values() if p}
     for wanted in ("State", "Load", "Hold time", "Breaths this hold", "Holds today", "Routines today",
-                   "Bounces today", "Streak", "On step", "Sensor fault", "Hold complete", "Bounce", "Tare",
-                   "Profile"):
+                   "Bounced stretches today", "Streak", "On step", "Sensor fault", "Hold complete", "Bounce",
+                   "Tare", "Profile"):
         assert wanted in names
     fault = json.loads(built["homeassistant/binary_sensor/stretchstep_ss12ab34cd/sensor_fault/config"])
     assert fault["device_class"] == "problem"

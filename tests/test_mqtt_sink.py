@@ -18,7 +18,6 @@ from firmware.events import Event
 from firmware.publish import PublishError, ensure_device_id, make_publisher
 from firmware.publish.discovery import DeviceInfo
 from firmware.publish.mqtt import IDLE_LIVE_S, BrokerSettings, MqttPublisher
-from firmware.publish.today import streak
 
 INFO = DeviceInfo("ss00000001", "Step", "0.1.0", "simulated")
 
@@ -146,12 +145,3 @@ def test_device_feeds_every_sample_and_event_to_its_sinks(fake_clock):
     assert len(sink.samples) == stats.samples
     assert len(sink.events) == stats.events and "stretch_end" in sink.events
 
-
-def test_streak_counts_days_in_a_row_ending_today_or_yesterday():
-    def days(*holds: int) -> list[dict]:
-        return [{"completed_holds": h} for h in holds]
-
-    assert streak(days(1, 0, 2, 3, 1)) == 3
-    assert streak(days(1, 2, 3, 0)) == 3      # today not yet stretched: yesterday's streak stands
-    assert streak(days(1, 0, 0)) == 0
-    assert streak([]) == 0

@@ -49,6 +49,19 @@ def broker_settings(cfg: Config, device_id: str | None = None) -> Any:
         discovery_prefix=m.discovery_prefix, allow_commands=m.allow_commands)
 
 
+def make_publishers(cfg: Config, control: Any, store: Any, writer: Any) -> list[Any]:
+    """The sampler's publishers ([mqtt]; none without a host), started. Today's counts come from
+    the history (`store`, None when it cannot be opened), after `writer` has written what came."""
+    if not cfg.mqtt.host:
+        return []
+    from firmware.history import history_context
+    from firmware.publish.today import TodayCounts
+
+    today = None if store is None else TodayCounts(store, history_context(cfg),
+                                                   settle=lambda: writer.flush(timeout=2))
+    return [make_publisher(cfg, control=control, today=today)]
+
+
 def make_publisher(cfg: Config, *, control: Any = None,
                    today: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                    profiles: Callable[[], dict[str, Any] | None] | None = None) -> Any:
@@ -67,4 +80,5 @@ def make_publisher(cfg: Config, *, control: Any = None,
     return MqttPublisher(settings, info, control=control, today=today, profiles=profiles).start()
 
 
-__all__ = ["PublishError", "Topics", "broker_settings", "ensure_device_id", "make_publisher"]
+__all__ = ["PublishError", "Topics", "broker_settings", "ensure_device_id", "make_publisher",
+           "make_publishers"]

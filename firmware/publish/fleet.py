@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-COLUMNS = ("holds", "stretches", "bounces", "routines", "goal", "streak")
+COLUMNS = ("holds", "stretches", "bounced", "routines", "goal", "streak")
 
 
 class FleetView:

@@ -307,9 +307,11 @@ class MqttPublisher:
         self._retain(self.topics.today, _dumps(counts), send)
 
     def _check_day(self) -> None:
-        """At local midnight the day's counts start over: publish the new day's zeros."""
+        """When a new day begins the day's counts start over: publish its zeros."""
         last = self._retained.get(self.topics.today)
-        if last is not None and json.loads(last).get("date") != datetime.now().date().isoformat():
+        day = getattr(self._today, "day", None)
+        today = day() if day is not None else datetime.now().date().isoformat()
+        if last is not None and json.loads(last).get("date") != today:
             self._publish_today()
 
     def _profile_info(self) -> dict[str, Any] | None:

@@ -1,44 +1,39 @@
-"""Today's counts for the retained `…/today` topic, read from the history like /api/today.
+"""Today's counts for the retained `…/today` topic, from the same History the page shows.
 
-Read from the store (not counted from the events the publisher saw) so the broker, the page
-and the history always agree, also after a restart in the middle of the day. The routine's
-counts come from the live status (`status["routine"]`, contract 4) when the routine has them.
+Read from the store through `firmware.history.History` (not counted from the events the
+publisher saw) so the broker, /api/history and the weekly report agree, also after a restart in
+the middle of the day, and the day is cut where the rest of the device cuts it (DayClock).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-STREAK_DAYS = 60
+from firmware.history import History, HistoryContext
 
 
-def streak(days: list[dict[str, Any]]) -> int:
-    """Days in a row with at least one completed hold, ending today (or yesterday, so a streak
-    does not read 0 in the morning before the day's first stretch). `days` oldest first."""
-    held = [d["completed_holds"] > 0 for d in days]
-    if held and not held[-1]:
-        held.pop()
-    count = 0
-    for ok in reversed(held):
-        if not ok:
-            break
-        count += 1
-    return count
+class TodayCounts:
+    """`counts(status)` -> {"date", "holds", "stretches", "bounced", "hold_s", "routines", "goal",
+    "streak"}; `day()` -> the current day's date, so the publisher knows when one begins.
+    `settle` runs first (the service passes the store writer's flush: the stretch just ended is
+    in the history before it is counted)."""
 
+    def __init__(self, store: Any, context: HistoryContext, settle: Callable[[], Any] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store, self.context, self.settle, self.clock = store, context, settle, clock
 
-def today_counts(store: Any, status: dict[str, Any] | None = None,
-                 now: float | None = None) -> dict[str, Any]:
-    """{"date", "holds", "stretches", "bounces", "breaths", "routines", "goal", "streak"}."""
-    today = store.today(now)
-    routine = (status or {}).get("routine") or {}
-    return {
-        "date": today["date"],
-        "holds": today["completed_holds"],
-        "stretches": today["stretches"],
-        "bounces": today["bounces"],
-        "breaths": today["breaths"],
-        "routines": routine.get("routines_today"),
-        "goal": routine.get("goal"),
-        "streak": streak(store.days(STREAK_DAYS, now)),
-    }
+    def day(self) -> str:
+        return self.context.day_clock.day_of(self.clock()).isoformat()
 
+    def __call__(self, status: dict[str, Any] | None = None) -> dict[str, Any]:
+        if self.settle is not None:
+            self.settle()
+        c = self.context
+        figures = History(self.store, c.day_clock, goal=c.daily_goal(),
+                          routines_done=c.routines_done).report(1, self.clock())
+        today = figures["days"][-1]
+        return {"date": today["day"], "holds": today["holds"], "stretches": today["stretches"],
+                "bounced": today["bounced"], "hold_s": today["hold_s"], "routines": today["routines"],
+                "goal": today["goal"] or None, "streak": figures["streak"]}

@@ -11,7 +11,8 @@ Figures: per step, stretches stored, received (distinct events), lost, duplicate
 deliver a message twice after a broker restart; (boot, seq) in each event tells them apart),
 the loop's lateness p99 over its last 8192 samples read while the broker was up and at the
 end of the broker-down window, and what the loop spent inside the MQTT sink per call (mean and
-max; lateness also counts everything else the machine runs, so the load average is printed).
+max). Lateness also counts everything else the machine runs, so the load average is printed
+and one more step runs beside the fleet without MQTT, measured at the same moments (control).
 Bars: 0 lost at QoS 1; p99 <= 5 ms with the broker down.
 
     python bench/mqtt_fleet.py [--steps 4] [--speed 10] [--seconds 60] [--down 12] [--quick]
@@ -108,50 +109,64 @@ def settle(collector: Collector, quiet_s: float = 3.0, limit_s: float = 30.0) ->
         time.sleep(0.2)
 
 
-def run(steps: int, speed: float, seconds: float, down: float, workdir: Path) -> tuple[list[dict], int]:
+def start_step(data: Path, speed: float, seed: int, mqtt_port: int | None) -> dict:
+    """One `stretchstep run` on its own data dir; without `mqtt_port` it is the control step."""
+    data.mkdir()
+    conf = data / "config.toml"
+    mqtt = f'[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\nqos = 1\n' if mqtt_port else ""
+    conf.write_text(mqtt + f"[simulation]\nspeed = {speed:g}\nseed = {seed}\n[cues]\nenabled = false\n")
+    proc, url = start_device(str(data), "--config", str(conf))
+    return {"step": seed, "proc": proc, "url": url, "data": data}
+
+
+def p99(step: dict) -> float:
+    return health(step["url"])["loop"].get("late_p99_ms", float("nan"))
+
+
+def run(steps: int, speed: float, seconds: float, down: float, workdir: Path) -> tuple[list[dict], dict, int]:
+    """The fleet's figures, a control step's (same speed, no MQTT: what the machine's load alone
+    costs the loop) and how many devices announced themselves to Home Assistant."""
     broker = Mosquitto(workdir / "broker").start()
     collector = Collector(broker.port)
-    fleet = []
+    fleet: list[dict] = []
+    control: dict = {}
     try:
         for i in range(steps):
-            data = workdir / f"step{i + 1}"
-            data.mkdir()
-            conf = data / "config.toml"
-            conf.write_text(f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nqos = 1\n'
-                            f"[simulation]\nspeed = {speed:g}\nseed = {i + 1}\n[cues]\nenabled = false\n")
-            proc, url = start_device(str(data), "--config", str(conf))
-            fleet.append({"step": i + 1, "proc": proc, "url": url, "data": data})
+            fleet.append(start_step(workdir / f"step{i + 1}", speed, i + 1, broker.port))
+        control = start_step(workdir / "control", speed, steps + 1, None)
         time.sleep(seconds / 2)
-        for step in fleet:
-            step["up_p99"] = health(step["url"])["loop"].get("late_p99_ms", float("nan"))
+        for step in (*fleet, control):
+            step["up_p99"] = p99(step)
         broker.stop()
         time.sleep(down)
-        for step in fleet:
+        for step in (*fleet, control):
             stats = health(step["url"])
             step["down_p99"] = stats["loop"].get("late_p99_ms", float("nan"))
-            step["down_mqtt"] = stats["mqtt"]
+            step["down_mqtt"] = stats.get("mqtt")
         broker.start()
         time.sleep(seconds / 2)
         for step in fleet:
             step["mqtt"] = health(step["url"])["mqtt"]
+        for step in (*fleet, control):
             step["proc"].send_signal(signal.SIGTERM)
-        for step in fleet:
+        for step in (*fleet, control):
             step["proc"].wait(30)
         settle(collector)
         for step in fleet:
             device = (step["data"] / "device_id").read_text().strip()
             step["device"] = device
             step.update(compare(stored_stretches(step["data"]), collector.ends.get(device, [])))
-        return fleet, len(collector.discovered)
+        return fleet, control, len(collector.discovered)
     finally:
-        for step in fleet:
-            if step["proc"].poll() is None:
+        for step in (*fleet, control):
+            if step and step["proc"].poll() is None:
                 step["proc"].kill()
         collector.close()
         broker.stop()
 
 
-def report(fleet: list[dict], discovered: int, speed: float, seconds: float, down: float) -> bool:
+def report(fleet: list[dict], control: dict, discovered: int, speed: float, seconds: float,
+           down: float) -> bool:
     load = os.getloadavg()[0]
     print(f"{len(fleet)} steps at speed {speed:g} for {seconds:g} s, broker down {down:g} s in the middle; "
           f"{discovered} devices announced to Home Assistant; load average {load:.1f} "
@@ -165,6 +180,8 @@ def report(fleet: list[dict], discovered: int, speed: float, seconds: float, dow
               f"{s['down_mqtt']['queued']:>11} "
               f"{s['mqtt']['reconnects']:>10} {s['mqtt']['dropped']:>7} "
               f"{s['mqtt']['loop_cost']['mean_us']:>7.1f}/{s['mqtt']['loop_cost']['max_us']:<8.0f}")
+    print(f"control step without MQTT (the machine's load alone): p99 {control['up_p99']:.2f} ms "
+          f"while the broker was up, {control['down_p99']:.2f} ms while it was down")
     events = sum(s["stored"] for s in fleet)
     lost = sum(s["lost"] for s in fleet)
     dups = sum(s["duplicates"] for s in fleet)
@@ -190,8 +207,8 @@ def main() -> int:
     if args.steps < 1 or args.speed <= 0 or args.seconds <= 0 or args.down <= 0:
         parser.error("--steps must be at least 1 and --speed, --seconds, --down above 0")
     with tempfile.TemporaryDirectory() as tmp:
-        fleet, discovered = run(args.steps, args.speed, args.seconds, args.down, Path(tmp))
-    ok = report(fleet, discovered, args.speed, args.seconds, args.down)
+        fleet, control, discovered = run(args.steps, args.speed, args.seconds, args.down, Path(tmp))
+    ok = report(fleet, control, discovered, args.speed, args.seconds, args.down)
     lost = sum(s["lost"] for s in fleet)
     # --quick on a shared CI machine: a lost event fails it, a busy CPU's lateness does not
     return 0 if (ok or (args.quick and lost == 0)) else 1

@@ -251,12 +251,10 @@ def test_broker_restart_keeps_events_republishes_retained_state_and_counts_the_r
         wait_until(lambda: pub.health()["queued"] == 0)  # the broker acknowledged it
         broker.stop()
         wait_until(lambda: not pub.health()["connected"])
-        started = time.perf_counter()
         for i in range(800):  # the loop goes on while the broker is away
             pub.on_sample(20 + i / 80, 50.0, {"state": "holding"})
         for t in (30.0, 40.0, 50.0):
             pub.on_event(stretch_end(t), {"state": "empty"})
-        assert time.perf_counter() - started < 0.5
         wait_until(lambda: pub.health()["queued"] >= 3)
         broker.start()
         wait_until(lambda: pub.health()["connected"], timeout=15)

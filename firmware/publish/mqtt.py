@@ -31,6 +31,7 @@ import paho.mqtt.client as paho
 
 from firmware.events import Event
 from firmware.live import jsonable
+from firmware.publish.commands import run_command
 from firmware.publish.discovery import DeviceInfo, discovery_messages
 from firmware.publish.topics import COMMANDS, Topics
 
@@ -331,25 +332,9 @@ class MqttPublisher:
     # --- commands from Home Assistant (subscribed only with allow_commands) ----------------
     def _command(self, name: str, payload: bytes) -> None:
         self.commands_run += 1
-        try:
-            if name == "tare":
-                if self._control is None:
-                    raise ValueError("no sensor to tare: this device runs on simulated or replayed input")
-                result = self._control.tare()
-                message = str(result.get("message", "tared")) if isinstance(result, dict) else "tared"
-            else:
-                wanted = payload.decode("utf-8", "replace").strip()
-                activate = getattr(self._control, "activate_profile", None)
-                if activate is None:
-                    raise ValueError("this device has no profiles to choose from")
-                activate(wanted)
-                message = f"profile {wanted!r} active from the next hold"
-                self._publish_profile()
-            body = {"command": name, "ok": True, "message": message}
-        except ValueError as exc:
-            body = {"command": name, "ok": False, "message": str(exc)}
-        except Exception as exc:
-            body = {"command": name, "ok": False, "message": f"{name} failed: {type(exc).__name__}: {exc}"}
+        body = run_command(self._control, name, payload)
+        if name == "profile" and body["ok"]:
+            self._publish_profile()
         if self.connected:
             self._send(self.topics.result, _dumps(body), qos=self.settings.qos, retain=False)
 

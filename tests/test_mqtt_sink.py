@@ -155,3 +155,16 @@ def test_device_feeds_every_sample_and_event_to_its_sinks(fake_clock):
     assert len(sink.samples) == stats.samples
     assert len(sink.events) == stats.events and "stretch_end" in sink.events
 
+
+
+def test_run_with_an_unusable_mqtt_section_stops_with_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[mqtt]\nhost = "127.0.0.1"\nusername = "u"\npassword_file = "{tmp_path}/missing"\n')
+    result = subprocess.run([sys.executable, "-m", "firmware", "run", "--config", str(conf), "--host",
+                             "127.0.0.1", "--port", "0", "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "mqtt.password_file" in result.stderr and "Traceback" not in result.stderr + result.stdout

@@ -371,3 +371,20 @@ def test_stretchstep_fleet_prints_every_step_with_its_day(broker, tmp_path):
     assert lines[2].split()[:4] == ["ss00000bbb", "Room", "2", "offline"]
     refused = CliRunner().invoke(main, ["fleet", "--host", "127.0.0.1", "--port", str(free_port())])
     assert refused.exit_code == 1 and "cannot reach the broker" in refused.output
+
+
+def test_home_assistant_coming_online_gets_the_discovery_again(broker):
+    """HA publishes `homeassistant/status` "online" after it restarts; a device that then resends
+    its configs needs no retained discovery to survive a broker that lost them."""
+    pub = publisher(broker.port)
+    try:
+        wait_until(lambda: pub.health()["connected"])
+        watcher = Listener(broker.port, "homeassistant/sensor/+/+/config")
+        watcher.wait(lambda m: len(m) >= 9)             # the retained copies
+        seen = len(watcher.messages)
+        send(broker.port, "homeassistant/status", "online")
+        wanted = {f"homeassistant/sensor/stretchstep_ss0000beef/{o}/config" for o in ("state", "load")}
+        watcher.wait(lambda m: {t for t, _, retained in m[seen:] if not retained} >= wanted)
+        watcher.close()
+    finally:
+        pub.close()

@@ -168,3 +168,23 @@ def test_run_with_an_unusable_mqtt_section_stops_with_one_clear_line(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "mqtt.password_file" in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_sensor_that_cannot_be_opened_reaches_the_sinks_as_a_fault(monkeypatch):
+    """No Device runs while the source is down, yet Home Assistant's sensor-fault entity must
+    turn on: the sampler hands the fault to its sinks as a running Device would."""
+    from firmware.routine import Routine
+    from firmware.service import sampler
+
+    def unplugged(cfg):
+        raise OSError("no HX711 answers on BCM 5/6")
+
+    monkeypatch.setattr(sampler, "open_checked_source", unplugged)
+    sink = Recorder()
+    states: list[str] = []
+    sink.on_sample = lambda t, kg, status: states.append(status["state"])  # type: ignore[method-assign]
+    runner = sampler.LoopRunner(config.DEFAULTS, routine=Routine(), writer=None, live=None, session_id=0,
+                                sinks=[sink])
+    assert runner._open() is None and runner._open() is None
+    assert sink.events == ["sensor_fault"]       # once per fault, not once per retry
+    assert states == ["fault", "fault"]

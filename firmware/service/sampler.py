@@ -159,13 +159,14 @@ class LoopRunner:
     def _show_fault(self, reason: str, detail: str) -> None:
         first = self.fault != reason
         self.fault, self.state = reason, "retrying"
-        if self.live is None:
-            return
         status = {"state": "fault", "fault": reason, "fault_detail": detail, "source": self.cfg.sensor.source}
         now = time.monotonic()
-        if first:
-            self.live.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
-        self.live.on_sample(now, float("nan"), status)
+        # the page and every sink (MQTT's sensor-fault entity, the panel's LED) hear of it, as
+        # they would from a running Device: no Device runs while the source cannot be opened
+        for output in (self.live, *self.sinks) if self.live is not None else self.sinks:
+            if first:
+                output.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
+            output.on_sample(now, float("nan"), status)
 
     def _run(self) -> None:
         delays = backoff()

@@ -34,11 +34,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def make_test_certificates(where: Path) -> tuple[Path, Path, Path]:
+    """(ca.pem, server.pem, server.key): a CA valid for 2 days and a server certificate it signed
+    for IP 127.0.0.1, so a client that checks the host name accepts the loopback broker."""
+    where.mkdir(parents=True, exist_ok=True)
+    ca, ca_key, cert, key = (where / n for n in ("ca.pem", "ca.key", "server.pem", "server.key"))
+    (where / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    for args in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=stretchstep test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", where / "server.csr",
+         "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", where / "server.csr", "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "2", "-extfile", where / "san.ext"],
+    ):
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+    return ca, cert, key
+
+
 class Mosquitto:
     """`with Mosquitto(tmp) as broker:` -> broker.port; `users={"name": "password"}` needs a login."""
 
     def __init__(self, workdir: Path, *, port: int | None = None,
-                 users: dict[str, str] | None = None) -> None:
+                 users: dict[str, str] | None = None, tls: bool = False) -> None:
         binary = find_mosquitto()
         if binary is None:
             raise FileNotFoundError("mosquitto is not installed (Debian: apt-get install mosquitto)")
@@ -53,6 +71,10 @@ class Mosquitto:
         lines = [f"listener {self.port} 127.0.0.1", f"user {getpass.getuser()}", "persistence true",
                  f"persistence_location {self.workdir}/", "autosave_interval 1",
                  f"log_dest file {self.log}", "log_type error", "log_type warning", "log_type notice"]
+        self.ca_file: Path | None = None
+        if tls:  # a throwaway CA and a server certificate for 127.0.0.1 (openssl)
+            self.ca_file, cert, key = make_test_certificates(self.workdir / "tls")
+            lines += [f"cafile {self.ca_file}", f"certfile {cert}", f"keyfile {key}"]
         if users:
             passwd = self.workdir / "passwd"
             passwd.write_text("")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -388,3 +389,23 @@ def test_home_assistant_coming_online_gets_the_discovery_again(broker):
         watcher.close()
     finally:
         pub.close()
+
+
+def test_tls_with_the_configured_ca_connects_and_without_it_is_refused(tmp_path):
+    """[mqtt] tls + ca_file against a Mosquitto TLS listener with a throwaway CA (openssl)."""
+    need_mosquitto()
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI"):
+            pytest.fail("openssl is not installed; CI must install it (.ci/run)")
+        pytest.skip("openssl is not installed")
+    with Mosquitto(tmp_path / "tls", tls=True) as broker:
+        listener_ok = publisher(broker.port, tls=True, ca_file=str(broker.ca_file))
+        stranger = publisher(broker.port, tls=True)          # system CAs: our test CA is not among them
+        try:
+            wait_until(lambda: listener_ok.health()["connected"])
+            wait_until(lambda: stranger.health()["last_error"] is not None)
+            assert stranger.health()["connected"] is False
+            assert "certificate verify failed" in stranger.health()["last_error"]
+        finally:
+            listener_ok.close()
+            stranger.close(timeout=0.5)

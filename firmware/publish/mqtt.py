@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -354,7 +355,10 @@ class MqttPublisher:
         self._wake.set()
 
     def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:
-        self.last_error = f"cannot reach the broker at {self.settings.host}:{self.settings.port}"
+        # paho calls this inside its `except OSError`: the reason (refused, TLS, DNS) is at hand
+        reason = sys.exc_info()[1]
+        self.last_error = (f"cannot reach the broker at {self.settings.host}:{self.settings.port}"
+                           + (f": {reason}" if reason is not None else ""))
 
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any,
                        _props: Any) -> None:

@@ -188,3 +188,13 @@ def test_a_sensor_that_cannot_be_opened_reaches_the_sinks_as_a_fault(monkeypatch
     assert runner._open() is None and runner._open() is None
     assert sink.events == ["sensor_fault"]       # once per fault, not once per retry
     assert states == ["fault", "fault"]
+
+
+def test_paho_is_not_imported_by_the_command_or_the_sampler_without_mqtt():
+    import subprocess
+    import sys
+
+    code = ("import sys, firmware.cli, firmware.service.sampler, firmware.publish; "
+            "print(any(m.startswith('paho') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr

@@ -147,6 +147,16 @@ def test_the_unit_fits_the_pi() -> None:
     assert unit["ProtectSystem"] == ["strict"] and unit["NoNewPrivileges"] == ["yes"]
 
 
+def test_type_notify_is_backed_by_code_that_notifies() -> None:
+    """Type=notify with no READY=1 would time the start out; a watchdog nobody feeds kills it."""
+    from firmware.service import notify, sampler, supervisor
+
+    assert 'notify("READY=1")' in Path(supervisor.__file__).read_text()
+    assert "WATCHDOG=1" in Path(notify.__file__).read_text()
+    assert "Watchdog()" in Path(sampler.__file__).read_text()     # fed from the sampling loop (a child:
+    assert unit_settings()["NotifyAccess"] == ["all"]              # hence NotifyAccess=all)
+
+
 def systemd_analyze() -> str:
     found = shutil.which("systemd-analyze")
     if found is None:

@@ -392,3 +392,14 @@ def test_a_save_is_fsynced_and_a_failed_rename_keeps_the_old_file(tmp_path, monk
     with pytest.raises(OSError):
         save_calibration(old, tmp_path)
     assert load_calibration(tmp_path) == new and path.exists()
+
+
+def test_an_unreadable_or_binary_calibration_file_is_a_calibration_error(tmp_path) -> None:
+    path = calibration_path(tmp_path)
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(CalibrationError, match="not a calibration file"):
+        load_calibration(tmp_path)
+    path.unlink()
+    path.mkdir()                       # a folder where the file should be: reading it fails
+    with pytest.raises(CalibrationError, match="cannot read the calibration"):
+        load_calibration(tmp_path)

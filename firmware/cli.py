@@ -1,8 +1,7 @@
 """The `stretchstep` command: run, record, analyze, plot, config, doctor (+ tare, calibrate, bringup).
 
 Errors a user can fix (a bad config key, a malformed trace, an unknown source) are printed as
-one clear line and exit with status 1 (2 for a misused option, as click does); nothing here
-prints a traceback for them.
+one clear line and exit with status 2; nothing here prints a traceback for them.
 """
 
 from __future__ import annotations

@@ -354,8 +354,11 @@ def test_control_refuses_a_calibration_while_someone_stretches(tmp_path) -> None
     control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: state["now"])
     with pytest.raises(ValueError, match="someone is stretching .*'holding'"):
         control.calibrate(20.0)
+    assert control.status()["calibrated"] is False and "not calibrated" in control.status()["warning"]
     state["now"] = "standing"            # a weight on the step reads as someone standing: fine
     assert control.calibrate(20.0)["calibration"]["known_kg"] == 20.0
+    status = control.status()
+    assert status["calibrated"] is True and status["known_kg"] == 20.0 and status["warning"] is None
 
 
 def test_saturated_codes_are_never_a_zero_or_a_scale() -> None:

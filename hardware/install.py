@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -165,9 +166,23 @@ class Installer:
             link.symlink_to(f"{VENV}/bin/stretchstep")
             self.echo(f"linked {LINK}")
 
+    def set_hostname(self) -> None:
+        """`--hostname NAME`: the Pi answers as NAME.local; /etc/hosts follows (as raspi-config
+        does), or sudo would complain that it cannot resolve its own name."""
+        name = self.hostname
+        if not name:
+            return
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", name):
+            raise InstallError(f"--hostname {name!r}: use lower-case letters, digits and '-' (up to 63), "
+                               "e.g. stretchstep")
+        self.run(["hostnamectl", "set-hostname", name])
+        hosts = self.at("/etc/hosts")
+        lines = hosts.read_text(encoding="utf-8").splitlines() if hosts.exists() else []
+        kept = [line for line in lines if not line.startswith("127.0.1.1")]
+        self.write("/etc/hosts", "\n".join([*kept, f"127.0.1.1\t{name}"]) + "\n")
+
     def start(self) -> None:
-        if self.hostname:
-            self.run(["hostnamectl", "set-hostname", self.hostname])
+        self.set_hostname()
         self.run(["systemctl", "daemon-reload"])
         self.run(["systemctl", "enable", "stretchstep"])
         self.run(["systemctl", "restart", "stretchstep"])

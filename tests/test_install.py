@@ -189,3 +189,16 @@ def test_the_verify_check_catches_a_broken_unit(tmp_path) -> None:
     broken = tmp_path / "broken.service"
     broken.write_text(UNIT_FILE.read_text().replace("NoNewPrivileges=yes", "NoNewPrivileges=perhaps"))
     assert "NoNewPrivileges" in verify(broken, tmp_path) or "perhaps" in verify(broken, tmp_path)
+
+
+def test_a_hostname_is_set_and_the_hosts_file_follows(tmp_path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/hosts").write_text("127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n")
+    lines: list[str] = []
+    installer = install.Installer(root=tmp_path, hostname="stretchstep", echo=lines.append)
+    installer.install()
+    assert ["hostnamectl", "set-hostname", "stretchstep"] in installer.planned
+    assert (tmp_path / "etc/hosts").read_text() == "127.0.0.1\tlocalhost\n127.0.1.1\tstretchstep\n"
+    assert "http://stretchstep.local:8080/" in "\n".join(lines)
+    with pytest.raises(install.InstallError, match="lower-case letters"):
+        install.Installer(root=tmp_path, hostname="Step One", echo=lines.append).set_hostname()

@@ -19,7 +19,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -301,8 +301,9 @@ def commented_toml(values: dict[str, dict[str, Any]], header: str = "") -> str:
 
 
 def _sections() -> list[Any]:
-    """The [section] fields of Config (not `origin`, which is where it came from)."""
-    return [f for f in fields(Config) if f.name != "origin"]
+    """The [section] fields of Config: the ones made by a factory (a section's dataclass), not
+    plain values such as `origin` (where it came from)."""
+    return [f for f in fields(Config) if f.default_factory is not MISSING]
 
 
 def _toml_value(value: Any) -> str:

@@ -171,9 +171,7 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
     cues_cfg = cfg.cues
     panel = Panel()
     if cues_cfg.enabled and cues_cfg.buzzer_pin:
-        buzzer = _build(panel, "buzzer", cues_cfg.buzzer_pin,
-                        lambda: _gpiozero("Buzzer")(cues_cfg.buzzer_pin, active_high=cues_cfg.active_high,
-                                                    pin_factory=factory))
+        buzzer = _build(panel, "buzzer", cues_cfg.buzzer_pin, lambda: _buzzer(cues_cfg, factory))
         panel.cues = BuzzerCues(buzzer) if buzzer is not None else None
     if cues_cfg.led_pin:
         led = _build(panel, "LED", cues_cfg.led_pin,
@@ -202,6 +200,13 @@ def _build(panel: Panel, what: str, pin: int, make: Callable[[], Any]) -> Any:
     return device
 
 
+def _buzzer(cues_cfg: Any, factory: Any) -> Any:
+    """An active buzzer (on/off), or with `[cues] tonal` a passive one played in tones (PWM)."""
+    if getattr(cues_cfg, "tonal", False):
+        return _gpiozero("TonalBuzzer")(cues_cfg.buzzer_pin, octaves=1, pin_factory=factory)
+    return _gpiozero("Buzzer")(cues_cfg.buzzer_pin, active_high=cues_cfg.active_high, pin_factory=factory)
+
+
 def _gpiozero(name: str) -> Any:
     import gpiozero
 
@@ -212,6 +217,6 @@ def _factory_for(source: str) -> Any:
     """None (gpiozero's default: real pins) for hardware; a MockFactory for everything else."""
     if source in HARDWARE_SOURCES:
         return None
-    from gpiozero.pins.mock import MockFactory
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-    return MockFactory()
+    return MockFactory(pin_class=MockPWMPin)    # PWM-capable mock pins: a tonal buzzer works too

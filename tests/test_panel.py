@@ -218,3 +218,20 @@ def test_the_panel_rides_the_loop_as_a_sink_and_the_calibration_reaches_the_stat
     assert calibration_status(emulated) == {"calibrated": True, "calibrated_at": done.calibrated_at,
                                             "known_kg": 20.0, "tared_at": done.date, "warning": None}
     assert calibration_status(object()) is None
+
+
+def test_a_tonal_config_builds_a_tonal_buzzer() -> None:
+    """[cues] tonal = true (a passive buzzer, helper routine's key): a gpiozero TonalBuzzer on PWM
+    mock pins, handed to BuzzerCues (which plays its patterns in tones once routine's cues land)."""
+    from dataclasses import asdict
+    from types import SimpleNamespace
+
+    from gpiozero.pins.mock import MockPWMPin
+
+    factory = MockFactory(pin_class=MockPWMPin)
+    cfg = SimpleNamespace(sensor=DEFAULTS.sensor, cues=SimpleNamespace(**asdict(DEFAULTS.cues), tonal=True))
+    panel = build_panel(cfg, FakeControl(), pin_factory=factory)
+    assert panel.faults == [] and type(panel.cues.buzzer).__name__ == "TonalBuzzer"
+    assert panel.cues.buzzer.pin.info.name == "GPIO18"
+    plain = build_panel(DEFAULTS, FakeControl(), pin_factory=MockFactory())
+    assert type(plain.cues.buzzer).__name__ == "Buzzer"

@@ -232,6 +232,6 @@ def test_a_tonal_config_builds_a_tonal_buzzer() -> None:
     cfg = SimpleNamespace(sensor=DEFAULTS.sensor, cues=SimpleNamespace(**asdict(DEFAULTS.cues), tonal=True))
     panel = build_panel(cfg, FakeControl(), pin_factory=factory)
     assert panel.faults == [] and type(panel.cues.buzzer).__name__ == "TonalBuzzer"
-    assert panel.cues.buzzer.pin.info.name == "GPIO18"
+    assert "GPIO18" in repr(panel.cues.buzzer)
     plain = build_panel(DEFAULTS, FakeControl(), pin_factory=MockFactory())
     assert type(plain.cues.buzzer).__name__ == "Buzzer"

@@ -406,3 +406,11 @@ def test_an_unreadable_or_binary_calibration_file_is_a_calibration_error(tmp_pat
     path.mkdir()                       # a folder where the file should be: reading it fails
     with pytest.raises(CalibrationError, match="cannot read the calibration"):
         load_calibration(tmp_path)
+
+
+def test_tare_with_a_corrupt_calibration_file_is_one_line(tmp_path) -> None:
+    calibration_path(tmp_path, "hx711-emulated").write_text("{not json")
+    done = CliRunner().invoke(tare_command, ["--source", "hx711-emulated", "--data-dir", str(tmp_path)])
+    assert done.exit_code == 1 and isinstance(done.exception, SystemExit)   # a clean exit, no crash
+    assert "calibration-hx711-emulated.json: not a calibration file" in done.output
+    assert "Traceback" not in done.output

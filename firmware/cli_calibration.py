@@ -135,10 +135,7 @@ def _check(raw: Any, cal: Calibration, seconds: float = 1.0) -> str:
 
 def _show_current(target: _Target) -> Calibration:
     """Echo the calibration in use before anything changes, so the owner sees what is replaced."""
-    try:
-        current = load_calibration(target.data_dir, target.name)
-    except CalibrationError as exc:      # a corrupt or unreadable file: say which and what to do
-        raise click.ClickException(str(exc)) from None
+    current = load_calibration(target.data_dir, target.name)    # a bad file: a user error (cli.py)
     click.echo(f"Current calibration: {current.describe()}")
     return current
 

@@ -137,7 +137,7 @@ class Installer:
         for path in (PREFIX, "/etc/stretchstep", DATA):
             self.at(path).mkdir(parents=True, exist_ok=True)
         self.run(["chown", f"{USER}:{USER}", DATA])
-        self.at(DATA).chmod(0o755)
+        self.at(DATA).chmod(0o700)        # owner-only, as the firmware keeps its data dir
         if self.at(CONFIG).exists():
             self.echo(f"kept {CONFIG} as it is")
         else:

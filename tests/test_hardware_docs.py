@@ -114,7 +114,7 @@ def _section(title: str) -> str:
 
 
 def _normal(path: str) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", path)     # <int:id> and <id> are the same route
+    return re.sub(r"<(?:[^:>]+:)?(\w+)>", r"<\1>", path)     # <int:id> and <id> are the same route
 
 
 def _documented_routes() -> set[str]:

@@ -22,7 +22,7 @@ from firmware.calibration.emulated import (
     open_emulated_source,
 )
 from firmware.calibration.faults import FaultMonitor
-from firmware.calibration.files import calibration_path, load_calibration, save_calibration, write_durably
+from firmware.calibration.files import calibration_path, load_calibration, save_calibration
 from firmware.calibration.model import (
     DEFAULT_COUNTS_PER_KG,
     MIN_READINGS,
@@ -51,5 +51,4 @@ __all__ = [
     "calibration_status", "cell_names", "collect_codes", "emulated_pair_source", "load_calibration",
     "open_emulated_source", "open_hx711_source", "open_iio_source", "open_pair_source",
     "robust_mean", "save_calibration", "spread_counts", "tare", "uncalibrated_warning",
-    "write_durably",
 ]

@@ -198,9 +198,8 @@ class Installer:
             self.echo(f"  or http://{address}:{port}/")
         if self.staging:
             return
-        code = _wait_for_service(port, self.at(DATA) / "access_code")
-        if code:
-            self.echo(f"access code for changes (tare, calibrate, pain log): {code}")
+        if _wait_for_service(port):
+            self.echo(_access_code_line())
         else:
             self.echo("the service has not answered yet: journalctl -u stretchstep -f")
         self.echo("next: stretchstep doctor, then calibrate (hardware/README.md section 7)")
@@ -294,17 +293,31 @@ def _addresses() -> list[str]:
     return [word for word in out.split() if "." in word]
 
 
-def _wait_for_service(port: int, code_file: Path, timeout_s: float = 60.0) -> str | None:
-    """The access code once the service answers on loopback, or None after `timeout_s`."""
+def _wait_for_service(port: int, timeout_s: float = 60.0) -> bool:
+    """Whether the service answers on loopback within `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
                 json.loads(response.read())
-            return code_file.read_text(encoding="utf-8").strip() if code_file.exists() else None
+            return True
         except (OSError, ValueError):
             time.sleep(1)
-    return None
+    return False
+
+
+def _access_code_line() -> str:
+    """The service prints a new access code once (only its hash is kept): find it in its log."""
+    try:
+        log = subprocess.run(["journalctl", "-u", "stretchstep", "-o", "cat", "--no-pager", "-n", "200"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        log = ""
+    shown = [line for line in log.splitlines() if "access code" in line and "shown this once" in line]
+    if shown:
+        return shown[-1]
+    return ("the access code is the one printed at the first install (only its hash is kept); "
+            "lost it? sudo stretchstep access-code --reset")
 
 
 def main(argv: list[str] | None = None) -> int:

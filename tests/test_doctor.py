@@ -88,3 +88,11 @@ def test_the_command_prints_every_check_and_fails_on_a_failure(tmp_path) -> None
     for name in ("service", "sensor", "calibrated", "clock", "disk", "network"):
         assert f"  {name}" in done.output
     assert "-> " in done.output
+
+
+def test_closed_health_and_an_unreadable_data_dir_are_warnings_with_the_way_round(tmp_path) -> None:
+    closed = {"ok": True, "time": 1.0}                     # open_reads = false: health says little
+    (tmp_path / "calibration.json").mkdir()                 # reading it fails, as without sudo
+    checks = by_name(diagnose(hardware(tmp_path), facts(health=closed)))
+    assert checks["sensor"].level == WARN and "log in" in checks["sensor"].fix
+    assert checks["calibrated"].level == WARN and "sudo stretchstep doctor" in checks["calibrated"].fix

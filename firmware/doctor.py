@@ -118,7 +118,7 @@ def check_calibrated(cfg: Config) -> Check:
         return Check("calibrated", OK, f"nothing to calibrate for source {cfg.sensor.source!r}")
     warning = uncalibrated_warning(cfg)
     if warning and warning.startswith("calibration unreadable"):
-        return Check("calibrated", WARN, warning, "the data dir is the service's own: sudo stretchstep doctor")
+        return Check("calibrated", WARN, warning, "the data dir is the service's: sudo stretchstep doctor")
     if warning:
         return Check("calibrated", FAIL, warning.removeprefix("WARNING: "),
                      "stretchstep tare, then stretchstep calibrate --known-kg KG (hardware/README.md §7)")

@@ -235,3 +235,17 @@ def test_a_tonal_config_builds_a_tonal_buzzer() -> None:
     assert "GPIO18" in repr(panel.cues.buzzer)
     plain = build_panel(DEFAULTS, FakeControl(), pin_factory=MockFactory())
     assert type(plain.cues.buzzer).__name__ == "Buzzer"
+
+
+def test_a_sensor_that_cannot_be_opened_blinks_the_led() -> None:
+    """No Pi here, so `hx711` cannot open (no Blinka pins): the sampler retries, and the panel
+    (a sink) hears of the fault although no Device runs."""
+    from firmware.panel import Panel
+    from firmware.service.sampler import LoopRunner, make_routine
+
+    cfg = DEFAULTS.with_values("sensor", source="hx711")
+    led = RecordingLed()
+    panel = Panel(light=StatusLight(led))
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=None, session_id=0, sinks=(panel,))
+    assert runner._open() is None and runner.state == "retrying"
+    assert led.calls[-1] == ("blink", *BLINK_S["fault"])

@@ -157,13 +157,18 @@ class LoopRunner:
     def _show_fault(self, reason: str, detail: str) -> None:
         first = self.fault != reason
         self.fault, self.state = reason, "retrying"
-        if self.live is None:
-            return
         status = {"state": "fault", "fault": reason, "fault_detail": detail, "source": self.cfg.sensor.source}
         now = time.monotonic()
-        if first:
-            self.live.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
-        self.live.on_sample(now, float("nan"), status)
+        event = Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail})
+        # the live view and the sinks (the panel's LED blinks, a publisher reports it) see the
+        # fault even though no Device runs while the sensor cannot be opened
+        for out in ((self.live,) if self.live is not None else ()) + self.sinks:
+            try:
+                if first:
+                    out.on_event(event, status)
+                out.on_sample(now, float("nan"), status)
+            except Exception:
+                log.exception("%s failed to take the sensor fault", type(out).__name__)
 
     def _run(self) -> None:
         delays = backoff()

@@ -152,6 +152,9 @@ def check_disk(cfg: Config, facts: Facts) -> Check:
 
 def check_network(cfg: Config, facts: Facts) -> Check:
     port = cfg.web.port
+    if cfg.web.host not in ("0.0.0.0", "::", ""):
+        return Check("network", WARN, f"the dashboard listens on {cfg.web.host} only: phones on the "
+                     "LAN cannot reach it", 'set [web] host = "0.0.0.0" in the config and restart')
     addresses = facts.addresses()
     name = facts.name()
     if not addresses:

@@ -67,6 +67,9 @@ def test_a_sensor_fault_the_service_reports_points_at_the_wiring(tmp_path) -> No
 def test_no_address_means_the_phone_cannot_reach_it(tmp_path) -> None:
     check = by_name(diagnose(hardware(tmp_path), facts(addresses=())))["network"]
     assert check.level == FAIL and "raspi-config" in check.fix
+    loopback = hardware(tmp_path).with_values("web", host="127.0.0.1")
+    check = by_name(diagnose(loopback, facts()))["network"]
+    assert check.level == WARN and "listens on 127.0.0.1 only" in check.detail and "0.0.0.0" in check.fix
 
 
 def test_a_simulated_device_is_not_mistaken_for_a_sensor(tmp_path) -> None:

@@ -1,5 +1,5 @@
-"""The `stretchstep` command: run, record, analyze, plot, config, access-code, doctor (+ tare,
-calibrate, bringup).
+"""The `stretchstep` command: run, record, analyze, plot, config, access-code, doctor
+(+ tare, calibrate, bringup).
 
 Errors a user can fix (a bad config key, a malformed trace, an unknown source, a file that
 cannot be read or written) are printed as one clear line and exit with status 2, like click's

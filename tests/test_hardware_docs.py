@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from firmware.config import DEFAULTS
+from webui.openapi import ROUTE_PARAM
 
 HARDWARE = Path(__file__).resolve().parents[1] / "hardware"
 
@@ -114,7 +115,7 @@ def _section(title: str) -> str:
 
 
 def _normal(path: str) -> str:
-    return re.sub(r"<(?:[^:>]+:)?(\w+)>", r"<\1>", path)     # <int:id> and <id> are the same route
+    return ROUTE_PARAM.sub(r"<\2>", path)     # <int:id> and <id> are the same route
 
 
 def _documented_routes() -> set[str]:

@@ -99,3 +99,17 @@ def test_closed_health_and_an_unreadable_data_dir_are_warnings_with_the_way_roun
     checks = by_name(diagnose(hardware(tmp_path), facts(health=closed)))
     assert checks["sensor"].level == WARN and "log in" in checks["sensor"].fix
     assert checks["calibrated"].level == WARN and "sudo stretchstep doctor" in checks["calibrated"].fix
+
+
+def test_run_says_its_config_warns_while_uncalibrated_and_names_the_lan_name(tmp_path, capsys) -> None:
+    from firmware.cli import _before_run
+    from firmware.doctor import lan_name
+
+    _before_run(hardware(tmp_path))
+    err = capsys.readouterr().err
+    assert f"data dir: {tmp_path}" in err
+    assert "WARNING: the step is not calibrated (hx711" in err
+    assert f"http://{lan_name()}:8080/" in err
+    save_calibration(Calibration().calibrated([21_000 * 20 + d for d in range(-50, 50)], 20.0), tmp_path)
+    _before_run(hardware(tmp_path))
+    assert "not calibrated" not in capsys.readouterr().err

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.cues import BuzzerCues
+from firmware.cues import BuzzerCues, make_buzzer
 
 log = logging.getLogger("stretchstep.panel")
 
@@ -171,7 +171,9 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
     cues_cfg = cfg.cues
     panel = Panel()
     if cues_cfg.enabled and cues_cfg.buzzer_pin:
-        buzzer = _build(panel, "buzzer", cues_cfg.buzzer_pin, lambda: _buzzer(cues_cfg, factory))
+        buzzer = _build(panel, "buzzer", cues_cfg.buzzer_pin,
+                        lambda: make_buzzer(cues_cfg.buzzer_pin, active_high=cues_cfg.active_high,
+                                            tonal=cues_cfg.tonal, pin_factory=factory))
         panel.cues = BuzzerCues(buzzer) if buzzer is not None else None
     if cues_cfg.led_pin:
         led = _build(panel, "LED", cues_cfg.led_pin,
@@ -200,13 +202,6 @@ def _build(panel: Panel, what: str, pin: int, make: Callable[[], Any]) -> Any:
     return device
 
 
-def _buzzer(cues_cfg: Any, factory: Any) -> Any:
-    """An active buzzer (on/off), or with `[cues] tonal` a passive one played in tones (PWM)."""
-    if getattr(cues_cfg, "tonal", False):
-        return _gpiozero("TonalBuzzer")(cues_cfg.buzzer_pin, octaves=1, pin_factory=factory)
-    return _gpiozero("Buzzer")(cues_cfg.buzzer_pin, active_high=cues_cfg.active_high, pin_factory=factory)
-
-
 def _gpiozero(name: str) -> Any:
     import gpiozero
 
@@ -219,4 +214,4 @@ def _factory_for(source: str) -> Any:
         return None
     from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-    return MockFactory(pin_class=MockPWMPin)    # PWM-capable mock pins: a tonal buzzer works too
+    return MockFactory(pin_class=MockPWMPin)  # PWM-capable, so a TonalBuzzer can be tried too

@@ -15,7 +15,7 @@ from firmware.calibration.emulated import (
     open_emulated_source,
 )
 from firmware.calibration.faults import FaultMonitor
-from firmware.calibration.files import calibration_path, load_calibration, save_calibration, write_durably
+from firmware.calibration.files import calibration_path, load_calibration, save_calibration
 from firmware.calibration.model import (
     DEFAULT_COUNTS_PER_KG,
     MIN_READINGS,
@@ -42,5 +42,5 @@ __all__ = [
     "calibrate", "calibrated_cells_of", "calibrated_source_of", "calibration_path", "collect_codes",
     "emulated_pair_source", "load_calibration", "open_emulated_source", "open_hx711_source",
     "open_iio_source", "open_pair_source", "robust_mean", "save_calibration", "spread_counts",
-    "tare", "write_durably",
+    "tare",
 ]

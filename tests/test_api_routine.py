@@ -137,3 +137,13 @@ def test_the_routes_are_in_the_openapi_description_and_answers_fit_it(client):
     made = client.post("/api/profiles", json={"name": "Cy"}, headers=AUTH).get_json()
     assert set(made) <= set(schema("/api/profiles", "post", "201")["properties"])
     assert paths["/api/settings"]["put"]["security"] and "security" not in paths["/api/settings"]["get"]
+
+
+def test_a_target_equal_to_the_protocols_is_no_override(client, store):
+    """The Settings page sends every field; sending the protocol's own target must not pin it."""
+    client.put("/api/settings", json={"target_s": 30, "target_breaths": 0}, headers=AUTH)
+    body = client.put("/api/settings", json={"protocol": "breaths"}, headers=AUTH).get_json()
+    assert (body["target_s"], body["target_breaths"], body["min_hold_s"]) == (60.0, 5, 20.0)
+    body = client.put("/api/settings", json={"target_s": 45}, headers=AUTH).get_json()
+    assert body["target_s"] == 45.0
+    assert client.get("/api/profiles").get_json()["profiles"][0]["target_s"] == 45.0

@@ -74,6 +74,8 @@ def test_profiles_crud_and_activate(client):
     ("post", "/api/profiles/99/activate", None, 404, "no profile with id 99"),
     ("put", "/api/settings", {"target_s": 2}, 400, "target_s must be seconds from 5 to 300"),
     ("put", "/api/settings", {"protocol": "nope"}, 400, "protocol 'nope' is not known"),
+    ("put", "/api/settings", {"protocol": {}, "target_s": 30}, 400, "protocol must be the id of a protocol"),
+    ("post", "/api/profiles", {"name": ["x"]}, 400, "name must be a name of 1 to 40"),
     ("put", "/api/settings", {"buzzer": "yes"}, 400, "buzzer must be true or false"),
     ("put", "/api/settings", {"volume": 3}, 400, "unknown setting 'volume'"),
     ("put", "/api/settings", {}, 400, "nothing to change"),

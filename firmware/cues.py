@@ -114,16 +114,22 @@ class BuzzerCues:
         self._set(False)
 
 
-def make_buzzer(pin: int, *, active_high: bool = True, mock: bool = False, tonal: bool = False) -> Any:
+def make_buzzer(pin: int, *, active_high: bool = True, mock: bool = False, tonal: bool = False,
+                pin_factory: Any = None) -> Any:
     """A gpiozero Buzzer on `pin` (BCM) — a TonalBuzzer (PWM tones 220-880 Hz, a passive buzzer)
-    when `tonal` — on gpiozero's MockFactory when `mock` (no Pi here)."""
+    when `tonal` — on `pin_factory`, or gpiozero's MockFactory when `mock` (no Pi here)."""
     from gpiozero import Buzzer, TonalBuzzer
 
-    factory = None
-    if mock:
-        from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-        factory = MockFactory(pin_class=MockPWMPin) if tonal else MockFactory()
+    factory = pin_factory
+    if mock and factory is None:
+        factory = mock_pins()
     if tonal:
         return TonalBuzzer(pin, octaves=1, pin_factory=factory)
     return Buzzer(pin, active_high=active_high, pin_factory=factory)
+
+
+def mock_pins() -> Any:
+    """gpiozero's MockFactory with PWM-capable pins, so a TonalBuzzer works on it too."""
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    return MockFactory(pin_class=MockPWMPin)

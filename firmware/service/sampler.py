@@ -27,14 +27,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from firmware import events as ev
-from firmware.calibration import CalibrationError, already_filtered
+from firmware.calibration import CalibrationError, already_filtered, calibration_status
 from firmware.config import Config, ConfigError
 from firmware.control import DeviceControl
-from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.events import Event
 from firmware.live import LiveState
+from firmware.panel import build_panel
 from firmware.routine import Routine
 from firmware.routine.build import RoutineBook, build_routine
 from firmware.routine.keeper import RoutineKeeper
@@ -72,14 +72,6 @@ def make_routine(cfg: Config, store: Store | None) -> tuple[Routine, RoutineKeep
         except (sqlite3.Error, OSError, StoreError) as exc:
             log.error("the routine cannot use the history (%s); it starts afresh and keeps nothing", exc)
     return RoutineBook.from_config(cfg).standalone(), None
-
-
-def make_cues(cfg: Config) -> BuzzerCues | None:
-    if not cfg.cues.enabled:
-        return None
-    on_pi = cfg.sensor.source == "hx711"
-    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi,
-                                  tonal=cfg.cues.tonal))
 
 
 def open_checked_source(cfg: Config) -> SampleSource:
@@ -208,6 +200,7 @@ class LoopRunner:
                 source, detector, routine=self.routine, cues=self.cues, writer=self.writer, live=self.live,
                 session_id=self.session_id, speed=speed, sinks=self.sinks,
                 status_extra={"source": self.cfg.sensor.source, "speed": speed},
+                status_from=lambda: {"calibration": calibration_status(source)},
             )
             self.state = "running"
             self.device.run(self.stop)
@@ -273,16 +266,6 @@ def open_history(cfg: Config) -> tuple[Store | None, Any, int]:
     return store, StoreWriter(store), session_id
 
 
-def _buzzer(cfg: Config) -> BuzzerCues | None:
-    """Built once, outside the loop; a buzzer that cannot be had is logged, not fatal."""
-    try:
-        return make_cues(cfg)
-    except Exception as exc:
-        log.error("no buzzer (pin BCM %d): %s: %s; the step counts without it",
-                  cfg.cues.buzzer_pin, type(exc).__name__, exc)
-        return None
-
-
 def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection.Connection) -> None:
     """The sampler process (spawned by the supervisor). Exit status EXIT_FATAL after a fatal fault."""
     from firmware.service.link import LinkServer
@@ -298,10 +281,11 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         sys.exit(EXIT_FATAL)
     watchdog = Watchdog()
     live = LiveState()
+    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
+    panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
     routine, keeper = make_routine(cfg, store)
     runner = LoopRunner(cfg, routine=routine, writer=writer, live=live, session_id=session_id,
-                        cues=_buzzer(cfg), sinks=(watchdog,), source=source, watchdog=watchdog)
-    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
+                        cues=panel.cues, sinks=(watchdog, panel), source=source, watchdog=watchdog)
     link = LinkServer(sock_path, live, control, runner.health)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
@@ -325,8 +309,7 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         keeper.close()
     if store is not None:
         store.close()
-    if runner.cues is not None:
-        runner.cues.close()
+    panel.close()
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
         sys.exit(EXIT_FATAL)

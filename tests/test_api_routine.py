@@ -72,6 +72,7 @@ def test_profiles_crud_and_activate(client):
     ("post", "/api/profiles", {"name": "x", "daily_goal": 0}, 400, "daily_goal must be a whole number"),
     ("put", "/api/profiles/99", {"name": "x"}, 404, "no profile with id 99"),
     ("post", "/api/profiles/99/activate", None, 404, "no profile with id 99"),
+    ("put", f"/api/profiles/{2**70}", {"name": "x"}, 404, "no such endpoint"),   # past SQLite's ids
     ("put", "/api/settings", {"target_s": 2}, 400, "target_s must be seconds from 5 to 300"),
     ("put", "/api/settings", {"protocol": "nope"}, 400, "protocol 'nope' is not known"),
     ("put", "/api/settings", {"protocol": {}, "target_s": 30}, 400, "protocol must be the id of a protocol"),

@@ -115,7 +115,7 @@ class Device:
         self._status_extra = dict(status_extra or {})
         self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
         self._status_from = status_from   # more status that changes as it runs (the calibration)
-        self._apply_target()
+        self._apply_target(fresh=True)   # a new detector (also after a restart) gets the routine's target
 
     # --- one sample -------------------------------------------------------------------------
     def process(self, sample: Sample) -> list[Event]:
@@ -194,8 +194,8 @@ class Device:
             for name in names[0]:
                 self._output("buzzer", self.cues.play, name, now)
 
-    def _apply_target(self) -> None:
-        target = self.routine.take_target() if self.routine is not None else None
+    def _apply_target(self, fresh: bool = False) -> None:
+        target = self.routine.take_target(fresh) if self.routine is not None else None
         if target is not None:
             self.detector.set_target(*target)
 

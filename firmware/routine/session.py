@@ -231,9 +231,10 @@ class Routine:
     def target_breaths(self) -> int:
         return self.settings.target_breaths
 
-    def take_target(self) -> tuple[float, int] | None:
-        """The detector's target, once after each change (None when unchanged)."""
-        if not self._target_changed:
+    def take_target(self, fresh: bool = False) -> tuple[float, int] | None:
+        """The detector's target, once after each change (None when unchanged); always for a
+        `fresh` detector."""
+        if not (self._target_changed or fresh):
             return None
         self._target_changed = False
         return self.target_s, self.target_breaths

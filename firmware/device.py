@@ -115,6 +115,8 @@ class Device:
         self._status_extra = dict(status_extra or {})
         self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
         self._status_from = status_from   # more status that changes as it runs (the calibration)
+        if routine is not None:
+            routine.new_detector()        # a stretch cut off by a restart is over
         self._apply_target(fresh=True)   # a new detector (also after a restart) gets the routine's target
 
     # --- one sample -------------------------------------------------------------------------

@@ -239,6 +239,14 @@ class Routine:
         self._target_changed = False
         return self.target_s, self.target_breaths
 
+    def new_detector(self) -> None:
+        """A new detector (a source reopened after a fault) knows of no stretch: nothing is under
+        way any more, so the day and new settings can turn again; progress is kept."""
+        self.phase = "away"
+        self._stretch = None
+        self._rest_until = None
+        self._stand_t0 = None
+
     def context(self, leg: str | None = None) -> dict[str, Any]:
         """The slot being worked on, for the store and the live view; a leg the step saw wins."""
         slot = self.current

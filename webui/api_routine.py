@@ -17,7 +17,6 @@ from firmware.routine import records
 from firmware.routine.build import RoutineBook
 from firmware.routine.profiles import PROFILE_RULES
 from webui.api import BadRequest, _bad_request, _json_body
-from webui.api_history import ID
 from webui.app import ctx
 from webui.auth import read_access, requires_code
 from webui.openapi import array, doc, integer, nullable, number, obj, text
@@ -143,7 +142,7 @@ def profile_add() -> Any:
     return response
 
 
-@routine_api.put(f"/profiles/<{ID}:profile_id>")
+@routine_api.put("/profiles/<id:profile_id>")
 @doc("Change some of a profile's fields", body=obj(PROFILE_FIELDS), response=PROFILE)
 @requires_code
 def profile_update(profile_id: int) -> Any:
@@ -157,7 +156,7 @@ def profile_update(profile_id: int) -> Any:
     return jsonify(changed.to_dict())
 
 
-@routine_api.post(f"/profiles/<{ID}:profile_id>/activate")
+@routine_api.post("/profiles/<id:profile_id>/activate")
 @doc("Make a profile the active one (applies from the next hold)", body=obj(), body_required=False,
      response=obj({"active": PROFILE, "applies": text()}, required=["active"]))
 @requires_code

@@ -39,8 +39,8 @@ def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:
 
     book = RoutineBook.from_config(cfg)
     if store is None:
-        return HistoryContext(data_dir=cfg.data_dir(), day_clock=book.day_clock)
-    return HistoryContext(data_dir=cfg.data_dir(), **book.history_hooks(store))
+        return HistoryContext(data_dir=cfg.history_dir(), day_clock=book.day_clock)
+    return HistoryContext(data_dir=cfg.history_dir(), **book.history_hooks(store))
 
 
 __all__ = ["DayClock", "History", "HistoryContext", "ImportRefused", "PainEntryMissing", "PainLog",

@@ -58,14 +58,6 @@ class RoutineBook:
 
         return {"day_clock": self.day_clock, "daily_goal": goal, "routines_done": done}
 
-    def standalone(self, *, wall: Callable[[], float] = time.time) -> Routine:
-        """A routine from the config alone (no store: nothing kept, one profile, id 0)."""
-        first = self.first_profile
-        protocol = self.protocols.get(first["protocol"]) or self.protocols[self.default_protocol]
-        settings = RoutineSettings.of(protocol, tighter=first["tighter_side"], goal=first["daily_goal"],
-                                      buzzer=self.device.buzzer, name=first["name"], body_kg=first["body_kg"])
-        return Routine(settings, day_clock=self.day_clock, wall=wall, resume_within_s=self.resume_within_s)
-
     def routine(self, store: Store, *, wall: Callable[[], float] = time.time,
                 saver: Any = None) -> Routine:
         """A routine resumed from the store: today's progress of the active profile."""

@@ -291,16 +291,16 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
                 )
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
-    config = replace(DEFAULTS, **built)
-    web = config.web
+    cfg = replace(DEFAULTS, **built)
+    known = catalogue(cfg.protocols)
+    if cfg.routine.protocol not in known:
+        raise ConfigError(f"{where}: routine.protocol = {cfg.routine.protocol!r} is not a protocol; known: "
+                          f"{', '.join(known)}")
+    web = cfg.web
     if web.max_streams > web.threads - 4:  # each live stream holds a thread for as long as it is open
         raise ConfigError(f"{where}: web.max_streams = {web.max_streams} leaves too few of web.threads = "
                           f"{web.threads} for pages and the API; keep it at most threads - 4")
-    known = catalogue(config.protocols)
-    if config.routine.protocol not in known:
-        raise ConfigError(f"{where}: routine.protocol = {config.routine.protocol!r} is not a protocol; "
-                          f"known: {', '.join(known)}")
-    return config
+    return cfg
 
 
 def _checked(section: str, current: Any, key: str, value: Any, where: str) -> Any:

@@ -154,11 +154,11 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     from firmware.service.web import web_main
 
     setup_logging("supervisor")
-    data_dir, history = cfg.data_dir(), cfg.history_dir()
+    data_dir = cfg.data_dir()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         code = ensure_access_code(data_dir, cfg.web.access_code)
-        lock = DataDirLock(history).acquire()   # one run per history; dropped by the kernel if we die
+        lock = DataDirLock(cfg.history_dir()).acquire()   # one stretchstep per history
     except (AccessError, DataDirLocked) as exc:
         raise ServiceError(str(exc)) from None
     except OSError as exc:
@@ -195,7 +195,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
             child.join(STOP_TIMEOUT_S)
         shutil.rmtree(runtime, ignore_errors=True)
         lock.release()
-        print("stopped; history kept in " + str(history / "history.sqlite"), file=sys.stderr)
+        print("stopped; history kept in " + str(cfg.history_dir() / "history.sqlite"), file=sys.stderr)
     if failure is not None:
         raise ServiceError(failure)
     return 0

@@ -562,7 +562,11 @@ class HoldDetector:
         self._emit(BREATH, peak_t, {"n": counter.count, "kg": round(peak_y, 2), "peak_t": round(peak_t, 3)})
         target = self._hold_target_breaths
         if target and counter.count >= target and not self._completed and not self._releasing:
-            self._hold_complete(self._t_last)
+            # The breath target completes the hold only on a count the whole hold so far bears
+            # out, and surely; otherwise hold_complete waits for target_s (it is due anyway).
+            so_far = self._recount()
+            if so_far.sure and so_far.count >= target:
+                self._hold_complete(self._t_last)
 
     def _flush_breaths(self, release_t: float) -> None:
         self._feed_breaths(self._c, release_t - 0.7)  # y there holds no sample of the release
@@ -599,18 +603,20 @@ class HoldDetector:
             self._learning = False
         self._count = 0
 
-    def _recount(self) -> tuple[int, bool]:
-        """The hold's breaths from the whole hold (recount.py), and whether they are sure."""
+    def _recount(self) -> PressCount:
+        """The hold's breaths from the whole hold so far (recount.py), and whether they are sure."""
         rec = self._hold_rec
         floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
-        found = count_presses(rec.t, rec.x, rec.step, floor, self._stand_rise)
-        self.last_count = found
-        return found.count, found.sure
+        return count_presses(rec.t, rec.x, rec.step, floor, self._stand_rise)
 
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
-        breaths, sure = self._recount() if holding else (0, True)
+        if holding:
+            self.last_count = found = self._recount()
+            breaths, sure = found.count, found.sure
+        else:
+            breaths, sure = 0, True
         by_breaths = sure and 0 < self._hold_target_breaths <= breaths
         completed = holding and (hold_s >= self._hold_target_s or by_breaths or self._completed)
         summary = {

@@ -26,9 +26,8 @@ hid, where a person still breathing is likelier than sway). The count is the cha
 Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
 times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
 off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
-biggest rise of the same person's standing just before the stretch; and when neither end of
-the hold leaves room for a press the sway hid: at most a cycle before the first press, at most
-END_ROOM cycles after the last (its own in-breath and a short tail).
+biggest rise of the same person's standing just before the stretch; and when beyond the chain's
+ends, where the rhythm rules nothing out, nothing rose as much as a press is held to there.
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
 30 s hold costs about a millisecond once, at its end.
@@ -54,7 +53,6 @@ END_SHARE = 0.35       # a chain end (or a beat added past it) is at least this 
                        # typical press: sway in a quiet lead or tail falls on the beat by chance
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
-END_ROOM = 1.5         # the last press's own cycle (let-off, +25 %) and a short tail fit in 1.5
 SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
 
 
@@ -256,12 +254,22 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     rhythm = _median(gaps)
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
     if members:
-        room = max(rhythm, MIN_CYCLE_S)
-        sure = typical >= SURE_RATIO * sway and edges[0] <= room and edges[1] <= END_ROOM * room
+        sure = (typical >= SURE_RATIO * sway and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
+                and (len(members) >= 2 or standing_sway > 0.0))  # one press shows no rhythm: it
+                # needs the standing's sway to be judged against
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
                       standing_sway, edges)
+
+
+def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, least: float) -> bool:
+    """Beyond the chain's ends the rhythm rules nothing out: any rise there big enough to be a
+    press (END_SHARE of the typical, the size the ends are held to) may be one the sway hid,
+    peak or not, floor or not."""
+    away = cycle * (1.0 - JITTER) / 2.0
+    lo, hi = chosen[0] - away, chosen[-1] + away
+    return all(h < least for tk, h in zip(t, v.r, strict=True) if tk < lo or tk > hi)
 
 
 def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, standing: float) -> float:

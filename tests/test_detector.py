@@ -49,11 +49,11 @@ class Script:
         return self._add(seconds, lambda t: a + (to - a) * smooth((t - t0) / seconds))
 
     def hold(self, seconds: float, breaths: int = 0, press: float = 0.04 * BODY, cycle: float = 6.0,
-             let_off: float = 0.7, lead: float = 2.0) -> Script:
-        """A hold at the current level with `breaths` presses (peak at 40 % of each cycle)."""
+             let_off: float = 0.7, lead: float = 2.0, duty: float = 0.4) -> Script:
+        """A hold at the current level with `breaths` presses (peak at `duty` of each cycle)."""
         t0, base = self.t, self.level
         starts = [t0 + lead + k * cycle for k in range(breaths)]
-        self.marks["breaths"] += [s + 0.4 * cycle for s in starts]
+        self.marks["breaths"] += [s + duty * cycle for s in starts]
 
         def level(t: float) -> float:
             total = base
@@ -61,7 +61,7 @@ class Script:
                 x = t - s
                 if x <= 0:
                     break
-                rise = 0.4 * cycle
+                rise = duty * cycle
                 total += press * smooth(x / rise) - let_off * press * smooth((x - rise) / (cycle - rise))
             return total
 

@@ -40,7 +40,7 @@ from firmware.detector.breaths import BreathCounter, SwayGauge
 from firmware.detector.config import RANGES, DetectorConfig
 from firmware.detector.glitch import GlitchFilter
 from firmware.detector.recount import FLOOR_SHARE as RECOUNT_FLOOR
-from firmware.detector.recount import HoldRecord, PressCount, count_presses, standing_rise
+from firmware.detector.recount import HoldRecord, PressCount, count_presses
 from firmware.events import (
     BOUNCE,
     BREATH,
@@ -112,7 +112,7 @@ class HoldDetector:
         self._sway = SwayGauge()
         self._stand_rec = HoldRecord(keep=STAND_POINTS)
         self._hold_rec = HoldRecord()
-        self._stand_rise = 0.0
+        self._stand_x: tuple[float, ...] = ()  # the standing just before this stretch, at 2 Hz
         self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
@@ -457,7 +457,7 @@ class HoldDetector:
     def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
         self._reset_stretch()
         rec = self._stand_rec
-        self._stand_rise = standing_rise(rec.x, rec.step)
+        self._stand_x = tuple(rec.x)
         rec.clear()
         self._state = STRETCHING
         self._onset_t = t
@@ -607,7 +607,7 @@ class HoldDetector:
         """The hold's breaths from the whole hold so far (recount.py), and whether they are sure."""
         rec = self._hold_rec
         floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
-        return count_presses(rec.t, rec.x, rec.step, floor, self._stand_rise)
+        return count_presses(rec.t, rec.x, rec.step, floor, self._stand_x)
 
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING

@@ -155,9 +155,10 @@ class _View:
     """R through one (box, half) view, its candidate peaks (local maxima >= floor) and the
     lowest R between each candidate and the next (for the chain's dip test)."""
 
-    __slots__ = ("r", "idx", "ts", "hs", "low")
+    __slots__ = ("view", "r", "idx", "ts", "hs", "low")
 
     def __init__(self, sums: list[float], t: list[float], view: tuple[int, int], floor: float) -> None:
+        self.view = view
         r = self.r = rises(sums, *view)
         self.idx = [k for k in range(1, len(r) - 1) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
         self.ts = [t[k] for k in self.idx]
@@ -213,10 +214,10 @@ CYCLES = _cycles()
 
 
 def count_presses(t: list[float], x: list[float], step: float, floor: float,
-                  standing_sway: float = 0.0) -> PressCount:
+                  standing: list[float] | tuple[float, ...] = ()) -> PressCount:
     """The hold's presses from its decimated load (t, x at `step` s); `floor` is the smallest
-    rise worth a look (kg), `standing_sway` the biggest rise of the same statistic seen while
-    standing before the stretch (kg, 0 if unknown)."""
+    rise worth a look (kg); `standing` the same person's standing just before the stretch at
+    the same spacing (empty if unknown), whose sway is measured through the chain's own view."""
     sums = prefix_sums(x)
     views: dict[tuple[int, int], _View] = {}
 
@@ -249,14 +250,17 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
     heights = [v.hs[j] for j in members]
+    standing_sway = standing_rise(standing, v.view)
     sway = _sway(v, chosen, heights, cycle, standing_sway)
     gaps = [b - a for a, b in zip(chosen, chosen[1:], strict=False)]
     rhythm = _median(gaps)
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
     if members:
-        sure = (typical >= SURE_RATIO * sway and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
-                and (len(members) >= 2 or standing_sway > 0.0))  # one press shows no rhythm: it
-                # needs the standing's sway to be judged against
+        # every press, not just the typical one, stands clear of what standing alone made (a
+        # chain end on the beat may be sway); one press shows no rhythm: it needs the standing
+        sure = (typical >= SURE_RATIO * sway and min(heights) >= SURE_RATIO * standing_sway
+                and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
+                and (len(members) >= 2 or standing_sway > 0.0))
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
@@ -324,14 +328,14 @@ def _trim(members: list[int], hs: list[float]) -> list[int]:
     return members[lo:hi]
 
 
-def standing_rise(x: list[float], step: float, cycle: float = 7.0) -> float:
-    """The biggest rise the standing record made in the counter's view of a `cycle` s breath:
-    the sway's size in the same statistic (0 when the record is too short to say)."""
-    box, half = _view(cycle, step)
+def standing_rise(x: list[float] | tuple[float, ...], view: tuple[int, int]) -> float:
+    """The biggest rise the standing record made through a (box, half) view: the sway's size in
+    the same statistic as the presses (0 when the record is too short to say)."""
+    box, half = view
     edge = half + box // 2
     if len(x) <= 2 * edge:
         return 0.0
-    return max(rises(prefix_sums(x), box, half)[edge:len(x) - edge])
+    return max(rises(prefix_sums(list(x)), box, half)[edge:len(x) - edge])
 
 
 def _median(v: list[float]) -> float:

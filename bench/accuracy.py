@@ -79,7 +79,8 @@ def score_one(truth_path: Path) -> tuple[TraceScore, TraceScore | None, dict[str
     body = truth.get("body_kg")
     baseline = score_trace(name, threshold_stretches(trace.samples, body), truth) if body else None
     info = {"rate": f"{float(truth.get('rate_hz') or trace.rate_hz):g} Hz",
-            "group": truth.get("group", "sim"), "slice": truth.get("slice", "?")}
+            "group": truth.get("group", "sim"), "slice": truth.get("slice", "?"),
+            "person": truth.get("sway_person") or "synthetic"}
     return score, baseline, info
 
 
@@ -161,12 +162,19 @@ def breath_tables(scored: Scored, out: Out) -> None:
 
 
 def slice_table(scored: Scored, out: Out) -> None:
-    out("\nper slice and sway source (both rates):")
+    """Per slice and sway source, then per person whose feet the sway came from."""
+    for title, key in (("slice and sway source", lambda info: f"{info['slice']} / {info['group']}"),
+                       ("sway person", lambda info: info.get("person", "?"))):
+        out(f"\nper {title} (both rates):")
+        group_table(scored, key, out)
+
+
+def group_table(scored: Scored, key: Callable[[dict[str, Any]], str], out: Out) -> None:
     out(f"  {'':26}" + "".join(f"{h:>10}" for h in ("traces", "F1", "br.exact", "br.+-1", "timer +-1",
                                                      "idle str.")))
     groups: dict[str, Scored] = {}
     for item in scored:
-        groups.setdefault(f"{item[2]['slice']} / {item[2]['group']}", []).append(item)
+        groups.setdefault(key(item[2]), []).append(item)
     for label, items in sorted(groups.items()):
         m = _tally(items).metrics()
         cells = [str(m["traces"]), pct(m["stretch_f1"]), pct(m["breaths_exact"]), pct(m["breaths_within1"]),

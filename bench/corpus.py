@@ -99,19 +99,21 @@ def slices_of(part: str) -> dict[str, Ranges]:
 def visit_case(name: str, rng: random.Random, rate: float, ranges: Ranges, plan: Plan, *,
                person: RealPerson | None = None, folder: Path | None = None) -> Case:
     """One visit of holds by a person drawn across `ranges`; over a recorded person's feet when
-    `person` is given (their own weight, one of their trials, a random place in it)."""
+    `person` is given (their own weight, all their trials spliced, from a random place)."""
     seed = rng.randrange(1_000_000)
     feet, body = None, None
     if person is not None and folder is not None:
-        path = folder / rng.choice(person.files)
-        body = body_kg_of(path)
-        offset = rng.uniform(0.0, 60.0)
+        paths = [folder / f for f in person.files]
+        rng.shuffle(paths)  # the trials in a drawn order, from a drawn place
+        body = sum(body_kg_of(p) for p in paths) / len(paths)
+        offset = rng.uniform(0.0, 60.0 * len(paths))
 
-        def feet(geometry: Any, path: Path = path, offset: float = offset) -> Any:
-            return recorded_sway(path, geometry, offset)
+        def feet(geometry: Any, paths: list[Path] = paths, offset: float = offset) -> Any:
+            return recorded_sway(paths, geometry, offset)
 
     kw = draw_person(rng, rate, ranges, body_kg=body, feet=feet)
-    sim = scenario("wide", seed=seed, rate_hz=rate, ranges=ranges, holds=plan.visit_holds, **kw)
+    sim = scenario("wide", seed=seed, rate_hz=rate, ranges=ranges, holds=plan.visit_holds,
+                   unplug=rng.random() < 0.1, **kw)
     group, who = ("real", person.id) if person else ("sim", None)
     return _case(name, sim, seed, group=group, sway_person=who)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,12 +149,37 @@ def body_kg_of(path: Path) -> float:
     return (sum(right) + sum(left)) / len(right)
 
 
-def recorded_sway(path: Path, geometry: Geometry, offset_s: float = 0.0) -> LeverSway:
-    """A recording's feet through the lever of `geometry`, played from `offset_s` (mirrored at
-    the ends); its `source` names the file."""
-    right_f, right_c, left_f, left_c = read_feet(path)
+def recorded_sway(paths: Path | Sequence[Path], geometry: Geometry, offset_s: float = 0.0) -> LeverSway:
+    """Recordings' feet through the lever of `geometry`, played from `offset_s` (mirrored at the
+    ends). Several trials of one person are laid end to end, each about its own mean, with a
+    `SPLICE_S` cross-fade, so a long trace does not replay one minute of sway back and forth.
+    Its `source` names the files."""
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    trials = [read_feet(p) for p in paths]
+    right_f, right_c, left_f, left_c = (splice([trial[k] for trial in trials]) for k in range(4))
     return LeverSway(recorded_foot(right_f, right_c, RATE_HZ, offset_s),
-                     recorded_foot(left_f, left_c, RATE_HZ, offset_s), geometry, source=path.name)
+                     recorded_foot(left_f, left_c, RATE_HZ, offset_s), geometry,
+                     source="+".join(p.name for p in paths))
+
+
+SPLICE_S = 2.0
+
+
+def splice(series: list[list[float]]) -> list[float]:
+    """Series laid end to end, each shifted to the first's mean, overlapping by SPLICE_S with a
+    linear cross-fade (no jump where one ends and the next begins)."""
+    out = list(series[0])
+    level = sum(out) / len(out)
+    n = int(SPLICE_S * RATE_HZ)
+    for nxt in series[1:]:
+        shift = level - sum(nxt) / len(nxt)
+        nxt = [v + shift for v in nxt]
+        k = min(n, len(out), len(nxt))
+        for i in range(k):
+            w = (i + 1) / (k + 1)
+            out[len(out) - k + i] = out[len(out) - k + i] * (1.0 - w) + nxt[i] * w
+        out.extend(nxt[k:])
+    return out
 
 
 def resample(times: list[float], values: list[float], rate_hz: float) -> list[tuple[float, float]]:

@@ -184,3 +184,21 @@ def test_bad_recording_names_the_missing_column(tmp_path):
     path.write_text("Time\tA\n0\t1\n")
     with pytest.raises(ValueError, match="no column 'B'"):
         realdata.read_column(path, "B")
+
+
+def test_trials_of_one_person_are_spliced_without_a_jump():
+    first, second = [1.0] * 300, [5.0] * 300
+    joined = realdata.splice([first, second])
+    n = int(realdata.SPLICE_S * realdata.RATE_HZ)
+    assert len(joined) == 600 - n
+    assert joined == pytest.approx([1.0] * len(joined))  # each trial about the first's mean
+    ends = [[math.sin(k / 50) for k in range(400)], [3 + math.cos(k / 50) for k in range(400)]]
+    wave = realdata.splice(ends)
+    assert max(abs(b - a) for a, b in zip(wave, wave[1:], strict=False)) < 0.05
+
+
+def test_a_visit_over_recorded_feet_plays_all_the_persons_trials(recordings):
+    sway = realdata.recorded_sway([recordings / f"PDS13{n}grf.txt" for n in ("OR1", "CR2", "OF3")],
+                                  Geometry(0.28, 0.14, 0.14))
+    assert sway.source == "PDS13OR1grf.txt+PDS13CR2grf.txt+PDS13OF3grf.txt"
+    assert sway.right.force.period == 3 * ROWS - 2 * int(realdata.SPLICE_S * realdata.RATE_HZ) - 1

@@ -47,6 +47,7 @@ def test_wide_visits_stay_inside_design_ranges(seed: int) -> None:
             assert 0.3 - EPS <= s["exhale_share"] <= 0.6 + EPS and 0.0 <= s["let_off"] <= 1.0
             assert 0.02 * 0.9 * bw <= s["press_kg"] <= 0.06 * 1.1 * bw
             assert s["sway_pp_kg"] > 0 and s["sway_source"] == "synthetic"
+            assert s["press_to_sway"] == pytest.approx(s["press_kg"] / s["sway_pp_kg"], rel=0.01)
     for before, after in zip(stretches, stretches[1:], strict=False):
         assert after["start"] - before["end"] >= 3.0 - EPS  # pauses as short as 3 s, never shorter
     for b in truth["bounces"]:

@@ -115,8 +115,9 @@ def draw_hold(rng: random.Random, stand_frac: float, ranges: Ranges = DESIGN_RAN
               knee: str = "straight", bounces: int = 0, early: bool = False,
               release_to: str = "standing") -> Hold:
     """One hold, every parameter drawn on its own across `ranges`; its length is what its breaths
-    make it (lead + cycles + tail), so completion falls where it falls. The plateau stays at
-    least 0.15 BW above `stand_frac` and the presses keep the peak within the body weight."""
+    make it (lead + cycles + tail; 4-40 s without breaths), so completion falls where it falls.
+    The plateau stays at least 0.15 BW above `stand_frac`; the presses keep the peak within the
+    body weight."""
     n = draw_breaths(rng, ranges)
     cycle = _u(rng, ranges.cycle_s)
     share = _u(rng, ranges.exhale_share)
@@ -136,6 +137,7 @@ def draw_hold(rng: random.Random, stand_frac: float, ranges: Ranges = DESIGN_RAN
                 ramp_s=round(_u(rng, ranges.ramp_s), 3), release_s=round(_u(rng, ranges.release_s), 3),
                 bounces=placed, release_to=release_to, early_release=early, leg=leg, knee=knee,
                 lead_s=round(lead, 3), tail_s=round(tail, 3), let_off=round(let_off, 4),
+                hold_s=round(rng.uniform(4.0, 40.0), 3) if n == 0 else None,  # breathing unseen
                 vary=ranges.cycle_vary, exhale_share=round(share, 4), press_vary=ranges.press_vary,
                 damping=round(_u(rng, ranges.damping), 3))
 

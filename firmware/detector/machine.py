@@ -24,7 +24,12 @@ How it sees the step (DESIGN §2):
   at or after hold_start + target (unless the newest load shows the release already began).
 - Breaths (breaths.py) and bounces (bounces.py) are counted only inside a stretch;
   the breath counter runs 2.5 s behind so that quick swings are known before it reaches them
-  and the load can be held flat across them rather than counted as presses.
+  and the load can be held flat across them rather than counted as presses. Those live
+  `breath` events are causal; the hold's load is also kept at 2 Hz (bounded) and, at the
+  release, counted again from the whole hold (recount.py: rises and their rhythm), which is
+  the `breaths` of stretch_end, with `breaths_sure` (the presses stood clear of the sway seen
+  in the hold and in the standing just before). A breath target completes a hold early only
+  on a sure count; otherwise hold_complete comes at target_s.
 
 No I/O, clock, threads or globals: everything is driven by the samples' own t.
 """

@@ -192,6 +192,19 @@ def test_breath_target_completes_the_hold_at_that_breath() -> None:
     assert story.count(ev.HOLD_COMPLETE) == 1
 
 
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_breath_target_on_an_unsure_count_falls_back_to_the_time_target(rate: float) -> None:
+    # breathing-band sway as big as the presses, before and during the hold: the live counter
+    # may reach 2 early, but the count is not sure, so the cue waits for target_s
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 20.0).stretch(5, cycle=6.0, hold_s=40.0) \
+        .flat(STAND, 5.0)
+    events = run(script.samples(rate, sway=0.03 * BODY), target_s=25.0, target_breaths=2)
+    hold = next(e for e in events if e.kind == ev.HOLD_START)
+    (complete,) = [e for e in events if e.kind == ev.HOLD_COMPLETE]
+    assert complete.t == pytest.approx(hold.t + 25.0, abs=1.0 / rate + 1e-3)
+    assert next(e for e in events if e.kind == ev.STRETCH_END).data["breaths_sure"] is False
+
+
 def test_set_target_takes_effect_from_the_next_hold() -> None:
     script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0).stretch(2, hold_s=25.0) \
         .flat(STAND, 6.0).stretch(2, hold_s=25.0).flat(STAND, 3.0)

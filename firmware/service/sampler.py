@@ -23,6 +23,7 @@ import sqlite3
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -99,8 +100,9 @@ class LoopRunner:
 
     def __init__(self, cfg: Config, *, routine: Routine, writer: Any, live: Any, session_id: int,
                  cues: Any = None, sinks: Sequence[Any] = (), source: SampleSource | None = None,
-                 watchdog: Watchdog | None = None) -> None:
+                 watchdog: Watchdog | None = None, retry_first_s: float = 1.0) -> None:
         self.cfg = cfg
+        self.retry_first_s = retry_first_s
         self.routine = routine
         self.writer = writer
         self.live = live
@@ -173,7 +175,7 @@ class LoopRunner:
         self.live.on_sample(now, float("nan"), status)
 
     def _run(self) -> None:
-        delays = backoff()
+        delays = backoff(self.retry_first_s)
         try:
             while not self.stop.is_set():
                 source, self._source = self._source or self._open(), None
@@ -267,7 +269,9 @@ def open_history(cfg: Config) -> tuple[Store | None, Any, int]:
 def _buzzer(cfg: Config) -> BuzzerCues | None:
     """Built once, outside the loop; a buzzer that cannot be had is logged, not fatal."""
     try:
-        return make_cues(cfg)
+        with warnings.catch_warnings():   # gpiozero warns once per pin library it cannot load
+            warnings.simplefilter("ignore")
+            return make_cues(cfg)
     except Exception as exc:
         log.error("no buzzer (pin BCM %d): %s: %s; the step counts without it",
                   cfg.cues.buzzer_pin, type(exc).__name__, exc)
@@ -282,8 +286,13 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        store, writer, session_id = open_history(cfg)
-        source = _first_source(cfg)
+        source = _first_source(cfg)   # before the history, so a fatal source leaves no session
+        try:
+            store, writer, session_id = open_history(cfg)
+        except FATAL_ERRORS:
+            if source is not None:
+                source.close()
+            raise
     except FATAL_ERRORS as exc:
         report.send(("fatal", str(exc)))
         sys.exit(EXIT_FATAL)

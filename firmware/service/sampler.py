@@ -84,6 +84,30 @@ def open_checked_source(cfg: Config) -> SampleSource:
     return open_source(spec, cfg)
 
 
+REALTIME_PRIORITY = 10
+
+
+def prefer_this_thread() -> str:
+    """Ask the OS to run the calling thread before ordinary processes; what was granted.
+
+    A bit-banged HX711 pulse held high past 60 us resets the chip, and on a loaded CPU any
+    ordinary process can preempt the reader mid-pulse. SCHED_FIFO (needs CAP_SYS_NICE: root,
+    or systemd's AmbientCapabilities=CAP_SYS_NICE) stops that; failing that, a lower niceness;
+    failing that, nothing (the reader still discards preempted reads). Only this thread: the
+    link and the store writer stay ordinary. The loop sleeps between reads, so it cannot starve
+    the machine, and the watchdog restarts it if it ever spins."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        return f"SCHED_FIFO {REALTIME_PRIORITY}"
+    except (OSError, AttributeError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+        return "nice -10"
+    except OSError:
+        return "ordinary (no CAP_SYS_NICE)"
+
+
 def backoff(first: float = 1.0, most: float = MAX_RETRY_S) -> Iterator[float]:
     delay = first
     while True:
@@ -175,6 +199,8 @@ class LoopRunner:
         self.live.on_sample(now, float("nan"), status)
 
     def _run(self) -> None:
+        if self.cfg.sensor.source.startswith("hx711"):   # bit-banged (or kernel) reads on real time
+            log.info("sampling thread scheduling: %s", prefer_this_thread())
         delays = backoff(self.retry_first_s)
         try:
             while not self.stop.is_set():

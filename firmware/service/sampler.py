@@ -199,7 +199,7 @@ class LoopRunner:
         self.live.on_sample(now, float("nan"), status)
 
     def _run(self) -> None:
-        if self.cfg.sensor.source.startswith("hx711"):   # bit-banged (or kernel) reads on real time
+        if self.cfg.sensor.source in ("hx711", "hx711-iio"):   # real hardware read on real time
             log.info("sampling thread scheduling: %s", prefer_this_thread())
         delays = backoff(self.retry_first_s)
         try:

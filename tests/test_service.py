@@ -216,3 +216,20 @@ def test_a_killed_sampler_is_restarted_and_its_session_closed(running):
     proc.communicate(timeout=20)
     db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
     assert db.execute("SELECT COUNT(*), COUNT(ended) FROM sessions").fetchone() == (2, 2)
+
+
+def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running):
+    """The loop records a stretch_end before it hands it to the live view; the web shows it only
+    after the link carried it, by which time the writer has committed it (window in health)."""
+    proc, base, tmp_path = running
+    pid = _until(lambda: _health(base)["stats"].get("pid"))
+    end = None
+    for kind, data in read_sse(base + "/api/stream", want=100_000, timeout=60):
+        if kind == "event" and data["event"]["kind"] == "stretch_end":
+            os.kill(pid, signal.SIGKILL)            # at once, as the phone sees it
+            end = data["event"]["end"]
+            break
+    assert end is not None
+    db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM stretches WHERE abs(end_t - ?) < 1e-6", (end,)).fetchone()[0] == 1
+    _until(lambda: _health(base)["stats"].get("pid") not in (None, pid))   # and sampling is back

@@ -174,3 +174,19 @@ def test_sessions_a_kill_left_open_are_closed_at_their_last_event(tmp_path):
     assert rows == {killed: 1042.0, empty: 2000.0}
     assert store.close_open_sessions() == 0
     store.close()
+
+
+def test_the_writer_reports_how_long_record_to_commit_takes(tmp_path):
+    """That time is the window in which a kill -9 can lose an event that the loop has seen."""
+    from firmware.events import Event
+    from firmware.store import StoreWriter
+
+    store = Store(tmp_path / "h.sqlite")
+    writer = StoreWriter(store)
+    for i in range(50):
+        writer.record(0, Event(ev.BREATH, float(i), {}), 1000.0 + i, {})
+    assert writer.flush(5)
+    stats = writer.stats()
+    assert stats["written"] == 50 and 0 <= stats["commit_ms_p99"] <= stats["commit_ms_max"] < 5000
+    writer.close()
+    store.close()

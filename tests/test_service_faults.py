@@ -190,3 +190,24 @@ def test_the_writer_reports_how_long_record_to_commit_takes(tmp_path):
     assert stats["written"] == 50 and 0 <= stats["commit_ms_p99"] <= stats["commit_ms_max"] < 5000
     writer.close()
     store.close()
+
+
+def test_a_history_that_cannot_be_written_is_a_fault_in_health_while_sampling_goes_on(monkeypatch, tmp_path):
+    """A read-only data dir or a full disk (simulated: root ignores file modes) at start-up."""
+    import sqlite3
+
+    def read_only(path):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(sampler_module, "Store", read_only)
+    cfg = Config().with_values("store", data_dir=str(tmp_path)).with_values("simulation", speed=1000)
+    store, writer, session = sampler_module.open_history(cfg)
+    assert store is None and session == 0
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=None, session_id=0)
+    runner._source = simulated.scenario("good_routine", seed=1)
+    runner.thread.start()
+    runner.thread.join(timeout=60)
+    health = runner.health()
+    assert runner.state == "ended" and health["loop"]["samples"] > 1000     # sampling went on
+    assert health["store_writer"]["dropped"] > 0
+    assert any("readonly" in p for p in health["problems"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -56,7 +57,9 @@ def main() -> int:
     dropped = loop.get("overdue", 0) - before.get("overdue", 0)
     expected = 80 * elapsed
     print(f"{load['phones']} phones, {args.heavy} heavy readers ({load['heavy_reads']} year-long reads), "
-          f"{load['stalled']} stalled streams for {elapsed:.1f} s at 80 Hz")
+          f"{load['stalled']} stalled streams for {elapsed:.1f} s at 80 Hz; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; loop scheduling "
+          f"{health['stats']['scheduling']}")
     print(f"samples processed {got}, {expected:.0f} due ({got / expected:.1%}); dropped (a whole period "
           f"late) {dropped}; live messages per phone >= {load['messages_min']}; "
           f"streams {health['streams']}")

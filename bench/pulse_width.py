@@ -26,6 +26,7 @@ other load counts too: the figures say what this machine gave, with its load ave
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import sys
@@ -119,7 +120,10 @@ def read_pulses(live: Any, seconds: float) -> list[float]:
 
 
 def _serve(app: Any) -> tuple[Any, int]:
+    from firmware.service.logs import setup_logging
     from webui.server import build_server
+
+    setup_logging("bench-web", logging.WARNING)
 
     server = build_server(app, "127.0.0.1", 0, threads=24)
     threading.Thread(target=server.run, daemon=True).start()

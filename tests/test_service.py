@@ -162,24 +162,11 @@ def _health(base: str) -> dict:
     return json.load(urllib.request.urlopen(base + "/api/health", timeout=5))
 
 
-def _until(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail("condition not met in time")
-
-
-def test_no_sensor_is_a_fault_in_health_and_on_the_page_retried_not_a_crash(tmp_path):
+def test_no_sensor_is_a_fault_in_health_and_on_the_page_retried_not_a_crash(tmp_path, until):
     """Off a Pi (CI) the hx711 source cannot reach its pins: the same as a chip that is not there."""
     proc, base = start(tmp_path, "--source", "hx711")
     try:
-        health = _until(lambda: (h := _health(base))["stats"].get("sensor_retries", 0) >= 2 and h)
+        health = until(lambda: (h := _health(base))["stats"].get("sensor_retries", 0) >= 2 and h)
         assert health["ok"] is False and health["state"] == "fault"
         assert any("sensor fault" in p for p in health["problems"])
         assert health["stats"]["loop_state"] == "retrying" and health["stats"]["loop_crashes"] == 0
@@ -193,11 +180,11 @@ def test_no_sensor_is_a_fault_in_health_and_on_the_page_retried_not_a_crash(tmp_
     assert "sensor not available" not in out
 
 
-def test_a_killed_web_process_is_restarted_and_sampling_never_stops(running):
+def test_a_killed_web_process_is_restarted_and_sampling_never_stops(running, until):
     proc, base, tmp_path = running
-    first = _until(lambda: (h := _health(base))["stats"]["loop"].get("samples", 0) > 100 and h)
+    first = until(lambda: (h := _health(base))["stats"]["loop"].get("samples", 0) > 100 and h)
     os.kill(first["stats"]["web_pid"], signal.SIGKILL)
-    again = _until(lambda: (h := _health(base))["stats"]["web_pid"] != first["stats"]["web_pid"] and h)
+    again = until(lambda: (h := _health(base))["stats"]["web_pid"] != first["stats"]["web_pid"] and h)
     assert again["stats"]["pid"] == first["stats"]["pid"]        # the same sampler
     assert again["stats"]["loop"]["samples"] > first["stats"]["loop"]["samples"]
     assert again["ok"] is True
@@ -207,22 +194,22 @@ def test_a_killed_web_process_is_restarted_and_sampling_never_stops(running):
     assert db.execute("SELECT COUNT(*), COUNT(ended) FROM sessions").fetchone() == (1, 1)
 
 
-def test_a_killed_sampler_is_restarted_and_its_session_closed(running):
+def test_a_killed_sampler_is_restarted_and_its_session_closed(running, until):
     proc, base, tmp_path = running
-    first = _until(lambda: (h := _health(base))["stats"]["loop"].get("samples", 0) > 100 and h)
+    first = until(lambda: (h := _health(base))["stats"]["loop"].get("samples", 0) > 100 and h)
     os.kill(first["stats"]["pid"], signal.SIGKILL)
-    _until(lambda: (h := _health(base))["stats"].get("pid") not in (None, first["stats"]["pid"]) and h["ok"])
+    until(lambda: (h := _health(base))["stats"].get("pid") not in (None, first["stats"]["pid"]) and h["ok"])
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=20)
     db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
     assert db.execute("SELECT COUNT(*), COUNT(ended) FROM sessions").fetchone() == (2, 2)
 
 
-def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running):
+def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running, until):
     """The loop records a stretch_end before it hands it to the live view; the web shows it only
     after the link carried it, by which time the writer has committed it (window in health)."""
     proc, base, tmp_path = running
-    pid = _until(lambda: _health(base)["stats"].get("pid"))
+    pid = until(lambda: _health(base)["stats"].get("pid"))
     end = None
     for kind, data in read_sse(base + "/api/stream", want=100_000, timeout=60):
         if kind == "event" and data["event"]["kind"] == "stretch_end":
@@ -232,4 +219,4 @@ def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running):
     assert end is not None
     db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
     assert db.execute("SELECT COUNT(*) FROM stretches WHERE abs(end_t - ?) < 1e-6", (end,)).fetchone()[0] == 1
-    _until(lambda: _health(base)["stats"].get("pid") not in (None, pid))   # and sampling is back
+    until(lambda: _health(base)["stats"].get("pid") not in (None, pid))   # and sampling is back

@@ -14,16 +14,6 @@ from firmware.live import LiveState
 from firmware.service.link import CommandRefused, LinkClient, LinkServer, RemoteControl
 
 
-def until(check, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
-
-
 class SamplerControl:
     """Stands in for DeviceControl on the sampler side (same method names)."""
 
@@ -45,7 +35,7 @@ class SamplerControl:
 
 
 @pytest.fixture
-def link(tmp_path):
+def link(tmp_path, until):
     live = LiveState(sample_hz=1000.0)
     control = SamplerControl()
     health = {"loop_state": "running", "problems": []}
@@ -57,7 +47,7 @@ def link(tmp_path):
     server.close()
 
 
-def test_the_web_mirror_shows_what_the_sampler_sees_and_streams_it(link):
+def test_the_web_mirror_shows_what_the_sampler_sees_and_streams_it(link, until):
     live, _, _, client = link
     live.on_sample(1.0, 40.0, {"state": "standing"})
     sub = client.live.subscribe()
@@ -72,7 +62,7 @@ def test_the_web_mirror_shows_what_the_sampler_sees_and_streams_it(link):
     assert event["data"]["emitted_at"] <= time.time()      # the sampler's clock, not the web's
 
 
-def test_a_web_that_connects_late_starts_from_the_sampler_snapshot(link, tmp_path):
+def test_a_web_that_connects_late_starts_from_the_sampler_snapshot(link, until):
     live, _, server, _ = link
     for i in range(30):
         live.on_sample(i / 10, float(i), {"state": "standing"})
@@ -101,7 +91,7 @@ def test_commands_cross_by_name_with_positional_arguments_bound(link):
     assert callable(DeviceControl.tare)
 
 
-def test_health_tells_when_the_sampler_is_lost_and_recovers(link, tmp_path):
+def test_health_tells_when_the_sampler_is_lost_and_recovers(link, until):
     live, control, server, client = link
     until(lambda: client.health()["loop_state"] == "running")
     assert client.health()["ok"] is True

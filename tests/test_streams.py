@@ -21,7 +21,7 @@ from webui.server import build_server, shutdown_streams
 
 
 @pytest.fixture
-def serve(tmp_path):
+def serve(tmp_path, until):
     """serve(max_streams, **build) -> (base URL, live, app); stopped after the test."""
     started = []
 
@@ -65,17 +65,7 @@ def health(base: str) -> dict:
     return json.load(urllib.request.urlopen(base + "/api/health", timeout=5))
 
 
-def until(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail("condition not met in time")
-
-
-def test_one_stream_over_the_cap_gets_a_503_reason_and_a_closed_connection(serve):
+def test_one_stream_over_the_cap_gets_a_503_reason_and_a_closed_connection(serve, until):
     base, live, _ = serve(max_streams=3)
     phones = [open_stream(base) for _ in range(3)]
     assert all(b"200 OK" in first_bytes(p) for p in phones)
@@ -92,7 +82,7 @@ def test_one_stream_over_the_cap_gets_a_503_reason_and_a_closed_connection(serve
     assert b"200 OK" in first_bytes(open_stream(base))
 
 
-def test_a_reader_that_stops_reading_is_cut_off_after_a_bounded_backlog(serve):
+def test_a_reader_that_stops_reading_is_cut_off_after_a_bounded_backlog(serve, until):
     base, live, _ = serve(stream_backlog=16 * 1024)
     stalled = open_stream(base, rcvbuf=4096)               # reads nothing after this
     reader = open_stream(base)
@@ -134,7 +124,7 @@ def test_a_reader_that_stops_reading_is_cut_off_after_a_bounded_backlog(serve):
     assert received < 1_000_000        # what reached it before the cut: kernel buffers + backlog
 
 
-def test_with_200_streams_open_the_api_answers_within_a_second(serve):
+def test_with_200_streams_open_the_api_answers_within_a_second(serve, until):
     base, _, _ = serve()
     streams = [open_stream(base) for _ in range(200)]
     try:

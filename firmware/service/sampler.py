@@ -141,6 +141,7 @@ class LoopRunner:
         self.fault: str | None = None        # why the source could not be opened, while retrying
         self.fatal: str | None = None
         self.device: Device | None = None
+        self.scheduling = "ordinary"
         self._source = source
         self._rate_limited = RateLimited(log)
         self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
@@ -159,6 +160,7 @@ class LoopRunner:
             problems.append(f"the store dropped {writer['dropped']} writes ({writer.get('last_error')})")
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
+                "scheduling": self.scheduling,
                 "store_writer": writer, "problems": problems, "pid": os.getpid()}
 
     def _wait(self, seconds: float) -> None:
@@ -199,8 +201,10 @@ class LoopRunner:
         self.live.on_sample(now, float("nan"), status)
 
     def _run(self) -> None:
-        if self.cfg.sensor.source in ("hx711", "hx711-iio"):   # real hardware read on real time
-            log.info("sampling thread scheduling: %s", prefer_this_thread())
+        if self.cfg.simulation.speed <= 1.0 or self.cfg.sensor.source in ("hx711", "hx711-iio"):
+            # on real time (hardware, or a simulation at speed 1): a few % of a core at most
+            self.scheduling = prefer_this_thread()
+            log.info("sampling thread scheduling: %s", self.scheduling)
         delays = backoff(self.retry_first_s)
         try:
             while not self.stop.is_set():

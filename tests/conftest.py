@@ -42,3 +42,26 @@ def live():
     from firmware.live import LiveState
 
     return LiveState()
+
+
+def poll_until(check, timeout: float = 20.0):
+    """`check()`'s first truthy value, polled every 20 ms for at most `timeout` s (a refused
+    connection counts as not yet): for processes and sockets, where no fake clock serves."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.02)
+    pytest.fail(f"condition not met within {timeout:g} s")
+
+
+@pytest.fixture
+def until():
+    """poll_until, as a fixture."""
+    return poll_until

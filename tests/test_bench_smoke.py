@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("speed.py", "µs"),
     ("hx711_read.py", "samples/s"),
     ("loop_load.py", "p99"),
+    ("pulse_width.py", "p99.9"),
     ("live_latency.py", "p95"),
     ("event_delay.py", "breath"),
     ("breath_snr.py", "press/sway"),

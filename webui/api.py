@@ -217,7 +217,8 @@ def stream() -> Response:
     """Server-sent events: the snapshot first, then sample/event/state messages as they come.
 
     Each open stream holds a server thread, so at most `max_streams` are served at once and one
-    more is refused (503, the connection closed) rather than starving the page and the API."""
+    more is refused (503; webui.server closes that connection) rather than starving the page
+    and the API."""
     c = ctx()
     if c.shutdown.is_set():
         raise BadRequest("the server is shutting down", 503)
@@ -228,7 +229,6 @@ def stream() -> Response:
                                     "in a minute", retry_after_s=30)
             refused.status_code = 503
             refused.headers["Retry-After"] = "30"
-            refused.headers["Connection"] = "close"
             return refused
         c.streams_open += 1
     released = []

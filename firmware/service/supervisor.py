@@ -176,8 +176,10 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     sampler = Child("sampler", sampler_main, (cfg, sock_path))
     web = Child("web", web_main, (cfg, sock_path, cfg.web.port))
     failure: str | None = None
+    started = False
     try:
         sampler.start(stop)
+        started = True
         port = web.start(stop)["port"]
         web.args = (cfg, sock_path, port)  # a restarted web keeps the port the phones know
         _announce(cfg, data_dir, code, port)
@@ -195,7 +197,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
             child.join(STOP_TIMEOUT_S)
         shutil.rmtree(runtime, ignore_errors=True)
         lock.release()
-        print("stopped; history kept in " + str(cfg.history_dir() / "history.sqlite"), file=sys.stderr)
+        if started:
+            print("stopped; history kept in " + str(cfg.history_dir() / "history.sqlite"), file=sys.stderr)
     if failure is not None:
         raise ServiceError(failure)
     return 0

@@ -18,10 +18,12 @@ from firmware import config as configuration
 from firmware.access import AccessError
 from firmware.calibration import CalibrationError
 from firmware.cli_calibration import calibrate_command, tare_command
-from firmware.config import Config, ConfigError
-from firmware.sensors.factory import SourceError
+from firmware.cli_common import config_option, data_dir_option, load_config, source_option
+from firmware.cli_history import export_command, import_command, reanalyze_command, report_command
+from firmware.config import ConfigError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
+from firmware.sources import SourceError
 from firmware.store import StoreError
 
 USER_ERRORS = (ConfigError, TraceError, SourceError, ServiceError, AccessError, StoreError,
@@ -57,29 +59,6 @@ class FiniteRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a number in the range {self._describe_range()}.", param, ctx)
         return number
-
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-    help="TOML config file (default: ~/.config/stretchstep/config.toml if it exists).",
-)
-source_option = click.option(
-    "--source", default=None,
-    help="simulated[:SCENARIO] | replay:PATH | hx711 | hx711-emulated (default: from config).",
-)
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), default=None, envvar="STRETCHSTEP_DATA_DIR",
-    help="Where history, calibration and the access code live (env STRETCHSTEP_DATA_DIR).",
-)
-
-
-def load_config(config_path: str | None, data_dir: str | None = None, source: str | None = None) -> Config:
-    cfg = configuration.load(config_path)
-    if data_dir:
-        cfg = cfg.with_values("store", data_dir=str(data_dir))
-    if source:
-        cfg = cfg.with_values("sensor", source=source)
-    return cfg
 
 
 @click.group(cls=FriendlyGroup)
@@ -122,6 +101,7 @@ def record(source, seconds, realtime, config_path, out) -> None:
     from firmware.recording import record_trace
 
     cfg = load_config(config_path, source=source)
+    click.echo(configuration.describe(cfg), err=True)
     record_trace(cfg, Path(out), seconds, realtime=realtime, echo=click.echo)
 
 
@@ -152,6 +132,8 @@ def plot(out, body_kg, trace) -> None:
 
 main.add_command(tare_command)
 main.add_command(calibrate_command)
+for _command in (export_command, import_command, report_command, reanalyze_command):
+    main.add_command(_command)
 
 
 @main.command(name="config")
@@ -160,7 +142,7 @@ main.add_command(calibrate_command)
 def show_config(config_path, data_dir) -> None:
     """Print the effective configuration (file + defaults) as TOML."""
     cfg = load_config(config_path, data_dir)
-    click.echo(f"# effective config; data directory: {cfg.data_dir()}")
+    click.echo(f"# effective {configuration.describe(cfg)}")
     click.echo(configuration.to_toml(cfg))
 
 

@@ -1,5 +1,11 @@
 """One TOML config file; every key optional with a default that just runs.
 
+Which file: `--config F`, else `$STRETCHSTEP_CONFIG`, else the user's
+`$XDG_CONFIG_HOME/stretchstep/config.toml` (~/.config/...), else the system's
+`/etc/stretchstep/config.toml` (what the installer writes and the service reads) - the first
+that exists, so a command run anywhere on an installed Pi uses the service's settings. The
+loaded `Config` remembers its file (`origin`) so every command can say what it used.
+
 A wrong key or value raises `ConfigError` naming the key, what was given and what is allowed,
 so a user can fix the file without reading code. Each section is a frozen dataclass whose
 fields carry their own rule (`_rule`), so validation, defaults and `stretchstep config` all come
@@ -142,6 +148,7 @@ class WebConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
+    keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
 
 
 @dataclass(frozen=True)
@@ -155,9 +162,12 @@ class Config:
     cues: CuesConfig = field(default_factory=CuesConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    origin: str = field(default="", compare=False)   # the file it was read from; "" = defaults
 
     def data_dir(self) -> Path:
-        """Where history, calibration and the access code live: config, then env, then default."""
+        """Where history, calibration and the access code live: the config's `[store] data_dir`,
+        else $STRETCHSTEP_DATA_DIR, else $XDG_DATA_HOME/stretchstep, else ~/.local/share/stretchstep.
+        (A `--data-dir` option is applied to the config, so it wins over all of them.)"""
         if self.store.data_dir:
             return Path(self.store.data_dir).expanduser()
         env = os.environ.get("STRETCHSTEP_DATA_DIR")
@@ -176,19 +186,32 @@ class Config:
 DEFAULTS = Config()
 
 
+SYSTEM_PATH = Path("/etc/stretchstep/config.toml")
+
+
 def default_path() -> Path:
+    """The user's config file (it may not exist)."""
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(base) / "stretchstep" / "config.toml"
 
 
+def search_paths() -> list[Path]:
+    """Where `load()` looks when no file is named, in order: the first that exists is used."""
+    env = os.environ.get("STRETCHSTEP_CONFIG")
+    return ([Path(env)] if env else []) + [default_path(), SYSTEM_PATH]
+
+
 def load(path: str | Path | None = None) -> Config:
-    """Read the config file (or the default location if it exists); defaults otherwise."""
+    """Read the named config file, or the first of `search_paths()` that exists; defaults otherwise."""
     explicit = path is not None
-    path = Path(path) if explicit else default_path()
-    if not path.exists():
-        if explicit:
+    if explicit:
+        path = Path(path)
+        if not path.exists():
             raise ConfigError(f"{path}: config file not found")
-        return DEFAULTS
+    else:
+        path = next((p for p in search_paths() if p.is_file()), None)
+        if path is None:
+            return DEFAULTS
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -197,12 +220,18 @@ def load(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{path}: not a text file (byte {exc.start} is not UTF-8); a config is "
                           "TOML text") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
-    return from_dict(raw, where=str(path))
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    return replace(from_dict(raw, where=str(path)), origin=str(path))
+
+
+def describe(config: Config) -> str:
+    """One line for every command: which config file and which data dir it is using."""
+    used = config.origin or "none found, defaults (looked in " + ", ".join(map(str, search_paths())) + ")"
+    return f"config: {used}; data dir: {config.data_dir()}"
 
 
 def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
-    sections = {f.name: f for f in fields(Config)}
+    sections = {f.name: f for f in _sections()}
     built: dict[str, Any] = {}
     for name, body in raw.items():
         if name not in sections:
@@ -238,13 +267,18 @@ def _checked(section: str, current: Any, key: str, value: Any, where: str) -> An
 def to_toml(config: Config) -> str:
     """The effective config as TOML, for `stretchstep config`."""
     lines: list[str] = []
-    for section in fields(config):
+    for section in _sections():
         lines.append(f"[{section.name}]")
         body = getattr(config, section.name)
         for spec in fields(body):
             lines.append(f"{spec.name} = {_toml_value(getattr(body, spec.name))}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _sections() -> list[Any]:
+    """The [section] fields of Config (not `origin`, which is where it came from)."""
+    return [f for f in fields(Config) if f.name != "origin"]
 
 
 def _toml_value(value: Any) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from firmware.config import Config
 from firmware.files import same_file
-from firmware.sensors.factory import open_source
 from firmware.sensors.trace import TraceError, TraceWriter
+from firmware.sources import open_source
 
 
 def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = False,

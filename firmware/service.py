@@ -25,7 +25,7 @@ from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.routine import Routine
-from firmware.sensors.factory import open_source
+from firmware.sources import open_source
 
 RESTART_DELAY_S = 2.0
 
@@ -81,7 +81,11 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
         device = runner.device
         return device.source if device is not None else None
 
-    return CalibrationControl(current, cfg.data_dir())
+    def step_state() -> str | None:
+        device = runner.device
+        return device.detector.state if device is not None else None
+
+    return CalibrationControl(current, cfg.data_dir(), step_state=step_state)
 
 
 class LoopRunner:
@@ -126,6 +130,7 @@ class LoopRunner:
 
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
+    from firmware.history import history_context
     from firmware.live import LiveState
     from firmware.store import Store, StoreWriter
     from webui import create_app
@@ -139,7 +144,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
                      allowed_hosts=cfg.web.allowed_hosts,
-                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
+                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)},
+                     history=history_context(cfg))
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     except OSError as exc:

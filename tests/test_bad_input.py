@@ -185,13 +185,13 @@ def test_corrupt_calibration_file_in_tare(cli, tmp_path, content):
 
 def test_history_calibration_and_access_files_are_owner_only(cli, tmp_path):
     from firmware.access import ensure_access_code
-    from firmware.calibration import Calibration
+    from firmware.calibration import Calibration, save_calibration
     from firmware.store import Store
 
     data = tmp_path / "fresh"
     Store(data / "history.sqlite").close()
     ensure_access_code(data, "")
-    Calibration().save(data, "hx711-emulated")
+    save_calibration(Calibration(), data, "hx711-emulated")
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     for path in data.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

@@ -4,8 +4,11 @@ description covering every route."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from firmware.history import PainLog
 from firmware.live import LiveState
 from firmware.store import Store
 from webui import create_app
@@ -57,7 +60,7 @@ def test_session_lets_the_browser_in_once_and_writes_need_its_csrf_token(app, st
     assert no_token.status_code == 403 and "Reload it" in no_token.get_json()["error"]
     assert browser.post("/api/pain", json={"pain": 3}, headers={CSRF_HEADER: "forged"}).status_code == 403
     assert browser.post("/api/pain", json={"pain": 3}, headers={CSRF_HEADER: csrf}).status_code == 201
-    assert [e["pain"] for e in store.pain_log()] == [3]
+    assert [e["pain"] for e in PainLog(store).entries()] == [3]
     assert browser.delete("/api/session").get_json() == {"ok": True}
     assert browser.get("/api/session").get_json()["authenticated"] is False
     assert browser.post("/api/pain", json={"pain": 4}, headers={CSRF_HEADER: csrf}).status_code == 401
@@ -187,7 +190,7 @@ def test_every_api_route_is_in_the_openapi_description(app):
     spec = app.test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     described = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
-    routes = {(m, r.rule.replace("<", "{").replace(">", "")) for r in app.url_map.iter_rules()
+    routes = {(m, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule)) for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/") for m in r.methods - {"HEAD", "OPTIONS"}}
     assert routes <= described
     pain = spec["paths"]["/api/pain"]["post"]

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from firmware.live import jsonable
 from webui.app import WebContext, ctx
 from webui.auth import read_access, requires_code
-from webui.openapi import array, doc, integer, number, obj, text
+from webui.openapi import array, doc, integer, number, obj
 
 api = Blueprint("api", __name__)
 
@@ -80,20 +80,9 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _score(body: dict[str, Any], name: str, required: bool) -> int | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        raise BadRequest(f"{name} must be a whole number from 0 to 10, got {json.dumps(value)}")
-    return value
-
-
 # --- reads ------------------------------------------------------------------------------------
 SINCE = number(0, description="unix seconds; only what came after")
 LIMIT = integer(*LIMIT_RANGE, default=200)
-PAIN_BODY = obj({"pain": integer(0, 10), "stiffness": integer(0, 10), "note": text(500)},
-                required=["pain"])
 
 
 @api.get("/state")
@@ -135,14 +124,6 @@ def stretches() -> Any:
     return jsonify(stretches=jsonable(ctx().store.stretches(since=since, limit=limit)))
 
 
-@api.get("/pain")
-@doc("The pain log", query={"since": SINCE},
-     response=obj({"entries": array(obj())}, required=["entries"]))
-@read_access
-def pain_list() -> Any:
-    return jsonify(entries=ctx().store.pain_log(since=_since_arg()))
-
-
 @api.get("/health")
 @doc("Whether the device is up (all of it with reads open or the code; else only ok)",
      response=obj({"ok": {"type": "boolean"}}, required=["ok"]))
@@ -176,24 +157,6 @@ def _visible_health(c: WebContext, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- writes -----------------------------------------------------------------------------------
-@api.post("/pain")
-@doc("Log pain (and stiffness) 0-10 with an optional note", body=PAIN_BODY, status=201,
-     response=obj({"id": integer(), "wall": number(), "pain": integer(0, 10)}, required=["id"]))
-@requires_code
-def pain_add() -> Any:
-    body = _json_body()
-    pain = _score(body, "pain", required=True)
-    stiffness = _score(body, "stiffness", required=False)
-    note = body.get("note", "")
-    if not isinstance(note, str) or len(note) > 500:
-        raise BadRequest("note must be text of at most 500 characters")
-    wall = time.time()
-    entry_id = ctx().store.add_pain(wall, pain or 0, stiffness, note.strip())
-    response = jsonify(id=entry_id, wall=wall, pain=pain, stiffness=stiffness, note=note.strip())
-    response.status_code = 201
-    return response
-
-
 @api.post("/tare")
 @doc("Zero the scale (the step must be empty)", body=obj(), body_required=False,
      response=obj({"ok": {"const": True}, "result": obj()}))

@@ -18,6 +18,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from firmware.access import AccessCode
+from firmware.history import HistoryContext
 from firmware.live import LiveState
 from firmware.store import Store
 from webui import security
@@ -38,6 +39,7 @@ class WebContext:
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
+    history: HistoryContext = field(default_factory=HistoryContext)
 
 
 def ctx() -> WebContext:
@@ -83,7 +85,7 @@ def _refuse_surrogates(value: Any) -> None:
 def create_app(store: Store, live: LiveState, *, control: Any = None,
                access_code: str | AccessCode = "", open_reads: bool = True,
                config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
-               allowed_hosts: Iterable[str] = ()) -> Flask:
+               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
     `access_code` is a plain code (hashed here) or a `firmware.access.AccessCode` (the data
@@ -98,8 +100,10 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a pain note is small; refuse floods with 413
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
-                                           config_view=dict(config_view or {}), stats=stats)
+                                           config_view=dict(config_view or {}), stats=stats,
+                                           history=history or HistoryContext())
     from webui.api import api
+    from webui.api_history import history_api
     from webui.openapi import openapi_api
     from webui.pages import pages
     from webui.session_api import session_api
@@ -107,6 +111,7 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(session_api, url_prefix="/api")
     app.register_blueprint(openapi_api, url_prefix="/api")
+    app.register_blueprint(history_api, url_prefix="/api")
     app.register_blueprint(pages)
     security.install(app, allowed_hosts)
     app.register_error_handler(HTTPException, _http_error)

@@ -11,7 +11,10 @@ Readers ignore `# key=value` lines and columns they do not know. A malformed lin
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import math
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,10 +104,10 @@ def iter_trace(path: str | Path, meta: dict[str, str] | None = None) -> Iterator
     where = str(path)
     meta = {} if meta is None else meta
     try:
-        fh = open(path, "rb")  # noqa: SIM115
+        fh = open_binary(path)
     except OSError as exc:
         raise TraceError(f"{where}: cannot open trace: {exc.strerror}") from None
-    with fh:
+    with fh, contextlib.suppress(EOFError):  # a kept .gz trace torn by a power cut ends at the tear
         columns: tuple[int, int] | None = None
         last_t = -math.inf
         for lineno, line in enumerate(_lines(fh, where), start=1):
@@ -132,11 +135,21 @@ def iter_trace(path: str | Path, meta: dict[str, str] | None = None) -> Iterator
             raise TraceError(f"{where}: no 't,kg' header line found; is this a stretchstep trace?")
 
 
+def open_binary(path: str | Path) -> BinaryIO:
+    """A trace file for reading; `.gz` (the traces a session keeps) is decompressed on the fly."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115
+
+
 def _lines(fh: BinaryIO, where: str) -> Iterator[str]:
-    """Stripped text lines, each read with a bounded buffer."""
+    """Stripped text lines, each read with a bounded buffer (a .gz too: no bomb unpacks whole)."""
     lineno = 0
     while True:
-        raw = fh.readline(MAX_LINE + 1)
+        try:
+            raw = fh.readline(MAX_LINE + 1)
+        except (OSError, zlib.error) as exc:  # a damaged .gz (EOFError, a torn one, goes up)
+            raise TraceError(f"{where}:{lineno + 1}: cannot read: {exc}") from None
         if not raw:
             return
         lineno += 1

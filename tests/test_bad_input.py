@@ -205,3 +205,31 @@ def test_a_trace_writer_round_trip_still_reads(tmp_path):
     with TraceWriter(path, 80, {"note": "x" * 1000}) as writer:
         writer.write_all(Sample(i / 80, -5e5 + i) for i in range(100))
     assert len(read_trace(path).samples) == 100
+
+
+def test_a_damaged_gz_trace_is_one_line(cli, tmp_path):
+    import gzip
+
+    write(tmp_path / "kept.csv.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 50 + b"garbage" * 10)
+    user_error(cli("analyze", tmp_path / "kept.csv.gz"), "kept.csv.gz")
+    huge_line = gzip.compress(b"t,kg\n" + b"9" * 50_000_000)          # a bomb: 50 MB in ~50 kB
+    write(tmp_path / "bomb.csv.gz", huge_line)
+    user_error(cli("analyze", tmp_path / "bomb.csv.gz"), "bomb.csv.gz:2: line is longer than 4096")
+
+
+def test_access_code_command_shows_status_and_reset_shows_the_new_code_once(cli, tmp_path):
+    import re
+
+    from firmware.access import load_access_code
+
+    data = tmp_path / "data"
+    assert "no access code yet" in cli("access-code").output
+    first = cli("access-code", "--reset")
+    assert first.exit_code == 0, first.output
+    code = re.search(r"#code=(\d{8})\b", first.output).group(1)
+    assert f"new access code: {code}" in first.output
+    assert load_access_code(data, "").check(code)
+    status = cli("access-code").output
+    assert "set" in status and code not in status
+    second = re.search(r"#code=(\d{8})\b", cli("access-code", "--reset").output).group(1)
+    assert not load_access_code(data, "").check(code) and load_access_code(data, "").check(second)

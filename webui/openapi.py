@@ -31,22 +31,21 @@ ERROR = {"type": "object", "required": ["error"], "properties": {
 
 
 # --- schema helpers (small, so entries stay one or two lines) ---------------------------------
-def integer(lo: int | None = None, hi: int | None = None, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", **extra}
+def _bounded(kind: str, lo: float | None, hi: float | None, extra: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": kind, **extra}
     if lo is not None:
         schema["minimum"] = lo
     if hi is not None:
         schema["maximum"] = hi
     return schema
+
+
+def integer(lo: int | None = None, hi: int | None = None, **extra: Any) -> dict[str, Any]:
+    return _bounded("integer", lo, hi, extra)
 
 
 def number(lo: float | None = None, hi: float | None = None, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "number", **extra}
-    if lo is not None:
-        schema["minimum"] = lo
-    if hi is not None:
-        schema["maximum"] = hi
-    return schema
+    return _bounded("number", lo, hi, extra)
 
 
 def text(max_length: int | None = None, **extra: Any) -> dict[str, Any]:

@@ -145,7 +145,7 @@ def test_corrupt_or_newer_history_stops_run_and_is_left_alone(cli, tmp_path):
     data.mkdir()
     garbage = b"not a database at all " * 500
     write(data / "history.sqlite", garbage)
-    user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "is damaged or not a stretchstep history")
+    user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "history.sqlite", "move it")
     assert (data / "history.sqlite").read_bytes() == garbage
     (data / "history.sqlite").unlink()
     sqlite3.connect(data / "history.sqlite").execute("PRAGMA user_version = 99").connection.close()

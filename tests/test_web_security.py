@@ -207,3 +207,14 @@ def test_an_undocumented_route_is_caught(app):
 
     assert undocumented(app) == ["GET /api/forgotten"]
     assert build_spec(app)["paths"]["/api/forgotten"]["get"]["summary"] == "undocumented"
+
+
+def test_ids_and_times_past_what_the_store_holds_are_4xx_not_500(app):
+    """Found by schemathesis: an id past SQLite's 64 bits and a `since` past year 9999."""
+    client = app.test_client()
+    headers = {"X-Access-Code": CODE}
+    huge = client.put("/api/pain/27096700933644660736", json={"pain": 2}, headers=headers)
+    assert huge.status_code == 404 and "no such endpoint" in huge.get_json()["error"]
+    assert client.delete("/api/pain/9223372036854775807", headers=headers).status_code in (404, 409)
+    late = client.get("/api/pain?since=1.4437376499338351e%2B308", headers=headers)
+    assert late.status_code == 400 and "since must be unix seconds" in late.get_json()["error"]

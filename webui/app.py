@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from firmware.access import AccessCode
 from firmware.history import HistoryContext
@@ -25,6 +26,7 @@ from webui import security
 from webui.auth import AuthGuard
 
 EXTENSION = "stretchstep"
+ROW_ID_MAX = 2**63 - 1
 
 
 @dataclass
@@ -36,10 +38,15 @@ class WebContext:
     open_reads: bool
     config_view: dict[str, Any]
     stats: Callable[[], dict[str, Any]] | None = None
+    max_streams: int = 16        # live streams at once; one more is refused with 503
+    streams_open: int = 0
+    streams_refused: int = 0
+    streams_dropped: int = 0     # stalled readers cut off (webui.server.BoundedChannel)
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
     history: HistoryContext = field(default_factory=HistoryContext)
+    streams_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def ctx() -> WebContext:
@@ -82,18 +89,31 @@ def _refuse_surrogates(value: Any) -> None:
                 raise ValueError("the JSON has text that is not valid Unicode (a lone surrogate)") from None
 
 
+class RowId(IntegerConverter):
+    """`<int:...>` in a route: a whole number SQLite can hold; a longer one is no such page (404),
+    not an OverflowError deep in the store."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = ROW_ID_MAX, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(store: Store, live: LiveState, *, control: Any = None,
                access_code: str | AccessCode = "", open_reads: bool = True,
                config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
-               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None) -> Flask:
+               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None,
+               max_streams: int = 16) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
     `access_code` is a plain code (hashed here) or a `firmware.access.AccessCode` (the data
     dir's hash). `allowed_hosts` are Host names to answer to besides the machine's own (see
     webui.security). `stats`, if given, is called by GET /api/health for the run command's own
-    figures (loop lateness, store writer errors); it must be cheap and must not raise."""
+    figures (loop lateness, store writer errors, and "ok"/"problems" when it knows better); it
+    must be cheap and must not raise. `max_streams` caps the live streams, each of which holds a
+    server thread."""
     app = Flask(__name__)
     app.json = StrictJSON(app)
+    app.url_map.converters["int"] = RowId
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 300
@@ -101,7 +121,8 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
                                            config_view=dict(config_view or {}), stats=stats,
-                                           history=history or HistoryContext())
+                                           history=history or HistoryContext(),
+                                           max_streams=max_streams)
     from webui.api import api
     from webui.api_history import history_api
     from webui.openapi import openapi_api

@@ -93,7 +93,7 @@ def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: I
 
 # --- building ---------------------------------------------------------------------------------
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
+_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, "float": {"type": "number"}}
 
 
 def _api_rules(app: Flask) -> Iterable[tuple[Any, str, Callable[..., Any]]]:

@@ -44,7 +44,7 @@ def server(tmp_path):
         proc.kill()
         log.seek(0)
         pytest.fail("stretchstep run did not print its link with the code:\n" + log.read())
-    yield base, code
+    yield base, code, tmp_path
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=15)
     log.seek(0)
@@ -53,12 +53,12 @@ def server(tmp_path):
     assert proc.returncode == 0, output
 
 
-def fuzz(base: str, *headers: str, seconds: float = 120) -> str:
+def fuzz(base: str, workdir: Path, *headers: str, seconds: float = 120) -> str:
     schemathesis = Path(sys.executable).with_name("schemathesis")
     cmd = [str(schemathesis), "run", f"{base}/api/openapi.json", "--checks", CHECKS,
            "--exclude-path", "/api/stream", "--max-examples", "25", "--request-timeout", "10",
            "--workers", "1", *[arg for h in headers for arg in ("-H", h)]]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds,
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds, cwd=workdir,
                             env=dict(os.environ, NO_COLOR="1", SCHEMATHESIS_TELEMETRY="false"))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -68,8 +68,8 @@ def fuzz(base: str, *headers: str, seconds: float = 120) -> str:
 
 
 def test_schemathesis_finds_no_500_and_every_refusal_is_json(server):
-    base, code = server
-    with_code = fuzz(base, f"X-Access-Code: {code}")
+    base, code, workdir = server
+    with_code = fuzz(base, workdir, f"X-Access-Code: {code}")
     assert "Authentication failed" not in with_code       # the code really let it in
-    without = fuzz(base)
+    without = fuzz(base, workdir)
     assert "401" in without or "Rate limited" in without

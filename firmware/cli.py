@@ -141,8 +141,11 @@ for _command in (export_command, import_command, report_command, reanalyze_comma
 @data_dir_option
 def show_config(config_path, data_dir) -> None:
     """Print the effective configuration (file + defaults) as TOML."""
+    from firmware.access import describe, load_access_code
+
     cfg = load_config(config_path, data_dir)
     click.echo(f"# effective {configuration.describe(cfg)}")
+    click.echo(f"# {describe(load_access_code(cfg.data_dir(), cfg.web.access_code))}")
     click.echo(configuration.to_toml(cfg))
 
 

@@ -13,7 +13,7 @@ from firmware.live import LiveState
 from firmware.store import Store
 from webui import create_app
 from webui.app import EXTENSION
-from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions
+from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions, client_key
 from webui.openapi import build_spec, undocumented
 from webui.security import CSP
 
@@ -218,3 +218,10 @@ def test_ids_and_times_past_what_the_store_holds_are_4xx_not_500(app):
     assert client.delete("/api/pain/9223372036854775807", headers=headers).status_code in (404, 409)
     late = client.get("/api/pain?since=1.4437376499338351e%2B308", headers=headers)
     assert late.status_code == 400 and "since must be unix seconds" in late.get_json()["error"]
+
+
+def test_guesses_from_one_ipv6_subnet_count_together():
+    assert client_key("2001:db8:1:2::5") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::5") != client_key("2001:db8:1:2::5")
+    assert client_key("::ffff:192.168.1.9") == "192.168.1.9" and client_key("10.0.0.1") == "10.0.0.1"
+    assert client_key(None) == "unknown"

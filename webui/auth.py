@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 import secrets
 import threading
 import time
@@ -174,7 +175,7 @@ class AuthGuard:
 
     def require_code(self, *, write: bool = True) -> None:
         """The code itself must come with the request (header or JSON body)."""
-        client = request.remote_addr or "unknown"
+        client = client_key(request.remote_addr)
         wait = self.lockout.retry_after(client)
         if wait > 0:
             raise Refused(429, f"Too many wrong access codes from this device. Try again in "
@@ -195,6 +196,20 @@ class AuthGuard:
         except Refused:
             return False
         return True
+
+
+def client_key(address: str | None) -> str:
+    """Whom a wrong guess counts against: the IPv4 address, or the /64 of an IPv6 one (a host
+    there can pick new addresses in its /64 at will)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _human_wait(seconds: float) -> str:

@@ -225,3 +225,18 @@ def test_guesses_from_one_ipv6_subnet_count_together():
     assert client_key("2001:db8:1:3::5") != client_key("2001:db8:1:2::5")
     assert client_key("::ffff:192.168.1.9") == "192.168.1.9" and client_key("10.0.0.1") == "10.0.0.1"
     assert client_key(None) == "unknown"
+
+
+def test_the_readme_names_every_api_route(app):
+    """COMMON contract 3: the README's API list names every route (parameters as <name>)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+    def shape(path: str) -> str:
+        return re.sub(r"<[^>]*>", "<>", path)
+
+    named = {shape(p) for p in re.findall(r"/api/[^\s`?|,)]+", readme)}
+    routes = {shape(r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
+    assert routes - named == set(), "add these to the README's API table"

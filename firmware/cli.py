@@ -44,6 +44,10 @@ class FriendlyGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as exc:
             raise UserError(str(exc)) from None
+        except click.ClickException as exc:   # a command's own one-line refusal: a user error too
+            if type(exc) is click.ClickException:
+                exc.exit_code = UserError.exit_code
+            raise
         except UnicodeError as exc:       # a file that is not text, read by a path we missed
             raise UserError(f"not text: {exc.reason}") from None
         except OSError as exc:            # a file or folder that is missing, a folder, read-only

@@ -233,3 +233,8 @@ def test_access_code_command_shows_status_and_reset_shows_the_new_code_once(cli,
     assert "set" in status and code not in status
     second = re.search(r"#code=(\d{8})\b", cli("access-code", "--reset").output).group(1)
     assert not load_access_code(data, "").check(code) and load_access_code(data, "").check(second)
+
+
+def test_a_commands_own_refusal_exits_2_too(cli, tmp_path):
+    """cli_history and cli_calibration refuse with click.ClickException: the same status 2."""
+    user_error(cli("export", "--data-dir", tmp_path / "empty"), "no history")

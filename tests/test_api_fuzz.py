@@ -73,3 +73,39 @@ def test_schemathesis_finds_no_500_and_every_refusal_is_json(server):
     assert "Authentication failed" not in with_code       # the code really let it in
     without = fuzz(base, workdir)
     assert "401" in without or "Rate limited" in without
+
+
+def test_the_real_server_refuses_foreign_names_and_sets_the_session_cookie(server):
+    """Over real HTTP (waitress): the Host allow-list, the headers and the cookie's flags."""
+    import http.client
+    import json
+    from urllib.parse import urlparse
+
+    base, code, _ = server
+    where = urlparse(base)
+
+    def call(method: str, path: str, body: dict | None = None, **headers: str):
+        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+        data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        payload = resp.read()
+        conn.close()
+        return resp, payload
+
+    resp, payload = call("GET", "/api/today", Host="rebound.example")
+    assert resp.status == 400 and "does not answer to that name" in json.loads(payload)["error"]
+    resp, _ = call("GET", "/", Host=f"localhost:{where.port}")
+    assert resp.status == 200 and "frame-ancestors 'none'" in resp.getheader("Content-Security-Policy")
+    assert resp.getheader("X-Frame-Options") == "DENY"
+    resp, payload = call("POST", "/api/session", {"access_code": code})
+    cookie = resp.getheader("Set-Cookie")
+    assert resp.status == 200 and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    csrf = json.loads(payload)["csrf_token"]
+    session = cookie.split(";", 1)[0]
+    resp, _ = call("POST", "/api/pain", {"pain": 4}, Cookie=session, **{"X-CSRF-Token": csrf})
+    assert resp.status == 201
+    resp, payload = call("POST", "/api/pain", {"pain": 4}, Cookie=session)
+    assert resp.status == 403 and "Reload" in json.loads(payload)["error"]

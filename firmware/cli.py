@@ -1,4 +1,5 @@
-"""The `stretchstep` command: run, record, analyze, plot, config, access-code (+ tare, calibrate).
+"""The `stretchstep` command: run, record, analyze, plot, config, access-code, doctor
+(+ tare, calibrate, bringup).
 
 Errors a user can fix (a bad config key, a malformed trace, an unknown source, a file that
 cannot be read or written) are printed as one clear line and exit with status 2, like click's
@@ -17,10 +18,10 @@ import click
 from firmware import config as configuration
 from firmware.access import AccessError
 from firmware.calibration import CalibrationError
-from firmware.cli_calibration import calibrate_command, tare_command
+from firmware.cli_calibration import bringup_command, calibrate_command, tare_command
 from firmware.cli_common import config_option, data_dir_option, load_config, source_option
 from firmware.cli_history import export_command, import_command, reanalyze_command, report_command
-from firmware.config import ConfigError
+from firmware.config import Config, ConfigError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
 from firmware.sources import SourceError
@@ -90,7 +91,21 @@ def run(source, host, port, data_dir, config_path, speed) -> None:
         cfg = cfg.with_values("web", port=port)
     if speed is not None:
         cfg = cfg.with_values("simulation", speed=speed)
+    _before_run(cfg)
     sys.exit(run_service(cfg))
+
+
+def _before_run(cfg: Config) -> None:
+    """What `run` says before it starts: the config it uses, an uncalibrated step, its LAN name."""
+    from firmware.calibration import uncalibrated_warning
+    from firmware.doctor import lan_name
+
+    click.echo(configuration.describe(cfg), err=True)
+    warning = uncalibrated_warning(cfg)
+    if warning:
+        click.echo(warning, err=True)
+    if cfg.web.host in ("0.0.0.0", "::", "") and cfg.web.port:
+        click.echo(f"by name on the LAN (mDNS): http://{lan_name()}:{cfg.web.port}/", err=True)
 
 
 @main.command()
@@ -136,6 +151,23 @@ def plot(out, body_kg, trace) -> None:
 
 main.add_command(tare_command)
 main.add_command(calibrate_command)
+main.add_command(bringup_command)
+
+
+@main.command()
+@config_option
+@data_dir_option
+def doctor(config_path, data_dir) -> None:
+    """When the step seems dead: service, sensor, calibration, clock, disk, address - and what to do."""
+    from firmware.doctor import FAIL, diagnose
+
+    cfg = load_config(config_path, data_dir)
+    click.echo(configuration.describe(cfg))
+    checks = diagnose(cfg)
+    for check in checks:
+        click.echo(check.line())
+    if any(check.level == FAIL for check in checks):
+        sys.exit(1)
 for _command in (export_command, import_command, report_command, reanalyze_command):
     main.add_command(_command)
 

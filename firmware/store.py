@@ -158,13 +158,17 @@ def check_history_file(path: str | Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a readable history database ({exc}); {move}") from None
+        raise StoreError(_open_failure(path, exc)) from None
     if verdict != ["ok"]:
         raise StoreError(f"{path} is damaged (quick_check: {'; '.join(verdict)[:200]}); {move} "
                          "(sqlite3's .recover can rescue most of the old one)")
     if version > SCHEMA_VERSION:
-        raise StoreError(f"{path} has schema version {version}, newer than this stretchstep understands "
-                         f"(up to {SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
+        raise StoreError(_newer_schema(path, version))
+
+
+def _newer_schema(path: Path, version: int) -> str:
+    return (f"{path} has schema version {version}, newer than this stretchstep understands (up to "
+            f"{SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
 
 
 class Store:
@@ -218,9 +222,7 @@ class Store:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema version {version}, newer than this stretchstep "
-                             f"understands (up to {SCHEMA_VERSION}); upgrade stretchstep or use another "
-                             "data dir")
+            raise StoreError(_newer_schema(self.path, version))
         for number in range(version, SCHEMA_VERSION):
             script = MIGRATIONS[number] + f"\nPRAGMA user_version = {number + 1};"
             conn.executescript("BEGIN;\n" + script + "\nCOMMIT;")

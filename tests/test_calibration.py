@@ -352,7 +352,7 @@ def test_control_refuses_a_calibration_while_someone_stretches(tmp_path) -> None
         next(samples)
     state = {"now": "holding"}
     control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: state["now"])
-    with pytest.raises(ValueError, match="calibration refused: .*'holding'"):
+    with pytest.raises(ValueError, match="someone is stretching .*'holding'"):
         control.calibrate(20.0)
     state["now"] = "standing"            # a weight on the step reads as someone standing: fine
     assert control.calibrate(20.0)["calibration"]["known_kg"] == 20.0

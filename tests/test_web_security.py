@@ -14,7 +14,7 @@ from firmware.store import Store
 from webui import create_app
 from webui.app import EXTENSION
 from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions, client_key
-from webui.openapi import build_spec, undocumented
+from webui.openapi import ROUTE_PARAM, build_spec, undocumented
 from webui.security import CSP
 
 CODE = "31415926"
@@ -159,7 +159,6 @@ def test_security_headers_on_page_and_api(app):
 
 def test_page_has_no_inline_script_or_style(app):
     """What the CSP would block: inline <script>, on* handlers, style="" attributes, <style>."""
-    import re
 
     page = app.test_client().get("/").get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
@@ -190,7 +189,7 @@ def test_every_api_route_is_in_the_openapi_description(app):
     spec = app.test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     described = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
-    routes = {(m, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule)) for r in app.url_map.iter_rules()
+    routes = {(m, ROUTE_PARAM.sub(r"{\2}", r.rule)) for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/") for m in r.methods - {"HEAD", "OPTIONS"}}
     assert routes <= described
     pain = spec["paths"]["/api/pain"]["post"]
@@ -226,17 +225,3 @@ def test_guesses_from_one_ipv6_subnet_count_together():
     assert client_key("::ffff:192.168.1.9") == "192.168.1.9" and client_key("10.0.0.1") == "10.0.0.1"
     assert client_key(None) == "unknown"
 
-
-def test_the_readme_names_every_api_route(app):
-    """COMMON contract 3: the README's API list names every route (parameters as <name>)."""
-    import re
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-
-    def shape(path: str) -> str:
-        return re.sub(r"<[^>]*>", "<>", path)
-
-    named = {shape(p) for p in re.findall(r"/api/[^\s`?|,)]+", readme)}
-    routes = {shape(r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
-    assert routes - named == set(), "add these to the README's API table"

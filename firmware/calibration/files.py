@@ -1,8 +1,8 @@
 """Where a calibration lives on disk, and writing it so that a crash or power cut loses nothing.
 
-A save writes a temporary file beside the target, fsyncs it, renames it over the old one and
-fsyncs the directory: after a power cut the file is either the old calibration or the new one,
-never empty or half written (a rename alone can reach the disk before the data does).
+A save goes through `firmware.files.write_atomic` (temp file, fsync, rename, fsync of the
+directory): after a power cut the file is either the old calibration or the new one, never
+empty or half written, and it is owner-only like the rest of the data dir.
 """
 
 from __future__ import annotations
@@ -39,10 +39,4 @@ def save_calibration(calibration: Calibration, data_dir: str | Path, name: str =
     """Write atomically and durably to the data dir; the path written."""
     path = calibration_path(data_dir, name)
     private_dir(path.parent)
-    write_durably(path, json.dumps(calibration.to_dict(), indent=2) + "\n")
-    return path
-
-
-def write_durably(path: Path, text: str) -> None:
-    """Temp file, fsync, rename over `path`, fsync the directory; owner-only (0600)."""
-    write_atomic(path, text)
+    return write_atomic(path, json.dumps(calibration.to_dict(), indent=2) + "\n")  # 0600, fsynced

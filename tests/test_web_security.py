@@ -225,3 +225,20 @@ def test_guesses_from_one_ipv6_subnet_count_together():
     assert client_key("::ffff:192.168.1.9") == "192.168.1.9" and client_key("10.0.0.1") == "10.0.0.1"
     assert client_key(None) == "unknown"
 
+
+
+def test_a_new_code_logs_out_every_browser_of_the_old_one(store, tmp_path):
+    import os
+
+    from firmware.access import ensure_access_code, load_access_code, reset_access_code
+
+    first = ensure_access_code(tmp_path, "").fresh
+    app = create_app(store, LiveState(), access_code=load_access_code(tmp_path, ""), open_reads=False)
+    browser = client_at(app, OWNER)
+    assert login(browser, first).status_code == 200
+    assert browser.get("/api/session").get_json()["authenticated"] is True
+    new = reset_access_code(tmp_path).fresh
+    os.utime(tmp_path / "access_code", (1, 1))          # mtime granularity: make the change visible
+    assert browser.get("/api/session").get_json()["authenticated"] is False
+    assert browser.get("/api/today").status_code == 401
+    assert login(browser, first).status_code == 403 and login(browser, new).status_code == 200

@@ -122,6 +122,10 @@ class Sessions:
         with self._lock:
             self._sessions.pop(session_id or "", None)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._sessions.clear()
+
 
 class Refused(Exception):
     """A request without the right to do what it asks; becomes a JSON error response."""
@@ -151,6 +155,7 @@ class AuthGuard:
         self.access = access if isinstance(access, AccessCode) else AccessCode.plain(access)
         self.lockout = lockout or ClientLockout()
         self.sessions = sessions or Sessions()
+        self._verifier_seen = self.access.verifier()
 
     @property
     def enabled(self) -> bool:
@@ -158,6 +163,12 @@ class AuthGuard:
         return self.access.enabled
 
     def session_csrf(self) -> str | None:
+        """The CSRF token of this browser's session, if it has one. A new code (`access-code
+        --reset`, usually because the old one got out) ends every session made with the old."""
+        verifier = self.access.verifier()
+        if verifier != self._verifier_seen:
+            self.sessions.clear()
+            self._verifier_seen = verifier
         return self.sessions.csrf(request.cookies.get(COOKIE))
 
     def require(self, *, write: bool) -> None:

@@ -7,16 +7,13 @@ never has to parse an HTML error page.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
-from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
 
 from firmware.access import AccessCode
 from firmware.history import HistoryContext
@@ -24,9 +21,9 @@ from firmware.live import LiveState
 from firmware.store import Store
 from webui import security
 from webui.auth import AuthGuard
+from webui.inputs import RowId, StrictJSON
 
 EXTENSION = "stretchstep"
-ROW_ID_MAX = 2**63 - 1
 
 
 @dataclass
@@ -52,50 +49,6 @@ class WebContext:
 def ctx() -> WebContext:
     """The current app's WebContext (inside a request)."""
     return current_app.extensions[EXTENSION]
-
-
-class StrictJSON(DefaultJSONProvider):
-    """Request bodies that cannot be stored or compared are refused as bad JSON (a 400), not
-    left to fail deep inside: nesting past Python's recursion limit, and lone surrogates
-    ("\\ud800" is valid JSON but not text SQLite or a hash can take)."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        try:
-            value = json.loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("the JSON is nested too deeply") from None
-        _refuse_surrogates(value)
-        return value
-
-
-def _refuse_surrogates(value: Any) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            texts: Iterable[str] = (item,)
-        elif isinstance(item, dict):
-            texts = item.keys()
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-            continue
-        else:
-            continue
-        for one in texts:
-            try:
-                one.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError("the JSON has text that is not valid Unicode (a lone surrogate)") from None
-
-
-class RowId(IntegerConverter):
-    """`<int:...>` in a route: a whole number SQLite can hold; a longer one is no such page (404),
-    not an OverflowError deep in the store."""
-
-    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
-                 max: int | None = ROW_ID_MAX, signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(store: Store, live: LiveState, *, control: Any = None,

@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
 
+from webui.inputs import ROW_ID_MAX
+
 ATTR = "openapi"
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 ERROR = {"type": "object", "required": ["error"], "properties": {
@@ -93,7 +95,7 @@ def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: I
 
 # --- building ---------------------------------------------------------------------------------
 ROUTE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <int:name>, <int(max=9):name>
-_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, "float": {"type": "number"}}
+_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}, "float": {"type": "number"}}
 
 
 def _api_rules(app: Flask) -> Iterable[tuple[Any, str, Callable[..., Any]]]:

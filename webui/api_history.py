@@ -103,6 +103,7 @@ def history() -> Any:
 
 @history_api.get("/history/<day>")
 @doc("One day: its sessions, stretches and pain entries",
+     path={"day": text(format="date", pattern=r"^\d{4}-\d{2}-\d{2}$")},
      response=obj({"day": text(), "sessions": array(obj()), "stretches": array(obj()),
                    "pain": array(PAIN_ENTRY)}))
 @read_access

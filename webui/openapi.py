@@ -79,9 +79,11 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: Iterable[str] = (),
         body: dict | None = None, body_required: bool = True, response: dict | None = None,
         status: int = 200, content_type: str = "application/json", responses: dict | None = None,
-        description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe the route below (see module doc). `responses` adds other documented statuses."""
-    entry = {"summary": summary, "description": description, "query": query or {},
+        description: str = "", path: dict[str, dict] | None = None,
+        ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Describe the route below (see module doc). `responses` adds other documented statuses;
+    `path` gives a path parameter a narrower schema than its converter's (a date, say)."""
+    entry = {"summary": summary, "description": description, "query": query or {}, "path": path or {},
              "required_query": list(required_query), "body": body, "body_required": body_required,
              "response": response if response is not None else {}, "status": status,
              "content_type": content_type, "responses": responses or {}}
@@ -140,8 +142,9 @@ def _operation(rule: Any, method: str, view: Callable[..., Any]) -> dict[str, An
                                           "response": {}, "status": 200, "responses": {},
                                           "content_type": "application/json", "required_query": [],
                                           "body_required": True, "description": ""}
+    narrower = entry.get("path", {})
     parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": _PARAM_SCHEMA.get(conv or "", {"type": "string"})}
+                   "schema": narrower.get(name) or _PARAM_SCHEMA.get(conv or "", {"type": "string"})}
                   for conv, name in ROUTE_PARAM.findall(rule.rule)]
     parameters += [{"name": name, "in": "query", "required": name in entry["required_query"],
                     "schema": schema} for name, schema in entry["query"].items()]

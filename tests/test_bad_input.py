@@ -238,3 +238,15 @@ def test_access_code_command_shows_status_and_reset_shows_the_new_code_once(cli,
 def test_a_commands_own_refusal_exits_2_too(cli, tmp_path):
     """cli_history and cli_calibration refuse with click.ClickException: the same status 2."""
     user_error(cli("export", "--data-dir", tmp_path / "empty"), "no history")
+
+
+def test_as_a_real_process_the_error_is_one_line_on_stderr_and_status_2(tmp_path):
+    import subprocess
+    import sys
+
+    bad = write(tmp_path / "bad.csv", b"\xff\xfe\x00 not a trace")
+    result = subprocess.run([sys.executable, "-m", "firmware", "analyze", str(bad)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"Error: {bad}:1: not text (byte 1 of the line is not "
+                                                  "UTF-8); is this a stretchstep trace?"]

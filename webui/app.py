@@ -65,8 +65,8 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     must be cheap and must not raise. `max_streams` caps the live streams, each of which holds a
     server thread."""
     app = Flask(__name__)
+    app.url_map.converters["id"] = app.url_map.converters["int"] = RowId   # row ids SQLite can hold
     app.json = StrictJSON(app)
-    app.url_map.converters["int"] = RowId
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 300
@@ -78,11 +78,13 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
                                            max_streams=max_streams)
     from webui.api import api
     from webui.api_history import history_api
+    from webui.api_routine import routine_api
     from webui.openapi import openapi_api
     from webui.pages import pages
     from webui.session_api import session_api
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(routine_api, url_prefix="/api")
     app.register_blueprint(session_api, url_prefix="/api")
     app.register_blueprint(openapi_api, url_prefix="/api")
     app.register_blueprint(history_api, url_prefix="/api")

@@ -50,8 +50,8 @@ def _refuse_surrogates(value: Any) -> None:
 
 
 class RowId(IntegerConverter):
-    """`<int:...>` in a route: a whole number SQLite can hold; a longer one is no such page (404),
-    not an OverflowError deep in the store."""
+    """`<id:...>` (and `<int:...>`) in a route: a row id SQLite can hold; past its largest integer
+    the route is a 404, not an OverflowError deep in a query."""
 
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
                  max: int | None = ROW_ID_MAX, signed: bool = False) -> None:

@@ -97,7 +97,8 @@ def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: I
 
 # --- building ---------------------------------------------------------------------------------
 ROUTE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <int:name>, <int(max=9):name>
-_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}, "float": {"type": "number"}}
+_ROW_ID = {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}
+_PARAM_SCHEMA = {"int": _ROW_ID, "id": _ROW_ID, "float": {"type": "number"}}
 
 
 def _api_rules(app: Flask) -> Iterable[tuple[Any, str, Callable[..., Any]]]:

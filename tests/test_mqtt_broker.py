@@ -371,7 +371,7 @@ def test_stretchstep_fleet_prints_every_step_with_its_day(broker, tmp_path):
                                 "4"]
     assert lines[2].split()[:4] == ["ss00000bbb", "Room", "2", "offline"]
     refused = CliRunner().invoke(main, ["fleet", "--host", "127.0.0.1", "--port", str(free_port())])
-    assert refused.exit_code == 1 and "cannot reach the broker" in refused.output
+    assert refused.exit_code == 2 and "cannot reach the broker" in refused.output
 
 
 def test_home_assistant_coming_online_gets_the_discovery_again(broker):

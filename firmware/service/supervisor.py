@@ -35,6 +35,7 @@ from typing import Any
 from firmware.access import AccessCode, AccessError, describe, ensure_access_code, link
 from firmware.config import Config
 from firmware.datalock import DataDirLock, DataDirLocked
+from firmware.files import private_dir
 from firmware.service.logs import setup_logging
 from firmware.service.notify import notify
 
@@ -156,7 +157,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     setup_logging("supervisor")
     data_dir = cfg.data_dir()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)  # 0700 when made here: history, pain notes, the code's hash
         code = ensure_access_code(data_dir, cfg.web.access_code)
         lock = DataDirLock(cfg.history_dir()).acquire()   # one stretchstep per history
     except (AccessError, DataDirLocked) as exc:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fake clock, so nothing in the suite sleeps for real time where one serves."""
+"""Shared fixtures: a fake clock, so nothing in the suite sleeps for real time where one serves;
+an empty history store and live state for the web tests."""
 
 from __future__ import annotations
 
@@ -24,3 +25,20 @@ class FakeClock:
 @pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty history store in the test's own folder (closed after the test)."""
+    from firmware.store import Store
+
+    s = Store(tmp_path / "history.sqlite")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def live():
+    from firmware.live import LiveState
+
+    return LiveState()

@@ -126,8 +126,21 @@ class LoopRunner:
             problems.append(f"the store dropped {writer['dropped']} writes ({writer.get('last_error')})")
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
-                "store_writer": writer, "problems": problems, "pid": os.getpid(),
-                **{sink.name: sink.health() for sink in self.sinks if hasattr(sink, "health")}}
+                "store_writer": writer, "problems": problems, "pid": os.getpid(), **self._sink_health()}
+
+    def _sink_health(self) -> dict[str, Any]:
+        """Each sink's own figures (the MQTT publisher's connection and counters, the trace
+        keeper's writes) under its name; one that fails says so instead of hiding the rest."""
+        out: dict[str, Any] = {}
+        for sink in self.sinks:
+            health = getattr(sink, "health", None)
+            if callable(health):
+                name = getattr(sink, "name", None) or type(sink).__name__.lower()
+                try:
+                    out[name] = health()
+                except Exception as exc:
+                    out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        return out
 
     def _wait(self, seconds: float) -> None:
         """Wait (for a retry) while telling the watchdog the loop is alive, not hung."""

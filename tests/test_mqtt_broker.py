@@ -332,8 +332,12 @@ def test_stretchstep_run_with_an_mqtt_section_appears_as_a_home_assistant_device
         prefix = f"stretchstep/{device_id}"
         got = listener.wait(lambda m: any(t == f"{prefix}/event/stretch_end" for t, _, _ in m), timeout=60)
         configs = [(t, p) for t, p, _ in got if t.startswith("homeassistant/") and p]
-        assert len(configs) == len(ENTITIES)
+        node = f"stretchstep_{device_id}"
+        expected = {f"homeassistant/{c}/{node}/{o}/config" for c, o, _, _ in ENTITIES}
+        expected.add(f"homeassistant/sensor/{node}/profile/config")   # commands off: a read-only profile
+        assert {t for t, _ in configs} == expected
         assert [p for t, payload in configs for p in ha_problems(t, payload)] == []
+        assert listener.last(f"{prefix}/profile") == "me"   # the routine's first profile
         assert listener.last(f"{prefix}/availability") == "online"
         assert "holds" in json.loads(listener.last(f"{prefix}/today"))
         with urllib.request.urlopen(url + "/api/health", timeout=5) as resp:

@@ -349,7 +349,7 @@ class MqttPublisher:
         changed = (seen or {}).get("options") != (info or {}).get("options")
         if self.settings.discovery and changed and self.connected:  # (a reconnect sends all anyway)
             for topic, config in self._discovery().items():
-                if "/select/" in topic:
+                if topic.endswith("/profile/config"):
                     self._send(topic, "" if config is None else _dumps(config), qos=self.settings.qos,
                                retain=True)
         self._publish_profile()

@@ -40,7 +40,7 @@ import paho.mqtt.client as paho  # noqa: E402
 
 from bench.mosquitto import Mosquitto  # noqa: E402
 from bench.service_proc import start_device  # noqa: E402
-from firmware import config as configuration  # noqa: E402
+from firmware.config import Config  # noqa: E402
 
 BAR_P99_MS = 5.0
 
@@ -85,11 +85,9 @@ def health(url: str) -> dict:
 
 
 def stored_stretches(data_dir: Path) -> list[tuple[float, float]]:
-    """(start, end) of every stretch the step stored, read where the step keeps its history (a
-    simulated run's history is apart from real days: Config.history_dir)."""
-    cfg = configuration.load(data_dir / "config.toml").with_values("store", data_dir=str(data_dir))
-    path = cfg.history_dir() / "history.sqlite"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+    """What the step stored: a simulated step keeps its history in DATA_DIR/simulated/."""
+    history = Config().with_values("store", data_dir=str(data_dir)).history_dir() / "history.sqlite"
+    with sqlite3.connect(history) as conn:
         return [(round(s, 3), round(e, 3)) for s, e in conn.execute("SELECT start, end_t FROM stretches")]
 
 

@@ -246,8 +246,8 @@ class Config:
     cues: CuesConfig = field(default_factory=CuesConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
-    mqtt: MqttConfig = field(default_factory=MqttConfig)
     protocols: tuple[Protocol, ...] = ()   # the user's [[protocols]]; built-ins are always there
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
     origin: str = field(default="", compare=False)   # the file it was read from; "" = defaults
 
     def data_dir(self) -> Path:

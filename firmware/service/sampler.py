@@ -153,8 +153,21 @@ class LoopRunner:
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
                 "scheduling": self.scheduling,
-                "store_writer": writer, "problems": problems, "pid": os.getpid(),
-                **{sink.name: sink.health() for sink in self.sinks if hasattr(sink, "health")}}
+                "store_writer": writer, "problems": problems, "pid": os.getpid(), **self._sink_health()}
+
+    def _sink_health(self) -> dict[str, Any]:
+        """Each sink's own figures (the MQTT publisher's connection and counters, the trace
+        keeper's writes) under its name; one that fails says so instead of hiding the rest."""
+        out: dict[str, Any] = {}
+        for sink in self.sinks:
+            health = getattr(sink, "health", None)
+            if callable(health):
+                name = getattr(sink, "name", None) or type(sink).__name__.lower()
+                try:
+                    out[name] = health()
+                except Exception as exc:
+                    out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        return out
 
     def _wait(self, seconds: float) -> None:
         """Wait (for a retry) while telling the watchdog the loop is alive, not hung."""
@@ -317,13 +330,13 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     live = LiveState()
     control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
     panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
+    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
+    traces = keep_traces(cfg, store, session_id, source)
     try:
         publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host
     except FATAL_ERRORS as exc:
         report.send(("fatal", str(exc)))
         sys.exit(EXIT_FATAL)
-    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
-    traces = keep_traces(cfg, store, session_id, source)
     runner = LoopRunner(cfg, routine=routine, writer=writer, live=live, session_id=session_id,
                         cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
                         watchdog=watchdog)

@@ -1,0 +1,31 @@
+"""Reads only the pages need and no other helper's API offers: the calibration in use, with its
+date, for the Settings page's tare-and-calibrate flow. Mounted under /api by webui.pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from firmware.live import jsonable
+from webui.app import ctx
+from webui.auth import read_access
+
+api_pages = Blueprint("api_pages", __name__)
+
+
+@api_pages.get("/calibration")
+@read_access
+def calibration() -> Any:
+    """{"available": bool, "calibration": {...date, calibrated_at, known_kg...}, "default": bool}.
+
+    No sensor (simulated or replayed input) or a sensor not running yet is `available: false`
+    with a reason, not an error: the page just says so."""
+    control = ctx().control
+    if control is None:
+        return jsonify(available=False, reason="no sensor: the input is simulated or replayed")
+    try:
+        status = control.status()
+    except ValueError as exc:  # the sensor is not running right now
+        return jsonify(available=False, reason=str(exc))
+    return jsonify(available=True, **jsonable(status))

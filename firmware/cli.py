@@ -14,7 +14,9 @@ import click
 
 from firmware import config as configuration
 from firmware.cli_calibration import calibrate_command, tare_command
-from firmware.config import Config, ConfigError
+from firmware.cli_common import config_option, data_dir_option, load_config, source_option
+from firmware.cli_history import export_command, import_command, reanalyze_command, report_command
+from firmware.config import ConfigError
 from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
@@ -30,29 +32,6 @@ class FriendlyGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as exc:
             raise click.ClickException(str(exc)) from None
-
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-    help="TOML config file (default: ~/.config/stretchstep/config.toml if it exists).",
-)
-source_option = click.option(
-    "--source", default=None,
-    help="simulated[:SCENARIO] | replay:PATH | hx711 | hx711-emulated (default: from config).",
-)
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), default=None, envvar="STRETCHSTEP_DATA_DIR",
-    help="Where history, calibration and the access code live (env STRETCHSTEP_DATA_DIR).",
-)
-
-
-def load_config(config_path: str | None, data_dir: str | None = None, source: str | None = None) -> Config:
-    cfg = configuration.load(config_path)
-    if data_dir:
-        cfg = cfg.with_values("store", data_dir=str(data_dir))
-    if source:
-        cfg = cfg.with_values("sensor", source=source)
-    return cfg
 
 
 @click.group(cls=FriendlyGroup)
@@ -124,6 +103,8 @@ def plot(out, body_kg, trace) -> None:
 
 main.add_command(tare_command)
 main.add_command(calibrate_command)
+for _command in (export_command, import_command, report_command, reanalyze_command):
+    main.add_command(_command)
 
 
 @main.command(name="config")

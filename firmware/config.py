@@ -122,6 +122,7 @@ class WebConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
+    keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
 
 
 @dataclass(frozen=True)

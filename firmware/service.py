@@ -140,6 +140,7 @@ class LoopRunner:
 
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
+    from firmware.history import history_context
     from firmware.live import LiveState
     from firmware.store import Store, StoreWriter
     from webui import create_app
@@ -153,7 +154,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0)
     app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
-                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
+                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)},
+                     history=history_context(cfg))
     try:
         server = build_server(app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     except OSError as exc:

@@ -31,9 +31,6 @@ from firmware.events import Event
 
 log = logging.getLogger(__name__)
 
-PAIN_RANGE = (0, 10)
-NOTE_MAX = 500
-
 # Each entry brings the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[str] = [
     """
@@ -76,6 +73,13 @@ MIGRATIONS: list[str] = [
         note TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX pain_wall ON pain_log(wall);
+    """,
+    # 2: the pain log knows which part of the day an entry is for, and when it was corrected;
+    """
+    ALTER TABLE pain_log ADD COLUMN day TEXT;
+    ALTER TABLE pain_log ADD COLUMN part TEXT;
+    ALTER TABLE pain_log ADD COLUMN edited REAL;
+    CREATE INDEX pain_day_part ON pain_log(day, part);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -136,6 +140,10 @@ class Store:
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for the history modules' own queries (firmware.history)."""
+        return self._conn()
 
     def reconnect(self) -> None:
         """Drop this thread's connection (e.g. after it broke); the next call opens a fresh one."""
@@ -211,10 +219,10 @@ class Store:
         conn.execute("INSERT INTO events(session_id, kind, t, wall, data) VALUES (?, ?, ?, ?, ?)",
                      (sid, event.kind, event.t, wall, _dumps(data)))
         if event.kind == ev.STRETCH_END:
-            self._insert_stretch(conn, sid, event, wall, data)
+            self.insert_stretch(conn, sid, event, wall, data)
 
     @staticmethod
-    def _insert_stretch(conn: sqlite3.Connection, sid: int | None, event: Event, wall: float,
+    def insert_stretch(conn: sqlite3.Connection, sid: int | None, event: Event, wall: float,
                         data: dict[str, Any]) -> None:
         start = finite_or_none(data.get("start"))
         end = finite_or_none(data.get("end", event.t))
@@ -229,16 +237,6 @@ class Store:
              finite_or_none(data.get("peak_kg")), data.get("leg"), data.get("knee"), data.get("rep"),
              _dumps(data)),
         )
-
-    def add_pain(self, wall: float, pain: int, stiffness: int | None, note: str) -> int:
-        """One pain/stiffness entry (0-10 each); bad values raise ValueError naming the field."""
-        _check_score("pain", pain, required=True)
-        _check_score("stiffness", stiffness, required=False)
-        if not isinstance(note, str) or len(note) > NOTE_MAX:
-            raise ValueError(f"note must be text of at most {NOTE_MAX} characters")
-        cur = self._conn().execute("INSERT INTO pain_log(wall, pain, stiffness, note) VALUES (?, ?, ?, ?)",
-                                   (wall, pain, stiffness, note))
-        return int(cur.lastrowid or 0)
 
     # --- reads ----------------------------------------------------------------------------
     def today(self, now: float | None = None) -> dict[str, Any]:
@@ -321,13 +319,6 @@ class Store:
         return [{**{k: row[k] for k in ("id", "session_id", "kind", "t", "wall")}, **json.loads(row["data"])}
                 for row in rows.fetchall()]
 
-    def pain_log(self, since: float | None = None) -> list[dict[str, Any]]:
-        """Oldest first (a chart reads left to right)."""
-        rows = self._conn().execute(
-            "SELECT id, wall, pain, stiffness, note FROM pain_log WHERE wall >= ? ORDER BY wall, id",
-            (since if since is not None else float("-inf"),)).fetchall()
-        return [dict(row) for row in rows]
-
     def counts(self) -> dict[str, int]:
         """Rows per table, for /api/health."""
         conn = self._conn()
@@ -340,14 +331,6 @@ def _side(by_side: dict[str, dict[str, Any]], leg: str | None) -> dict[str, Any]
     if key not in by_side:
         by_side[key] = {"stretches": 0, "completed_holds": 0, "bounces": 0, "by_knee": {}}
     return by_side[key]
-
-
-def _check_score(name: str, value: Any, *, required: bool) -> None:
-    if value is None and not required:
-        return
-    lo, hi = PAIN_RANGE
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
 
 
 Item = tuple[int, Event, float, dict]

@@ -10,6 +10,7 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
+from firmware.history import PainLog
 from firmware.live import LiveState
 from firmware.store import Store
 from webui import create_app
@@ -150,7 +151,7 @@ def test_writes_need_the_code(client, control, store, path, payload):
     assert missing.status_code == 401 and "access code required" in missing.get_json()["error"]
     wrong = client.post(path, json=payload, headers=auth("0000"))
     assert wrong.status_code == 401 and wrong.get_json()["error"] == "wrong access code"
-    assert control.calls == [] and store.pain_log() == []
+    assert control.calls == [] and PainLog(store).entries() == []
     in_body = client.post(path, json={**payload, "access_code": CODE})
     assert in_body.status_code in (200, 201)
 

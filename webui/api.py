@@ -74,15 +74,6 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _score(body: dict[str, Any], name: str, required: bool) -> int | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        raise BadRequest(f"{name} must be a whole number from 0 to 10, got {json.dumps(value)}")
-    return value
-
-
 # --- reads ------------------------------------------------------------------------------------
 @api.get("/state")
 @read_access
@@ -117,12 +108,6 @@ def stretches() -> Any:
     return jsonify(stretches=jsonable(ctx().store.stretches(since=since, limit=limit)))
 
 
-@api.get("/pain")
-@read_access
-def pain_list() -> Any:
-    return jsonify(entries=ctx().store.pain_log(since=_since_arg()))
-
-
 @api.get("/health")
 def health() -> Any:
     """Always open: says whether the device is up, not what it recorded."""
@@ -143,22 +128,6 @@ def health() -> Any:
 
 
 # --- writes -----------------------------------------------------------------------------------
-@api.post("/pain")
-@requires_code
-def pain_add() -> Any:
-    body = _json_body()
-    pain = _score(body, "pain", required=True)
-    stiffness = _score(body, "stiffness", required=False)
-    note = body.get("note", "")
-    if not isinstance(note, str) or len(note) > 500:
-        raise BadRequest("note must be text of at most 500 characters")
-    wall = time.time()
-    entry_id = ctx().store.add_pain(wall, pain or 0, stiffness, note.strip())
-    response = jsonify(id=entry_id, wall=wall, pain=pain, stiffness=stiffness, note=note.strip())
-    response.status_code = 201
-    return response
-
-
 @api.post("/tare")
 @requires_code
 def tare() -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from firmware.history import HistoryContext
 from firmware.live import LiveState
 from firmware.store import Store
 from webui.auth import AuthGuard
@@ -34,6 +35,7 @@ class WebContext:
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
+    history: HistoryContext = field(default_factory=HistoryContext)
 
 
 def ctx() -> WebContext:
@@ -43,7 +45,8 @@ def ctx() -> WebContext:
 
 def create_app(store: Store, live: LiveState, *, control: Any = None, access_code: str = "",
                open_reads: bool = True, config_view: dict | None = None,
-               stats: Callable[[], dict[str, Any]] | None = None) -> Flask:
+               stats: Callable[[], dict[str, Any]] | None = None,
+               history: HistoryContext | None = None) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
     `stats`, if given, is called by GET /api/health for the run command's own figures (loop
@@ -55,11 +58,14 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a pain note is small; refuse floods with 413
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
-                                           config_view=dict(config_view or {}), stats=stats)
+                                           config_view=dict(config_view or {}), stats=stats,
+                                           history=history or HistoryContext())
     from webui.api import api
+    from webui.api_history import history_api
     from webui.pages import pages
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(history_api, url_prefix="/api")
     app.register_blueprint(pages)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -11,6 +11,8 @@ Readers ignore `# key=value` lines and columns they do not know. A malformed lin
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,10 +93,10 @@ def iter_trace(path: str | Path, meta: dict[str, str] | None = None) -> Iterator
     where = str(path)
     meta = {} if meta is None else meta
     try:
-        fh = open(path, encoding="utf-8")  # noqa: SIM115
+        fh = open_text(path)
     except OSError as exc:
         raise TraceError(f"{where}: cannot open trace: {exc.strerror}") from None
-    with fh:
+    with fh, contextlib.suppress(EOFError):  # a kept .gz trace torn by a power cut ends at the tear
         columns: tuple[int, int] | None = None
         last_t = -math.inf
         for lineno, raw in enumerate(fh, start=1):
@@ -119,6 +121,13 @@ def iter_trace(path: str | Path, meta: dict[str, str] | None = None) -> Iterator
             yield sample
         if columns is None:
             raise TraceError(f"{where}: no 't,kg' header line found; is this a stretchstep trace?")
+
+
+def open_text(path: str | Path) -> TextIO:
+    """A trace file for reading; `.gz` (the traces a session keeps) is decompressed on the fly."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")  # noqa: SIM115
 
 
 def _header_columns(line: str, where: str, lineno: int) -> tuple[int, int]:

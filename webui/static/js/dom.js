@@ -1,4 +1,4 @@
-// Small DOM helpers shared by every page. Text goes in with textContent, never innerHTML, so
+// Small DOM helpers shared by every page. Text goes in with textContent, never as markup, so
 // nothing from an event or a note can become markup.
 export const $ = (id) => document.getElementById(id);
 

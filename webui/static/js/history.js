@@ -27,7 +27,7 @@ export async function loadHistory() {
 // ---- four weeks of bars ------------------------------------------------------------------
 function drawWeeks(days) {
   const svg = $("weeks");
-  const H = 180, L = 28, R = 28, T = 10, B = 24, W = fitWidth(svg, H);
+  const H = 170, L = 30, R = 30, T = 24, B = 24, W = fitWidth(svg, H);
   const any = days.some((d) => d.holds || d.pain !== null && d.pain !== undefined || d.stiffness != null);
   $("weeks-empty").hidden = any;
   say($("weeks-empty"), "Nothing recorded in the last 4 weeks yet. Stretches show here as bars once the step has seen them, and pain you log shows as dots.");
@@ -43,14 +43,14 @@ function drawWeeks(days) {
     kids.push(s("text", { x: L - 4, y: yH(v) + 4, "text-anchor": "end" }, String(v)));
   }
   for (let v = 0; v <= 10; v += 5) kids.push(s("text", { x: W - R + 4, y: yP(v) + 4, class: "pain-axis" }, String(v)));
-  kids.push(s("text", { x: 2, y: T - 1, class: "unit" }, "holds"));
-  kids.push(s("text", { x: W - 2, y: T - 1, "text-anchor": "end", class: "unit pain-axis" }, "pain"));
+  kids.push(s("text", { x: 2, y: 12, class: "unit" }, "holds"));
+  kids.push(s("text", { x: W - 2, y: 12, "text-anchor": "end", class: "unit pain-axis" }, "pain 0–10"));
   days.forEach((d, i) => {
     const x = L + i * slot + slot * 0.15, w = slot * 0.7;
     const clean = d.clean || 0, bounced = d.bounced || 0;
     if (clean) kids.push(s("rect", { x, y: yH(clean), width: w, height: yH(0) - yH(clean), class: "bar" }));
     if (bounced) kids.push(s("rect", { x, y: yH(clean + bounced), width: w, height: yH(0) - yH(bounced), class: "bar-bad" }));
-    if (i % 7 === (days.length - 1) % 7) kids.push(s("text", { x: x + w / 2, y: H - 8, "text-anchor": "middle" }, d.day.slice(5).replace("-", "/")));
+    if (i % 7 === (days.length - 1) % 7) kids.push(s("text", { x: x + w / 2, y: H - 8, "text-anchor": "middle" }, dayName(d.day).replace(/^\w+,? /, "")));
   });
   kids.push(s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis" }));
   for (const [key, cls] of [["pain", "pain"], ["stiffness", "stiff"]]) {
@@ -69,21 +69,27 @@ function drawWeeks(days) {
 }
 
 // ---- per side and knee -------------------------------------------------------------------
+/** {side: {knee: [{day, share, holds}]}} -> a row per side and knee: holds, the last week's share,
+ *  and whether it is rising (the calf giving more) comparing the older half of the days with the newer. */
 function showTrends(trends) {
   const rows = [];
-  const walk = (node, path) => {
-    if (node && typeof node === "object" && !Array.isArray(node) && Object.values(node).some((v) => v && typeof v === "object" && !Array.isArray(v))) {
-      for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
-    } else if (node && typeof node === "object") rows.push([path.join(" "), node]);
-  };
-  walk(trends, []);
+  for (const [side, knees] of Object.entries(trends)) {
+    for (const [knee, points] of Object.entries(knees || {})) {
+      if (!Array.isArray(points) || !points.length) continue;
+      const holds = points.reduce((n, p) => n + (p.holds || 0), 0);
+      const recent = points.slice(-7).filter((p) => p.share !== null);
+      const share = recent.length ? recent.reduce((a, p) => a + p.share, 0) / recent.length : null;
+      const half = Math.floor(points.length / 2);
+      const mean = (ps) => ps.reduce((a, p) => a + p.share, 0) / ps.length;
+      const slope = half ? mean(points.slice(half)) - mean(points.slice(0, half)) : null;
+      rows.push([`${side} leg, knee ${knee}`, holds, share, slope]);
+    }
+  }
   const body = $("trends").tBodies[0];
-  body.replaceChildren(...rows.map(([name, t]) => {
-    const share = t.load_share ?? t.share ?? t.mean_share;
-    const slope = t.trend ?? t.slope ?? t.change;
-    const arrow = slope === null || slope === undefined ? "–" : slope > 0.005 ? "↑ rising" : slope < -0.005 ? "↓ falling" : "→ steady";
-    return h("tr", {}, h("th", { scope: "row", text: name }), h("td", { text: String(t.holds ?? t.n ?? "–") }),
-             h("td", { text: share === null || share === undefined ? "–" : `${Math.round(share * 100)} %` }), h("td", { text: arrow }));
+  body.replaceChildren(...rows.map(([name, holds, share, slope]) => {
+    const arrow = slope === null ? "too few days" : slope > 0.01 ? "↑ rising" : slope < -0.01 ? "↓ falling" : "→ steady";
+    return h("tr", {}, h("th", { scope: "row", text: name }), h("td", { text: String(holds) }),
+             h("td", { text: share === null ? "–" : `${Math.round(share * 100)} %` }), h("td", { text: arrow }));
   }));
   $("trends-empty").hidden = rows.length > 0;
   $("trends").hidden = rows.length === 0;
@@ -119,22 +125,14 @@ async function toggleDay(d, btn, box) {
   if (!open || box.childElementCount) return;
   box.append(h("p", { class: "label", text: "Loading…" }));
   try {
-    const start = new Date(`${d.day}T00:00:00`).getTime() / 1000;
-    const { stretches } = await api(`/api/stretches?since=${start}&limit=1000`);
-    const sameDay = stretches.filter((x) => x.wall < start + 86400 + 3600 && (x.day ? x.day === d.day : true));
-    const bySession = new Map();
-    for (const x of sameDay.reverse()) {
-      const id = x.session_id ?? "?";
-      if (!bySession.has(id)) bySession.set(id, []);
-      bySession.get(id).push(x);
-    }
+    const day = await api(`/api/history/${d.day}`);
     box.replaceChildren();
-    if (!bySession.size) { box.append(h("p", { class: "label", text: "No stretches on this day." })); return; }
-    for (const [id, items] of bySession) box.append(sessionRow(id, items));
+    if (!day.sessions.length) { box.append(h("p", { class: "label", text: "No stretches on this day." })); return; }
+    for (const sess of day.sessions) box.append(sessionRow(sess.id, day.stretches.filter((x) => x.session_id === sess.id), d.day));
   } catch (e) { box.replaceChildren(h("p", { class: "msg err", text: e.message })); }
 }
 
-function sessionRow(id, items) {
+function sessionRow(id, items, day) {
   const clean = items.filter((x) => x.completed && !x.bounces).length;
   const bounced = items.filter((x) => x.bounces).length;
   const btn = h("button", { type: "button", class: "session", "aria-expanded": "false" },
@@ -146,7 +144,9 @@ function sessionRow(id, items) {
     btn.setAttribute("aria-expanded", String(open));
     detail.hidden = !open;
     if (open && !detail.childElementCount) {
-      detail.append(h("img", { src: `/api/sessions/${encodeURIComponent(id)}/plot.svg`, alt: `force on the step over session ${id}, with its stretches, breaths and bounces marked`, class: "plot", loading: "lazy" }),
+      const img = h("img", { src: `/api/sessions/${id}/plot.svg?day=${day}`, alt: `force on the step during session ${id}, with its stretches, breaths and bounces marked`, class: "plot" });
+      img.addEventListener("error", () => img.replaceWith(h("p", { class: "label", text: "No force trace was kept for this session (the device keeps raw samples for a few days)." })));
+      detail.append(img,
                     h("ol", { class: "recent" }, ...items.map((x) => h("li", {},
                       h("span", { class: "when", text: clock(x.wall) }),
                       h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${x.breaths_sure === false ? "~" : ""}${x.breaths} breaths` }),

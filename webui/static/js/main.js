@@ -2,7 +2,7 @@
 // the rest. No libraries: all of it is served by the device.
 import { $ } from "./dom.js";
 import { loadSession, login, session } from "./net.js";
-import { connect, initNow, loadToday } from "./now.js";
+import { connState, connect, initNow, loadToday } from "./now.js";
 import { loadHistory } from "./history.js";
 import { initPain, loadPain } from "./pain.js";
 import { initSettings, loadSettings } from "./settings.js";
@@ -23,6 +23,7 @@ function route() {
 
 function begin() {
   $("locked").hidden = true;
+  document.body.classList.remove("is-locked");
   document.querySelector("main").hidden = false;
   if (started) return;
   started = true;
@@ -44,6 +45,8 @@ async function start() {
     // Reads are closed: ask once. Cancel leaves a button to ask again, never a dialog on a timer.
     document.querySelector("main").hidden = true;
     $("locked").hidden = false;
+    document.body.classList.add("is-locked");
+    connState("locked", "locked");
     if (await login()) begin();
     return;
   }

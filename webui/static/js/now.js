@@ -89,6 +89,7 @@ function render() {
     else if (r.cue !== live.cue) { live.cue = r.cue; if (r.cue) routineCue(r); }
   }
   sound.keepAwake(st.state && st.state !== "empty");
+  showTodayLine();
 }
 
 // ---- cues and warnings -------------------------------------------------------------------
@@ -166,7 +167,7 @@ function addPoint(t, kg) {
 }
 
 // ---- the force line ------------------------------------------------------------------------
-const H = 170, L = 34, R = 8, T = 8, B = 22;
+const H = 160, L = 34, R = 8, T = 18, B = 22;
 let W = 360;
 function niceStep(span) { for (const st of [5, 10, 20, 25, 50, 100]) if (span / st <= 5) return st; return 200; }
 
@@ -189,7 +190,7 @@ function drawChart() {
     kids.push(s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
     kids.push(s("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end" }, String(v)));
   }
-  kids.push(s("text", { x: 2, y: T + 6, class: "unit" }, "kg"));
+  kids.push(s("text", { x: 2, y: 12, class: "unit" }, "kg"));
   for (let ago = CHART_S; ago >= 0; ago -= 5) {
     const tx = x(tEnd - ago);
     kids.push(s("line", { x1: tx, x2: tx, y1: H - B, y2: H - B + 4, class: "axis" }));
@@ -224,7 +225,7 @@ let queued = false;
 const queue = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; render(); drawChart(); live.listeners.forEach((fn) => fn(live)); }); } };
 
 // ---- the stream ----------------------------------------------------------------------------
-function connState(state, text) { const c = $("conn"); c.dataset.state = state; setText(c, text); document.body.classList.toggle("stale", state === "lost"); }
+export function connState(state, text) { const c = $("conn"); c.dataset.state = state; setText(c, text); document.body.classList.toggle("stale", state === "lost"); }
 
 export function connect() {
   if (live.source) live.source.close();
@@ -260,16 +261,25 @@ setInterval(() => {  // an open stream that has gone quiet: say so rather than s
 }, 2000);
 
 // ---- today, on the Now page ----------------------------------------------------------------------
+let todayText = "";
+/** Today's line under the live view, from the same daily history the History page shows; a bounce
+ *  in the hold under way is said apart (it counts once the stretch ends). */
+function showTodayLine() {
+  const st = live.status, now = (st.state === "holding" || st.state === "stretching") ? Number(st.bounces) || 0 : 0;
+  setText($("now-today"), todayText + (now ? ` · this hold has ${plural(now, "bounce")}: it will count as bounced` : ""));
+}
+
 export async function loadToday() {
-  const line = $("now-today"), list = $("recent");
+  const list = $("recent");
   try {
-    const start = new Date(); start.setHours(0, 0, 0, 0);
-    const [t, { stretches }] = await Promise.all([api("/api/today"), api(`/api/stretches?since=${start.getTime() / 1000}&limit=12`)]);
-    const r = routineOf(live.status);
-    const routines = r && r.goal ? `${r.routines_today} of ${r.goal} routines · ` : "";
-    setText(line, `${routines}${plural(t.completed_holds, "hold")} done, ${plural(t.bounces, "bounce")}`);
+    const { days } = await api("/api/history?days=1");
+    const d = days[days.length - 1];
+    const { stretches } = await api(`/api/history/${d.day}`);
+    const goal = d.goal ? `${d.routines} of ${d.goal} routines · ` : "";
+    todayText = `${goal}${d.clean} clean, ${d.bounced} bounced ${d.clean + d.bounced === 1 ? "hold" : "holds"}`;
+    showTodayLine();
     if (!stretches.length) { list.replaceChildren(h("li", { class: "empty", text: "No stretches yet today." })); return; }
-    list.replaceChildren(...stretches.map((x) => {
+    list.replaceChildren(...stretches.slice(-12).reverse().map((x) => {
       const b = x.breaths_sure === false ? `~${x.breaths}` : String(x.breaths);
       const verdict = x.bounces ? plural(x.bounces, "bounce") : x.completed ? "✓ held" : "short";
       return h("li", {},
@@ -277,7 +287,7 @@ export async function loadToday() {
         h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${b} breath${x.breaths === 1 ? "" : "s"}` }),
         h("span", { class: x.bounces ? "bad" : x.completed ? "ok" : "short", text: verdict }));
     }));
-  } catch (e) { say(line, e.message, true); }
+  } catch (e) { say($("now-today"), e.message, true); }
 }
 
 export function initNow() {

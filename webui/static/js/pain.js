@@ -89,7 +89,7 @@ export function initPain(onSaved) {
     try {
       const res = editing === null ? await api("/api/pain", { method: "POST", json })
         : await api(`/api/pain/${editing}`, { method: "PUT", json });
-      say(msg, res.message || (editing === null ? (res.replaced ? "Saved: it replaces the earlier entry of this part of the day." : "Saved.") : "Changes saved."));
+      say(msg, editing !== null ? "Changes saved." : res.message ? `Saved: ${res.message}.` : "Saved.");
       resetForm();
       loadPain();
       if (onSaved) onSaved();

@@ -17,9 +17,9 @@ from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.cli_common import config_option, data_dir_option, load_config, source_option
 from firmware.cli_history import export_command, import_command, reanalyze_command, report_command
 from firmware.config import ConfigError
-from firmware.sensors.factory import SourceError
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
+from firmware.sources import SourceError
 
 USER_ERRORS = (ConfigError, TraceError, SourceError, ServiceError)
 
@@ -73,6 +73,7 @@ def record(source, seconds, realtime, config_path, out) -> None:
     from firmware.recording import record_trace
 
     cfg = load_config(config_path, source=source)
+    click.echo(configuration.describe(cfg), err=True)
     record_trace(cfg, Path(out), seconds, realtime=realtime, echo=click.echo)
 
 
@@ -113,5 +114,5 @@ for _command in (export_command, import_command, report_command, reanalyze_comma
 def show_config(config_path, data_dir) -> None:
     """Print the effective configuration (file + defaults) as TOML."""
     cfg = load_config(config_path, data_dir)
-    click.echo(f"# effective config; data directory: {cfg.data_dir()}")
+    click.echo(f"# effective {configuration.describe(cfg)}")
     click.echo(configuration.to_toml(cfg))

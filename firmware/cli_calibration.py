@@ -40,10 +40,9 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="hx711 (the real chip) or hx711-emulated (default: the configured one, "
                           "else hx711)."),
         click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-                     envvar="STRETCHSTEP_DATA_DIR",
-                     help="Where the calibration is saved (env STRETCHSTEP_DATA_DIR)."),
+                     help="Where the calibration is saved (default: the config's, as for `run`)."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                     help="TOML config file (pins, rate, gain)."),
+                     help="TOML config file (pins, rate, gain; default: the one `run` finds)."),
         click.option("--seconds", type=click.FloatRange(0.5, 30), default=2.0, show_default=True,
                      help="How long to read."),
         click.option("--cell", type=click.Choice(["1", "2"]), default="1", show_default=True,
@@ -102,7 +101,7 @@ def _open_raw(target: _Target, emulated_kg: float) -> Any:
     s = target.cfg.sensor
     try:
         if target.source == "hx711-emulated":
-            from firmware.sensors.hx711_emulated import still_load_reader
+            from firmware.sensors.hx711.emulated import still_load_reader
 
             click.echo(f"(emulated HX711 under a still {emulated_kg:g} kg load, "
                        f"{s.rate_hz} SPS, gain {s.gain})")

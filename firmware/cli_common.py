@@ -9,15 +9,17 @@ from firmware.config import Config
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-    help="TOML config file (default: ~/.config/stretchstep/config.toml if it exists).",
+    help="TOML config file (default: $STRETCHSTEP_CONFIG, ~/.config/stretchstep/config.toml or "
+         "/etc/stretchstep/config.toml, the first that exists).",
 )
 source_option = click.option(
     "--source", default=None,
     help="simulated[:SCENARIO] | replay:PATH | hx711 | hx711-emulated (default: from config).",
 )
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), default=None, envvar="STRETCHSTEP_DATA_DIR",
-    help="Where history, calibration and the access code live (env STRETCHSTEP_DATA_DIR).",
+    "--data-dir", type=click.Path(file_okay=False), default=None,
+    help="Where history, calibration and the access code live (default: the config's [store] "
+         "data_dir, else $STRETCHSTEP_DATA_DIR, else $XDG_DATA_HOME/stretchstep).",
 )
 
 

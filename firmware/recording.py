@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from firmware.config import Config
-from firmware.sensors.factory import open_source
 from firmware.sensors.trace import TraceWriter
+from firmware.sources import open_source
 
 
 def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = False,

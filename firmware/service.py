@@ -7,7 +7,6 @@ threads in the main thread, and SIGTERM/SIGINT stop both cleanly, flushing histo
 
 from __future__ import annotations
 
-import secrets
 import signal
 import socket
 import subprocess
@@ -18,34 +17,20 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from firmware.access import AccessCode, describe, ensure_access_code, link
 from firmware.calibration import already_filtered
 from firmware.config import Config
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.routine import Routine
-from firmware.sensors.factory import open_source
+from firmware.sources import open_source
 
 RESTART_DELAY_S = 2.0
 
 
 class ServiceError(RuntimeError):
     """The service cannot start for a reason the user can fix (e.g. the port is taken)."""
-
-
-def ensure_access_code(data_dir: Path, configured: str) -> str:
-    """The configured code, or one generated once and kept (0600) in the data dir."""
-    if configured:
-        return configured
-    path = data_dir / "access_code"
-    if path.exists():
-        code = path.read_text(encoding="utf-8").strip()
-        if code:
-            return code
-    code = f"{secrets.randbelow(10**6):06d}"
-    path.write_text(code + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return code
 
 
 def lan_addresses() -> list[str]:
@@ -95,7 +80,11 @@ def make_control(cfg: Config, runner: LoopRunner) -> Any:
         device = runner.device
         return device.source if device is not None else None
 
-    return CalibrationControl(current, cfg.data_dir())
+    def step_state() -> str | None:
+        device = runner.device
+        return device.detector.state if device is not None else None
+
+    return CalibrationControl(current, cfg.data_dir(), step_state=step_state)
 
 
 class LoopRunner:
@@ -154,6 +143,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0)
     app = create_app(store, live, control=make_control(cfg, runner), access_code=code,
                      open_reads=cfg.web.open_reads, stats=lambda: runner.health(),
+                     allowed_hosts=cfg.web.allowed_hosts,
                      config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)},
                      history=history_context(cfg))
     try:
@@ -193,14 +183,17 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     return 0
 
 
-def _announce(cfg: Config, data_dir: Path, code: str, server: Any) -> None:
+def _announce(cfg: Config, data_dir: Path, code: AccessCode, server: Any) -> None:
+    """Where to open the page; a code made just now rides in the link's #fragment (shown once)."""
     port = getattr(server, "effective_port", cfg.web.port)
     print(f"stretchstep running: source {cfg.sensor.source}, data in {data_dir}", flush=True)
     if cfg.web.host in ("0.0.0.0", "::", ""):
         hosts = lan_addresses() or ["<this machine's address>"]
         for host in hosts:
-            print(f"open on your phone: http://{host}:{port}/", flush=True)
-        print(f"on this machine:    http://127.0.0.1:{port}/", flush=True)
+            print(f"open on your phone: {link(host, port, code.fresh)}", flush=True)
+        print(f"on this machine:    {link('127.0.0.1', port, code.fresh)}", flush=True)
     else:
-        print(f"open: http://{cfg.web.host}:{port}/", flush=True)
-    print(f"access code for changes (tare, calibrate, pain log): {code}", flush=True)
+        print(f"open: {link(cfg.web.host, port, code.fresh)}", flush=True)
+    print(describe(code), flush=True)
+    if code.warning:
+        print(f"warning: {code.warning}", file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ def fake_clock() -> FakeClock:
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-ACCESS_CODE = "2468"
+ACCESS_CODE = "24681357"
 SCREENS = Path(__file__).resolve().parent.parent / "bench" / "out" / "screens"
 
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from firmware.detector_bounce import BounceWatch
+from firmware.detector.bounces import BounceWatch
 
 RATE = 80.0
 

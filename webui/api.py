@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from firmware.live import jsonable
 from webui.app import WebContext, ctx
 from webui.auth import read_access, requires_code
+from webui.openapi import array, doc, integer, number, obj
 
 api = Blueprint("api", __name__)
 
@@ -68,26 +69,39 @@ def _limit_arg(default: int = 200) -> int:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    try:
+        body = current_app.json.loads(request.get_data(cache=True))
+    except ValueError as exc:  # not JSON, too deep, not valid Unicode: say which
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
     return body
 
 
 # --- reads ------------------------------------------------------------------------------------
+SINCE = number(0, description="unix seconds; only what came after")
+LIMIT = integer(*LIMIT_RANGE, default=200)
+
+
 @api.get("/state")
+@doc("The live snapshot: state, kg, recent samples and events", response=obj())
 @read_access
 def state() -> Any:
     return jsonify(ctx().live.snapshot())
 
 
 @api.get("/today")
+@doc("Today's totals", response=obj())
 @read_access
 def today() -> Any:
     return jsonify(ctx().store.today())
 
 
 @api.get("/days")
+@doc("Per-day totals, oldest first", query={"days": integer(1, 366, default=14)},
+     response=obj({"days": array(obj())}, required=["days"]))
 @read_access
 def days() -> Any:
     """Per local day, oldest first: holds, bounces, mean pain. ?days=N (1-366, default 14)."""
@@ -102,6 +116,8 @@ def days() -> Any:
 
 
 @api.get("/stretches")
+@doc("Recent stretches, newest first", query={"since": SINCE, "limit": LIMIT},
+     response=obj({"stretches": array(obj())}, required=["stretches"]))
 @read_access
 def stretches() -> Any:
     since, limit = _since_arg(), _limit_arg()
@@ -109,8 +125,10 @@ def stretches() -> Any:
 
 
 @api.get("/health")
+@doc("Whether the device is up (all of it with reads open or the code; else only ok)",
+     response=obj({"ok": {"type": "boolean"}}, required=["ok"]))
 def health() -> Any:
-    """Always open: says whether the device is up, not what it recorded."""
+    """Always answers; how much it says follows open_reads (see `_visible_health`)."""
     c = ctx()
     status = c.live.snapshot()["status"]
     body: dict[str, Any] = {
@@ -124,11 +142,24 @@ def health() -> Any:
             body["stats"] = jsonable(c.stats())
         except Exception as exc:  # health must answer even when a figure cannot be had
             body["stats"] = {"error": f"{type(exc).__name__}: {exc}"}
-    return jsonify(body)
+    return jsonify(_visible_health(c, body))
+
+
+def _visible_health(c: WebContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Everything for a session or the code; without the data dir's path for open reads; only
+    ok and the time for anyone else (a monitor still sees that the step is up)."""
+    if c.auth.authenticated():
+        return body
+    if not c.open_reads:
+        return {"ok": body["ok"], "time": body["time"]}
+    config = {k: v for k, v in body.get("config", {}).items() if k != "data_dir"}
+    return {**body, "config": config}
 
 
 # --- writes -----------------------------------------------------------------------------------
 @api.post("/tare")
+@doc("Zero the scale (the step must be empty)", body=obj(), body_required=False,
+     response=obj({"ok": {"const": True}, "result": obj()}))
 @requires_code
 def tare() -> Any:
     control = _control()
@@ -140,6 +171,9 @@ def tare() -> Any:
 
 
 @api.post("/calibrate")
+@doc("Set the scale from a known weight on the step",
+     body=obj({"known_kg": number(*KNOWN_KG_RANGE)}, required=["known_kg"]),
+     response=obj({"ok": {"const": True}, "result": obj()}))
 @requires_code
 def calibrate() -> Any:
     body = _json_body()
@@ -159,12 +193,16 @@ def calibrate() -> Any:
 def _control() -> Any:
     control = ctx().control
     if control is None:
-        raise BadRequest("no sensor to calibrate: this device runs on simulated or replayed input", 503)
+        raise BadRequest("There is no sensor to calibrate: this device runs on simulated or "
+                         "replayed input.", 409)
     return control
 
 
 # --- the live stream --------------------------------------------------------------------------
 @api.get("/stream")
+@doc("Server-sent events: the snapshot, then sample/event/state messages",
+     content_type="text/event-stream", response={"type": "string"},
+     responses={503: ("the server is shutting down", {"$ref": "#/components/schemas/Error"})})
 @read_access
 def stream() -> Response:
     """Server-sent events: the snapshot first, then sample/event/state messages as they come."""

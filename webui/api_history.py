@@ -23,10 +23,24 @@ from firmware.traces import session_traces
 from webui.api import BadRequest, _bad_request, _json_body, _since_arg
 from webui.app import ctx
 from webui.auth import read_access, requires_code
+from webui.openapi import array, doc, integer, nullable, number, obj, text
 
 history_api = Blueprint("history_api", __name__)
 history_api.register_error_handler(BadRequest, _bad_request)
 
+DAY = text(description="a day, YYYY-MM-DD (days begin at the day start, 04:00 by default)")
+SINCE_DAY = text(description="a day YYYY-MM-DD, or unix seconds")
+PAIN_ENTRY = obj({"id": integer(), "wall": number(), "day": text(), "part": text(),
+                  "pain": integer(0, 10), "stiffness": nullable(integer(0, 10)), "note": text(),
+                  "edited": nullable(number())},
+                 required=["id", "pain", "part"])
+PAIN_BODY = obj({"pain": integer(0, 10), "stiffness": nullable(integer(0, 10)), "note": text(500)},
+                required=["pain"])
+PAIN_CHANGES = obj({"pain": integer(0, 10), "stiffness": nullable(integer(0, 10)), "note": text(500)})
+DAY_ROW = obj({"day": text(), "routines": integer(), "goal": integer(), "goal_met": {"type": "boolean"},
+               "stretches": integer(), "holds": integer(), "clean": integer(), "bounced": integer(),
+               "hold_s": number(), "breaths_per_hold": nullable(number()), "pain": nullable(number()),
+               "stiffness": nullable(number()), "per_slot": obj()})
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PLOT_MAX_SAMPLES = 40_000
 
@@ -71,6 +85,11 @@ def _since_date_arg() -> float | None:
 
 # --- history ----------------------------------------------------------------------------------
 @history_api.get("/history")
+@doc("Per day, oldest first: routines vs goal, holds, clean and bounced, time held, breaths per "
+     "hold, pain; the streak, per side/knee trends, pain on goal days vs others",
+     query={"days": integer(1, 366, default=28)},
+     response=obj({"goal": integer(), "days": array(DAY_ROW), "streak": integer(), "trends": obj(),
+                   "pain_by_goal": obj()}, required=["days", "streak"]))
 @read_access
 def history() -> Any:
     """Per day, oldest first, with the streak, per side/knee trends and pain by goal. ?days=N."""
@@ -82,6 +101,9 @@ def history() -> Any:
 
 
 @history_api.get("/history/<day>")
+@doc("One day: its sessions, stretches and pain entries",
+     response=obj({"day": text(), "sessions": array(obj()), "stretches": array(obj()),
+                   "pain": array(PAIN_ENTRY)}))
 @read_access
 def history_day(day: str) -> Any:
     """One day: its sessions, stretches and pain entries (what the page shows on a tap)."""
@@ -114,6 +136,9 @@ def _session_events(session_id: int, limit: int = 5000) -> list[dict[str, Any]]:
 
 
 @history_api.get("/sessions/<int:session_id>")
+@doc("A session: its holds, its events and the days it kept a raw trace for",
+     response=obj({"id": integer(), "source": text(), "holds": array(obj()), "events": array(obj()),
+                   "trace_days": array(text())}))
 @read_access
 def session(session_id: int) -> Any:
     """A session: its holds (stretches, oldest first), its events and the days it kept traces for."""
@@ -130,6 +155,8 @@ def session(session_id: int) -> Any:
 
 
 @history_api.get("/sessions/<int:session_id>/plot.svg")
+@doc("A session day's kept force trace with its stretches, breaths and bounces (SVG)",
+     query={"day": DAY}, content_type="image/svg+xml", response=text())
 @read_access
 def session_plot(session_id: int) -> Any:
     """The kept force trace of one day of a session (?day=YYYY-MM-DD, default its newest) with
@@ -171,6 +198,8 @@ def _decimated(path: Any) -> list[Sample]:
 
 # --- export -----------------------------------------------------------------------------------
 @history_api.get("/export.json")
+@doc("Every stretch, session and pain entry (a download `stretchstep import` reads)",
+     query={"since": SINCE_DAY}, response=obj({"format": text(), "version": integer()}))
 @read_access
 def export_json() -> Any:
     data = export_data(ctx().store, _hc().day_clock, since=_since_date_arg())
@@ -179,6 +208,8 @@ def export_json() -> Any:
 
 
 @history_api.get("/export.csv")
+@doc("Every stretch and pain entry, one row each, for a spreadsheet", query={"since": SINCE_DAY},
+     content_type="text/csv", response=text())
 @read_access
 def export_csv() -> Any:
     data = export_data(ctx().store, _hc().day_clock, since=_since_date_arg())
@@ -188,12 +219,17 @@ def export_csv() -> Any:
 
 # --- the pain log -----------------------------------------------------------------------------
 @history_api.get("/pain")
+@doc("The pain log, oldest first", query={"since": number(0, description="unix seconds")},
+     response=obj({"entries": array(PAIN_ENTRY)}, required=["entries"]))
 @read_access
 def pain_list() -> Any:
     return jsonify(entries=_pain().entries(since=_since_arg()))
 
 
 @history_api.post("/pain")
+@doc("Log pain 0-10 (and stiffness, a note); replaces this part of the day's entry (then 200)",
+     body=PAIN_BODY, status=201, response=PAIN_ENTRY,
+     responses={200: ("replaced this part of the day's entry", PAIN_ENTRY)})
 @requires_code
 def pain_add() -> Any:
     """Log pain (0-10, required), stiffness (0-10) and a note; a second entry in the same part of
@@ -209,6 +245,7 @@ def pain_add() -> Any:
 
 
 @history_api.put("/pain/<int:entry_id>")
+@doc("Correct a pain entry", body=PAIN_CHANGES, response=PAIN_ENTRY)
 @requires_code
 def pain_edit(entry_id: int) -> Any:
     changes = {k: v for k, v in _json_body().items() if k != "access_code"}
@@ -221,6 +258,7 @@ def pain_edit(entry_id: int) -> Any:
 
 
 @history_api.delete("/pain/<int:entry_id>")
+@doc("Delete a pain entry", response=obj({"ok": {"const": True}, "deleted": integer()}))
 @requires_code
 def pain_delete(entry_id: int) -> Any:
     try:

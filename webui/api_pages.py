@@ -10,11 +10,16 @@ from flask import Blueprint, jsonify
 from firmware.live import jsonable
 from webui.app import ctx
 from webui.auth import read_access
+from webui.openapi import doc, obj, text
 
 api_pages = Blueprint("api_pages", __name__)
 
 
 @api_pages.get("/calibration")
+@doc("The calibration in use and its date, or why there is none (simulated input, sensor not up)",
+     response=obj({"available": {"type": "boolean"}, "reason": text(), "calibration": obj(),
+                   "cells": {"type": "array"}, "describe": text(), "default": {"type": "boolean"}},
+                  required=["available"]))
 @read_access
 def calibration() -> Any:
     """{"available": bool, "calibration": {...date, calibrated_at, known_kg...}, "default": bool}.

@@ -7,17 +7,21 @@ never has to parse an HTML error page.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from firmware.access import AccessCode
 from firmware.history import HistoryContext
 from firmware.live import LiveState
 from firmware.store import Store
+from webui import security
 from webui.auth import AuthGuard
 
 EXTENSION = "stretchstep"
@@ -43,15 +47,53 @@ def ctx() -> WebContext:
     return current_app.extensions[EXTENSION]
 
 
-def create_app(store: Store, live: LiveState, *, control: Any = None, access_code: str = "",
-               open_reads: bool = True, config_view: dict | None = None,
-               stats: Callable[[], dict[str, Any]] | None = None,
-               history: HistoryContext | None = None) -> Flask:
+class StrictJSON(DefaultJSONProvider):
+    """Request bodies that cannot be stored or compared are refused as bad JSON (a 400), not
+    left to fail deep inside: nesting past Python's recursion limit, and lone surrogates
+    ("\\ud800" is valid JSON but not text SQLite or a hash can take)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+        _refuse_surrogates(value)
+        return value
+
+
+def _refuse_surrogates(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts: Iterable[str] = (item,)
+        elif isinstance(item, dict):
+            texts = item.keys()
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for one in texts:
+            try:
+                one.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("the JSON has text that is not valid Unicode (a lone surrogate)") from None
+
+
+def create_app(store: Store, live: LiveState, *, control: Any = None,
+               access_code: str | AccessCode = "", open_reads: bool = True,
+               config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
+               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
-    `stats`, if given, is called by GET /api/health for the run command's own figures (loop
-    lateness, store writer errors); it must be cheap and must not raise."""
+    `access_code` is a plain code (hashed here) or a `firmware.access.AccessCode` (the data
+    dir's hash). `allowed_hosts` are Host names to answer to besides the machine's own (see
+    webui.security). `stats`, if given, is called by GET /api/health for the run command's own
+    figures (loop lateness, store writer errors); it must be cheap and must not raise."""
     app = Flask(__name__)
+    app.json = StrictJSON(app)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 300
@@ -62,11 +104,16 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
                                            history=history or HistoryContext())
     from webui.api import api
     from webui.api_history import history_api
+    from webui.openapi import openapi_api
     from webui.pages import pages
+    from webui.session_api import session_api
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(session_api, url_prefix="/api")
+    app.register_blueprint(openapi_api, url_prefix="/api")
     app.register_blueprint(history_api, url_prefix="/api")
     app.register_blueprint(pages)
+    security.install(app, allowed_hosts)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app

@@ -17,7 +17,7 @@ pages.register_blueprint(api_pages, url_prefix="/api")
 @pages.get("/")
 def index() -> Any:
     c = ctx()
-    return render_template("index.html", open_reads=c.open_reads, writes_enabled=bool(c.auth.code),
+    return render_template("index.html", open_reads=c.open_reads, writes_enabled=c.auth.enabled,
                            has_control=c.control is not None)
 
 

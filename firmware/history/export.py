@@ -95,9 +95,10 @@ def import_data(store: Store, data: Any) -> dict[str, int]:
     conn = store.connection()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        added = {"sessions": _insert(conn, "sessions", SESSION_COLUMNS, data.get("sessions", [])),
-                 "stretches": _insert(conn, "stretches", STRETCH_COLUMNS, data.get("stretches", [])),
-                 "pain": _insert(conn, "pain_log", PAIN_COLUMNS, data.get("pain", []))}
+        added = {key: _insert(conn, table, key, columns, data.get(key, []))
+                 for key, table, columns in (("sessions", "sessions", SESSION_COLUMNS),
+                                             ("stretches", "stretches", STRETCH_COLUMNS),
+                                             ("pain", "pain_log", PAIN_COLUMNS))}
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -106,16 +107,16 @@ def import_data(store: Store, data: Any) -> dict[str, int]:
     return added
 
 
-def _insert(conn: Any, table: str, columns: tuple[str, ...], rows: Any) -> int:
+def _insert(conn: Any, table: str, key: str, columns: tuple[str, ...], rows: Any) -> int:
     if not isinstance(rows, list):
-        raise ImportRefused(f"{table} must be a list")
+        raise ImportRefused(f"{key} must be a list")
     sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     for n, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise ImportRefused(f"{table}[{n}] must be an object")
+            raise ImportRefused(f"{key}[{n}] must be an object")
         values = [json.dumps(row.get(c) or {}) if c == "data" else row.get(c) for c in columns]
         try:
             conn.execute(sql, values)
         except sqlite3.Error as exc:  # a constraint or a value of the wrong type: name the row
-            raise ImportRefused(f"{table}[{n}] cannot be stored: {exc}") from None
+            raise ImportRefused(f"{key}[{n}] cannot be stored: {exc}") from None
     return len(rows)

@@ -1,4 +1,4 @@
-"""The detector: a pure streaming state machine from (t, kg) samples to DESIGN §3 events.
+"""The state machine: HoldDetector, from (t, kg) samples to DESIGN §3 events.
 
 How it sees the step (DESIGN §2):
 - Samples pass a glitch filter (isolated wild samples -> missing) and are averaged into ~0.1 s
@@ -20,7 +20,7 @@ How it sees the step (DESIGN §2):
   so events carry when things happened (clamped so the stream never goes back in time).
   hold_complete is the exception: it is checked on every sample and fires on the first sample
   at or after hold_start + target (unless the newest load shows the release already began).
-- Breaths (detector_breath) and bounces (detector_bounce) are counted only inside a stretch;
+- Breaths (breaths.py) and bounces (bounces.py) are counted only inside a stretch;
   the breath counter runs 2.5 s behind so that quick swings are known before it reaches them
   and the load can be held flat across them rather than counted as presses.
 
@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
-from firmware.detector_bounce import BounceWatch
-from firmware.detector_breath import BreathCounter, SwayGauge
+from firmware.detector.bounces import BounceWatch
+from firmware.detector.breaths import BreathCounter, SwayGauge
+from firmware.detector.config import RANGES, DetectorConfig
+from firmware.detector.glitch import GlitchFilter
 from firmware.events import (
     BOUNCE,
     BREATH,
@@ -47,7 +48,6 @@ from firmware.events import (
     STRETCH_START,
     Event,
 )
-from firmware.filters import GlitchFilter
 
 NAN = math.nan
 INF = math.inf
@@ -64,69 +64,6 @@ MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s
 
 EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
 STATE_NAMES = ("empty", "standing", "stretching", "holding")
-
-# name: (low, high) allowed, inclusive
-_RANGES: dict[str, tuple[float, float]] = {
-    "body_kg": (20.0, 300.0),
-    "target_s": (1.0, 3600.0),
-    "target_breaths": (0, 50),
-    "rate_hz": (1.0, 1000.0),
-    "on_kg": (0.5, 50.0),
-    "rise_frac": (0.01, 1.0),
-    "rise_sd": (0.0, 50.0),
-    "slow_rise_s": (0.0, 5.0),
-    "release_frac": (0.1, 0.9),
-    "breath_gap_s": (0.5, 20.0),
-    "breath_cycle_s": (3.0, 20.0),
-    "breath_smooth_share": (0.1, 0.6),
-    "breath_floor_frac": (0.0, 0.2),
-    "breath_floor_sway": (0.0, 10.0),
-    "breath_hyst_frac": (0.0005, 0.05),
-    "bounce_frac": (0.0, 0.5),
-    "bounce_sd": (0.0, 50.0),
-}
-
-
-@dataclass
-class DetectorConfig:
-    """What the detector is told. Every field has a default that works without body weight."""
-
-    body_kg: float | None = None    # optional; sharpens the onset threshold, never required
-    target_s: float = 30.0          # hold_complete on the first sample with hold time >= target_s
-    target_breaths: int = 0         # 0 = off; else hold_complete also at this many breaths
-    rate_hz: float | None = None    # None: inferred from the first samples' spacing
-    on_kg: float = 4.0              # load above the empty baseline that means someone is on
-    rise_frac: float = 0.15         # onset threshold R as a share of the standing load ...
-    rise_sd: float = 4.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
-    slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
-    release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
-    breath_gap_s: float = 3.0       # breath peaks at least this far apart (cycles are 4-12 s)
-    breath_cycle_s: float = 7.0     # breath cycle assumed until a hold shows its own
-    breath_smooth_share: float = 0.35  # presses are sought in the load averaged over this share of a cycle
-    breath_floor_frac: float = 0.015  # smallest press counted, as a share of the hold load ...
-    breath_floor_sway: float = 0.3  # ... or this share of the biggest slow sway swing seen standing
-    breath_hyst_frac: float = 0.0025  # zig-zag hysteresis, as a share of the hold load
-    bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
-    bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
-    reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "reject_glitches":
-                if not isinstance(value, bool):
-                    raise ValueError(f"reject_glitches={value!r} is not allowed; use true or false")
-                continue
-            if value is None and f.name in ("body_kg", "rate_hz"):
-                continue
-            lo, hi = _RANGES[f.name]
-            ok = isinstance(value, int | float) and not isinstance(value, bool) and lo <= value <= hi
-            if f.name == "target_breaths":
-                ok = ok and isinstance(value, int)
-            if not ok:
-                extra = " or None" if f.name in ("body_kg", "rate_hz") else ""
-                raise ValueError(f"{f.name}={value!r} is out of range; allowed {lo:g} to {hi:g}{extra}")
-
 
 class HoldDetector:
     """feed(t, kg) -> events. See the module docstring for the model."""
@@ -196,7 +133,7 @@ class HoldDetector:
 
     def set_target(self, seconds: float, breaths: int = 0) -> None:
         """Target for the next hold (a hold under way keeps the target it started with)."""
-        lo, hi = _RANGES["target_s"]
+        lo, hi = RANGES["target_s"]
         if not (isinstance(seconds, int | float) and lo <= seconds <= hi):
             raise ValueError(f"target seconds={seconds!r} is out of range; allowed {lo:g} to {hi:g}")
         if not (isinstance(breaths, int) and 0 <= breaths <= 50):

@@ -1,0 +1,58 @@
+"""Files only the owner may read (history, calibration, the access code), written atomically.
+
+Why 0600 / 0700: the data dir holds pain notes and the access code's hash; on a shared Pi
+other accounts have no business reading them. Why write-then-rename with fsync: a power cut
+mid-write must leave the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create the folder (and parents) if needed; a folder we create is owner-only."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        path.chmod(DIR_MODE)  # mkdir's mode is masked by the umask
+    return path
+
+
+def create_private(path: str | Path) -> None:
+    """Make an empty owner-only file if there is none (sqlite then keeps its mode for -wal/-shm)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    os.close(fd)
+
+
+def write_private(path: str | Path, text: str) -> Path:
+    """Replace `path` with `text` atomically (temp file, fsync, rename, fsync of the folder)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -26,10 +26,17 @@ def phone(browser) -> Page:
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True)
     context.add_init_script(path=SPY)
     page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    watch_errors(page)
     yield page
     context.close()
+
+
+def watch_errors(page: Page) -> None:
+    """page.errors: uncaught script errors and anything the Content-Security-Policy refused."""
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on("console", lambda m: page.errors.append(m.text)  # type: ignore[attr-defined]
+            if m.type == "error" and "Content Security Policy" in m.text else None)
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -70,8 +77,9 @@ def test_a_hold_counts_up_completes_with_a_tone_and_shows_breaths(device, phone)
     expect(chart.locator("text", has_text="now")).to_have_count(1)
     expect(chart.locator("rect.band")).to_have_count(1)           # the hold band
     expect(word).to_have_text("Ready", timeout=15_000)
-    seen = phone.evaluate("window.__states")                      # every word the page showed, in order
-    assert re.search(r"in,holding,done,(bounce,)?off,ready", ",".join(seen)), seen
+    expect(word).to_have_text("Holding", timeout=20_000)                # the next hold, seen from its start
+    seen = ",".join(phone.evaluate("window.__states"))            # every word the page showed, in order
+    assert re.search(r"holding,done,(bounce,)?off,ready,(.*,)?in,holding", seen), seen
     screenshot(phone, "now")
     assert not phone.errors
 

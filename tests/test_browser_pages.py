@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from firmware.history import DayClock, History
 from firmware.store import Store
 from tests.conftest import ACCESS_CODE
-from tests.test_browser import DESKTOP, PHONE, screenshot
+from tests.test_browser import DESKTOP, PHONE, screenshot, watch_errors
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AUDIT = Path(__file__).parent / "browser_js" / "audit.js"
@@ -28,8 +28,7 @@ ASSET_TYPES = ("document", "script", "stylesheet", "image", "manifest", "font")
 def new_page(browser, viewport=PHONE, **kw) -> Page:
     context = browser.new_context(viewport=viewport, device_scale_factor=1, **kw)
     page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    watch_errors(page)
     return page
 
 
@@ -139,7 +138,11 @@ def test_closed_reads_ask_once_and_cancel_does_not_bring_the_dialog_back(device,
     expect(page.locator("#code-dialog")).to_be_hidden()
     screenshot(page, "locked")
     page.locator("#locked button").click()
-    enter_code(page)
+    enter_code(page, "13572468")
+    expect(page.locator("#code-msg")).to_have_text("That code is not right. Check it and try again.")
+    expect(page.locator("#code-dialog")).to_be_visible()                 # a wrong code keeps it open
+    page.locator("#code-input").fill(ACCESS_CODE)
+    page.locator("#code-ok").click()
     expect(page.locator("#locked")).to_be_hidden()
     expect(page.locator("#state-word")).to_be_visible()
     assert not page.errors

@@ -2,7 +2,7 @@
 // sets, plus a CSRF token sent on every write), and the dialog that asks for the code.
 import { $ } from "./dom.js";
 
-const auth = { known: false, authenticated: false, csrf: null, openReads: true, legacyCode: null };
+const auth = { authenticated: false, csrf: null, openReads: true };
 export const session = auth;
 const WRITES = document.body.dataset.writes === "true";
 
@@ -14,19 +14,13 @@ function announce() { document.dispatchEvent(new CustomEvent("auth-changed")); }
 /** Ask the device whether this browser already holds a session (GET /api/session). */
 export async function loadSession() {
   const res = await fetch("/api/session", { headers: { Accept: "application/json" } });
-  if (res.status === 404) {  // a device without cookie sessions: the code goes in a header
-    auth.known = true; auth.openReads = document.body.dataset.openReads === "true";
-    auth.authenticated = !!auth.legacyCode; announce(); return auth;
-  }
   const d = await res.json();
-  Object.assign(auth, { known: true, authenticated: !!d.authenticated, csrf: d.csrf_token || null,
-                        openReads: d.open_reads !== false });
+  Object.assign(auth, { authenticated: !!d.authenticated, csrf: d.csrf_token || null, openReads: d.open_reads !== false });
   announce();
   return auth;
 }
 
 export async function logout() {
-  auth.legacyCode = null;
   try { await fetch("/api/session", { method: "DELETE", headers: headers({}, true) }); } catch (e) { /* offline: forget locally */ }
   auth.authenticated = false; auth.csrf = null; announce();
 }
@@ -34,7 +28,6 @@ export async function logout() {
 function headers(extra, write) {
   const out = Object.assign({ Accept: "application/json" }, extra);
   if (write && auth.csrf) out["X-CSRF-Token"] = auth.csrf;
-  if (auth.legacyCode) out["X-Access-Code"] = auth.legacyCode;
   return out;
 }
 
@@ -91,7 +84,6 @@ export function login() {
                                                   body: JSON.stringify({ access_code: code }) });
         const data = await body(res);
         if (res.ok) { auth.csrf = data.csrf_token || null; auth.authenticated = true; announce(); done(true); }
-        else if (res.status === 404) { auth.legacyCode = code; auth.authenticated = true; announce(); done(true); }
         else if (res.status === 429) msg.textContent = `Too many wrong tries from this phone. Wait ${Math.ceil(data.retry_after_s || 60)} seconds, then try again.`;
         else if (res.status === 403 || res.status === 401) { msg.textContent = "That code is not right. Check it and try again."; input.select(); }
         else msg.textContent = data.error || `The device refused (${res.status}).`;
@@ -108,7 +100,3 @@ export function login() {
   });
   return pending;
 }
-
-/** The live stream's address; a device without cookie sessions takes the code as a parameter. */
-export const streamUrl = () => auth.legacyCode && !auth.openReads
-  ? `/api/stream?access_code=${encodeURIComponent(auth.legacyCode)}` : "/api/stream";

@@ -1,7 +1,7 @@
 // The Now page: one EventSource for the live state, the hold timer, breaths, the force line,
 // bounce warnings and the routine's slot, rest and cues.
 import { $, h, s, setText, fmt, plural, clock, say, fitWidth } from "./dom.js";
-import { api, streamUrl } from "./net.js";
+import { api } from "./net.js";
 import * as sound from "./sound.js";
 
 const CHART_S = 20;
@@ -230,7 +230,7 @@ export function connState(state, text) { const c = $("conn"); c.dataset.state = 
 export function connect() {
   if (live.source) live.source.close();
   clearTimeout(live.retry);
-  const src = live.source = new EventSource(streamUrl());
+  const src = live.source = new EventSource("/api/stream");  // the session cookie goes with it
   src.onopen = () => connState("live", "live");
   src.onerror = () => {
     connState("lost", "connection lost, retrying…");

@@ -11,7 +11,7 @@ const WORDS = { empty: "Step on", ready: "Ready", in: "Stretching in", holding: 
 
 const live = {
   status: {}, t: null, points: [], marks: [], held: false, complete: false, lastBounce: -Infinity,
-  holdStart: null, holdEnd: null, cue: undefined, source: null, retry: null, lastMessage: 0, listeners: new Set(),
+  holdStart: null, holdEnd: null, cueId: undefined, source: null, retry: null, lastMessage: 0, listeners: new Set(),
 };
 export const liveState = live;
 export const onLive = (fn) => live.listeners.add(fn);
@@ -84,9 +84,10 @@ function render() {
   const rest = r && r.rest_s_left > 0 ? r.rest_s_left : null;
   $("rest").hidden = rest === null;
   if (rest !== null) setText($("rest"), `Rest ${Math.ceil(rest)} s${slot ? `, then ${slotLabel(slot)}` : ""}`);
-  if (r) {  // a cue fires when it changes; the first one seen (on connecting) is only remembered
-    if (live.cue === undefined) live.cue = r.cue;
-    else if (r.cue !== live.cue) { live.cue = r.cue; if (r.cue) routineCue(r); }
+  if (r) {  // a cue sounds when its id moves on; the one current on connecting is only remembered
+    const id = r.cue_id ?? null;
+    if (live.cueId === undefined) live.cueId = id;
+    else if (id !== live.cueId) { live.cueId = id; if (r.cue) routineCue(r); }
   }
   sound.keepAwake(st.state && st.state !== "empty");
   showTodayLine();
@@ -104,33 +105,39 @@ function showAlert(title, detail, kind, ms) {
   alertTimer = setTimeout(() => { el.hidden = true; }, ms);
 }
 
+/** With a routine, its cues are the phone's cues (it times hold complete on a breath target, and
+ *  knows when to switch legs); without one, the detector's events are. */
 function routineCue(r) {
-  const next = slotLabel(r.slot);
+  const slot = slotLabel(r.slot), leg = r.slot && r.slot.leg;
   if (r.cue === "switch_legs") {
-    showAlert("Switch legs", next ? `Now the ${next}` : "", "info", 3500);
-    sound.cue("switch_legs", r.slot && r.slot.leg ? `Switch legs. Now the ${r.slot.leg} leg.` : "Switch legs.");
-    setText($("cue"), `Switch legs: ${next}`); $("cue").hidden = false;
+    showAlert("Switch legs", slot ? `Now the ${slot}` : "", "info", 3500);
+    sound.cue("switch_legs", leg ? `Switch legs. Now the ${leg} leg.` : "Switch legs.");
   } else if (r.cue === "routine_done") {
     showAlert("Routine done", r.goal ? `${r.routines_today} of ${r.goal} today` : "Well done", "good", 4000);
     sound.cue("routine_done");
-  } else if (r.cue === "rest_over" || r.cue === "ready") {
-    sound.cue(r.cue, next ? `Now the ${next}.` : undefined);
-  }
+  } else if (r.cue === "wrong_leg") {
+    showAlert("Other leg, please", slot ? `The plan says: ${slot}` : "", "info", 3500);
+    sound.cue("bounce", leg ? `Other leg please: the ${leg} leg.` : undefined);
+  } else if (r.cue === "hold_complete") {
+    showAlert("Hold complete", "Ease off slowly", "good", 2500);
+    sound.cue("hold_complete");
+  } else if (r.cue === "bounce") sound.cue("bounce");
+  else if (r.cue === "rest_over" || r.cue === "ready") sound.cue(r.cue, slot ? `Now the ${slot}.` : undefined);
 }
 
 function onEvent(e) {
+  const routed = !!routineOf(live.status);  // the routine sounds its own cues (routineCue)
   live.marks.push([e.t, e.kind, e]);
-  if (e.kind === "stretch_start") { live.held = false; live.complete = false; live.holdStart = null; live.holdEnd = null; $("cue").hidden = true; }
+  if (e.kind === "stretch_start") { live.held = false; live.complete = false; live.holdStart = null; live.holdEnd = null; }
   else if (e.kind === "hold_start") { live.held = true; live.holdStart = e.t; live.holdEnd = null; }
   else if (e.kind === "hold_complete") {
     live.complete = true;
-    showAlert("Hold complete", "Ease off slowly", "good", 2500);
-    sound.cue("hold_complete");
+    if (!routed) { showAlert("Hold complete", "Ease off slowly", "good", 2500); sound.cue("hold_complete"); }
   } else if (e.kind === "bounce") {
     live.lastBounce = e.t;
     const what = e.hz && e.pp_kg ? `${fmt(e.hz)} bounces a second, ${fmt(e.pp_kg)} kg up and down. ` : "";
     showAlert("Don’t bounce!", `${what}Hold still and breathe slowly.`, "bad", 3500);
-    sound.cue("bounce");
+    if (!routed) sound.cue("bounce");
     if (navigator.vibrate) navigator.vibrate([120, 80, 120]);
   } else if (e.kind === "stretch_end" || e.kind === "step_off") {
     if (live.holdStart !== null && live.holdEnd === null) live.holdEnd = e.t;
@@ -246,7 +253,7 @@ export function connect() {
       live.points = []; live.marks = []; live.t = null;
       for (const [t, kg] of d.history) addPoint(t, kg);
       replay(d.events || []);
-      live.cue = undefined;
+      live.cueId = undefined;
     }
     live.status = d.status || {};
     queue();

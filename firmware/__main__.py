@@ -2,4 +2,5 @@
 
 from firmware.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned service process imports it
+    main()

@@ -143,6 +143,7 @@ class WebConfig:
     # localhost and any IP address (anything else is refused: DNS rebinding)
     allowed_hosts: tuple[str, ...] = _names("a list of host names, e.g. [\"stairs.home.arpa\"]",
                                             _valid_host)
+    max_streams: int = _int_in(1, 60, 16)   # live phones at once; keep well under threads
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,12 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
                 )
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
-    return replace(DEFAULTS, **built)
+    config = replace(DEFAULTS, **built)
+    web = config.web
+    if web.max_streams > web.threads - 4:  # each live stream holds a thread for as long as it is open
+        raise ConfigError(f"{where}: web.max_streams = {web.max_streams} leaves too few of web.threads = "
+                          f"{web.threads} for pages and the API; keep it at most threads - 4")
+    return config
 
 
 def _checked(section: str, current: Any, key: str, value: Any, where: str) -> Any:

@@ -1,13 +1,16 @@
-"""The sampling loop: sensor -> detector -> routine, cues, store, live.
+"""The sampling loop: sensor -> detector -> routine, cues, store, live, sinks.
 
 It owns one thread and never waits on the web or the disk: the store is written by its own
 thread (StoreWriter.record only enqueues), the live view only swaps small objects, the buzzer is
-clocked by `tick`. Non-live sources (simulation, replay) are paced against their own timestamps;
+clocked by `tick`. Outputs (the buzzer, `sinks` such as the MQTT publisher or the watchdog)
+that raise are a logged, counted fault, never a loop crash: a dead buzzer must not stop the
+counting. Non-live sources (simulation, replay) are paced against their own timestamps;
 hardware paces itself. All clocks are injectable so tests run on a fake clock.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -19,6 +22,8 @@ from typing import Any, Protocol
 from firmware import events as ev
 from firmware.events import Event
 from firmware.sensors.base import Sample, SampleSource
+
+log = logging.getLogger(__name__)
 
 
 class Detector(Protocol):
@@ -37,16 +42,17 @@ class LoopStats:
     samples: int = 0
     faults: int = 0
     events: int = 0
+    output_errors: int = 0
     late_s: deque[float] = field(default_factory=lambda: deque(maxlen=8192))
 
     def summary(self) -> dict[str, float]:
         late = sorted(self.late_s)
+        counts = {"samples": self.samples, "events": self.events, "faults": self.faults,
+                  "output_errors": self.output_errors}
         if not late:
-            return {"samples": self.samples, "events": self.events, "faults": self.faults}
+            return counts
         return {
-            "samples": self.samples,
-            "events": self.events,
-            "faults": self.faults,
+            **counts,
             "late_p50_ms": 1000 * late[len(late) // 2],
             "late_p99_ms": 1000 * late[min(len(late) - 1, int(len(late) * 0.99))],
             "late_max_ms": 1000 * late[-1],
@@ -87,6 +93,7 @@ class Device:
         wall: Callable[[], float] = time.time,
         wait: Callable[[float], None] | None = None,
         status_extra: dict[str, Any] | None = None,
+        sinks: Sequence[Any] = (),
     ) -> None:
         self.source = source
         self.detector = detector
@@ -94,6 +101,8 @@ class Device:
         self.cues = cues
         self.writer = writer
         self.live = live
+        self.sinks = tuple(sinks)   # objects with on_sample(t, kg, status), on_event(event, status)
+        self._failed_outputs: set[str] = set()
         self.session_id = session_id
         self.speed = speed
         self.clock = clock
@@ -122,10 +131,24 @@ class Device:
         for event in out:
             self._dispatch(event, now)
         if self.cues is not None:
-            self.cues.tick(now)
-        if self.live is not None:
-            self.live.on_sample(sample.t, self.last_kg, self.status())
+            self._output("buzzer", self.cues.tick, now)
+        if self.live is not None or self.sinks:
+            status = self.status()
+            if self.live is not None:
+                self.live.on_sample(sample.t, self.last_kg, status)
+            for sink in self.sinks:
+                self._output(type(sink).__name__, sink.on_sample, sample.t, self.last_kg, status)
         return out
+
+    def _output(self, name: str, call: Callable[..., Any], *args: Any) -> None:
+        """Call an output; a failure is logged once per output and counted, never raised."""
+        try:
+            call(*args)
+        except Exception:
+            self.stats.output_errors += 1
+            if name not in self._failed_outputs:
+                self._failed_outputs.add(name)
+                log.exception("output %s failed; the loop goes on without it (counted in health)", name)
 
     def finish(self) -> list[Event]:
         """End of input: close what the detector still has open."""
@@ -142,13 +165,17 @@ class Device:
         if leg is not None:
             context = {**context, "leg": leg}
         if self.cues is not None:
-            self.cues.on_event(event, now)
+            self._output("buzzer", self.cues.on_event, event, now)
         if self.writer is not None:
             self.writer.record(self.session_id, event, self.wall(), context)
         if self.routine is not None and self.routine.on_event(event):
             self._apply_target()
-        if self.live is not None:
-            self.live.on_event(event, self.status())
+        if self.live is not None or self.sinks:
+            status = self.status()
+            if self.live is not None:
+                self.live.on_event(event, status)
+            for sink in self.sinks:
+                self._output(type(sink).__name__, sink.on_event, event, status)
 
     def _apply_target(self) -> None:
         if self.routine is not None:
@@ -185,7 +212,7 @@ class Device:
         finally:
             self.source.close()
             if self.cues is not None:
-                self.cues.close()
+                self._output("buzzer", self.cues.close)
         return self.stats
 
     def _paced(self, samples: Iterable[Sample], stop: threading.Event) -> Iterator[Sample]:

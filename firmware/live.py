@@ -109,12 +109,7 @@ class LiveState:
         self.samples_seen += 1
         previous = self._status.get("state")
         self._status, self._kg, self._t = status, kg, t
-        if self._next_hist is not None and t < self._next_hist - 1.0 / HISTORY_HZ:
-            self._history.clear()  # time went backwards: a new source; old points would garble the chart
-            self._next_hist = None
-        if self._next_hist is None or t >= self._next_hist:
-            self._history.append((t, kg))
-            self._next_hist = t + 1.0 / HISTORY_HZ
+        self._remember(t, kg)
         subs = self._subs
         if status.get("state") != previous and subs:
             self._publish(subs, {"type": "state", "data": {"status": jsonable(status)}})
@@ -136,6 +131,15 @@ class LiveState:
             self._publish(subs, {"type": "event", "data": {"event": item, "status": jsonable(status),
                                                            "emitted_at": time.time()}})
 
+    def _remember(self, t: float, kg: float) -> None:
+        """Keep a point for the small chart, at most HISTORY_HZ."""
+        if self._next_hist is not None and t < self._next_hist - 1.0 / HISTORY_HZ:
+            self._history.clear()  # time went backwards: a new source; old points would garble the chart
+            self._next_hist = None
+        if self._next_hist is None or t >= self._next_hist:
+            self._history.append((t, kg))
+            self._next_hist = t + 1.0 / HISTORY_HZ
+
     @staticmethod
     def _publish(subs: tuple[Subscription, ...], message: dict[str, Any]) -> None:
         for sub in subs:
@@ -156,8 +160,9 @@ class LiveState:
             "subscribers": len(self._subs),
         })
 
-    def subscribe(self) -> Subscription:
-        sub = Subscription(self.queue_size)
+    def subscribe(self, size: int | None = None) -> Subscription:
+        """A new listener; `size` (default queue_size) bounds what it may fall behind by."""
+        sub = Subscription(size or self.queue_size)
         with self._subs_lock:
             self._subs = (*self._subs, sub)
         return sub
@@ -177,3 +182,58 @@ class LiveState:
     @property
     def subscriber_count(self) -> int:
         return len(self._subs)
+
+
+def _kg(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
+class LiveMirror(LiveState):
+    """The web process's LiveState, fed with the sampler's messages instead of samples.
+
+    The sampler's own LiveState throttles samples and encodes JSON; its messages arrive here
+    (firmware.service.link) and are applied to the same picture (status, kg, events, history)
+    and passed on unchanged to this process's subscribers, so the stream and /api/state work
+    as in one process. `lost` says on the page that the sampler is gone until the next snapshot.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._status = {"state": "fault", "fault": "sampler_starting"}
+
+    def apply(self, message: dict[str, Any]) -> None:
+        kind, data = message.get("type"), message.get("data") or {}
+        if kind == "snapshot":
+            self._status = dict(data.get("status") or {})
+            self._kg, self._t = _kg(data.get("kg")), data.get("t")
+            self._events.clear()
+            self._events.extend(data.get("events") or [])
+            self._history.clear()
+            self._next_hist = None
+            for t, kg in data.get("history") or []:
+                self._remember(t, _kg(kg))
+            self._push({"type": "state", "data": {"status": self._status}})
+            return
+        if kind == "sample":
+            self.samples_seen += 1
+            self._status, self._kg, self._t = data.get("status") or {}, _kg(data.get("kg")), data.get("t")
+            if isinstance(self._t, int | float):
+                self._remember(self._t, self._kg)
+        elif kind == "event":
+            self._status = data.get("status") or self._status
+            self._events.append(data.get("event"))
+        elif kind == "state":
+            self._status = data.get("status") or self._status
+        else:
+            return
+        self._push(message)
+
+    def lost(self, reason: str = "sampler_lost") -> None:
+        """The link to the sampler broke: the page says so until the sampler is back."""
+        self._status = {**self._status, "state": "fault", "fault": reason}
+        self._push({"type": "state", "data": {"status": self._status}})
+
+    def _push(self, message: dict[str, Any]) -> None:
+        subs = self._subs
+        if subs:
+            self._publish(subs, message)

@@ -112,6 +112,32 @@ def local_day_bounds(now: float) -> tuple[str, float, float]:
     return day.isoformat(), start, end
 
 
+def check_history_file(path: str | Path) -> None:
+    """Refuse, without writing a byte, a history file that is damaged or from a newer stretchstep.
+
+    Opened read-only: `PRAGMA quick_check` and the schema version. Raises StoreError saying what
+    to do; the file is never touched, so nothing more is lost. A missing file is fine (new)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    move = f"stop stretchstep and move it aside (mv {path} {path}.broken), then start again"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            verdict = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a readable history database ({exc}); {move}") from None
+    if verdict != ["ok"]:
+        raise StoreError(f"{path} is damaged (quick_check: {'; '.join(verdict)[:200]}); {move} "
+                         "(sqlite3's .recover can rescue most of the old one)")
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path} has schema version {version}, newer than this stretchstep understands "
+                         f"(up to {SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
+
+
 class Store:
     """The history database. Safe to use from many threads (one connection each)."""
 
@@ -191,6 +217,15 @@ class Store:
 
     def end_session(self, session_id: int, wall: float) -> None:
         self._conn().execute("UPDATE sessions SET ended = ? WHERE id = ?", (wall, session_id))
+
+    def close_open_sessions(self) -> int:
+        """Close sessions a kill left open, at their last event (or their start); how many.
+
+        Called at start-up before a new session begins, so no session stays open for ever."""
+        cur = self._conn().execute(
+            "UPDATE sessions SET ended = COALESCE((SELECT MAX(wall) FROM events"
+            " WHERE events.session_id = sessions.id), started) WHERE ended IS NULL")
+        return int(cur.rowcount or 0)
 
     def add_event(self, session_id: int, event: Event, wall: float, context: dict) -> None:
         """One event row; a stretch_end also becomes a stretches row (one transaction)."""

@@ -6,10 +6,12 @@ import math
 
 import pytest
 
+import firmware.service.sampler  # noqa: F401  (the loop's module, patched below)
 from firmware import service
 from firmware.calibration import already_filtered
 from firmware.calibration.emulated import emulated_pair_source
 from firmware.config import Config
+from firmware.control import DeviceControl
 from firmware.detector import HoldDetector
 from firmware.sensors import simulated
 from firmware.sensors.hx711.pair import PairedSource, leg_of
@@ -98,7 +100,7 @@ def _detector_built_by_the_service_loop(source_name: str, monkeypatch: pytest.Mo
         runner.stop.set()               # the loop processes its first sample, then ends
         return source if source is not None else open_source(spec, config)
 
-    monkeypatch.setattr(service, "open_source", open_then_stop)
+    monkeypatch.setattr(service.sampler, "open_source", open_then_stop)
     runner.thread.start()
     runner.thread.join(timeout=30)
     assert not runner.thread.is_alive() and runner.crashes == 0 and runner.device is not None
@@ -129,7 +131,7 @@ def test_web_tare_zeroes_both_cells_and_calibrate_names_the_one_cell_at_a_time_c
     assert before.kg == pytest.approx(1.0, abs=0.05)  # 0.5 kg too much on each cell
     cfg = Config().with_values("sensor", source="hx711-emulated").with_values("store", data_dir=str(tmp_path))
     device = SimpleNamespace(source=pair, detector=SimpleNamespace(state="empty"))  # the step is empty
-    control = service.make_control(cfg, SimpleNamespace(device=device))
+    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: device)
 
     result = control.tare()
 

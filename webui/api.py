@@ -128,20 +128,29 @@ def stretches() -> Any:
 @doc("Whether the device is up (all of it with reads open or the code; else only ok)",
      response=obj({"ok": {"type": "boolean"}}, required=["ok"]))
 def health() -> Any:
-    """Always answers; how much it says follows open_reads (see `_visible_health`)."""
+    """Always open: says whether the device is up, not what it recorded. `ok` is false while
+    anything in `problems` holds: a sensor fault, a crashed loop, a lost sampler, dropped writes."""
     c = ctx()
     status = c.live.snapshot()["status"]
     body: dict[str, Any] = {
-        "ok": True, "state": status.get("state"), "fault": status.get("fault"),
+        "ok": True, "problems": [], "state": status.get("state"), "fault": status.get("fault"),
         "subscribers": c.live.subscriber_count, "samples_seen": c.live.samples_seen,
         "control": c.control is not None, "open_reads": c.open_reads,
+        "streams": {"open": c.streams_open, "max": c.max_streams, "refused": c.streams_refused,
+                    "dropped_stalled": c.streams_dropped},
         "config": jsonable(c.config_view), "time": time.time(),
     }
+    problems = [f"fault: {status['fault']}"] if status.get("fault") else []
     if c.stats is not None:
         try:
-            body["stats"] = jsonable(c.stats())
+            stats = c.stats()
+            body["stats"] = jsonable(stats)
+            if "problems" in stats:  # the run command knows more than the live status alone
+                problems = list(stats["problems"])
         except Exception as exc:  # health must answer even when a figure cannot be had
             body["stats"] = {"error": f"{type(exc).__name__}: {exc}"}
+            problems.append("the device's figures could not be read")
+    body["ok"], body["problems"] = not problems, problems
     return jsonify(_visible_health(c, body))
 
 
@@ -166,7 +175,7 @@ def tare() -> Any:
     try:
         result = control.tare()
     except ValueError as exc:
-        raise BadRequest(str(exc), 409) from None
+        raise BadRequest(str(exc), getattr(exc, "http_status", 409)) from None
     return jsonify(ok=True, result=jsonable(result))
 
 
@@ -186,7 +195,7 @@ def calibrate() -> Any:
     try:
         result = control.calibrate(float(known))
     except ValueError as exc:
-        raise BadRequest(str(exc), 409) from None
+        raise BadRequest(str(exc), getattr(exc, "http_status", 409)) from None
     return jsonify(ok=True, result=jsonable(result))
 
 
@@ -205,11 +214,33 @@ def _control() -> Any:
      responses={503: ("the server is shutting down", {"$ref": "#/components/schemas/Error"})})
 @read_access
 def stream() -> Response:
-    """Server-sent events: the snapshot first, then sample/event/state messages as they come."""
+    """Server-sent events: the snapshot first, then sample/event/state messages as they come.
+
+    Each open stream holds a server thread, so at most `max_streams` are served at once and one
+    more is refused (503, the connection closed) rather than starving the page and the API."""
     c = ctx()
     if c.shutdown.is_set():
         raise BadRequest("the server is shutting down", 503)
+    with c.streams_lock:
+        if c.streams_open >= c.max_streams:
+            c.streams_refused += 1
+            refused = jsonify(error=f"too many live views open ({c.max_streams}); close one or try again "
+                                    "in a minute", retry_after_s=30)
+            refused.status_code = 503
+            refused.headers["Retry-After"] = "30"
+            refused.headers["Connection"] = "close"
+            return refused
+        c.streams_open += 1
+    released = []
+
+    def release() -> None:
+        if not released:
+            released.append(True)
+            with c.streams_lock:
+                c.streams_open -= 1
+
     response = Response(stream_with_context(sse_messages(c)), mimetype="text/event-stream")
+    response.call_on_close(release)
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
     return response

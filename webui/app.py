@@ -36,10 +36,15 @@ class WebContext:
     open_reads: bool
     config_view: dict[str, Any]
     stats: Callable[[], dict[str, Any]] | None = None
+    max_streams: int = 16        # live streams at once; one more is refused with 503
+    streams_open: int = 0
+    streams_refused: int = 0
+    streams_dropped: int = 0     # stalled readers cut off (webui.server.BoundedChannel)
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
     history: HistoryContext = field(default_factory=HistoryContext)
+    streams_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def ctx() -> WebContext:
@@ -85,13 +90,16 @@ def _refuse_surrogates(value: Any) -> None:
 def create_app(store: Store, live: LiveState, *, control: Any = None,
                access_code: str | AccessCode = "", open_reads: bool = True,
                config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
-               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None) -> Flask:
+               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None,
+               max_streams: int = 16) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
     `access_code` is a plain code (hashed here) or a `firmware.access.AccessCode` (the data
     dir's hash). `allowed_hosts` are Host names to answer to besides the machine's own (see
     webui.security). `stats`, if given, is called by GET /api/health for the run command's own
-    figures (loop lateness, store writer errors); it must be cheap and must not raise."""
+    figures (loop lateness, store writer errors, and "ok"/"problems" when it knows better); it
+    must be cheap and must not raise. `max_streams` caps the live streams, each of which holds a
+    server thread."""
     app = Flask(__name__)
     app.json = StrictJSON(app)
     app.config["JSON_SORT_KEYS"] = False
@@ -101,7 +109,8 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
                                            config_view=dict(config_view or {}), stats=stats,
-                                           history=history or HistoryContext())
+                                           history=history or HistoryContext(),
+                                           max_streams=max_streams)
     from webui.api import api
     from webui.api_history import history_api
     from webui.openapi import openapi_api

@@ -1,0 +1,60 @@
+"""The commands the web may send the sampling process: tare, calibrate, and whatever is added here.
+
+Contract (COMMON.md, contract 1): every public method of `DeviceControl` takes JSON-able keyword
+arguments and returns a JSON-able dict; a refusal raises `ValueError` with a message for a
+person. Across processes the web calls these by name (firmware.service.link.RemoteControl); to
+add a command, add a method here and the web side can call it at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CALIBRATED_SOURCES = ("hx711", "hx711-iio", "hx711-emulated")
+
+
+class ControlUnavailable(ValueError):
+    """Nothing to act on right now (no sensor, sampler not answering): the web answers 503."""
+
+    http_status = 503
+
+
+class DeviceControl:
+    """Runs in the sampler. `device` returns the running Device (or None while the source is down)."""
+
+    def __init__(self, source_name: str, data_dir: str | Path, device: Callable[[], Any]) -> None:
+        self._device = device
+        self._calibration: Any = None
+        if source_name in CALIBRATED_SOURCES:
+            from firmware.calibration import CalibrationControl
+
+            self._calibration = CalibrationControl(self._source, data_dir, step_state=self._step_state)
+
+    def _source(self) -> Any:
+        device = self._device()
+        return device.source if device is not None else None
+
+    def _step_state(self) -> str | None:
+        """The detector's state, so tare and calibrate can refuse while someone stretches."""
+        device = self._device()
+        return device.detector.state if device is not None else None
+
+    def _calibration_control(self) -> Any:
+        if self._calibration is None:
+            raise ControlUnavailable("no sensor to calibrate: this device runs on simulated or "
+                                     "replayed input")
+        return self._calibration
+
+    def tare(self) -> dict[str, Any]:
+        """Zero the step on the last seconds of readings (the step must be empty)."""
+        return self._calibration_control().tare()
+
+    def calibrate(self, known_kg: float) -> dict[str, Any]:
+        """Set the scale from a known weight lying on the step now."""
+        return self._calibration_control().calibrate(float(known_kg))
+
+    def status(self) -> dict[str, Any]:
+        """The calibration in use (for the dashboard)."""
+        return self._calibration_control().status()

@@ -1,0 +1,330 @@
+"""The sampler process: sensor -> calibration -> detector -> routine -> cues, store writer, sinks.
+
+Nothing of the web runs here (DESIGN §4): on a Pi the HX711 is bit-banged and a web thread
+holding the interpreter would stretch its clock pulses. The web gets live state and sends
+commands over `firmware.service.link`; history reaches it through SQLite.
+
+Faults are sorted by whether waiting can fix them. Opening the source, the history file and
+the calibration happens before the service says it is running: a bad replay, an unknown
+scenario, a corrupt calibration or history file is `fatal` (run stops with that one line). A
+sensor that does not answer is a `sensor_fault` on the page and in health, retried with
+backoff and logged at a limited rate. A replay or scripted simulation that ends or fails is
+never started again (it would store its stretches twice); a live sensor's loop that crashes is.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from firmware import events as ev
+from firmware.calibration import CalibrationError, already_filtered
+from firmware.config import Config, ConfigError
+from firmware.control import DeviceControl
+from firmware.cues import BuzzerCues, make_buzzer
+from firmware.detector import DetectorConfig, HoldDetector
+from firmware.device import Device
+from firmware.events import Event
+from firmware.live import LiveState
+from firmware.routine import Routine
+from firmware.sensors.base import SampleSource
+from firmware.sensors.hx711 import SensorFault
+from firmware.sensors.trace import TraceError, iter_trace
+from firmware.service.logs import RateLimited, setup_logging
+from firmware.service.notify import Watchdog
+from firmware.sources import SourceError, open_source
+from firmware.store import Store, StoreError, StoreWriter, check_history_file
+
+log = logging.getLogger(__name__)
+
+# retrying cannot fix these: the run stops with their message
+FATAL_ERRORS = (SourceError, TraceError, CalibrationError, ConfigError, StoreError)
+MAX_RETRY_S = 30.0
+EXIT_FATAL = 3
+
+
+def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
+    """`reject_glitches=False` where the source already drops glitches on raw codes (hardware),
+    so a genuine jump does not lose its first sample twice."""
+    body = cfg.person.body_kg or None
+    return HoldDetector(DetectorConfig(body_kg=body, target_s=cfg.detector.target_s,
+                                       target_breaths=cfg.detector.target_breaths,
+                                       reject_glitches=reject_glitches))
+
+
+def make_routine(cfg: Config) -> Routine:
+    r = cfg.routine
+    return Routine(r.reps, r.first_leg, r.knees, cfg.detector.target_s, cfg.detector.target_breaths)
+
+
+def make_cues(cfg: Config) -> BuzzerCues | None:
+    if not cfg.cues.enabled:
+        return None
+    on_pi = cfg.sensor.source == "hx711"
+    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi))
+
+
+def open_checked_source(cfg: Config) -> SampleSource:
+    """The configured source; a replay is read to its end first, so a bad line stops the run
+    before anything is stored rather than half-way through (streamed: memory stays flat)."""
+    spec = cfg.sensor.source
+    if spec.startswith("replay:"):
+        for _ in iter_trace(spec.partition(":")[2]):
+            pass
+    return open_source(spec, cfg)
+
+
+def backoff(first: float = 1.0, most: float = MAX_RETRY_S) -> Iterator[float]:
+    delay = first
+    while True:
+        yield delay
+        delay = min(most, delay * 2)
+
+
+class LoopRunner:
+    """Runs Device loops in a thread until stopped, sorting faults as the module docstring says.
+
+    `state`: starting, running, retrying (sensor fault), restarting (crashed live sensor),
+    ended (the source ran out), crashed (a non-live source failed: not restarted), fatal,
+    stopped."""
+
+    def __init__(self, cfg: Config, *, routine: Routine, writer: Any, live: Any, session_id: int,
+                 cues: Any = None, sinks: Sequence[Any] = (), source: SampleSource | None = None,
+                 watchdog: Watchdog | None = None) -> None:
+        self.cfg = cfg
+        self.routine = routine
+        self.writer = writer
+        self.live = live
+        self.session_id = session_id
+        self.cues = cues
+        self.sinks = tuple(sinks)
+        self.watchdog = watchdog
+        self.stop = threading.Event()
+        self.crashes = 0
+        self.retries = 0
+        self.state = "starting"
+        self.fault: str | None = None        # why the source could not be opened, while retrying
+        self.fatal: str | None = None
+        self.device: Device | None = None
+        self._source = source
+        self._rate_limited = RateLimited(log)
+        self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
+
+    def health(self) -> dict[str, Any]:
+        """The sampler's figures for GET /api/health, with the problems that make `ok` false."""
+        device = self.device
+        writer = self.writer.stats() if self.writer is not None else {}
+        fault = self.fault or (device.faults.reason if device is not None else None)
+        problems = []
+        if fault:
+            problems.append(f"sensor fault: {fault}")
+        if self.state in ("crashed", "fatal", "restarting"):
+            problems.append(f"the sampling loop {self.state}" + (f": {self.fatal}" if self.fatal else ""))
+        if writer.get("dropped"):
+            problems.append(f"the store dropped {writer['dropped']} writes ({writer.get('last_error')})")
+        return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
+                "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
+                "store_writer": writer, "problems": problems, "pid": os.getpid()}
+
+    def _wait(self, seconds: float) -> None:
+        """Wait (for a retry) while telling the watchdog the loop is alive, not hung."""
+        end = time.monotonic() + seconds
+        while not self.stop.is_set() and (left := end - time.monotonic()) > 0:
+            if self.watchdog is not None:
+                self.watchdog.feed()
+            self.stop.wait(min(left, 1.0))
+
+    def _open(self) -> SampleSource | None:
+        """The source, or None after a fault that a retry may fix (shown and logged)."""
+        try:
+            source = open_checked_source(self.cfg)
+        except FATAL_ERRORS:
+            raise
+        except (SensorFault, OSError) as exc:
+            reason = getattr(exc, "reason", "unplugged")
+            self.retries += 1
+            self._show_fault(reason, str(exc))
+            self._rate_limited(logging.WARNING, "open", "sensor not available (%s): %s; retrying",
+                               reason, exc)
+            return None
+        if self.fault is not None:
+            log.info("sensor available again after %d retries", self.retries)
+        self.fault = None
+        return source
+
+    def _show_fault(self, reason: str, detail: str) -> None:
+        first = self.fault != reason
+        self.fault, self.state = reason, "retrying"
+        if self.live is None:
+            return
+        status = {"state": "fault", "fault": reason, "fault_detail": detail, "source": self.cfg.sensor.source}
+        now = time.monotonic()
+        if first:
+            self.live.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
+        self.live.on_sample(now, float("nan"), status)
+
+    def _run(self) -> None:
+        delays = backoff()
+        try:
+            while not self.stop.is_set():
+                source, self._source = self._source or self._open(), None
+                if source is None:
+                    self._wait(next(delays))
+                    continue
+                if not self._run_device(source):
+                    return
+                self._wait(next(delays))
+        except FATAL_ERRORS as exc:
+            self.state, self.fatal = "fatal", str(exc)
+            log.error("%s", exc)
+        finally:
+            if self.stop.is_set() and self.state not in ("fatal", "crashed", "ended"):
+                self.state = "stopped"
+
+    def _run_device(self, source: SampleSource) -> bool:
+        """One Device on `source` until it ends; True when the loop should start over."""
+        speed = self.cfg.simulation.speed
+        try:
+            detector = make_detector(self.cfg, reject_glitches=not already_filtered(source))
+            self.device = Device(
+                source, detector, routine=self.routine, cues=self.cues, writer=self.writer, live=self.live,
+                session_id=self.session_id, speed=speed, sinks=self.sinks,
+                status_extra={"source": self.cfg.sensor.source, "speed": speed},
+            )
+            self.state = "running"
+            self.device.run(self.stop)
+        except FATAL_ERRORS:
+            raise
+        except Exception:
+            self.crashes += 1
+            source.close()
+            if not source.live:  # a replay or simulation would store its stretches again
+                self.state = "crashed"
+                log.exception("the sampling loop crashed; a %s source is not started again "
+                              "(it would store its stretches twice)", self.cfg.sensor.source)
+                return False
+            self.state = "restarting"
+            if self.crashes == 1:
+                log.exception("the sampling loop crashed; restarting it with a fresh source")
+            else:
+                self._rate_limited(logging.ERROR, "crash", "the sampling loop crashed again (%d times); "
+                                   "restarting it", self.crashes)
+            return True
+        if not self.stop.is_set():
+            self.state = "ended"
+            log.info("source ended; the dashboard stays up (Ctrl-C to quit)")
+        return False
+
+
+class _UnavailableWriter:
+    """Stands in for the StoreWriter when the history file cannot be opened for writing (read-only
+    data dir, full disk): sampling and cues go on; every event is counted as dropped."""
+
+    def __init__(self, reason: str) -> None:
+        self.dropped, self.last_error = 0, reason
+
+    def record(self, *args: Any) -> None:
+        self.dropped += 1
+
+    def stats(self) -> dict[str, Any]:
+        return {"written": 0, "dropped": self.dropped, "errors": 1, "pending": 0,
+                "last_error": self.last_error}
+
+    def flush(self, timeout: float = 0) -> bool:
+        return self.dropped == 0
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def open_history(cfg: Config) -> tuple[Store | None, Any, int]:
+    """(store, writer, session id). A damaged or newer file is fatal (StoreError); one that
+    cannot be written is a fault that leaves sampling running."""
+    path = cfg.data_dir() / "history.sqlite"
+    check_history_file(path)
+    try:
+        store = Store(path)
+        closed = store.close_open_sessions()
+        if closed:
+            log.info("closed %d session(s) a previous run left open", closed)
+        session_id = store.start_session(cfg.sensor.source, time.time())
+    except (sqlite3.Error, OSError) as exc:
+        reason = f"cannot write {path}: {exc}"
+        log.error("%s; sampling and cues go on, history is not kept", reason)
+        return None, _UnavailableWriter(reason), 0
+    return store, StoreWriter(store), session_id
+
+
+def _buzzer(cfg: Config) -> BuzzerCues | None:
+    """Built once, outside the loop; a buzzer that cannot be had is logged, not fatal."""
+    try:
+        return make_cues(cfg)
+    except Exception as exc:
+        log.error("no buzzer (pin BCM %d): %s: %s; the step counts without it",
+                  cfg.cues.buzzer_pin, type(exc).__name__, exc)
+        return None
+
+
+def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection.Connection) -> None:
+    """The sampler process (spawned by the supervisor). Exit status EXIT_FATAL after a fatal fault."""
+    from firmware.service.link import LinkServer
+
+    setup_logging("sampler")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        store, writer, session_id = open_history(cfg)
+        source = _first_source(cfg)
+    except FATAL_ERRORS as exc:
+        report.send(("fatal", str(exc)))
+        sys.exit(EXIT_FATAL)
+    watchdog = Watchdog()
+    live = LiveState()
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=live, session_id=session_id,
+                        cues=_buzzer(cfg), sinks=(watchdog,), source=source, watchdog=watchdog)
+    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
+    link = LinkServer(sock_path, live, control, runner.health)
+    runner.thread.start()
+    report.send(("ready", {"pid": os.getpid(), "session": session_id}))
+    parent = multiprocessing.parent_process()
+    while not stop.is_set() and runner.state != "fatal":
+        if parent is not None and multiprocessing.connection.wait([parent.sentinel], timeout=0.5):
+            break   # the supervisor is gone: stop cleanly rather than sample for no one
+        if parent is None:
+            stop.wait(0.5)
+    runner.stop.set()
+    runner.thread.join(timeout=10)
+    link.close()
+    writer.flush(timeout=5)
+    if store is not None:
+        try:
+            store.end_session(session_id, time.time())
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not close the session: %s", exc)
+    writer.close()
+    if store is not None:
+        store.close()
+    if runner.cues is not None:
+        runner.cues.close()
+    if runner.state == "fatal":
+        report.send(("fatal", runner.fatal))
+        sys.exit(EXIT_FATAL)
+
+
+def _first_source(cfg: Config) -> SampleSource | None:
+    """At start: the source, None for a fault a retry may fix (the loop retries), or fatal raised."""
+    try:
+        return open_checked_source(cfg)
+    except FATAL_ERRORS:
+        raise
+    except (SensorFault, OSError):
+        return None

@@ -1,7 +1,7 @@
 // The History page: today against the goal, four weeks of per-day bars with pain and
 // stiffness on their own axis, per side and knee trends, and each day's sessions with the
 // device's force-trace plot.
-import { $, h, s, setText, fmt, plural, clock, dayName, say, fitWidth } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth } from "./dom.js";
 import { api } from "./net.js";
 
 const DAYS = 28;
@@ -9,7 +9,8 @@ const DAYS = 28;
 export async function loadHistory() {
   let data;
   try { data = await api(`/api/history?days=${DAYS}`); } catch (e) {
-    say($("weeks-empty"), e.message, true); $("weeks-empty").hidden = false; return;
+    const empty = $("weeks-empty");
+    empty.classList.add("err"); empty.textContent = e.message; empty.hidden = false; return;
   }
   const days = data.days || [];
   const today = days[days.length - 1] || {};
@@ -30,7 +31,9 @@ function drawWeeks(days) {
   const H = 170, L = 30, R = 30, T = 24, B = 24, W = fitWidth(svg, H);
   const any = days.some((d) => d.holds || d.pain !== null && d.pain !== undefined || d.stiffness != null);
   $("weeks-empty").hidden = any;
-  say($("weeks-empty"), "Nothing recorded in the last 4 weeks yet. Stretches show here as bars once the step has seen them, and pain you log shows as dots.");
+  const empty = $("weeks-empty");
+  empty.classList.remove("err");
+  empty.textContent = "Nothing recorded in the last 4 weeks yet. Stretches show here as bars once the step has seen them, and pain you log shows as dots.";
   const most = Math.max(4, ...days.map((d) => d.holds || 0));
   const step = most > 40 ? 20 : most > 20 ? 10 : most > 8 ? 5 : 2;
   const top = Math.ceil(most / step) * step;

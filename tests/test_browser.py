@@ -68,6 +68,8 @@ def test_a_hold_counts_up_completes_with_a_tone_and_shows_breaths(device, phone)
     expect(phone.locator("#hold-target")).to_have_text("of 30 s")
     expect(phone.locator("#breath-dots span.on").first).to_be_visible(timeout=10_000)
     assert re.fullmatch(r"~?[1-9]\d*", phone.locator("#breaths").text_content())
+    assert phone.evaluate("window.__wake") >= 1          # 127.0.0.1 is a secure context: Wake Lock asked
+    expect(phone.locator("#wake-note")).to_have_text("The screen stays on while you are on the step.")
     expect(word).to_have_text("Hold complete", timeout=10_000)
     expect(phone.locator("#alert-title")).to_have_text("Hold complete")
     played = [t for t in tones(phone) if t["state"] == "running"]
@@ -91,6 +93,10 @@ def test_a_bouncy_stretch_raises_a_warning_that_names_it(device, phone):
     expect(phone.locator("#alert-title")).to_have_text("Don’t bounce!", timeout=30_000)
     named = re.compile(r"bounces a second, [\d.]+ kg up and down")
     expect(phone.locator("#alert-detail")).to_contain_text(named)
+    phone.set_viewport_size({"width": 844, "height": 390})            # landscape: the alert stays small
+    box = phone.locator("#alert").bounding_box()
+    assert box is not None and box["height"] < 0.3 * 390, box
+    phone.set_viewport_size(PHONE)
     expect(phone.locator("#chart text.bounce-label").first).to_be_visible()
     assert any(t["type"] == "square" and round(t["hz"]) == 220 for t in tones(phone))
     screenshot(phone, "now-bounce")

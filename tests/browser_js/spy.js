@@ -21,3 +21,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (window.__states[window.__states.length - 1] !== s) window.__states.push(s);
   }).observe(word, { attributes: true, childList: true, characterData: true, subtree: true });
 });
+window.__wake = 0;
+if (navigator.wakeLock) {
+  const request = navigator.wakeLock.request.bind(navigator.wakeLock);
+  navigator.wakeLock.request = (kind) => { window.__wake += 1; return request(kind); };
+}

@@ -125,43 +125,38 @@ function routineCue(r) {
   else if (r.cue === "rest_over" || r.cue === "ready") sound.cue(r.cue, slot ? `Now the ${slot}.` : undefined);
 }
 
-function onEvent(e) {
-  const routed = !!routineOf(live.status);  // the routine sounds its own cues (routineCue)
+/** The per-stretch flags the state word needs, from one event (live, or replayed on connecting). */
+function track(e) {
   live.marks.push([e.t, e.kind, e]);
   if (e.kind === "stretch_start") { live.held = false; live.complete = false; live.holdStart = null; live.holdEnd = null; }
   else if (e.kind === "hold_start") { live.held = true; live.holdStart = e.t; live.holdEnd = null; }
-  else if (e.kind === "hold_complete") {
-    live.complete = true;
-    if (!routed) { showAlert("Hold complete", "Ease off slowly", "good", 2500); sound.cue("hold_complete"); }
+  else if (e.kind === "hold_complete") live.complete = true;
+  else if (e.kind === "bounce") live.lastBounce = e.t;
+  else if (e.kind === "stretch_end" || e.kind === "step_off") {
+    if (live.holdStart !== null && live.holdEnd === null) live.holdEnd = e.t;
+    live.held = false; live.complete = false;
+  }
+}
+
+function onEvent(e) {
+  track(e);
+  const routed = !!routineOf(live.status);  // the routine sounds its own cues (routineCue)
+  if (e.kind === "hold_complete" && !routed) {
+    showAlert("Hold complete", "Ease off slowly", "good", 2500);
+    sound.cue("hold_complete");
   } else if (e.kind === "bounce") {
-    live.lastBounce = e.t;
     const what = e.hz && e.pp_kg ? `${fmt(e.hz)} bounces a second, ${fmt(e.pp_kg)} kg up and down. ` : "";
     showAlert("Don’t bounce!", `${what}Hold still and breathe slowly.`, "bad", 3500);
     if (!routed) sound.cue("bounce");
     if (navigator.vibrate) navigator.vibrate([120, 80, 120]);
-  } else if (e.kind === "stretch_end" || e.kind === "step_off") {
-    if (live.holdStart !== null && live.holdEnd === null) live.holdEnd = e.t;
-    live.held = false; live.complete = false;
-    if (e.kind === "stretch_end") loadToday();
-  } else if (e.kind === "sensor_fault") {
-    showAlert("Sensor fault", e.reason || "Check the sensor's cable.", "bad", 5000);
-  }
+  } else if (e.kind === "stretch_end") loadToday();
+  else if (e.kind === "sensor_fault") showAlert("Sensor fault", e.reason || "Check the sensor's cable.", "bad", 5000);
 }
 
 /** Rebuild the per-stretch flags from the snapshot's last events (after a reconnect). */
 function replay(events) {
   live.held = false; live.complete = false; live.holdStart = null; live.holdEnd = null;
-  for (const e of events) {
-    live.marks.push([e.t, e.kind, e]);
-    if (e.kind === "stretch_start") { live.held = false; live.complete = false; live.holdStart = null; live.holdEnd = null; }
-    else if (e.kind === "hold_start") { live.held = true; live.holdStart = e.t; }
-    else if (e.kind === "hold_complete") live.complete = true;
-    else if (e.kind === "bounce") live.lastBounce = e.t;
-    else if (e.kind === "stretch_end" || e.kind === "step_off") {
-      if (live.holdStart !== null && live.holdEnd === null) live.holdEnd = e.t;
-      live.held = false; live.complete = false;
-    }
-  }
+  for (const e of events) track(e);
 }
 
 function addPoint(t, kg) {

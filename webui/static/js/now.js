@@ -89,6 +89,9 @@ function render() {
     if (live.cueId === undefined) live.cueId = id;
     else if (id !== live.cueId) { live.cueId = id; if (r.cue) routineCue(r); }
   }
+  const sug = r && r.suggested_profile;
+  $("suggest").hidden = !sug;
+  if (sug) { setText($("suggest-text"), `By the weight on the step this looks like ${sug.name}, not ${r.profile.name}.`); $("suggest-yes").dataset.id = sug.id; }
   sound.keepAwake(st.state && st.state !== "empty");
   showTodayLine();
 }
@@ -305,6 +308,10 @@ export function initNow() {
   const note = $("wake-note");
   note.textContent = sound.canWake() ? "The screen stays on while you are on the step."
     : "This browser cannot keep the screen on here (the page is not on https). Set your phone's auto-lock to a few minutes while you stretch.";
+  $("suggest-yes").addEventListener("click", async () => {
+    try { await api(`/api/profiles/${$("suggest-yes").dataset.id}/activate`, { method: "POST", json: {} }); }
+    catch (e) { showAlert("Not switched", e.message, "bad", 3500); }
+  });
   window.addEventListener("resize", queue);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") render(); });
 }

@@ -20,7 +20,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from firmware.private_files import write_private
+from firmware.files import write_atomic
 
 MIN_LENGTH = 8
 DIGITS = 8
@@ -155,7 +155,7 @@ def _read(path: Path) -> str | None:
 
 def _save(path: Path, verifier: str) -> None:
     try:
-        write_private(path, verifier + "\n")
+        write_atomic(path, verifier + "\n")
     except OSError as exc:
         raise AccessError(f"cannot save the access code in {path}: {exc.strerror}; is the data dir "
                           "writable?") from None
@@ -209,7 +209,8 @@ def describe(access: AccessCode) -> str:
     if access.source == "config":
         return "access code for changes: the one in your config file ([web] access_code)"
     if not access.enabled:
-        return "no access code: changes from the web are turned off"
+        return ("no access code yet: `stretchstep run` makes one at its first start (or run "
+                "`stretchstep access-code --reset`)")
     return ("access code for changes: set (lost it? run `stretchstep access-code --reset` on "
             "this device)")
 

@@ -1,16 +1,14 @@
 """`stretchstep export`, `import`, `report` and `reanalyze`: the history, taken out and brought up to date.
 
 Each reads the same data dir as `stretchstep run` (so on an installed device, the service's) and
-says which one it used. Outputs are written to a temporary file beside the target and renamed,
-so a failure never leaves half a report or erases an older one.
+says which one it used. Outputs are written atomically (`firmware.files.write_atomic`), so a
+failure never leaves half a report or erases an older one.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -19,6 +17,7 @@ import click
 
 from firmware.cli_common import config_option, data_dir_option, load_config
 from firmware.config import Config
+from firmware.files import PUBLIC_MODE, write_atomic
 from firmware.history import (
     History,
     ImportRefused,
@@ -54,20 +53,14 @@ def _open_store(cfg: Config, *, must_exist: bool = True) -> Store:
     return Store(path)
 
 
-def write_atomically(out: Path, text: str) -> None:
-    """Write `out` via a temp file in the same folder and a rename (fsynced)."""
+def write_output(out: Path, text: str) -> None:
+    """`firmware.files.write_atomic`, with a missing folder or a refusal as one clear line."""
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise click.ClickException(f"cannot write {out}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        write_atomic(out, text, mode=PUBLIC_MODE)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
 
 
@@ -91,7 +84,7 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        write_atomically(out, text)
+        write_output(out, text)
         click.echo(f"wrote {len(data['stretches'])} stretches and {len(data['pain'])} pain entries to {out}")
 
 
@@ -139,7 +132,7 @@ def report_command(days, end, out, config_path, data_dir) -> None:
         store.close()
     last = figures["days"][-1]["day"]
     out = out or Path(f"stretchstep-report-{last}.html")
-    write_atomically(out, render_report(figures))
+    write_output(out, render_report(figures))
     click.echo(f"wrote {out} ({figures['days'][0]['day']} to {last})")
 
 

@@ -86,6 +86,7 @@ class SensorConfig:
     clock_pin: int = _int_in(0, 27, 6)     # BCM 6 = physical pin 31 (HX711 SCK)
     gain: int = _one_of(128, 128, 64, 32)
     ready_timeout_s: float = _num_in(0.05, 10.0, 0.5)
+    known_kg: float = _num_in(0.5, 300, 20.0)  # the weight a 3 s hold of the tare button calibrates with
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class CuesConfig:
     buzzer_pin: int = _int_in(0, 27, 18)    # BCM 18 = physical pin 12
     button_pin: int = _int_in(0, 27, 17)    # BCM 17 = physical pin 11 (tare button; 0 = none)
     led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
+    hold_s: float = _num_in(1, 10, 3.0)     # holding the button this long calibrates instead of taring
     active_high: bool = _flag(True)
 
 
@@ -280,6 +282,22 @@ def to_toml(config: Config) -> str:
             lines.append(f"{spec.name} = {_toml_value(getattr(body, spec.name))}")
         lines.append("")
     return "\n".join(lines)
+
+
+def commented_toml(values: dict[str, dict[str, Any]], header: str = "") -> str:
+    """A config file that sets `values` and shows every other key commented out, with its
+    default and what is allowed: what the installer writes to /etc/stretchstep/config.toml."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    for section in _sections():
+        lines += ["", f"[{section.name}]"]
+        body = getattr(DEFAULTS, section.name)
+        for spec in fields(body):
+            given = values.get(section.name, {})
+            value = given.get(spec.name, getattr(body, spec.name))
+            prefix = "" if spec.name in given else "# "
+            lines.append(f"{prefix}{spec.name} = {_toml_value(value)}    # {spec.metadata['allowed']}")
+    from_dict(values, where="the values given")      # a bad value is a ConfigError, not a bad file
+    return "\n".join(lines) + "\n"
 
 
 def _sections() -> list[Any]:

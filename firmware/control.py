@@ -16,7 +16,7 @@ CALIBRATED_SOURCES = ("hx711", "hx711-iio", "hx711-emulated")
 
 
 class ControlUnavailable(ValueError):
-    """Nothing to act on right now (no sensor, sampler not answering): the web answers 503."""
+    """The sampler is not answering right now: the web answers 503."""
 
     http_status = 503
 
@@ -42,9 +42,9 @@ class DeviceControl:
         return device.detector.state if device is not None else None
 
     def _calibration_control(self) -> Any:
-        if self._calibration is None:
-            raise ControlUnavailable("no sensor to calibrate: this device runs on simulated or "
-                                     "replayed input")
+        if self._calibration is None:  # a state of this device, not a fault: the API answers 409
+            raise ValueError("There is no sensor to calibrate: this device runs on simulated or "
+                             "replayed input.")
         return self._calibration
 
     def tare(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any
 
 from firmware import events as ev
 from firmware.events import Event
+from firmware.files import FILE_MODE, create_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,34 @@ class StoreError(RuntimeError):
     """The history file cannot be used (e.g. written by a newer stretchstep)."""
 
 
+def _prepare_private(path: Path) -> None:
+    """The history is the owner's alone: folder 0700 when we make it, the file (and the WAL
+    files SQLite makes with the file's mode) 0600."""
+    try:
+        private_dir(path.parent)
+        if not path.exists():
+            create_private(path)
+        for one in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if one.is_file() and one.stat().st_mode & 0o077:
+                one.chmod(FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"cannot create the history {path}: {exc.strerror}; is the data dir "
+                         "writable?") from None
+
+
+def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """What to do when SQLite will not open the history (never: overwrite it)."""
+    reason = str(exc)
+    if path.is_dir():
+        return f"{path} is a folder, not a history file; move it away and start again"
+    if "not a database" in reason or "malformed" in reason:
+        return (f"{path} is damaged or not a stretchstep history ({reason}); it was left as it is: "
+                "move it away (keep it for recovery) and start again for a new one")
+    if "readonly" in reason or "unable to open" in reason:
+        return f"cannot open the history {path} ({reason}); is the data dir writable?"
+    return f"cannot use the history {path}: {reason}"
+
+
 def finite_or_none(value: Any) -> Any:
     """NaN/inf are not JSON and mean 'no value' here."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -129,13 +158,17 @@ def check_history_file(path: str | Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a readable history database ({exc}); {move}") from None
+        raise StoreError(_open_failure(path, exc)) from None
     if verdict != ["ok"]:
         raise StoreError(f"{path} is damaged (quick_check: {'; '.join(verdict)[:200]}); {move} "
                          "(sqlite3's .recover can rescue most of the old one)")
     if version > SCHEMA_VERSION:
-        raise StoreError(f"{path} has schema version {version}, newer than this stretchstep understands "
-                         f"(up to {SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
+        raise StoreError(_newer_schema(path, version))
+
+
+def _newer_schema(path: Path, version: int) -> str:
+    return (f"{path} has schema version {version}, newer than this stretchstep understands (up to "
+            f"{SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
 
 
 class Store:
@@ -143,12 +176,16 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._migrate(self._conn())
+        _prepare_private(self.path)
+        try:
+            self._migrate(self._conn())
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(_open_failure(self.path, exc)) from None
 
     # --- connections ----------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -185,9 +222,7 @@ class Store:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema version {version}, newer than this stretchstep "
-                             f"understands (up to {SCHEMA_VERSION}); upgrade stretchstep or use another "
-                             "data dir")
+            raise StoreError(_newer_schema(self.path, version))
         for number in range(version, SCHEMA_VERSION):
             script = MIGRATIONS[number] + f"\nPRAGMA user_version = {number + 1};"
             conn.executescript("BEGIN;\n" + script + "\nCOMMIT;")

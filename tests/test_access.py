@@ -78,12 +78,12 @@ def test_read_only_data_dir_is_a_clear_error(tmp_path, monkeypatch):
     """CI runs as root, which writes through chmod; the read-only file system is faked instead."""
     import errno
 
-    from firmware import private_files
+    from firmware import files
 
     def read_only(path, flags, mode=0o777):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
-    monkeypatch.setattr(private_files.os, "open", read_only)
+    monkeypatch.setattr(files.os, "open", read_only)
     with pytest.raises(AccessError, match="cannot save the access code .*Read-only file system"):
         ensure_access_code(tmp_path, "")
 

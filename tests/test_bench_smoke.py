@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("live_latency.py", "p95"),
     ("event_delay.py", "breath"),
     ("breath_snr.py", "press/sway"),
+    ("trace_memory.py", "peak RSS growth"),
     ("page_latency.py", "page weight"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):

@@ -352,7 +352,7 @@ def test_control_refuses_a_calibration_while_someone_stretches(tmp_path) -> None
         next(samples)
     state = {"now": "holding"}
     control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: state["now"])
-    with pytest.raises(ValueError, match="calibration refused: .*'holding'"):
+    with pytest.raises(ValueError, match="someone is stretching .*'holding'"):
         control.calibrate(20.0)
     state["now"] = "standing"            # a weight on the step reads as someone standing: fine
     assert control.calibrate(20.0)["calibration"]["known_kg"] == 20.0
@@ -382,7 +382,7 @@ def test_a_save_is_fsynced_and_a_failed_rename_keeps_the_old_file(tmp_path, monk
     monkeypatch.setattr(os, "fsync", fsync)
     new = old.tared(still())
     save_calibration(new, tmp_path)
-    assert synced == [str(tmp_path / ".calibration.json.tmp"), str(tmp_path)]   # the data, then the rename
+    assert synced == [str(tmp_path / f".calibration.json.{os.getpid()}.tmp"), str(tmp_path)]  # data, rename
     assert load_calibration(tmp_path) == new
 
     def no_rename(src: str, dst: str) -> None:

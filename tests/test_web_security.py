@@ -14,7 +14,7 @@ from firmware.store import Store
 from webui import create_app
 from webui.app import EXTENSION
 from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions
-from webui.openapi import build_spec, undocumented
+from webui.openapi import ROUTE_PARAM, build_spec, undocumented
 from webui.security import CSP
 
 CODE = "31415926"
@@ -159,7 +159,6 @@ def test_security_headers_on_page_and_api(app):
 
 def test_page_has_no_inline_script_or_style(app):
     """What the CSP would block: inline <script>, on* handlers, style="" attributes, <style>."""
-    import re
 
     page = app.test_client().get("/").get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
@@ -190,7 +189,7 @@ def test_every_api_route_is_in_the_openapi_description(app):
     spec = app.test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     described = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
-    routes = {(m, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule)) for r in app.url_map.iter_rules()
+    routes = {(m, ROUTE_PARAM.sub(r"{\2}", r.rule)) for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/") for m in r.methods - {"HEAD", "OPTIONS"}}
     assert routes <= described
     pain = spec["paths"]["/api/pain"]["post"]

@@ -93,7 +93,7 @@ def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: I
 
 
 # --- building ---------------------------------------------------------------------------------
-_CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+ROUTE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <int:name>, <int(max=9):name>
 _PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
 
 
@@ -114,7 +114,7 @@ def undocumented(app: Flask) -> list[str]:
 def build_spec(app: Flask, *, title: str = "stretchstep", version: str = "1") -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for rule, method, view in _api_rules(app):
-        path = _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
+        path = ROUTE_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
         paths.setdefault(path, {})[method.lower()] = _operation(rule, method, view)
     return {
         "openapi": "3.1.0",
@@ -141,7 +141,7 @@ def _operation(rule: Any, method: str, view: Callable[..., Any]) -> dict[str, An
                                           "body_required": True, "description": ""}
     parameters = [{"name": name, "in": "path", "required": True,
                    "schema": _PARAM_SCHEMA.get(conv or "", {"type": "string"})}
-                  for conv, name in _CONVERTER.findall(rule.rule)]
+                  for conv, name in ROUTE_PARAM.findall(rule.rule)]
     parameters += [{"name": name, "in": "query", "required": name in entry["required_query"],
                     "schema": schema} for name, schema in entry["query"].items()]
     content_type = entry["content_type"]

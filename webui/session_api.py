@@ -21,6 +21,12 @@ from webui.openapi import doc, obj, text
 
 session_api = Blueprint("session_api", __name__)
 
+
+@session_api.after_request
+def _never_cached(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"   # it carries the CSRF token
+    return response
+
 CODE_BODY = obj({"access_code": text(64, description="the device's access code")})
 SESSION_STATE = obj({
     "authenticated": {"type": "boolean"},

@@ -5,7 +5,14 @@ Imports run one way: calibration uses `firmware.sensors` (raw readings), never t
 The public names are re-exported here so `from firmware.calibration import X` keeps working.
 """
 
-from firmware.calibration.cells import SECOND_CELL, open_hx711_source, open_iio_source, open_pair_source
+from firmware.calibration.cells import (
+    SECOND_CELL,
+    cell_names,
+    open_hx711_source,
+    open_iio_source,
+    open_pair_source,
+    uncalibrated_warning,
+)
 from firmware.calibration.control import CalibrationControl
 from firmware.calibration.drift import DriftCorrector
 from firmware.calibration.emulated import (
@@ -15,7 +22,7 @@ from firmware.calibration.emulated import (
     open_emulated_source,
 )
 from firmware.calibration.faults import FaultMonitor
-from firmware.calibration.files import calibration_path, load_calibration, save_calibration, write_durably
+from firmware.calibration.files import calibration_path, load_calibration, save_calibration
 from firmware.calibration.model import (
     DEFAULT_COUNTS_PER_KG,
     MIN_READINGS,
@@ -33,14 +40,15 @@ from firmware.calibration.source import (
     already_filtered,
     calibrated_cells_of,
     calibrated_source_of,
+    calibration_status,
 )
 
 __all__ = [
-    "CALIBRATION_NAME", "DEFAULT_COUNTS_PER_KG", "MIN_READINGS", "SECOND_CELL", "STILL_KG",
-    "TARE_SHIFT_KG", "CalibratedSource", "Calibration", "CalibrationControl", "CalibrationError",
-    "DriftCorrector", "EmulatedHX711Source", "FaultMonitor", "RawSource", "already_filtered",
-    "calibrate", "calibrated_cells_of", "calibrated_source_of", "calibration_path", "collect_codes",
-    "emulated_pair_source", "load_calibration", "open_emulated_source", "open_hx711_source",
-    "open_iio_source", "open_pair_source", "robust_mean", "save_calibration", "spread_counts",
-    "tare", "write_durably",
+    "CALIBRATION_NAME", "CalibratedSource", "Calibration", "CalibrationControl", "CalibrationError",
+    "DEFAULT_COUNTS_PER_KG", "DriftCorrector", "EmulatedHX711Source", "FaultMonitor",
+    "MIN_READINGS", "RawSource", "SECOND_CELL", "STILL_KG", "TARE_SHIFT_KG", "already_filtered",
+    "calibrate", "calibrated_cells_of", "calibrated_source_of", "calibration_path",
+    "calibration_status", "cell_names", "collect_codes", "emulated_pair_source", "load_calibration",
+    "open_emulated_source", "open_hx711_source", "open_iio_source", "open_pair_source",
+    "robust_mean", "save_calibration", "spread_counts", "tare", "uncalibrated_warning",
 ]

@@ -50,3 +50,29 @@ def open_iio_source(config: Any) -> CalibratedSource:
 
     reader = IIOHX711Reader(rate_hz=config.sensor.rate_hz, gain=config.sensor.gain)
     return CalibratedSource(reader, load_calibration(config.data_dir(), FIRST_CELL))
+
+
+def cell_names(config: Any) -> list[str]:
+    """The calibration files the configured source reads (none for simulated or replayed input)."""
+    source = config.sensor.source
+    if source == "hx711":
+        paired = config.sensor2.data_pin and config.sensor2.clock_pin
+        return [FIRST_CELL, SECOND_CELL] if paired else [FIRST_CELL]
+    if source == "hx711-iio":
+        return [FIRST_CELL]
+    return []
+
+
+def uncalibrated_warning(config: Any) -> str | None:
+    """What `run` and `doctor` say while a real cell has no saved known-weight calibration."""
+    missing = []
+    for name in cell_names(config):
+        try:
+            if not load_calibration(config.data_dir(), name).calibrated_at:
+                missing.append(name)
+        except ValueError as exc:          # a corrupt file: say so rather than crash
+            return f"calibration unreadable: {exc}"
+    if not missing:
+        return None
+    return (f"WARNING: the step is not calibrated ({', '.join(missing)} in {config.data_dir()}): readings "
+            "use a default scale until you run `stretchstep tare` and `stretchstep calibrate --known-kg KG`")

@@ -35,14 +35,13 @@ class CalibrationControl:
         self.data_dir, self.seconds = data_dir, seconds
         self._step_state = step_state    # the detector's state ("empty", "holding", ...) or None
 
-    def _require(self, cells: list[CalibratedSource], allowed: tuple[str, ...], what: str,
+    def _require(self, cells: list[CalibratedSource], allowed: tuple[str, ...], problem: str,
                  advice: str) -> None:
         """Refuse when the detector says the step is not in an `allowed` state (if it knows)."""
         state = self._step_state()
         if state is None or state in allowed or any(cell.calibration.is_default for cell in cells):
             return
-        raise CalibrationError(f"{what} refused: the step is not {allowed[0]} right now "
-                               f"(the detector says {state!r}). {advice}")
+        raise CalibrationError(f"{problem} (the detector says {state!r}). {advice}")
 
     def _cells(self) -> list[CalibratedSource]:
         source = self._source() if callable(self._source) else self._source
@@ -61,7 +60,8 @@ class CalibrationControl:
 
     def tare(self) -> dict[str, Any]:
         cells = self._cells()
-        self._require(cells, ("empty",), "tare", "Step off, clear the step and try again.")
+        self._require(cells, ("empty",), "the step is not empty right now",
+                      "Step off, clear the step and try again.")
         # Every cell is checked before any is saved: one moving cell refuses the whole tare.
         changes = [(cell, cell.calibration.tared(cell.recent_codes(self.seconds))) for cell in cells]
         return self._apply(changes, "tared")
@@ -72,8 +72,8 @@ class CalibrationControl:
             raise CalibrationError(
                 "two load cells: a known weight cannot say how it splits between them; stop the "
                 "device and run `stretchstep calibrate --known-kg KG --cell 1`, then `--cell 2`")
-        self._require(cells, ("empty", "standing"), "calibration",
-                      "Wait until no one is stretching, put the known weight on and let go.")
+        self._require(cells, ("empty", "standing"), "someone is stretching on the step",
+                      "Wait until no one is, put the known weight on and let go.")
         cell = cells[0]
         new = cell.calibration.calibrated(cell.recent_codes(self.seconds), known_kg)
         return self._apply([(cell, new)], f"calibrated with {known_kg:g} kg")

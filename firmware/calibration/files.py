@@ -1,17 +1,17 @@
 """Where a calibration lives on disk, and writing it so that a crash or power cut loses nothing.
 
-A save writes a temporary file beside the target, fsyncs it, renames it over the old one and
-fsyncs the directory: after a power cut the file is either the old calibration or the new one,
-never empty or half written (a rename alone can reach the disk before the data does).
+A save goes through `firmware.files.write_atomic` (temp file, fsync, rename, fsync of the
+directory): after a power cut the file is either the old calibration or the new one, never
+empty or half written, and it is owner-only like the rest of the data dir.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from firmware.calibration.model import Calibration, CalibrationError
+from firmware.files import private_dir, write_atomic
 
 
 def calibration_path(data_dir: str | Path, name: str = "hx711") -> Path:
@@ -29,7 +29,7 @@ def load_calibration(data_dir: str | Path, name: str = "hx711",
         raw = json.loads(path.read_text(encoding="utf-8"))
         known = {"offset", "scale", "date", "calibrated_at", "known_kg"}
         return Calibration(**{k: v for k, v in raw.items() if k in known})
-    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as exc:
         raise CalibrationError(f"{path}: not a calibration file ({exc}); delete it and tare again") from None
     except CalibrationError as exc:
         raise CalibrationError(f"{path}: {exc}") from None
@@ -38,21 +38,5 @@ def load_calibration(data_dir: str | Path, name: str = "hx711",
 def save_calibration(calibration: Calibration, data_dir: str | Path, name: str = "hx711") -> Path:
     """Write atomically and durably to the data dir; the path written."""
     path = calibration_path(data_dir, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_durably(path, json.dumps(calibration.to_dict(), indent=2) + "\n")
-    return path
-
-
-def write_durably(path: Path, text: str) -> None:
-    """Temp file, fsync, rename over `path`, fsync the directory (so the rename itself persists)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    private_dir(path.parent)
+    return write_atomic(path, json.dumps(calibration.to_dict(), indent=2) + "\n")  # 0600, fsynced

@@ -115,3 +115,21 @@ def already_filtered(source: Any) -> bool:
     first sample twice. Simulated and replayed samples were never filtered: False.
     """
     return bool(calibrated_cells_of(source))
+
+
+def calibration_status(source: Any) -> dict[str, Any] | None:
+    """What the page and `run` show about the calibration in use; None for uncalibrated kinds
+    (simulated, replay). `calibrated` is False until every cell has a known-weight scale."""
+    cells = calibrated_cells_of(source)
+    if not cells:
+        return None
+    cals = [cell.calibration for cell in cells]
+    missing = [cell.name for cell, cal in zip(cells, cals, strict=True) if not cal.calibrated_at]
+    return {
+        "calibrated": not missing,
+        "calibrated_at": min((c.calibrated_at for c in cals), default="") or None,
+        "known_kg": cals[0].known_kg,
+        "tared_at": cals[0].date or None,
+        "warning": (f"not calibrated ({', '.join(missing)}): readings use a default scale; run "
+                    "`stretchstep tare` then `stretchstep calibrate --known-kg KG`") if missing else None,
+    }

@@ -37,9 +37,11 @@ class DetectorConfig:
     target_breaths: int = 0         # 0 = off; else hold_complete also at this many breaths
     rate_hz: float | None = None    # None: inferred from the first samples' spacing
     on_kg: float = 4.0              # load above the empty baseline that means someone is on
-    rise_frac: float = 0.15         # onset threshold R as a share of the standing load ...
+    rise_frac: float = 0.15         # onset threshold R as a share of the standing load (a stretch
+                                    # rises >= 0.15 BW, >= 0.25 of a standing of <= 0.6 BW) ...
     rise_sd: float = 4.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
-    slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
+    slow_rise_s: float = 0.45       # 20-80 % rise time separating a heel drop (1-4 s: >= 0.41 s)
+                                    # from a foot shift (0.3-1 s: <= 0.41 s) a shift could make
     release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
     breath_gap_s: float = 3.0       # breath peaks at least this far apart (cycles are 4-12 s)
     breath_cycle_s: float = 7.0     # breath cycle assumed until a hold shows its own

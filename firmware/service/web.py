@@ -8,6 +8,7 @@ same port.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -51,8 +52,9 @@ def web_main(cfg: Config, sock_path: str, port: int,
     try:
         server = build_server(app, cfg.web.host, port, threads=cfg.web.threads)
     except OSError as exc:
-        report.send(("fatal", f"cannot listen on {cfg.web.host}:{port}: {exc.strerror or exc}; is another "
-                              "stretchstep running? Stop it or choose another --port"))
+        hint = ("; is another stretchstep running? Stop it or choose another --port"
+                if exc.errno == errno.EADDRINUSE else "")
+        report.send(("fatal", f"cannot listen on {cfg.web.host}:{port}: {exc.strerror or exc}{hint}"))
         sys.exit(EXIT_FATAL)
 
     def stop(_signum: int, _frame: object) -> None:

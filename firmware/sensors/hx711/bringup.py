@@ -37,6 +37,6 @@ def bring_up(reader: Any, seconds: float = 5.0, echo: Callable[[str], None] = pr
     echo(f"chip answered: {rate:.1f} readings/s (RATE pin says {reader.rate_hz:g}); "
          f"raw from {min(codes):+d} to {max(codes):+d}; {saturated} saturated"
          + (f"; reads: {reader.counts}" if hasattr(reader, "counts") else ""))
-    echo("Now press on the step edge and run again: the code should rise. If it falls, swap the "
-         "cell's A+ and A- wires (or keep it: calibration accepts a negative scale).")
+    echo("Now press on the step edge and run `stretchstep bringup` again: the code should rise. If "
+         "it falls, swap the cell's A+ and A- wires (or keep it: calibration accepts a negative scale).")
     return 0 if not saturated else 1

@@ -184,7 +184,7 @@ class ScriptCompiler:
             "breath_times": [round(b.peak_t, 4) for b in breaths],
             "press_kg": round(sum(b.rise_kg for b in breaths) / len(breaths), 3) if breaths else 0.0,
             **self._breath_truth(breaths), "damping": seg.damping,
-            **self._sway_truth(hold_piece),
+            **self._sway_truth(hold_piece, breaths),
         })
         return pieces, overlays
 
@@ -198,14 +198,17 @@ class ScriptCompiler:
                 "exhale_share": round(sum(b.press_s / (b.press_s + b.inhale_s) for b in breaths) / n, 3),
                 "let_off": round(sum(b.let_off_kg / b.rise_kg if b.rise_kg else 0.0 for b in breaths) / n, 3)}
 
-    def _sway_truth(self, hold: HoldPiece) -> dict[str, Any]:
-        """The sway under the hold alone, in the breathing band (peak to peak, kg), and where it
-        came from: what the hold's press-to-sway ratio is measured against (DESIGN §2)."""
+    def _sway_truth(self, hold: HoldPiece, breaths: list[Breath]) -> dict[str, Any]:
+        """The sway under the hold alone, in the breathing band (peak to peak, kg), where it came
+        from, and the hold's press-to-sway ratio (DESIGN §2; None without breaths or sway)."""
         if self.sway is None or not self.rate_hz:
             return {}
         sway, leg, damping = self.sway, hold.leg, hold.damping
         pp = band_pp(lambda t: sway_at(sway, t, 1.0, leg, damping), hold.t0, hold.t1)
-        return {"sway_pp_kg": round(pp, 4), "sway_source": getattr(sway, "source", "synthetic")}
+        press = sum(b.rise_kg for b in breaths) / len(breaths) if breaths else 0.0
+        ratio = round(press / pp, 3) if press and pp > 0 else None
+        return {"sway_pp_kg": round(pp, 4), "press_to_sway": ratio,
+                "sway_source": getattr(sway, "source", "synthetic")}
 
     def _breaths(self, seg: Hold, hold_start: float) -> tuple[list[Breath], float]:
         """The hold's breath presses (randomised a little per breath) and its duration."""

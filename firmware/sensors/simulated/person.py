@@ -8,9 +8,11 @@ so a seed always gives the same samples and the same `truth`. Pure Python, no nu
 on the Pi as the no-hardware sensor.
 
 The truth is compiled up front for a finite scenario (same shape as `analyze --json`, DESIGN
-§5, plus extras: per stretch `breath_times` (each press's peak), `press_kg` (the mean press
-rise), `plateau_kg`, leg, knee); an endless person (`forever_person`) compiles its script lazily, segment by
-segment, and its truth is rolling (the most recent entries only).
+§5, plus extras per stretch: `breath_times` (each press's peak), `press_kg` (the mean press
+rise), `cycle_s`, `exhale_share`, `let_off` (as played), `plateau_kg`, `damping`, leg, knee, and
+the sway under the hold alone: `sway_pp_kg` (breathing-band peak to peak), `press_to_sway`,
+`sway_source`); an endless person (`forever_person`) compiles its script lazily, segment by
+segment, and its truth is rolling (the most recent entries only, no sway figures).
 """
 
 from __future__ import annotations
@@ -107,8 +109,9 @@ class SimulatedPerson:
     """A scripted person on the step as a `SampleSource` (not live: the loop paces it).
 
     `scenario` is a list (finite: truth up front) or any iterable of segments (may be endless:
-    compiled lazily). `sway` is an optional t -> kg overlay replacing the default postural sway
-    (e.g. real one-foot force from a force plate, minus its mean).
+    compiled lazily). `sway` is an optional t -> kg overlay replacing the default postural sway;
+    a `LeverSway` (synthetic or recorded feet through the step's lever) also gives the sway with
+    a leg on the nosing, which the stretches then stand on, damped by the hold's rail damping.
     """
 
     live = False

@@ -115,8 +115,9 @@ def draw_hold(rng: random.Random, stand_frac: float, ranges: Ranges = DESIGN_RAN
               knee: str = "straight", bounces: int = 0, early: bool = False,
               release_to: str = "standing") -> Hold:
     """One hold, every parameter drawn on its own across `ranges`; its length is what its breaths
-    make it (lead + cycles + tail), so completion falls where it falls. The plateau stays at
-    least 0.15 BW above `stand_frac` and the presses keep the peak within the body weight."""
+    make it (lead + cycles + tail; 4-40 s without breaths), so completion falls where it falls.
+    The plateau stays at least 0.15 BW above `stand_frac`; the presses keep the peak within the
+    body weight."""
     n = draw_breaths(rng, ranges)
     cycle = _u(rng, ranges.cycle_s)
     share = _u(rng, ranges.exhale_share)
@@ -136,8 +137,12 @@ def draw_hold(rng: random.Random, stand_frac: float, ranges: Ranges = DESIGN_RAN
                 ramp_s=round(_u(rng, ranges.ramp_s), 3), release_s=round(_u(rng, ranges.release_s), 3),
                 bounces=placed, release_to=release_to, early_release=early, leg=leg, knee=knee,
                 lead_s=round(lead, 3), tail_s=round(tail, 3), let_off=round(let_off, 4),
+                hold_s=round(rng.uniform(4.0, 40.0), 3) if n == 0 else None,  # breathing unseen
                 vary=ranges.cycle_vary, exhale_share=round(share, 4), press_vary=ranges.press_vary,
                 damping=round(_u(rng, ranges.damping), 3))
+
+
+BURST_MAX = 0.14  # of BW: a row of shifts stays short of a stretch's 0.15 BW rise
 
 
 class _Stance:
@@ -148,18 +153,21 @@ class _Stance:
         self.frac = frac
 
     def shifts(self, rng: random.Random, ranges: Ranges, seconds: float) -> list[Segment]:
-        """Shifts in a row, each to a level drawn anywhere in `walk_frac` (a step of at most
-        `shift_step`), with a little standing after each; the whole fits in `seconds`."""
+        """Shifts in a row, each towards a level drawn anywhere in `walk_frac` (a step of at most
+        `shift_step`), with a little standing after each; the whole fits in `seconds`. A row
+        never moves the level by `BURST_MAX` or more: that much in a few seconds, up to 0.6 BW,
+        is what DESIGN §2 calls a stretch's ramp, and idle truth must not be one."""
         segs: list[Segment] = []
-        left = seconds
+        left, start = seconds, self.frac
         for _ in range(rng.randint(*ranges.shifts_in_row)):
             took = _u(rng, ranges.shift_s)
             settle = rng.uniform(0.3, 3.0)
             if took + settle > left:
                 break
-            target = _u(rng, ranges.walk_frac)
-            step = min(max(target - self.frac, -ranges.shift_step), ranges.shift_step)
-            self.frac = min(max(self.frac + step, 0.2), 0.6)
+            wanted = min(max(_u(rng, ranges.walk_frac), start - BURST_MAX), start + BURST_MAX)
+            step = min(max(wanted - self.frac, -ranges.shift_step), ranges.shift_step)
+            target = self.frac + step
+            self.frac = min(max(target, 0.2), 0.6)
             segs += [ShiftFoot(seconds=round(took, 3), to_frac=round(target, 4)), Stand(round(settle, 3))]
             left -= took + settle
         return segs + ([Stand(round(left, 3))] if left > 0 else [])

@@ -1,8 +1,9 @@
-"""Files only the owner may read (history, calibration, the access code), written atomically.
+"""Writing files safely: owner-only where they are private, and atomically always.
 
-Why 0600 / 0700: the data dir holds pain notes and the access code's hash; on a shared Pi
-other accounts have no business reading them. Why write-then-rename with fsync: a power cut
-mid-write must leave the old file or the new one, never half of one.
+Why 0600 / 0700 for the data dir (history, calibration, the access code's hash): it holds pain
+notes, and on a shared Pi other accounts have no business reading them. Why write-then-rename
+with fsync: a power cut mid-write must leave the old file or the new one, never half of one,
+and an output never replaces its own input before that input was read.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 
 FILE_MODE = 0o600
+PUBLIC_MODE = 0o644
 DIR_MODE = 0o700
 
 
@@ -30,11 +32,12 @@ def create_private(path: str | Path) -> None:
     os.close(fd)
 
 
-def write_private(path: str | Path, text: str) -> Path:
-    """Replace `path` with `text` atomically (temp file, fsync, rename, fsync of the folder)."""
+def write_atomic(path: str | Path, text: str, *, mode: int = FILE_MODE) -> Path:
+    """Replace `path` with `text` atomically (temp file, fsync, rename, fsync of the folder);
+    owner-only unless `mode` says otherwise."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -47,6 +50,14 @@ def write_private(path: str | Path, text: str) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one existing file (an output must never be its own input)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _fsync_dir(folder: Path) -> None:

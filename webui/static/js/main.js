@@ -36,7 +36,8 @@ async function start() {
   initPain(() => { if (document.body.dataset.page === "history") loadHistory(); });
   initSettings();
   for (const b of document.querySelectorAll("[data-action=login]")) {
-    b.addEventListener("click", async () => { if (await login()) { begin(); route(); } });
+    // After a login, a locked page starts; an open one keeps what the person was typing.
+    b.addEventListener("click", async () => { if (await login() && !started) { begin(); route(); } });
   }
   window.addEventListener("hashchange", route);
   route();

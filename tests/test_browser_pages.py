@@ -5,6 +5,7 @@ accessibility pass (axe-core, vendored) in both colour schemes; the page's weigh
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -108,6 +109,7 @@ def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, br
     finally:
         store.close()
     # the page loaded after the count above; a stretch may have ended between the two
+    expect(page.locator("#t-clean")).to_have_text(re.compile(r"^\d+$"))     # loaded
     clean = int(page.locator("#t-clean").text_content() or "-1")
     assert today["clean"] <= clean <= today["clean"] + 1
     expect(page.locator("#t-bounced")).to_have_text(str(today["bounced"]))

@@ -1,7 +1,8 @@
 // stretchstep dashboard: pages by the URL's #hash, one EventSource for the live state, fetch for
 // the rest. No libraries: all of it is served by the device.
 import { $ } from "./dom.js";
-import { loadSession, login, session } from "./net.js";
+import { api, loadSession, login, session } from "./net.js";
+import { configure } from "./sound.js";
 import { connState, connect, initNow, loadToday } from "./now.js";
 import { loadHistory } from "./history.js";
 import { initPain, loadPain } from "./pain.js";
@@ -29,6 +30,8 @@ function begin() {
   started = true;
   connect();
   route();
+  // the device's phone-cue settings (spoken words, tones) apply on every page, not only Settings
+  api("/api/settings").then((s) => configure({ spoken: !!s.spoken_cues, tones: s.phone_sounds })).catch(() => {});
 }
 
 async function start() {

@@ -30,7 +30,7 @@ export async function loadSettings() {
     $("s-buzzer").checked = !!settings.buzzer;
     $("s-phone").checked = settings.phone_sounds !== false;
     $("s-spoken").checked = !!settings.spoken_cues;
-    sound.setSpeaks(!!settings.spoken_cues);
+    sound.configure({ spoken: !!settings.spoken_cues, tones: settings.phone_sounds });
   } catch (e) { say(msg, e.message, true); }
   loadCalibration();
 }
@@ -58,7 +58,7 @@ async function save(e) {
   try {
     const res = await api("/api/settings", { method: "PUT", json });
     settings = res.settings || res;
-    sound.setSpeaks(json.spoken_cues);
+    sound.configure({ spoken: json.spoken_cues, tones: json.phone_sounds });
     say(msg, "Saved. New targets apply from the next hold.");
   } catch (err) { say(msg, err instanceof NeedsCode ? "Not saved: settings need the access code." : err.message, true); }
   finally { $("s-save").disabled = false; }

@@ -30,8 +30,13 @@ const listeners = new Set();
 
 export const soundOn = () => !!ctx && ctx.state === "running";
 export const wantsSound = () => localStorage.getItem(PREF) === "on";
+let tonesAllowed = true;   // the device's "phone sounds" setting
 export const speaks = () => localStorage.getItem(SPEAK) === "on";
-export function setSpeaks(on) { localStorage.setItem(SPEAK, on ? "on" : "off"); }
+/** The device's settings for phone cues: spoken words, and tones at all. */
+export function configure({ spoken, tones }) {
+  localStorage.setItem(SPEAK, spoken ? "on" : "off");
+  tonesAllowed = tones !== false;
+}
 export const onChange = (fn) => listeners.add(fn);
 const changed = () => listeners.forEach((fn) => fn());
 
@@ -66,7 +71,7 @@ export function cue(kind, words) {
 
 function play(kind) {
   const tones = TONES[kind];
-  if (!tones || !soundOn()) return;
+  if (!tones || !soundOn() || !tonesAllowed) return;
   let at = ctx.currentTime + 0.02;
   for (const [hz, dur, gap] of tones) {
     const osc = ctx.createOscillator(), gain = ctx.createGain();

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -115,6 +117,20 @@ class RunningDevice:
 
     def store_path(self) -> Path:
         return self.data_dir / "data" / "history.sqlite"
+
+    def wait_for_stretches(self, n: int, timeout: float = 40.0) -> None:
+        """Until the device has written `n` stretches (polls its SQLite file, read-only)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.store_path().exists():
+                with contextlib.closing(sqlite3.connect(f"file:{self.store_path()}?mode=ro", uri=True)) as db:
+                    try:
+                        if db.execute("SELECT COUNT(*) FROM stretches").fetchone()[0] >= n:
+                            return
+                    except sqlite3.OperationalError:  # the schema is not there yet
+                        pass
+            time.sleep(0.2)
+        raise AssertionError(f"fewer than {n} stretches after {timeout} s")
 
 
 @pytest.fixture

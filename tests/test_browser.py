@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from firmware.store import Store
 from tests.conftest import SCREENS
 
 PHONE = {"width": 390, "height": 844}
@@ -79,6 +80,13 @@ def test_a_hold_counts_up_completes_with_a_tone_and_shows_breaths(device, phone)
     expect(chart.locator("text", has_text="now")).to_have_count(1)
     expect(chart.locator("rect.band")).to_have_count(1)           # the hold band
     expect(word).to_have_text("Ready", timeout=15_000)
+    expect(phone.locator("#last-hold")).to_contain_text("Last hold:")
+    dev.wait_for_stretches(1)
+    store = Store(dev.store_path())
+    last = store.stretches(limit=1)[0]                              # what the device recorded
+    store.close()
+    shown = f"{'~' if last['breaths_sure'] is False else ''}{last['breaths']} breath"
+    expect(phone.locator("#last-hold")).to_contain_text(shown)       # "~4" only when unsure
     expect(word).to_have_text("Holding", timeout=20_000)                # the next hold, seen from its start
     seen = ",".join(phone.evaluate("window.__states"))            # every word the page showed, in order
     assert re.search(r"holding,done,(bounce,)?off,ready,(.*,)?in,holding", seen), seen

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 from pathlib import Path
 
@@ -38,21 +37,6 @@ def enter_code(page: Page, code: str = ACCESS_CODE) -> None:
     expect(dialog).to_be_visible()
     page.locator("#code-input").fill(code)
     page.locator("#code-ok").click()
-
-
-def wait_for_stretches(store_path: Path, n: int, timeout: float = 40.0) -> None:
-    """Until the running device has written `n` stretches (polls its SQLite file read-only)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if store_path.exists():
-            with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
-                try:
-                    if db.execute("SELECT COUNT(*) FROM stretches").fetchone()[0] >= n:
-                        return
-                except sqlite3.OperationalError:  # schema not there yet
-                    pass
-        time.sleep(0.2)
-    raise AssertionError(f"fewer than {n} stretches after {timeout} s")
 
 
 def test_pain_is_logged_refused_without_the_code_edited_deleted_and_shown_in_history(device, browser):
@@ -99,7 +83,7 @@ def test_pain_is_logged_refused_without_the_code_edited_deleted_and_shown_in_his
 
 def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, browser):
     dev = device("simulated:good_routine", speed=20)
-    wait_for_stretches(dev.store_path(), 2)
+    dev.wait_for_stretches(2)
     page = new_page(browser)
     page.goto(dev.url + "#history")
     store = Store(dev.store_path())

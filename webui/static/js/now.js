@@ -152,8 +152,17 @@ function onEvent(e) {
     showAlert("Don’t bounce!", `${what}Hold still and breathe slowly.`, "bad", 3500);
     if (!routed) sound.cue("bounce");
     if (navigator.vibrate) navigator.vibrate([120, 80, 120]);
-  } else if (e.kind === "stretch_end") loadToday();
+  } else if (e.kind === "stretch_end") { showLastHold(e); loadToday(); }
   else if (e.kind === "sensor_fault") showAlert("Sensor fault", e.reason || "Check the sensor's cable.", "bad", 5000);
+}
+
+/** The stretch just ended, in one line: its hold, its breaths ("~" when the count is a best
+ *  guess: the detector's final recount is unsure), and the verdict. */
+function showLastHold(e) {
+  if (e.hold_start === null || e.hold_start === undefined) { setText($("last-hold"), "Last stretch: too short to count as a hold."); return; }
+  const b = `${e.breaths_sure === false ? "~" : ""}${e.breaths}`;
+  const verdict = e.bounces ? `, ${plural(e.bounces, "bounce")}` : e.completed ? ", held ✓" : ", released early";
+  setText($("last-hold"), `Last hold: ${fmt(e.hold_s, 0)} s, ${b} breath${e.breaths === 1 ? "" : "s"}${verdict}`);
 }
 
 /** Rebuild the per-stretch flags from the snapshot's last events (after a reconnect). */

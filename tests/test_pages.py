@@ -1,5 +1,5 @@
-"""The page shell without a browser: what the CSP-minded markup, the manifest and the pages' own
-endpoint promise. (The pages at work are in tests/test_browser*.py.)"""
+"""The page shell without a browser: what the CSP-minded markup and the manifest promise.
+(The pages at work are in tests/test_browser*.py.)"""
 
 from __future__ import annotations
 
@@ -16,24 +16,14 @@ from webui import create_app
 STATIC = Path(__file__).resolve().parent.parent / "webui" / "static"
 
 
-class Control:
-    def __init__(self, status=None, refuse: str | None = None) -> None:
-        self._status, self._refuse = status, refuse
-
-    def status(self) -> dict:
-        if self._refuse:
-            raise ValueError(self._refuse)
-        return self._status
-
-
 @pytest.fixture
 def make_client(tmp_path):
     stores = []
 
-    def make(control=None):
+    def make():
         store = Store(tmp_path / f"h{len(stores)}.sqlite")
         stores.append(store)
-        return create_app(store, LiveState(), control=control, access_code="1357").test_client()
+        return create_app(store, LiveState(), access_code="13572468").test_client()
 
     yield make
     for s in stores:
@@ -96,14 +86,3 @@ def test_manifest_makes_the_page_installable(make_client):
         if icon["type"] == "image/png":  # the PNG's own header says its size
             w, h = int.from_bytes(got.data[16:20], "big"), int.from_bytes(got.data[20:24], "big")
             assert f"{w}x{h}" == icon["sizes"]
-
-
-def test_calibration_endpoint_says_what_is_in_use_or_why_not(make_client):
-    assert make_client().get("/api/calibration").get_json() == {
-        "available": False, "reason": "no sensor: the input is simulated or replayed"}
-    status = {"calibration": {"calibrated_at": "2026-11-30T10:00:00", "known_kg": 20.0}, "default": False}
-    got = make_client(Control(status)).get("/api/calibration").get_json()
-    assert got["available"] is True and got["calibration"]["known_kg"] == 20.0
-    refused = make_client(Control(refuse="the sensor is not running right now")).get("/api/calibration")
-    assert refused.status_code == 200
-    assert refused.get_json()["reason"] == "the sensor is not running right now"

@@ -7,18 +7,15 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, url_for
 
-from webui.api_pages import api_pages
 from webui.app import ctx
 
 pages = Blueprint("pages", __name__)
-pages.register_blueprint(api_pages, url_prefix="/api")
 
 
 @pages.get("/")
 def index() -> Any:
     c = ctx()
-    return render_template("index.html", open_reads=c.open_reads, writes_enabled=c.auth.enabled,
-                           has_control=c.control is not None)
+    return render_template("index.html", open_reads=c.open_reads, writes_enabled=c.auth.enabled)
 
 
 @pages.get("/manifest.webmanifest")

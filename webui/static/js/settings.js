@@ -32,7 +32,6 @@ export async function loadSettings() {
     $("s-spoken").checked = !!settings.spoken_cues;
     sound.configure({ spoken: !!settings.spoken_cues, tones: settings.phone_sounds });
   } catch (e) { say(msg, e.message, true); }
-  loadCalibration();
 }
 
 function fillSelect(sel, items, current) {
@@ -85,26 +84,18 @@ async function addProfile() {
 }
 
 // ---- tare and calibrate --------------------------------------------------------------------
-async function loadCalibration() {
-  const last = $("cal-last");
-  if (document.body.dataset.control !== "true") {
-    $("cal-flow").hidden = true;
-    setText(last, "No sensor to tare or calibrate here: the input is simulated or replayed.");
-    return;
-  }
-  try {
-    const c = await api("/api/calibration");
-    showCalibration(c.calibration || {}, c.default);
-  } catch (e) { setText(last, e.message); }
-}
-
-function showCalibration(cal, isDefault) {
-  const when = cal.calibrated_at || "";
-  setText($("cal-last"), isDefault || !when ? "Not calibrated yet: the figures use a default scale."
-    : `Last calibration: ${when}${cal.known_kg ? ` with ${fmt(cal.known_kg, 1)} kg` : ""}${cal.date && cal.date !== when ? `; last tare ${cal.date}` : ""}.`);
+/** The calibration in use, as the sampler reports it in the live status (null: no sensor). */
+function showCalibration(cal) {
+  $("cal-flow").hidden = !cal;
+  if (!cal) { setText($("cal-last"), "No sensor to tare or calibrate here: the input is simulated or replayed."); return; }
+  const tared = cal.tared_at ? `; last tare ${cal.tared_at.replace("T", " ").slice(0, 16)}` : "";
+  setText($("cal-last"), cal.calibrated
+    ? `Last calibration: ${cal.calibrated_at.replace("T", " ").slice(0, 16)}${cal.known_kg ? ` with ${fmt(cal.known_kg, 1)} kg` : ""}${tared}.`
+    : `Not calibrated yet: the figures use a default scale${tared}.`);
 }
 
 function watchReading(live) {
+  showCalibration(live.status.calibration || null);
   setText($("cal-kg"), `${fmt(live.status.kg, 2)} kg`);
   const t = live.t, recent = live.points.filter((p) => p[1] !== null && p[0] >= t - 2).map((p) => p[1]);
   const el = $("cal-still");
@@ -129,7 +120,6 @@ async function guided(what, call) {
     const res = await call();
     const r = res.result || res;
     say(msg, r.message || `${what} done.`);
-    if (r.calibration) showCalibration(r.calibration, false);
   } catch (err) { say(msg, err.message, true); }
   finally { setText(count, ""); for (const id of ["tare", "calibrate"]) $(id).disabled = false; }
 }

@@ -117,7 +117,9 @@ class RunningDevice:
         self.log.close()
 
     def store_path(self) -> Path:
-        return self.data_dir / "data" / "history.sqlite"
+        """The history file: simulated and replayed runs keep theirs apart (data/simulated/...)."""
+        found = sorted((self.data_dir / "data").glob("**/history.sqlite"))
+        return found[0] if found else self.data_dir / "data" / "history.sqlite"
 
     def wait_for_stretches(self, n: int, timeout: float = 40.0) -> None:
         """Until the device has written `n` stretches (polls its SQLite file, read-only)."""

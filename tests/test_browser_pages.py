@@ -107,6 +107,9 @@ def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, br
     expect(session).to_contain_text("clean")
     session.click()
     expect(page.locator(".session-detail li").first).to_contain_text("held")
+    plot = page.locator(".session-detail img.plot")                   # the device's SVG of the kept trace
+    expect(plot).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
     screenshot(page, "history")
     assert not page.errors
 
@@ -201,4 +204,28 @@ def test_page_weight_and_desktop_layout(device, browser):
     assert chart["x"] > state["x"] + state["width"] - 1                   # two columns, not one 720 px strip
     assert chart["x"] + chart["width"] - state["x"] > 1000
     screenshot(page, "desktop-now")
+    assert not page.errors
+
+
+def test_settings_need_the_code_and_change_the_next_holds_target(device, browser):
+    dev = device("simulated:good_routine", speed=8)
+    page = new_page(browser)
+    page.goto(dev.url + "#settings")
+    expect(page.locator("#s-target")).to_have_value("30")
+    page.locator("#s-target").fill("12")
+    page.locator("#s-save").click()
+    page.locator("#code-cancel").click()
+    expect(page.locator("#settings-msg")).to_have_text("Not saved: settings need the access code.")
+    page.locator("#auth-login").click()
+    enter_code(page)
+    expect(page.locator("#auth-state")).to_have_text("This phone holds the access code: changes are allowed.")
+    page.locator("#s-save").click()
+    expect(page.locator("#settings-msg")).to_have_text("Saved. New targets apply from the next hold.")
+    screenshot(page, "settings")
+    page.locator("nav a[data-page=now]").click()
+    expect(page.locator("#hold-target")).to_have_text("of 12 s", timeout=30_000)
+    expect(page.locator("#state-word")).to_have_text("Holding", timeout=15_000)   # a hold on the new target
+    done_at = page.wait_for_function("""() => document.getElementById("state-word").dataset.state === "done"
+        && document.getElementById("hold-time").textContent""", polling="raf", timeout=15_000).json_value()
+    assert 12 <= int(done_at) <= 14                 # complete at 12 s, not 30
     assert not page.errors

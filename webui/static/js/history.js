@@ -148,8 +148,10 @@ function sessionRow(id, items, day) {
     detail.hidden = !open;
     if (open && !detail.childElementCount) {
       const img = h("img", { src: `/api/sessions/${id}/plot.svg?day=${day}`, alt: `force on the step during session ${id}, with its stretches, breaths and bounces marked`, class: "plot" });
-      img.addEventListener("error", () => img.replaceWith(h("p", { class: "label", text: "No force trace was kept for this session (the device keeps raw samples for a few days)." })));
-      detail.append(img,
+      const link = h("a", { href: img.getAttribute("src"), target: "_blank", rel: "noopener", class: "plot-link",
+                            "aria-label": "open the force trace full size" }, img);
+      img.addEventListener("error", () => link.replaceWith(h("p", { class: "label", text: "No force trace was kept for this session (the device keeps raw samples for a few days)." })));
+      detail.append(link,
                     h("ol", { class: "recent" }, ...items.map((x) => h("li", {},
                       h("span", { class: "when", text: clock(x.wall) }),
                       h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${x.breaths_sure === false ? "~" : ""}${x.breaths} breaths` }),

@@ -624,6 +624,8 @@ class HoldDetector:
             "bounces": self._n_bounces,
             "completed": bool(completed),
             "peak_kg": round(self._peak, 2),
+            # the level just before the ramp: history sets the hold's load against it (issue 13)
+            "standing_kg": None if self._stand != self._stand else round(self._stand, 2),
         }
         self._emit(STRETCH_END, end, summary)
         self._last_summary = summary

@@ -205,6 +205,10 @@ def test_page_weight_and_desktop_layout(device, browser):
     assert chart["x"] > state["x"] + state["width"] - 1                   # two columns, not one 720 px strip
     assert chart["x"] + chart["width"] - state["x"] > 1000
     screenshot(page, "desktop-now")
+    for name in PAGES[1:]:
+        page.evaluate(f"location.hash = '#{name}'")
+        expect(page.locator(LOADED[name])).not_to_have_text(re.compile(r"^(–|)$"))
+        screenshot(page, f"desktop-{name}")
     assert not page.errors
 
 

@@ -234,3 +234,21 @@ def test_settings_need_the_code_and_change_the_next_holds_target(device, browser
         && document.getElementById("hold-time").textContent""", polling="raf", timeout=15_000).json_value()
     assert 12 <= int(done_at) <= 14                 # complete at 12 s, not 30
     assert not page.errors
+
+
+def test_the_tare_flow_shows_the_reading_and_refuses_an_occupied_step(device, browser):
+    """On the emulated HX711 (the real driver reading a pin-level chip emulator, a simulated
+    person on it): the calibration in use, the live reading with its stillness, and a tare
+    asked for while someone stands on the step is refused by the page before it is sent."""
+    dev = device("hx711-emulated", speed=1)
+    page = new_page(browser)
+    page.goto(dev.url + "#settings")
+    expect(page.locator("#cal-last")).to_have_text("Not calibrated yet: the figures use a default scale.")
+    expect(page.locator("#cal-still")).to_have_text(re.compile(r"^(still|moving) "))
+    expect(page.locator("#cal-kg")).to_have_text(re.compile(r"^\d+\.\d\d kg$"), timeout=10_000)
+    expect(page.locator("#state-word")).not_to_have_text("Step on", timeout=10_000)   # someone is on it
+    page.locator("#tare").click()
+    refused = "Clear the step first: the device tares only an empty step."
+    expect(page.locator("#sensor-msg")).to_have_text(refused)
+    expect(page.locator("#code-dialog")).to_be_hidden()
+    assert not page.errors

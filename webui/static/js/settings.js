@@ -94,7 +94,9 @@ function showCalibration(cal) {
     : `Not calibrated yet: the figures use a default scale${tared}.`);
 }
 
+let stepState = null;
 function watchReading(live) {
+  stepState = live.status.state || null;
   showCalibration(live.status.calibration || null);
   setText($("cal-kg"), `${fmt(live.status.kg, 2)} kg`);
   const t = live.t, recent = live.points.filter((p) => p[1] !== null && p[0] >= t - 2).map((p) => p[1]);
@@ -131,7 +133,10 @@ export function initSettings() {
   $("auth-logout").addEventListener("click", async () => { await logout(); say($("settings-msg"), "This phone has forgotten the code."); });
   document.addEventListener("auth-changed", showAuth);
   onLive(watchReading);
-  $("tare").addEventListener("click", () => guided("Tare", () => api("/api/tare", { method: "POST", json: {} })));
+  $("tare").addEventListener("click", () => {
+    if (stepState !== "empty") { say($("sensor-msg"), "Clear the step first: the device tares only an empty step.", true); return; }
+    guided("Tare", () => api("/api/tare", { method: "POST", json: {} }));
+  });
   $("calibrate").addEventListener("click", () => {
     const kg = +$("known").value;
     if (!(kg >= 0.5 && kg <= 500)) { say($("sensor-msg"), "Enter the known weight in kg (0.5 to 500).", true); return; }

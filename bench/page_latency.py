@@ -91,6 +91,8 @@ def main() -> int:
           f"p95 {percentile(arrive, 0.95):.0f} ms; event -> screen p50 {percentile(paint, 0.5):.0f} ms, "
           f"p95 {p95:.0f} ms, max {paint[-1]:.0f} ms (bar: p95 <= {BAR_P95_MS:g} ms) "
           f"{'PASS' if p95 <= BAR_P95_MS else 'FAIL'}")
+    if args.quick:  # a smoke run proves the bench works; a few events on a busy CI box set no bar
+        return 0
     return 0 if got["weight"] < WEIGHT_LIMIT and p95 <= BAR_P95_MS else 1
 
 

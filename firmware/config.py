@@ -173,6 +173,13 @@ class WebConfig:
                                             _valid_host)
     max_streams: int = _int_in(1, 60, 16)   # live phones at once; keep well under threads
 
+    def problem(self) -> str | None:
+        """A contradiction between keys (each key alone is checked by its rule)."""
+        if self.max_streams > self.threads - 4:  # each live stream holds a thread while it is open
+            return (f"web.max_streams = {self.max_streams} leaves too few of web.threads = {self.threads} "
+                    "for pages and the API; keep it at most threads - 4")
+        return None
+
 
 @dataclass(frozen=True)
 class StoreConfig:
@@ -180,6 +187,52 @@ class StoreConfig:
     keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
     # runs on simulated, emulated or replayed input keep their history in <data_dir>/simulated/
     simulated_apart: bool = _flag(True)
+
+
+def _topic_prefix(value: str) -> bool:
+    """Empty (= stretchstep/<device id>), or a publish topic: no wildcards, no empty levels."""
+    return value == "" or ("+" not in value and "#" not in value and "" not in value.split("/"))
+
+
+def _client_id(value: str) -> bool:
+    return len(value) <= 64 and value.replace("-", "a").replace("_", "a").isascii() \
+        and value.replace("-", "a").replace("_", "a").isalnum()
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """Optional MQTT / Home Assistant publisher (issue 15); an empty host leaves it off."""
+
+    host: str = _text("", "a broker host name or IP address, or empty for no MQTT",
+                      lambda v: v == v.strip() and " " not in v)
+    port: int = _int_in(1, 65535, 1883)
+    tls: bool = _flag(False)
+    ca_file: str = _text("", "a CA certificate file path (with tls = true), or empty for the system CAs")
+    username: str = _text("", "a user name, or empty for none")
+    password: str = _text("", "a password, or empty (see password_file)")
+    password_file: str = _text("", "a file holding the password, or empty")
+    client_id: str = _text("", "1 to 64 letters, digits, '-' or '_', or empty for stretchstep-<device id>",
+                           lambda v: v == "" or _client_id(v))
+    topic_prefix: str = _text(
+        "", "a topic without + or # or empty levels, or empty for stretchstep/<device id>", _topic_prefix)
+    discovery: bool = _flag(True)
+    discovery_prefix: str = _text("homeassistant", "a topic without + or # or empty levels",
+                                  lambda v: v != "" and _topic_prefix(v))
+    name: str = _text("", "the device name shown in Home Assistant, or empty for 'Stretch step <id>'")
+    qos: int = _one_of(1, 1, 0, 2)
+    keepalive: int = _int_in(5, 3600, 30)
+    live_hz: float = _num_in(0.1, 10, 2.0)
+    allow_commands: bool = _flag(False)
+
+    def problem(self) -> str | None:
+        """A contradiction between keys (each key alone is checked by its rule)."""
+        if self.password and self.password_file:
+            return "set mqtt.password or mqtt.password_file, not both"
+        if self.ca_file and not self.tls:
+            return "mqtt.ca_file is set but mqtt.tls = false; set tls = true to use it"
+        if (self.password or self.password_file) and not self.username:
+            return "mqtt.password needs mqtt.username"
+        return None
 
 
 @dataclass(frozen=True)
@@ -194,6 +247,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     protocols: tuple[Protocol, ...] = ()   # the user's [[protocols]]; built-ins are always there
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
     origin: str = field(default="", compare=False)   # the file it was read from; "" = defaults
 
     def data_dir(self) -> Path:
@@ -300,6 +354,10 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
     if web.max_streams > web.threads - 4:  # each live stream holds a thread for as long as it is open
         raise ConfigError(f"{where}: web.max_streams = {web.max_streams} leaves too few of web.threads = "
                           f"{web.threads} for pages and the API; keep it at most threads - 4")
+    for section in fields(cfg):
+        problem = getattr(getattr(cfg, section.name), "problem", None)
+        if problem is not None and problem() is not None:
+            raise ConfigError(f"{where}: {problem()}")
     return cfg
 
 

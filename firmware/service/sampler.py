@@ -37,6 +37,7 @@ from firmware.device import Device
 from firmware.events import Event
 from firmware.live import LiveState
 from firmware.panel import build_panel
+from firmware.publish import make_publishers
 from firmware.routine import Routine
 from firmware.routine.build import build_routine
 from firmware.sensors.base import SampleSource
@@ -125,7 +126,8 @@ class LoopRunner:
             problems.append(f"the store dropped {writer['dropped']} writes ({writer.get('last_error')})")
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
-                "store_writer": writer, "problems": problems, "pid": os.getpid()}
+                "store_writer": writer, "problems": problems, "pid": os.getpid(),
+                **{sink.name: sink.health() for sink in self.sinks if hasattr(sink, "health")}}
 
     def _wait(self, seconds: float) -> None:
         """Wait (for a retry) while telling the watchdog the loop is alive, not hung."""
@@ -156,13 +158,18 @@ class LoopRunner:
     def _show_fault(self, reason: str, detail: str) -> None:
         first = self.fault != reason
         self.fault, self.state = reason, "retrying"
-        if self.live is None:
-            return
         status = {"state": "fault", "fault": reason, "fault_detail": detail, "source": self.cfg.sensor.source}
         now = time.monotonic()
-        if first:
-            self.live.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
-        self.live.on_sample(now, float("nan"), status)
+        event = Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail})
+        # the live view and the sinks (the panel's LED blinks, a publisher reports it) see the
+        # fault even though no Device runs while the sensor cannot be opened
+        for out in ((self.live,) if self.live is not None else ()) + self.sinks:
+            try:
+                if first:
+                    out.on_event(event, status)
+                out.on_sample(now, float("nan"), status)
+            except Exception:
+                log.exception("%s failed to take the sensor fault", type(out).__name__)
 
     def _run(self) -> None:
         delays = backoff()
@@ -274,10 +281,15 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     live = LiveState()
     control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
     panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
+    try:
+        publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host
+    except FATAL_ERRORS as exc:
+        report.send(("fatal", str(exc)))
+        sys.exit(EXIT_FATAL)
     routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
     traces = keep_traces(cfg, store, session_id, source)
     runner = LoopRunner(cfg, routine=routine, writer=writer, live=live, session_id=session_id,
-                        cues=panel.cues, sinks=(watchdog, panel, *traces), source=source,
+                        cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
                         watchdog=watchdog)
     link = LinkServer(sock_path, live, control, runner.health)
     runner.thread.start()
@@ -292,6 +304,8 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     runner.thread.join(timeout=10)
     link.close()
     writer.flush(timeout=5)
+    for publisher in publishers:
+        publisher.close()
     if store is not None:
         try:
             store.end_session(session_id, time.time())

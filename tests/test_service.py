@@ -85,10 +85,17 @@ def test_run_serves_page_api_and_sse_then_stops_cleanly_on_sigterm(running):
 
 
 def _static(base: str, page: str) -> str:
-    """The page's own scripts (the SSE URL may live in app.js rather than the HTML)."""
-    text = ""
-    for src in re.findall(r'<script[^>]+src="([^"]+)"', page):
-        text += urllib.request.urlopen(base + src, timeout=5).read().decode()
+    """The page's own scripts and the modules they import (the SSE URL lives in one of them)."""
+    text, todo, seen = "", re.findall(r'<script[^>]+src="([^"]+)"', page), set()
+    while todo:
+        src = todo.pop()
+        if src in seen:
+            continue
+        seen.add(src)
+        body = urllib.request.urlopen(base + src, timeout=5).read().decode()
+        text += body
+        folder = src.rsplit("/", 1)[0]
+        todo += [f"{folder}/{name}" for name in re.findall(r'from "\./([\w.]+)"', body)]
     return text
 
 

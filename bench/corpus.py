@@ -1,13 +1,21 @@
-"""Build the labelled benchmark corpus: trace files + ground-truth JSON side by side.
+"""Build the labelled benchmark corpus: a tuning part and a test part drawn differently.
 
     python bench/corpus.py OUT_DIR [--quick] [--seed N]
 
-Writes NAME.csv (trace v1, header carries `# scenario=...`) and NAME.truth.json for every case:
-simulated people spanning DESIGN §2 (randomised per case from the seed: 10/80 Hz, 45-120 kg,
-standing share, plateaus, 0-7 breaths, bounces, foot shifts, stepping off mid-stretch, bags,
-plain standing, drift, glitches, drops, jitter, noise), the real force-plate recordings as idle
-cases, and simulated routines on real sway. Regenerated, never committed (bench/corpus/ is
-gitignored). --quick makes a handful of traces in seconds for CI smoke runs.
+Writes OUT_DIR/tune/ and OUT_DIR/test/, each NAME.csv (trace v1) beside NAME.truth.json. Every
+simulated person is drawn across DESIGN §2 (`firmware.sensors.simulated.wide`); the two parts
+differ in how they were drawn, so a figure on the test part is not one the tuning has seen:
+
+- **held-out people**: the sway under a real-sway case is a recorded person's feet through the
+  step's lever; the eight per-foot people (and the two BDS subjects) are split by the seed, and
+  no test case's sway comes from a tuning person (nor the test part's real standing);
+- **held-out corners**: the tuning part draws cycles of 6-12 s, let-offs of 20-100 % and pauses
+  of 6-20 s only; the test part has a slice for each corner left out (cycles 4-6 s, staircases
+  with let-off < 20 %, pauses of 3-6 s) and a slice drawn across the full ranges.
+
+Both parts hold both rates (10 and 80 Hz) and idle traces: a bag, standing whose level walks
+in shifts, the part's real people standing (through the lever) and a real jump. Seeded and
+regenerated, never committed (bench/corpus/ is gitignored). --quick writes a handful in seconds.
 """
 
 from __future__ import annotations
@@ -17,69 +25,170 @@ import json
 import random
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.realdata import Case, real_cases, real_sway_cases  # noqa: E402
-from firmware.sensors.simulated import SWAY_FRAC, scenario  # noqa: E402
+from bench.realdata import (  # noqa: E402
+    JUMPS,
+    Case,
+    RealPerson,
+    body_kg_of,
+    jump_case,
+    people,
+    real_data_dir,
+    recorded_sway,
+)
+from firmware.sensors.simulated import Off, SimulatedPerson, Stand, StepOff, StepOn, scenario  # noqa: E402
+from firmware.sensors.simulated.wide import DESIGN_RANGES, Ranges, draw_person  # noqa: E402
 from firmware.sensors.trace import TraceWriter  # noqa: E402
 
-# (scenario, how many in the full corpus, builder keywords drawn per case)
-FULL_PLAN: list[tuple[str, int]] = [
-    ("good_routine", 20), ("mixed", 85), ("bouncy", 35), ("early_release", 20),
-    ("step_on_off", 15), ("standing", 15), ("bag", 15),
-]
-QUICK_PLAN: list[tuple[str, int]] = [
-    ("good_routine", 1), ("mixed", 2), ("bouncy", 1), ("early_release", 1), ("standing", 1), ("bag", 1),
-]
+RATES = (10.0, 80.0)
+PARTS = ("tune", "test")
+TEST_PEOPLE = 3  # of the eight per-foot people; one of the two BDS subjects too
+
+TUNE_RANGES = replace(DESIGN_RANGES, cycle_s=(6.0, 12.0), let_off=(0.2, 1.0), pause_s=(6.0, 20.0))
+# The test part's slices: each corner the tuning part never drew, and everything.
+TEST_SLICES: dict[str, Ranges] = {
+    "short_cycles": replace(DESIGN_RANGES, cycle_s=(4.0, 6.0)),
+    "staircase": replace(DESIGN_RANGES, let_off=(0.0, 0.2)),
+    "short_pauses": replace(DESIGN_RANGES, pause_s=(3.0, 6.0)),
+    "full": DESIGN_RANGES,
+}
 
 
-def person_params(rng: random.Random) -> dict[str, Any]:
-    """The person and sensor for one case, drawn across DESIGN §2's ranges."""
-    rate = rng.choice((10.0, 80.0))
-    return {
-        "rate_hz": rate,
-        "body_kg": round(rng.uniform(45.0, 120.0), 2),
-        "stand_frac": round(rng.uniform(0.25, 0.6), 3),
-        "noise_kg": round(rng.uniform(0.02, 0.15), 3),
-        "drift_kg_per_h": round(rng.uniform(-0.5, 0.5), 3) if rng.random() < 0.5 else 0.0,
-        "glitch_rate": round(rng.uniform(1e-4, 2e-3), 5) if rng.random() < 0.4 else 0.0,
-        "drop_rate": round(rng.uniform(1e-3, 2e-2), 4) if rng.random() < 0.3 else 0.0,
-        "jitter_s": round(rng.uniform(0.0, 0.4 / rate), 4) if rng.random() < 0.3 else 0.0,
-    }
+@dataclass(frozen=True)
+class Plan:
+    """How many traces of each kind a part gets (per slice for the stretch visits)."""
+
+    synthetic_visits: int  # per slice and rate, synthetic feet
+    real_visits: int       # per slice, person and rate, recorded feet
+    bags: int              # per rate
+    walking: int           # per rate
+    real_standing: bool    # each trial of the part's people standing, at each rate
+    visit_holds: int | None = None
+    idle_minutes: tuple[float, float] = (2.0, 6.0)
+    real_people: int | None = None  # only the first N of the part's people get visits
+    slices: int | None = None       # only the first N slices
 
 
-def script_params(name: str, rng: random.Random, quick: bool) -> dict[str, Any]:
-    """Scenario-shaping keywords: shorter scripts in --quick, long idle in the full corpus."""
-    if name == "good_routine":
-        return {"reps": 1 if quick else rng.randint(1, 2)}
-    if name == "mixed":
-        return {"unplug": rng.random() < 0.1}
-    if name == "standing":
-        return {"minutes": 0.5 if quick else round(rng.uniform(3.0, 12.0), 2)}
-    if name == "bag":
-        return {"minutes": 0.5 if quick else round(rng.uniform(2.0, 15.0), 2)}
-    return {}
+FULL_PLAN = {"tune": Plan(synthetic_visits=20, real_visits=2, bags=3, walking=4, real_standing=True),
+             "test": Plan(synthetic_visits=6, real_visits=2, bags=3, walking=5, real_standing=True)}
+QUICK_PLAN = {part: Plan(synthetic_visits=1, real_visits=1, bags=1, walking=1, real_standing=False,
+                         visit_holds=2, idle_minutes=(0.4, 0.6), real_people=1, slices=2) for part in PARTS}
 
 
-def simulated_cases(seed: int, quick: bool, sway_frac: float = SWAY_FRAC) -> list[Case]:
-    """The simulated scenarios of FULL_PLAN (or QUICK_PLAN); `sway_frac` is the postural sway's
-    RMS share of body weight (the simulator's default)."""
-    rng = random.Random(f"{seed}:corpus")
-    cases = []
-    for name, count in QUICK_PLAN if quick else FULL_PLAN:
-        for k in range(count):
-            case_seed = rng.randrange(1_000_000)
-            params = person_params(rng)
-            person = scenario(name, seed=case_seed, sway_frac=sway_frac, **params,
-                              **script_params(name, rng, quick))
-            case_name = f"sim_{name}_{k:03d}_{params['rate_hz']:g}hz"
-            cases.append(Case(case_name, params["rate_hz"], person.samples, person.truth,
-                              {"scenario": name, "seed": case_seed}, group="sim", sway=person.sway))
+def split_people(seed: int, found: list[RealPerson]) -> dict[str, list[RealPerson]]:
+    """Leave people out: TEST_PEOPLE of the per-foot people and one BDS subject for the test part
+    (drawn by the seed), the rest for tuning. Nobody is in both."""
+    rng = random.Random(f"{seed}:people")
+    per_foot = [p for p in found if p.per_foot]
+    net = [p for p in found if not p.per_foot]
+    test = rng.sample(per_foot, min(TEST_PEOPLE, max(0, len(per_foot) - 1)))
+    test += rng.sample(net, 1) if len(net) > 1 else []
+    return {"test": test, "tune": [p for p in found if p not in test]}
+
+
+def slices_of(part: str) -> dict[str, Ranges]:
+    return TEST_SLICES if part == "test" else {"tuning": TUNE_RANGES}
+
+
+def visit_case(name: str, rng: random.Random, rate: float, ranges: Ranges, plan: Plan, *,
+               person: RealPerson | None = None, folder: Path | None = None) -> Case:
+    """One visit of holds by a person drawn across `ranges`; over a recorded person's feet when
+    `person` is given (their own weight, all their trials spliced, from a random place)."""
+    seed = rng.randrange(1_000_000)
+    feet, body = None, None
+    if person is not None and folder is not None:
+        paths = [folder / f for f in person.files]
+        rng.shuffle(paths)  # the trials in a drawn order, from a drawn place
+        body = sum(body_kg_of(p) for p in paths) / len(paths)
+        offset = rng.uniform(0.0, 60.0 * len(paths))
+
+        def feet(geometry: Any, paths: list[Path] = paths, offset: float = offset) -> Any:
+            return recorded_sway(paths, geometry, offset)
+
+    kw = draw_person(rng, rate, ranges, body_kg=body, feet=feet)
+    sim = scenario("wide", seed=seed, rate_hz=rate, ranges=ranges, holds=plan.visit_holds,
+                   unplug=rng.random() < 0.1, **kw)
+    group, who = ("real", person.id) if person else ("sim", None)
+    return _case(name, sim, seed, group=group, sway_person=who)
+
+
+def idle_case(name: str, kind: str, rng: random.Random, rate: float, ranges: Ranges, plan: Plan) -> Case:
+    """A bag left on the step, or standing that walks (synthetic feet)."""
+    seed = rng.randrange(1_000_000)
+    kw = draw_person(rng, rate, ranges)
+    minutes = round(rng.uniform(*plan.idle_minutes), 2)
+    if kind == "bag":
+        kw.pop("sway")
+        sim = scenario("bag", seed=seed, rate_hz=rate, minutes=minutes, **kw)
+    else:
+        sim = scenario("walking", seed=seed, rate_hz=rate, ranges=ranges, minutes=minutes, **kw)
+    return _case(name, sim, seed, group="sim", sway_person=None)
+
+
+def real_standing_case(name: str, person: RealPerson, file: str, rng: random.Random, rate: float,
+                       folder: Path) -> Case:
+    """A recorded person standing on the step for their trial's length, through the lever."""
+    path = folder / file
+    seed = rng.randrange(1_000_000)
+    kw = draw_person(rng, rate, DESIGN_RANGES, body_kg=body_kg_of(path),
+                     feet=lambda geometry: recorded_sway(path, geometry))
+    script = [Off(round(rng.uniform(2.0, 5.0), 3)), StepOn(round(rng.uniform(0.4, 1.0), 3)), Stand(58.0),
+              StepOff(round(rng.uniform(0.4, 1.0), 3)), Off(round(rng.uniform(2.0, 5.0), 3))]
+    sim = SimulatedPerson(script, seed=seed, rate_hz=rate, name=f"real_standing:{file}", **kw)
+    return _case(name, sim, seed, group="real", sway_person=person.id)
+
+
+def _case(name: str, sim: SimulatedPerson, seed: int, group: str, sway_person: str | None) -> Case:
+    source = getattr(sim.sway, "source", "synthetic")
+    truth = {**sim.truth, "sway_source": source, "sway_person": sway_person}
+    return Case(name, sim.rate_hz, sim.samples, truth, {"scenario": sim.name, "seed": seed}, group=group,
+                sway=sim.sway)
+
+
+def part_cases(part: str, seed: int, quick: bool, split: dict[str, list[RealPerson]],
+               folder: Path | None) -> list[Case]:
+    """Every case of one part, in a fixed order, each tagged with its part and slice."""
+    plan = (QUICK_PLAN if quick else FULL_PLAN)[part]
+    rng = random.Random(f"{seed}:{part}")
+    mine = split.get(part, [])
+    cases: list[Case] = []
+    for rate in RATES:
+        for slice_name, ranges in list(slices_of(part).items())[:plan.slices]:
+            for k in range(plan.synthetic_visits):
+                name = f"{part}_{slice_name}_sim_{k:02d}_{rate:g}hz"
+                cases.append(_tag(visit_case(name, rng, rate, ranges, plan), part, slice_name))
+            for person in mine[:plan.real_people]:
+                for k in range(plan.real_visits):
+                    name = f"{part}_{slice_name}_{person.id}_{k:02d}_{rate:g}hz"
+                    cases.append(_tag(visit_case(name, rng, rate, ranges, plan, person=person, folder=folder),
+                                      part, slice_name))
+        ranges = TUNE_RANGES if part == "tune" else DESIGN_RANGES
+        for kind, count in (("bag", plan.bags), ("walking", plan.walking)):
+            for k in range(count):
+                name = f"{part}_idle_{kind}_{k:02d}_{rate:g}hz"
+                cases.append(_tag(idle_case(name, kind, rng, rate, ranges, plan), part, "idle"))
+        if plan.real_standing and folder is not None:
+            for person in mine:
+                for file in person.files:
+                    name = f"{part}_idle_{person.id}_{Path(file).stem}_{rate:g}hz"
+                    case = real_standing_case(name, person, file, rng, rate, folder)
+                    cases.append(_tag(case, part, "idle"))
+        jump = jump_case(JUMPS[PARTS.index(part)], rate, folder) if folder is not None else None
+        if jump is not None:
+            cases.append(_tag(replace(jump, name=f"{part}_idle_{jump.name}"), part, "idle"))
     return cases
+
+
+def _tag(case: Case, part: str, slice_name: str) -> Case:
+    case.truth.update(part=part, slice=slice_name)
+    case.meta.update(part=part, slice=slice_name)
+    return case
 
 
 def write_case(case: Case, out_dir: Path) -> Path:
@@ -92,44 +201,48 @@ def write_case(case: Case, out_dir: Path) -> Path:
     return trace
 
 
-def build_corpus(out_dir: str | Path, quick: bool = False, seed: int = 0) -> list[Path]:
-    """Write every case into out_dir (created); returns the trace paths in build order."""
+def build_corpus(out_dir: str | Path, quick: bool = False, seed: int = 0,
+                 parts: tuple[str, ...] = PARTS) -> list[Path]:
+    """Write each part into out_dir/<part>/ (created); returns the trace paths in build order."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    cases = simulated_cases(seed, quick)
-    if quick:
-        cases += real_cases(rates=(10.0,))[:2] + real_sway_cases(seed, rates=(10.0,))[:1]
-    else:
-        cases += real_cases() + real_sway_cases(seed, scenarios=("mixed", "good_routine"))
-    paths = []
-    for i, case in enumerate(cases, start=1):
-        paths.append(write_case(case, out))
-        if i % 10 == 0 or i == len(cases):
-            print(f"  {i}/{len(cases)} traces ({time.perf_counter() - started:.1f} s)", flush=True)
-    print(summary(cases, time.perf_counter() - started))
+    folder = real_data_dir()
+    split = split_people(seed, people(folder))
+    for part in PARTS:
+        print(f"  {part} people: {', '.join(p.id for p in split[part]) or 'none'}")
+    paths, built = [], []
+    for part in parts:
+        cases = part_cases(part, seed, quick, split, folder)
+        (out / part).mkdir(parents=True, exist_ok=True)
+        for i, case in enumerate(cases, start=1):
+            paths.append(write_case(case, out / part))
+            if i % 20 == 0 or i == len(cases):
+                took = time.perf_counter() - started
+                print(f"  {part}: {i}/{len(cases)} traces ({took:.1f} s)", flush=True)
+        built += cases
+    print(summary(built, time.perf_counter() - started))
     return paths
 
 
 def summary(cases: list[Case], seconds: float) -> str:
-    """What the corpus holds, per group: the numbers that say whether benchmark figures will be
-    stable (enough holds, breaths, bounce episodes and idle hours)."""
+    """What the corpus holds, per part and slice: enough holds, breaths, bounces and idle hours
+    for stable figures?"""
     lines = []
-    for group in sorted({c.group for c in cases}):
-        part = [c for c in cases if c.group == group]
-        holds = sum(len(c.truth["stretches"]) for c in part)
-        breaths = sum(s["breaths"] for c in part for s in c.truth["stretches"])
-        bounces = sum(len(c.truth["bounces"]) for c in part)
-        hours = sum(c.truth["duration_s"] for c in part) / 3600
-        idle_h = sum(c.truth["duration_s"] for c in part if c.truth["idle"]) / 3600
-        lines.append(f"  {group:9} {len(part):4} traces {hours:6.2f} h ({idle_h:.2f} h idle) {holds:4} holds "
-                     f"{breaths:5} breaths {bounces:4} bounce episodes")
+    keys = sorted({(c.truth["part"], c.truth["slice"], c.group) for c in cases})
+    for part, slice_name, group in keys:
+        mine = [c for c in cases if (c.truth["part"], c.truth["slice"], c.group) == (part, slice_name, group)]
+        holds = sum(len(c.truth["stretches"]) for c in mine)
+        breaths = sum(s["breaths"] for c in mine for s in c.truth["stretches"])
+        bounces = sum(len(c.truth["bounces"]) for c in mine)
+        hours = sum(c.truth["duration_s"] for c in mine) / 3600
+        lines.append(f"  {part:5} {slice_name:13} {group:5} {len(mine):4} traces {hours:5.2f} h "
+                     f"{holds:4} holds {breaths:5} breaths {bounces:3} bounce episodes")
     return f"corpus: {len(cases)} traces built in {seconds:.1f} s\n" + "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the labelled stretchstep benchmark corpus.")
-    parser.add_argument("out_dir", type=Path, help="folder for NAME.csv + NAME.truth.json pairs")
+    parser.add_argument("out_dir", type=Path, help="folder for tune/ and test/ (NAME.csv + NAME.truth.json)")
     parser.add_argument("--quick", action="store_true", help="a handful of traces in seconds (CI smoke)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
     args = parser.parse_args(argv)

@@ -23,7 +23,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from firmware.sensors.hx711_emulated import EmulatedHX711Source, emulated_pair  # noqa: E402
+from firmware.calibration.emulated import EmulatedHX711Source
+from firmware.sensors.hx711.emulated import emulated_pair  # noqa: E402
 
 
 def bench_reader(rate: int, reads: int, preempt_every: int = 0) -> dict[str, float]:

@@ -104,6 +104,7 @@ def year_of_history(path: str, *, per_day: int = 12, days: int = 366) -> None:
     """A history file with a year of stretches, bounces and pain entries (what heavy readers read)."""
     from firmware import events as ev
     from firmware.events import Event
+    from firmware.history.pain import PainLog
     from firmware.store import Store
 
     store = Store(path)
@@ -120,7 +121,7 @@ def year_of_history(path: str, *, per_day: int = 12, days: int = 366) -> None:
                 "knee": "straight" if k % 4 < 2 else "bent"}), wall, {}))
             if k % 3:
                 items.append((session, Event(ev.BOUNCE, 10.0, {"hz": 2.0, "pp_kg": 8.0}), wall - 20, {}))
-        store.add_pain(now - day * 86400, day % 7, day % 5, "")
+        PainLog(store).add(now - day * 86400, day % 7, day % 5, "")
     store.add_events(items)
     store.end_session(session, now)
     store.close()
@@ -132,7 +133,7 @@ def stalled_stream(url: str) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
-    sock.sendall(b"GET /api/stream HTTP/1.1\r\nHost: stretchstep\r\n\r\n")
+    sock.sendall(f"GET /api/stream HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
     return sock
 
 

@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from firmware.detector import DetectorConfig, HoldDetector  # noqa: E402
-from firmware.filters import GlitchFilter  # noqa: E402
+from firmware.detector.glitch import GlitchFilter  # noqa: E402
 
 BAR_US = 10.0
 

@@ -1,13 +1,14 @@
-"""How big is real postural sway next to a breath press? Measured on the real recordings.
+"""How big is real postural sway next to a breath press, as the edge cell sees it?
 
-    python bench/sway.py [--data DIR]
+    python bench/sway.py [--data DIR] [--board-m L]
 
-For each one-plate-per-foot recording (PDS*, ../shared/data/real), prints each foot's and
-both feet's vertical force as % of body weight (BW = mean of both feet): peak to peak and SD
-in the breathing band (0.08-0.25 Hz: 4-12 s breath cycles; 2nd-order high- and low-pass run
-forwards and backwards) and peak to peak of the 1 s mean. DESIGN §2 puts an out-breath press
-at 2-6 % BW and standing sway at ~1 % BW; the breath detector's accuracy over real sway
-(bench/accuracy.py, group "realsway") should be read next to these figures. Pure Python.
+For each recorded person (../shared/data/real: the PDS per-foot people, the BDS subjects),
+lays every trial through the step's lever (DESIGN §2: load = sum F_i * x_i / L, feet mid-board
+when standing; in a stretch the stretching forefoot at L - 3 cm, the other mid-board) and prints
+the sway in % of body weight: peak to peak and SD in the breathing band (0.08-0.25 Hz, where
+4-12 s breath cycles live) standing and stretching each leg, and the SD of the whole. DESIGN §2
+puts an out-breath press at 2-6 % BW; the corpus files each hold by its press-to-sway ratio.
+Pure Python.
 """
 
 from __future__ import annotations
@@ -20,91 +21,60 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.realdata import RECORDINGS, read_column, real_data_dir  # noqa: E402
+from bench.realdata import PEOPLE, body_kg_of, real_data_dir, recorded_sway  # noqa: E402
+from firmware.sensors.simulated.sway import BAND_HZ, Geometry, band  # noqa: E402
 
-BAND_HZ = (0.08, 0.25)
-RATE_HZ = 100.0  # the PDS recordings' rate
+RATE_HZ = 10.0   # the sway is sampled this fast for the figures (the band is far below 5 Hz)
 EDGE_S = 5.0     # filter start-up trimmed from each end
+SECONDS = 60.0   # each trial's length
 
 
-def biquad(kind: str, f0: float, fs: float, q: float = math.sqrt(0.5)) -> tuple[list[float], list[float]]:
-    """RBJ audio-EQ-cookbook 2nd-order low- or high-pass: (b, a) with a[0] = 1."""
-    w = 2.0 * math.pi * f0 / fs
-    alpha, cw = math.sin(w) / (2.0 * q), math.cos(w)
-    b1 = 1.0 - cw if kind == "low" else -(1.0 + cw)
-    b0 = b1 / 2.0 if kind == "low" else (1.0 + cw) / 2.0
-    a0 = 1.0 + alpha
-    return [b0 / a0, b1 / a0, b0 / a0], [1.0, -2.0 * cw / a0, (1.0 - alpha) / a0]
-
-
-def run_filter(ba: tuple[list[float], list[float]], x: list[float]) -> list[float]:
-    (b0, b1, b2), (_, a1, a2) = ba
-    out, x1, x2, y1, y2 = [], x[0], x[0], 0.0, 0.0
-    if b0 + b1 + b2 > 0.5:  # low-pass: start settled at the first value
-        y1 = y2 = x[0]
-    for v in x:
-        y = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
-        x2, x1, y2, y1 = x1, v, y1, y
-        out.append(y)
-    return out
-
-
-def band(x: list[float], lo: float = BAND_HZ[0], hi: float = BAND_HZ[1], fs: float = RATE_HZ) -> list[float]:
-    """Zero-phase band-pass: high-pass at lo, low-pass at hi, forwards then backwards."""
-    y = x
-    for ba in (biquad("high", lo, fs), biquad("low", hi, fs)):
-        y = run_filter(ba, y)
-        y = run_filter(ba, y[::-1])[::-1]
-    return y
-
-
-def box_mean(x: list[float], n: int) -> list[float]:
-    out, acc = [], 0.0
-    for i, v in enumerate(x):
-        acc += v - (x[i - n] if i >= n else 0.0)
-        if i >= n - 1:
-            out.append(acc / n)
-    return out
-
-
-def figures(kg: list[float], body_kg: float) -> dict[str, float]:
-    """Band peak to peak and SD, and 1 s-mean peak to peak, each as % BW."""
+def figures(values: list[float], body_kg: float) -> dict[str, float]:
+    """Breathing-band peak to peak and SD, and the whole series' SD, each as % BW."""
     edge = int(EDGE_S * RATE_HZ)
-    b = band(kg)[edge:-edge]
+    b = band(values, fs=RATE_HZ)[edge:-edge]
     mean_b = sum(b) / len(b)
-    sd = math.sqrt(sum((v - mean_b) ** 2 for v in b) / len(b))
-    slow = box_mean(kg, int(RATE_HZ))[edge:-edge]
+    mean = sum(values) / len(values)
     pct = 100.0 / body_kg
-    return {"band_pp": (max(b) - min(b)) * pct, "band_sd": sd * pct,
-            "mean1s_pp": (max(slow) - min(slow)) * pct}
+    return {"band_pp": (max(b) - min(b)) * pct,
+            "band_sd": math.sqrt(sum((v - mean_b) ** 2 for v in b) / len(b)) * pct,
+            "sd": math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) * pct}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Real postural sway in % BW next to DESIGN's presses.")
+    parser = argparse.ArgumentParser(description="Real postural sway through the step's lever, in % BW.")
     parser.add_argument("--data", type=Path, default=None,
                         help="recordings folder (default ../shared/data/real)")
+    parser.add_argument("--board-m", type=float, default=0.28, help="board depth L in metres (default 0.28)")
     args = parser.parse_args(argv)
     folder = args.data or real_data_dir()
     if folder is None or not folder.is_dir():
         print("real recordings not found (../shared/data/real or $STRETCHSTEP_REAL_DATA)", file=sys.stderr)
         return 2
-    stems = sorted({stem for stem, *_ in RECORDINGS if stem.startswith("PDS")})
+    board = args.board_m
+    geometry = Geometry(board, board / 2, board / 2)
     lo, hi = BAND_HZ
-    print(f"{'recording':14} {'force':6} {'BW kg':>6}  band {lo:g}-{hi:g} Hz pp / SD   1 s mean pp")
-    for stem in stems:
-        path = folder / f"{stem}.txt"
-        if not path.exists():
-            print(f"{stem}: missing, skipped")
-            continue
-        _, right = read_column(path, "RGRF_Y")
-        _, left = read_column(path, "LGRF_Y")
-        both = [r + v for r, v in zip(right, left, strict=True)]
-        body = sum(both) / len(both)
-        for label, kg in (("right", right), ("left", left), ("both", both)):
-            f = figures(kg, body)
-            print(f"{stem:14} {label:6} {body:6.1f}  {f['band_pp']:6.2f} % / {f['band_sd']:4.2f} %"
-                  f"          {f['mean1s_pp']:6.2f} %")
-    print("DESIGN §2: out-breath press 2-6 % BW; standing sway ~1 % BW")
+    print(f"L = {board:g} m, feet mid-board; band {lo:g}-{hi:g} Hz peak to peak / SD, % BW")
+    print(f"{'person':10} {'trial':26} {'BW kg':>6}   {'standing':>15}   {'right on nosing':>15}"
+          f"   {'left on nosing':>15}   {'SD all':>6}")
+    for person in PEOPLE:
+        for file in person.files:
+            path = folder / file
+            if not path.exists():
+                print(f"{person.id:10} {file:26} missing, skipped")
+                continue
+            body = body_kg_of(path)
+            sway = recorded_sway(path, geometry)
+            times = [k / RATE_HZ for k in range(int(SECONDS * RATE_HZ))]
+            cells = []
+            for leg in (None, "right", "left"):
+                values = [sway(t) if leg is None else sway.stretching(t, leg) for t in times]
+                f = figures(values, body)
+                cells.append(f"{f['band_pp']:6.2f} / {f['band_sd']:4.2f}")
+            whole = figures([sway(t) for t in times], body)["sd"]
+            print(f"{person.id:10} {file:26} {body:6.1f}   " + "   ".join(f"{c:>15}" for c in cells)
+                  + f"   {whole:6.2f}")
+    print("DESIGN §2: out-breath press 2-6 % BW")
     return 0
 
 

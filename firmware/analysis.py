@@ -8,7 +8,7 @@ reported live: it is the same streaming detector, fed the same samples, in order
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +89,13 @@ def summarize(events: Iterable[Event], *, rate_hz: float, samples: int, duration
     }
 
 
-def analyze_trace(path: str | Path, *, body_kg: float | None = None,
-                  keep_events: bool = False) -> dict[str, Any]:
+def analyze_trace(path: str | Path, *, body_kg: float | None = None, keep_events: bool = False,
+                  tap: Callable[[Sample], None] | None = None) -> dict[str, Any]:
     """Analyse a trace file (streamed, so a day-long trace needs little memory).
 
-    Raises TraceError (naming file and line) for a malformed trace.
+    `tap`, if given, sees every sample as it goes by (the plot takes its extent from it, so
+    the file is not held in memory). Raises TraceError (naming file and line) for a malformed
+    trace.
     """
     meta: dict[str, str] = {}
     samples = iter_trace(path, meta)
@@ -106,7 +108,13 @@ def analyze_trace(path: str | Path, *, body_kg: float | None = None,
         yield first
         yield from samples
 
-    result = analyze_samples(chained(), body_kg=body_kg, rate_hz=rate, keep_events=keep_events)
+    def tapped(tap: Callable[[Sample], None]) -> Iterable[Sample]:
+        for sample in chained():
+            tap(sample)
+            yield sample
+
+    result = analyze_samples(chained() if tap is None else tapped(tap), body_kg=body_kg, rate_hz=rate,
+                             keep_events=keep_events)
     result["trace"] = str(path)
     return result
 

@@ -1,9 +1,12 @@
 """`stretchstep tare` and `stretchstep calibrate --known-kg KG`: walk the owner through it.
 
-Both read the sensor directly (the device loop must not be running on the same pins), refuse a
-load that is not still with a message saying what was seen, and save to the data dir where
-`stretchstep run` picks the calibration up. `--source hx711-emulated` does the same on the
-emulated chip (with a still load of `--emulated-kg`), so the flow can be tried without hardware.
+Both use the configuration `run` finds (an installed Pi's /etc/stretchstep/config.toml) and
+say which config file and data dir they use. While a stretchstep with a sensor is running on
+this machine with that data dir (the installed service), they go through its API on loopback:
+it holds the pins, and it knows from its detector whether the step is empty. Otherwise they
+read the sensor directly. Either way a load that is not still is refused with what was seen,
+and the result is saved to the data dir where `run` picks it up. `--source hx711-emulated`
+does the same on the emulated chip (a still load of `--emulated-kg`), without hardware.
 Register on the main group with `main.add_command(tare_command)` / `(calibrate_command)`.
 """
 
@@ -27,25 +30,25 @@ from firmware.calibration import (
     spread_counts,
     tare,
 )
-from firmware.config import Config, ConfigError
+from firmware.config import Config, ConfigError, describe
 from firmware.config import load as load_config
+from firmware.running_service import ServiceCallError, call, find_running, read_access_code
 from firmware.sensors.hx711 import SensorFault
 
-SOURCES = ("hx711", "hx711-emulated")
+SOURCES = ("hx711", "hx711-iio", "hx711-emulated")
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--source", type=click.Choice(SOURCES), default=None,
-                     help="hx711 (the real chip) or hx711-emulated (default: the configured one, "
-                          "else hx711)."),
+                     help="hx711 (the real chip), hx711-iio (through the kernel driver) or "
+                          "hx711-emulated (default: the configured one, else hx711)."),
         click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-                     envvar="STRETCHSTEP_DATA_DIR",
-                     help="Where the calibration is saved (env STRETCHSTEP_DATA_DIR)."),
+                     help="Where the calibration is saved (default: the config's, as for `run`)."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                     help="TOML config file (pins, rate, gain)."),
-        click.option("--seconds", type=click.FloatRange(0.5, 30), default=2.0, show_default=True,
-                     help="How long to read."),
+                     help="TOML config file (pins, rate, gain; default: the one `run` finds)."),
+        click.option("--seconds", type=click.FloatRange(0.5, 30), default=None,
+                     help="How long to read (default 2 s; bringup 5 s)."),
         click.option("--cell", type=click.Choice(["1", "2"]), default="1", show_default=True,
                      help="Which HX711: 1, or 2 for the optional second cell ([sensor2] pins)."),
         click.option("--data-pin", type=click.IntRange(0, 27), default=None,
@@ -73,7 +76,7 @@ class _Target:
 
     @property
     def name(self) -> str:
-        base = "hx711" if self.source == "hx711" else "hx711-emulated"
+        base = "hx711-emulated" if self.source == "hx711-emulated" else "hx711"
         return base if self.cell == 1 else f"{base}-2"
 
 
@@ -92,7 +95,7 @@ def _setup(config_path: str | None, data_dir: str | None, source: str | None, ce
     wired = cfg.sensor if cell == "1" else cfg.sensor2
     data_pin = pins[0] if pins[0] is not None else wired.data_pin
     clock_pin = pins[1] if pins[1] is not None else wired.clock_pin
-    if cell == "2" and chosen == "hx711" and not (data_pin and clock_pin):
+    if cell == "2" and chosen != "hx711-emulated" and not (data_pin and clock_pin):
         raise click.ClickException("cell 2 has no pins: set [sensor2] data_pin and clock_pin in the config "
                                    "(suggested BCM 23 and 24) or give --data-pin and --clock-pin")
     return _Target(cfg, chosen, cfg.data_dir(), int(cell), data_pin, clock_pin)
@@ -102,11 +105,16 @@ def _open_raw(target: _Target, emulated_kg: float) -> Any:
     s = target.cfg.sensor
     try:
         if target.source == "hx711-emulated":
-            from firmware.sensors.hx711_emulated import still_load_reader
+            from firmware.sensors.hx711.emulated import still_load_reader
 
             click.echo(f"(emulated HX711 under a still {emulated_kg:g} kg load, "
                        f"{s.rate_hz} SPS, gain {s.gain})")
             return still_load_reader(emulated_kg, rate_hz=s.rate_hz, gain=s.gain)
+        if target.source == "hx711-iio":
+            from firmware.sensors.hx711.iio import IIOHX711Reader
+
+            click.echo(f"HX711 through the kernel's IIO driver, {s.rate_hz} SPS, gain {s.gain}")
+            return IIOHX711Reader(rate_hz=s.rate_hz, gain=s.gain)
         from firmware.sensors.hx711 import open_hx711_reader
 
         click.echo(f"HX711 cell {target.cell} on DT=BCM{target.data_pin}, SCK=BCM{target.clock_pin}, "
@@ -147,8 +155,38 @@ def _read_and_save(target: _Target, raw: Any, seconds: float, *, refused: str, a
         click.echo(f"Saved to {calibration_path(target.data_dir, target.name)}")
     except CalibrationError as exc:
         raise click.ClickException(f"{refused} refused: {exc}") from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot save to {target.data_dir} ({exc.strerror}): run it as the user that owns it "
+            "(on an installed Pi: sudo -u stretchstep stretchstep ...)") from None
     finally:
         raw.close()
+
+
+def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dict[str, Any],
+                     refused: str) -> bool:
+    """Hand the job to a running stretchstep with a sensor and this data dir; False if there is none."""
+    service = find_running(target.cfg)
+    if service is None or not service.health.get("control"):
+        return False
+    if service.data_dir is not None and Path(service.data_dir) != Path(target.data_dir):
+        click.echo(f"(a stretchstep at {service.base_url} keeps its data in {service.data_dir}, not "
+                   f"{target.data_dir}: reading the sensor directly)")
+        return False
+    click.echo(f"The stretchstep running at {service.base_url} holds the sensor: asking it.")
+    try:
+        code = read_access_code(target.cfg) or click.prompt(
+            "Access code (printed when the service first started)", hide_input=True)
+        click.echo(ask[0])
+        click.pause(ask[1])
+        answer = call(service, path, body, code)
+    except ServiceCallError as exc:
+        raise click.ClickException(f"{refused} refused: {exc}") from None
+    result = answer.get("result") or {}
+    click.echo(f"Done: {result.get('message', 'ok')}")
+    for saved in result.get("paths", []):
+        click.echo(f"Saved to {saved}")
+    return True
 
 
 @click.command("tare")
@@ -160,13 +198,16 @@ def _read_and_save(target: _Target, raw: Any, seconds: float, *, refused: str, a
 def tare_command(source, data_dir, config_path, seconds, cell, data_pin, clock_pin, rate, gain, force,
                  emulated_kg) -> None:
     """Set zero: read the EMPTY step for a few seconds (refused if the load is not still)."""
+    seconds = seconds or 2.0
     target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
                     {"rate_hz": rate, "gain": gain})
+    click.echo(describe(target.cfg))
+    ask = ("Step off the step and take everything off it.", "Press any key when the step is empty...")
+    if _through_service(target, ask, "/api/tare", {}, "tare"):
+        return
     _show_current(target)
     raw = _open_raw(target, emulated_kg)
-    _read_and_save(target, raw, seconds, refused="tare",
-                   ask=("Step off the step and take everything off it.",
-                        "Press any key when the step is empty..."),
+    _read_and_save(target, raw, seconds, refused="tare", ask=ask,
                    measure=lambda: tare(raw, target.data_dir, seconds, name=target.name, force=force),
                    done=lambda new: f"zero is {new.offset:.0f} counts")
 
@@ -179,15 +220,43 @@ def tare_command(source, data_dir, config_path, seconds, cell, data_pin, clock_p
 def calibrate_command(source, data_dir, config_path, seconds, cell, data_pin, clock_pin, rate, gain, known_kg,
                       emulated_kg) -> None:
     """Set the scale: read a KNOWN weight on the tared step (tare first)."""
+    seconds = seconds or 2.0
     target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
                     {"rate_hz": rate, "gain": gain})
+    click.echo(describe(target.cfg))
+    where = "over this cell's half of the outer edge" if target.cfg.sensor2.data_pin or target.cell == 2 \
+        else "on the outer edge of the step, right above the cell"
+    ask = (f"Put the {known_kg:g} kg weight {where}, then let go.", "Press any key when it rests still...")
+    if _through_service(target, ask, "/api/calibrate", {"known_kg": known_kg}, "calibration"):
+        return
     if _show_current(target).is_default:
         click.echo("Warning: the step was never tared; tare the empty step first for a true scale.")
     raw = _open_raw(target, known_kg if emulated_kg is None else emulated_kg)
-    where = "over this cell's half of the outer edge" if target.cfg.sensor2.data_pin or target.cell == 2 \
-        else "on the outer edge of the step, right above the cell"
-    _read_and_save(target, raw, seconds, refused="calibration",
-                   ask=(f"Put the {known_kg:g} kg weight {where}, then let go.",
-                        "Press any key when it rests still..."),
+    _read_and_save(target, raw, seconds, refused="calibration", ask=ask,
                    measure=lambda: calibrate(raw, target.data_dir, known_kg, seconds, name=target.name),
                    done=lambda new: f"{new.scale:.1f} counts per kg")
+
+
+@click.command("bringup")
+@_common
+def bringup_command(source, data_dir, config_path, seconds, cell, data_pin, clock_pin, rate, gain) -> None:
+    """Bring-up: does the chip answer, its raw codes, the rate it achieves, on which pins."""
+    from firmware.sensors.hx711 import bring_up
+
+    seconds = seconds or 5.0
+
+    target = _setup(config_path, data_dir, source, cell, (data_pin, clock_pin),
+                    {"rate_hz": rate, "gain": gain})
+    click.echo(describe(target.cfg))
+    service = find_running(target.cfg)
+    if service is not None and service.health.get("control") and target.source != "hx711-emulated":
+        raise click.ClickException(
+            f"the stretchstep running at {service.base_url} holds the sensor; stop it first "
+            "(sudo systemctl stop stretchstep), or see `stretchstep doctor` for what it reports")
+    raw = _open_raw(target, 1.0)
+    try:
+        status = bring_up(raw, seconds, echo=click.echo)
+    finally:
+        raw.close()
+    if status:
+        raise click.ClickException("the chip did not pass bring-up (see above; hardware/README.md section 6)")

@@ -1,5 +1,11 @@
 """One TOML config file; every key optional with a default that just runs.
 
+Which file: `--config F`, else `$STRETCHSTEP_CONFIG`, else the user's
+`$XDG_CONFIG_HOME/stretchstep/config.toml` (~/.config/...), else the system's
+`/etc/stretchstep/config.toml` (what the installer writes and the service reads) - the first
+that exists, so a command run anywhere on an installed Pi uses the service's settings. The
+loaded `Config` remembers its file (`origin`) so every command can say what it used.
+
 A wrong key or value raises `ConfigError` naming the key, what was given and what is allowed,
 so a user can fix the file without reading code. Each section is a frozen dataclass whose
 fields carry their own rule (`_rule`), so validation, defaults and `stretchstep config` all come
@@ -8,7 +14,9 @@ from one declaration.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -49,6 +57,19 @@ def _text(default: str, allowed: str = "a string", ok: Callable[[str], bool] = l
     return _rule(default, allowed, lambda v: isinstance(v, str) and ok(v))
 
 
+def _names(allowed: str, ok: Callable[[str], bool]) -> Any:
+    """A list of strings (kept as a tuple, so the config stays immutable)."""
+    return _rule((), allowed, lambda v: isinstance(v, tuple) and all(isinstance(x, str) and ok(x) for x in v))
+
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%\w]*$")
+
+
+def _valid_host(value: str) -> bool:
+    """A DNS name or an IP address (v4 or v6), nothing a URL or shell would read differently."""
+    return bool(_HOST.match(value)) and len(value) <= 253
+
+
 def _valid_source(value: str) -> bool:
     kind, colon, arg = value.partition(":")
     return value in SOURCES or (kind in ("replay", "simulated") and colon == ":" and bool(arg))
@@ -65,6 +86,7 @@ class SensorConfig:
     clock_pin: int = _int_in(0, 27, 6)     # BCM 6 = physical pin 31 (HX711 SCK)
     gain: int = _one_of(128, 128, 64, 32)
     ready_timeout_s: float = _num_in(0.05, 10.0, 0.5)
+    known_kg: float = _num_in(0.5, 300, 20.0)  # the weight a 3 s hold of the tare button calibrates with
 
 
 @dataclass(frozen=True)
@@ -106,23 +128,30 @@ class CuesConfig:
     buzzer_pin: int = _int_in(0, 27, 18)    # BCM 18 = physical pin 12
     button_pin: int = _int_in(0, 27, 17)    # BCM 17 = physical pin 11 (tare button; 0 = none)
     led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
+    hold_s: float = _num_in(1, 10, 3.0)     # holding the button this long calibrates instead of taring
     active_high: bool = _flag(True)
 
 
 @dataclass(frozen=True)
 class WebConfig:
-    host: str = _text("0.0.0.0", "a host name or IP address", lambda v: bool(v.strip()))
+    host: str = _text("0.0.0.0", "a host name or IP address, e.g. '0.0.0.0' or '127.0.0.1'", _valid_host)
     port: int = _int_in(0, 65535, 8080)     # 0 = any free port (printed at start)
-    access_code: str = _text("", "4 to 64 characters, or empty to generate one",
-                             lambda v: v == "" or 4 <= len(v) <= 64)
+    # short codes are guessed: 8 is the least (an older stored 6-digit code still works, with a warning)
+    access_code: str = _text("", "8 to 64 characters, or empty to have an 8-digit code made and "
+                             "stored hashed in the data dir", lambda v: v == "" or 8 <= len(v) <= 64)
     open_reads: bool = _flag(True)
     threads: int = _int_in(4, 64, 24)
+    # Host names the page may be opened by, besides this machine's own name, NAME.local,
+    # localhost and any IP address (anything else is refused: DNS rebinding)
+    allowed_hosts: tuple[str, ...] = _names("a list of host names, e.g. [\"stairs.home.arpa\"]",
+                                            _valid_host)
     max_streams: int = _int_in(1, 60, 16)   # live phones at once; keep well under threads
 
 
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
+    keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
 
 
 @dataclass(frozen=True)
@@ -136,9 +165,12 @@ class Config:
     cues: CuesConfig = field(default_factory=CuesConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    origin: str = field(default="", compare=False)   # the file it was read from; "" = defaults
 
     def data_dir(self) -> Path:
-        """Where history, calibration and the access code live: config, then env, then default."""
+        """Where history, calibration and the access code live: the config's `[store] data_dir`,
+        else $STRETCHSTEP_DATA_DIR, else $XDG_DATA_HOME/stretchstep, else ~/.local/share/stretchstep.
+        (A `--data-dir` option is applied to the config, so it wins over all of them.)"""
         if self.store.data_dir:
             return Path(self.store.data_dir).expanduser()
         env = os.environ.get("STRETCHSTEP_DATA_DIR")
@@ -157,28 +189,52 @@ class Config:
 DEFAULTS = Config()
 
 
+SYSTEM_PATH = Path("/etc/stretchstep/config.toml")
+
+
 def default_path() -> Path:
+    """The user's config file (it may not exist)."""
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(base) / "stretchstep" / "config.toml"
 
 
+def search_paths() -> list[Path]:
+    """Where `load()` looks when no file is named, in order: the first that exists is used."""
+    env = os.environ.get("STRETCHSTEP_CONFIG")
+    return ([Path(env)] if env else []) + [default_path(), SYSTEM_PATH]
+
+
 def load(path: str | Path | None = None) -> Config:
-    """Read the config file (or the default location if it exists); defaults otherwise."""
+    """Read the named config file, or the first of `search_paths()` that exists; defaults otherwise."""
     explicit = path is not None
-    path = Path(path) if explicit else default_path()
-    if not path.exists():
-        if explicit:
+    if explicit:
+        path = Path(path)
+        if not path.exists():
             raise ConfigError(f"{path}: config file not found")
-        return DEFAULTS
+    else:
+        path = next((p for p in search_paths() if p.is_file()), None)
+        if path is None:
+            return DEFAULTS
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return from_dict(raw, where=str(path))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text file (byte {exc.start} is not UTF-8); a config is "
+                          "TOML text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    return replace(from_dict(raw, where=str(path)), origin=str(path))
+
+
+def describe(config: Config) -> str:
+    """One line for every command: which config file and which data dir it is using."""
+    used = config.origin or "none found, defaults (looked in " + ", ".join(map(str, search_paths())) + ")"
+    return f"config: {used}; data dir: {config.data_dir()}"
 
 
 def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
-    sections = {f.name: f for f in fields(Config)}
+    sections = {f.name: f for f in _sections()}
     built: dict[str, Any] = {}
     for name, body in raw.items():
         if name not in sections:
@@ -208,6 +264,8 @@ def _checked(section: str, current: Any, key: str, value: Any, where: str) -> An
         raise ConfigError(f"{where}: unknown key {section}.{key}")
     if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if isinstance(spec.default, tuple) and isinstance(value, list):
+        value = tuple(value)
     if not spec.metadata["ok"](value):
         allowed = spec.metadata["allowed"]
         raise ConfigError(f"{where}: {section}.{key} = {value!r} is not allowed; expected {allowed}")
@@ -217,7 +275,7 @@ def _checked(section: str, current: Any, key: str, value: Any, where: str) -> An
 def to_toml(config: Config) -> str:
     """The effective config as TOML, for `stretchstep config`."""
     lines: list[str] = []
-    for section in fields(config):
+    for section in _sections():
         lines.append(f"[{section.name}]")
         body = getattr(config, section.name)
         for spec in fields(body):
@@ -226,9 +284,32 @@ def to_toml(config: Config) -> str:
     return "\n".join(lines)
 
 
+def commented_toml(values: dict[str, dict[str, Any]], header: str = "") -> str:
+    """A config file that sets `values` and shows every other key commented out, with its
+    default and what is allowed: what the installer writes to /etc/stretchstep/config.toml."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    for section in _sections():
+        lines += ["", f"[{section.name}]"]
+        body = getattr(DEFAULTS, section.name)
+        for spec in fields(body):
+            given = values.get(section.name, {})
+            value = given.get(spec.name, getattr(body, spec.name))
+            prefix = "" if spec.name in given else "# "
+            lines.append(f"{prefix}{spec.name} = {_toml_value(value)}    # {spec.metadata['allowed']}")
+    from_dict(values, where="the values given")      # a bad value is a ConfigError, not a bad file
+    return "\n".join(lines) + "\n"
+
+
+def _sections() -> list[Any]:
+    """The [section] fields of Config (not `origin`, which is where it came from)."""
+    return [f for f in fields(Config) if f.name != "origin"]
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, str):  # JSON's escapes are TOML's, but TOML wants DEL escaped too
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     return repr(value)

@@ -16,7 +16,7 @@ CALIBRATED_SOURCES = ("hx711", "hx711-iio", "hx711-emulated")
 
 
 class ControlUnavailable(ValueError):
-    """Nothing to act on right now (no sensor, sampler not answering): the web answers 503."""
+    """The sampler is not answering right now: the web answers 503."""
 
     http_status = 503
 
@@ -30,16 +30,21 @@ class DeviceControl:
         if source_name in CALIBRATED_SOURCES:
             from firmware.calibration import CalibrationControl
 
-            self._calibration = CalibrationControl(self._source, data_dir)
+            self._calibration = CalibrationControl(self._source, data_dir, step_state=self._step_state)
 
     def _source(self) -> Any:
         device = self._device()
         return device.source if device is not None else None
 
+    def _step_state(self) -> str | None:
+        """The detector's state, so tare and calibrate can refuse while someone stretches."""
+        device = self._device()
+        return device.detector.state if device is not None else None
+
     def _calibration_control(self) -> Any:
-        if self._calibration is None:
-            raise ControlUnavailable("no sensor to calibrate: this device runs on simulated or "
-                                     "replayed input")
+        if self._calibration is None:  # a state of this device, not a fault: the API answers 409
+            raise ValueError("There is no sensor to calibrate: this device runs on simulated or "
+                             "replayed input.")
         return self._calibration
 
     def tare(self) -> dict[str, Any]:

@@ -107,6 +107,7 @@ class Device:
         wait: Callable[[float], None] | None = None,
         status_extra: dict[str, Any] | None = None,
         sinks: Sequence[Any] = (),
+        status_from: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.source = source
         self.detector = detector
@@ -125,6 +126,8 @@ class Device:
         self.stats = LoopStats()
         self.last_kg = math.nan
         self._status_extra = dict(status_extra or {})
+        self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
+        self._status_from = status_from   # more status that changes as it runs (the calibration)
         self._apply_target()
 
     # --- one sample -------------------------------------------------------------------------
@@ -207,6 +210,8 @@ class Device:
             status["target_s"] = self.routine.target_s
             status["target_breaths"] = self.routine.target_breaths
         status.update(self._status_extra)
+        if self._status_from is not None:
+            status.update(self._status_from())
         return status
 
     # --- the loop ---------------------------------------------------------------------------

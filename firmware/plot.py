@@ -67,9 +67,39 @@ def ticks(lo: float, hi: float, target: int = 8) -> list[float]:
     return [round(first + i * step, 10) for i in range(max(0, count))]
 
 
-def decimate(samples: Sequence[Sample], frame: Frame, per_px: float = 2.0) -> list[list[tuple[float, float]]]:
+@dataclass
+class Extent:
+    """The time and kg range of a trace, taken one sample at a time, so a plot can know its
+    frame without holding the trace (`stretchstep plot` of a day-long file)."""
+
+    t0: float = math.inf
+    t1: float = -math.inf
+    lo: float = math.inf
+    hi: float = -math.inf
+
+    def add(self, s: Sample) -> None:
+        if s.t < self.t0:
+            self.t0 = s.t
+        if s.t > self.t1:
+            self.t1 = s.t
+        if s.ok and math.isfinite(s.kg):
+            if s.kg < self.lo:
+                self.lo = s.kg
+            if s.kg > self.hi:
+                self.hi = s.kg
+
+    @classmethod
+    def of(cls, samples: Iterable[Sample]) -> Extent:
+        extent = cls()
+        for s in samples:
+            extent.add(s)
+        return extent
+
+
+def decimate(samples: Iterable[Sample], frame: Frame, per_px: float = 2.0) -> list[list[tuple[float, float]]]:
     """Polyline segments (broken at missing samples) with at most ~per_px points per pixel:
-    each pixel column keeps its min and max in time order, so peaks survive."""
+    each pixel column keeps its min and max in time order, so peaks survive. Streams: the
+    samples may be a generator over a file of any length."""
     width = max(1.0, frame.right - frame.left)
     columns = max(1, int(width * per_px / 2))
     scale = columns / (frame.t1 - frame.t0)
@@ -140,12 +170,18 @@ class Svg:
         self.parts.append(f"</{tag}>")
 
 
-def render_svg(samples: list[Sample], events: list[Event], truth: dict | None = None, *,
-               width: int = 1200, height: int = 360, title: str = "") -> str:
-    """The whole picture as an SVG document string (see module doc)."""
+def render_svg(samples: Iterable[Sample], events: list[Event], truth: dict | None = None, *,
+               width: int = 1200, height: int = 360, title: str = "", extent: Extent | None = None) -> str:
+    """The whole picture as an SVG document string (see module doc).
+
+    With `extent` (of the same samples) the samples are read once, as a stream; without it
+    they are gathered first to find it."""
     if width < 200 or height < 120:
         raise ValueError(f"width must be >= 200 and height >= 120 pixels, got {width}x{height}")
-    frame = _frame(samples, events, truth, width, height)
+    if extent is None:
+        samples = list(samples)
+        extent = Extent.of(samples)
+    frame = _frame(extent, events, truth, width, height)
     svg = Svg()
     svg.parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
                      f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">')
@@ -163,14 +199,13 @@ def render_svg(samples: list[Sample], events: list[Event], truth: dict | None = 
     return "\n".join(svg.parts) + "\n"
 
 
-def _frame(samples: Sequence[Sample], events: Sequence[Event], truth: dict | None,
+def _frame(extent: Extent, events: Sequence[Event], truth: dict | None,
            width: int, height: int) -> Frame:
-    times = [s.t for s in samples] + [e.t for e in events]
+    times = [e.t for e in events] + [t for t in (extent.t0, extent.t1) if math.isfinite(t)]
     t0, t1 = (min(times), max(times)) if times else (0.0, 1.0)
-    if t1 - t0 < 1e-6:
+    if not t1 - t0 >= 1e-6 * max(1.0, abs(t0)):   # also when the span overflows or is tiny
         t1 = t0 + 1.0
-    kgs = [s.kg for s in samples if s.ok and math.isfinite(s.kg)]
-    lo, hi = (min(0.0, min(kgs)), max(kgs)) if kgs else (0.0, 1.0)
+    lo, hi = (min(0.0, extent.lo), extent.hi) if extent.hi >= extent.lo else (0.0, 1.0)
     hi = hi + 0.05 * (hi - lo) if hi > lo else lo + 1.0
     bottom = height - MARGIN_BOTTOM - (TRUTH_LANE if truth is not None else 0)
     return Frame(t0, t1, lo, hi, MARGIN_LEFT, width - MARGIN_RIGHT, MARGIN_TOP, bottom)
@@ -230,7 +265,7 @@ def _spans(svg: Svg, f: Frame, events: Sequence[Event]) -> None:
     svg.close("g")
 
 
-def _force(svg: Svg, f: Frame, samples: Sequence[Sample]) -> None:
+def _force(svg: Svg, f: Frame, samples: Iterable[Sample]) -> None:
     svg.open("g", class_="force", fill="none", stroke=COLORS["force"], stroke_width=1.2,
              stroke_linejoin="round")
     for segment in decimate(samples, f):

@@ -1,15 +1,22 @@
-"""`stretchstep record`: any source to a trace file, with progress, losing nothing on Ctrl-C."""
+"""`stretchstep record`: any source to a trace file, with progress, losing nothing on Ctrl-C.
+
+Samples go to a temporary file beside OUT, renamed onto OUT at the end, so recording a replay
+onto its own trace (`record --source replay:X X`) is refused up front, and no OUT is half
+written over an older one while the source still runs.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from firmware.config import Config
-from firmware.sensors.factory import open_source
-from firmware.sensors.trace import TraceWriter
+from firmware.files import same_file
+from firmware.sensors.trace import TraceError, TraceWriter
+from firmware.sources import open_source
 
 
 def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = False,
@@ -20,13 +27,19 @@ def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = Fal
     its own pace. A Ctrl-C stops early and keeps what was recorded.
     """
     spec = cfg.sensor.source
+    check_output(out, spec)
     source = open_source(spec, cfg, fast=not realtime)
     meta = {"source": spec, "created": datetime.now(UTC).isoformat(timespec="seconds")}
     count = 0
     elapsed = 0.0
     next_report = 0.0
     start_wall = time.monotonic()
-    writer = TraceWriter(out, source.rate_hz, meta)
+    part = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        writer = TraceWriter(part, source.rate_hz, meta)
+    except OSError as exc:
+        source.close()
+        raise TraceError(f"{out}: cannot write: {exc.strerror}") from None
     try:
         t0: float | None = None
         for sample in source.samples():
@@ -46,9 +59,22 @@ def record_trace(cfg: Config, out: Path, seconds: float, *, realtime: bool = Fal
     finally:
         writer.close()
         source.close()
+        os.replace(part, out)
     rate = f", {count / elapsed:.1f} samples/s" if elapsed > 0 else ""
     echo(f"wrote {count} samples ({elapsed:.1f} s of source time{rate}) to {out}")
     return count
+
+
+def check_output(out: Path, spec: str) -> None:
+    """Refuse an OUT that cannot be written, or that is the trace being replayed."""
+    if out.is_dir():
+        raise TraceError(f"{out}: is a folder; give a file name for the trace")
+    if not out.parent.is_dir():
+        raise TraceError(f"{out}: cannot write: folder {out.parent} does not exist")
+    kind, _, arg = spec.partition(":")
+    if kind == "replay" and same_file(out, arg):
+        raise TraceError(f"{out}: is the trace being replayed; recording onto it would erase it. "
+                         "Choose another OUT")
 
 
 def _wait_until(due: float) -> None:

@@ -29,11 +29,9 @@ from typing import Any
 
 from firmware import events as ev
 from firmware.events import Event
+from firmware.files import FILE_MODE, create_private, private_dir
 
 log = logging.getLogger(__name__)
-
-PAIN_RANGE = (0, 10)
-NOTE_MAX = 500
 
 # Each entry brings the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: list[str] = [
@@ -78,6 +76,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX pain_wall ON pain_log(wall);
     """,
+    # 2: the pain log knows which part of the day an entry is for, and when it was corrected;
+    """
+    ALTER TABLE pain_log ADD COLUMN day TEXT;
+    ALTER TABLE pain_log ADD COLUMN part TEXT;
+    ALTER TABLE pain_log ADD COLUMN edited REAL;
+    CREATE INDEX pain_day_part ON pain_log(day, part);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -87,6 +92,34 @@ STRETCH_COLUMNS = ("id", "session_id", "wall", "wall_start", "start", "hold_star
 
 class StoreError(RuntimeError):
     """The history file cannot be used (e.g. written by a newer stretchstep)."""
+
+
+def _prepare_private(path: Path) -> None:
+    """The history is the owner's alone: folder 0700 when we make it, the file (and the WAL
+    files SQLite makes with the file's mode) 0600."""
+    try:
+        private_dir(path.parent)
+        if not path.exists():
+            create_private(path)
+        for one in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if one.is_file() and one.stat().st_mode & 0o077:
+                one.chmod(FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"cannot create the history {path}: {exc.strerror}; is the data dir "
+                         "writable?") from None
+
+
+def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """What to do when SQLite will not open the history (never: overwrite it)."""
+    reason = str(exc)
+    if path.is_dir():
+        return f"{path} is a folder, not a history file; move it away and start again"
+    if "not a database" in reason or "malformed" in reason:
+        return (f"{path} is damaged or not a stretchstep history ({reason}); it was left as it is: "
+                "move it away (keep it for recovery) and start again for a new one")
+    if "readonly" in reason or "unable to open" in reason:
+        return f"cannot open the history {path} ({reason}); is the data dir writable?"
+    return f"cannot use the history {path}: {reason}"
 
 
 def finite_or_none(value: Any) -> Any:
@@ -126,13 +159,17 @@ def check_history_file(path: str | Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a readable history database ({exc}); {move}") from None
+        raise StoreError(_open_failure(path, exc)) from None
     if verdict != ["ok"]:
         raise StoreError(f"{path} is damaged (quick_check: {'; '.join(verdict)[:200]}); {move} "
                          "(sqlite3's .recover can rescue most of the old one)")
     if version > SCHEMA_VERSION:
-        raise StoreError(f"{path} has schema version {version}, newer than this stretchstep understands "
-                         f"(up to {SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
+        raise StoreError(_newer_schema(path, version))
+
+
+def _newer_schema(path: Path, version: int) -> str:
+    return (f"{path} has schema version {version}, newer than this stretchstep understands (up to "
+            f"{SCHEMA_VERSION}); upgrade stretchstep, or use another --data-dir")
 
 
 class Store:
@@ -140,12 +177,16 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._migrate(self._conn())
+        _prepare_private(self.path)
+        try:
+            self._migrate(self._conn())
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(_open_failure(self.path, exc)) from None
 
     # --- connections ----------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -164,6 +205,10 @@ class Store:
                 self._all.append(conn)
         return conn
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for the history modules' own queries (firmware.history)."""
+        return self._conn()
+
     def reconnect(self) -> None:
         """Drop this thread's connection (e.g. after it broke); the next call opens a fresh one."""
         conn = getattr(self._local, "conn", None)
@@ -178,9 +223,7 @@ class Store:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema version {version}, newer than this stretchstep "
-                             f"understands (up to {SCHEMA_VERSION}); upgrade stretchstep or use another "
-                             "data dir")
+            raise StoreError(_newer_schema(self.path, version))
         for number in range(version, SCHEMA_VERSION):
             script = MIGRATIONS[number] + f"\nPRAGMA user_version = {number + 1};"
             conn.executescript("BEGIN;\n" + script + "\nCOMMIT;")
@@ -247,10 +290,10 @@ class Store:
         conn.execute("INSERT INTO events(session_id, kind, t, wall, data) VALUES (?, ?, ?, ?, ?)",
                      (sid, event.kind, event.t, wall, _dumps(data)))
         if event.kind == ev.STRETCH_END:
-            self._insert_stretch(conn, sid, event, wall, data)
+            self.insert_stretch(conn, sid, event, wall, data)
 
     @staticmethod
-    def _insert_stretch(conn: sqlite3.Connection, sid: int | None, event: Event, wall: float,
+    def insert_stretch(conn: sqlite3.Connection, sid: int | None, event: Event, wall: float,
                         data: dict[str, Any]) -> None:
         start = finite_or_none(data.get("start"))
         end = finite_or_none(data.get("end", event.t))
@@ -265,16 +308,6 @@ class Store:
              finite_or_none(data.get("peak_kg")), data.get("leg"), data.get("knee"), data.get("rep"),
              _dumps(data)),
         )
-
-    def add_pain(self, wall: float, pain: int, stiffness: int | None, note: str) -> int:
-        """One pain/stiffness entry (0-10 each); bad values raise ValueError naming the field."""
-        _check_score("pain", pain, required=True)
-        _check_score("stiffness", stiffness, required=False)
-        if not isinstance(note, str) or len(note) > NOTE_MAX:
-            raise ValueError(f"note must be text of at most {NOTE_MAX} characters")
-        cur = self._conn().execute("INSERT INTO pain_log(wall, pain, stiffness, note) VALUES (?, ?, ?, ?)",
-                                   (wall, pain, stiffness, note))
-        return int(cur.lastrowid or 0)
 
     # --- reads ----------------------------------------------------------------------------
     def today(self, now: float | None = None) -> dict[str, Any]:
@@ -357,13 +390,6 @@ class Store:
         return [{**{k: row[k] for k in ("id", "session_id", "kind", "t", "wall")}, **json.loads(row["data"])}
                 for row in rows.fetchall()]
 
-    def pain_log(self, since: float | None = None) -> list[dict[str, Any]]:
-        """Oldest first (a chart reads left to right)."""
-        rows = self._conn().execute(
-            "SELECT id, wall, pain, stiffness, note FROM pain_log WHERE wall >= ? ORDER BY wall, id",
-            (since if since is not None else float("-inf"),)).fetchall()
-        return [dict(row) for row in rows]
-
     def counts(self) -> dict[str, int]:
         """Rows per table, for /api/health."""
         conn = self._conn()
@@ -376,14 +402,6 @@ def _side(by_side: dict[str, dict[str, Any]], leg: str | None) -> dict[str, Any]
     if key not in by_side:
         by_side[key] = {"stretches": 0, "completed_holds": 0, "bounces": 0, "by_knee": {}}
     return by_side[key]
-
-
-def _check_score(name: str, value: Any, *, required: bool) -> None:
-    if value is None and not required:
-        return
-    lo, hi = PAIN_RANGE
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
 
 
 Item = tuple[int, Event, float, dict]

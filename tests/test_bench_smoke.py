@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("live_latency.py", "p95"),
     ("event_delay.py", "breath"),
     ("breath_snr.py", "press/sway"),
+    ("trace_memory.py", "peak RSS growth"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"],

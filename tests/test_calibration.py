@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,11 +21,13 @@ from firmware.calibration import (
     calibrated_source_of,
     calibration_path,
     load_calibration,
+    save_calibration,
     tare,
 )
+from firmware.calibration.emulated import EmulatedHX711Source
 from firmware.cli_calibration import calibrate_command, tare_command
 from firmware.sensors.hx711 import NOT_READY, PREEMPTED, RawReading
-from firmware.sensors.hx711_emulated import EmulatedHX711Source, still_load_reader
+from firmware.sensors.hx711.emulated import still_load_reader
 
 SCALE = 20_000.0
 ZERO = 80_000
@@ -106,7 +109,7 @@ def test_calibration_without_the_weight_or_while_it_moves_is_refused() -> None:
 def test_save_and_load_round_trip_and_errors_name_the_file(tmp_path) -> None:
     assert load_calibration(tmp_path).is_default
     cal = calibrated().calibrated(still(level=ZERO + 20 * SCALE), 20.0)
-    path = cal.save(tmp_path)
+    path = save_calibration(cal, tmp_path)
     assert path == tmp_path / "calibration.json"
     assert load_calibration(tmp_path) == cal
     assert calibration_path(tmp_path, "hx711-emulated").name == "calibration-hx711-emulated.json"
@@ -304,3 +307,88 @@ def test_cli_second_cell_has_its_own_calibration_and_needs_pins(tmp_path) -> Non
     assert not (tmp_path / "calibration-hx711-emulated.json").exists()
     no_pins = runner.invoke(tare_command, ["--source", "hx711", "--data-dir", str(tmp_path), "--cell", "2"])
     assert no_pins.exit_code == 1 and "cell 2 has no pins" in no_pins.output
+
+
+# --- refusals a running device can make, and durable saves (issue 11) ------------------------------
+
+def _fed_detector(emulated: EmulatedHX711Source, until_s: float, detector: Any) -> Any:
+    """Run the emulated step's samples through a real detector up to `until_s`; the sample iterator."""
+    samples = emulated.samples()
+    for s in samples:
+        detector.feed(s.t, s.kg)
+        if s.t > until_s:
+            break
+    return samples
+
+
+def test_control_refuses_a_tare_unless_the_detector_says_the_step_is_empty(tmp_path) -> None:
+    from firmware.detector import HoldDetector
+
+    def bag(t: float) -> float:          # an 8 kg bag resting still for 6 s, then taken off
+        return 8.0 if t < 6.0 else 0.0
+
+    tared = Calibration(offset=85_000, scale=21_000, date="2026-01-01")
+    emulated = EmulatedHX711Source(bag, calibration=tared, drift=False)
+    detector = HoldDetector()
+    control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: detector.state)
+    samples = _fed_detector(emulated, 5.5, detector)
+    assert detector.state != "empty"
+    with pytest.raises(ValueError, match=f"not empty right now .*says '{detector.state}'"):
+        control.tare()      # still, and under the 10 kg shift limit: only the detector stops it
+    assert not calibration_path(tmp_path, "hx711-emulated").exists()
+    for s in samples:
+        detector.feed(s.t, s.kg)
+        if s.t > 12.0:
+            break
+    assert detector.state == "empty"
+    assert control.tare()["ok"]
+
+
+def test_control_refuses_a_calibration_while_someone_stretches(tmp_path) -> None:
+    tared = Calibration(offset=85_000, scale=21_000, date="2026-01-01")
+    emulated = EmulatedHX711Source(lambda t: 20.0, calibration=tared)
+    samples = emulated.samples()
+    for _ in range(300):
+        next(samples)
+    state = {"now": "holding"}
+    control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: state["now"])
+    with pytest.raises(ValueError, match="someone is stretching .*'holding'"):
+        control.calibrate(20.0)
+    state["now"] = "standing"            # a weight on the step reads as someone standing: fine
+    assert control.calibrate(20.0)["calibration"]["known_kg"] == 20.0
+
+
+def test_saturated_codes_are_never_a_zero_or_a_scale() -> None:
+    from firmware.sensors.hx711 import SATURATED_HIGH, SATURATED_LOW
+
+    with pytest.raises(CalibrationError, match="20 of 20 readings for the tare were saturated"):
+        Calibration().tared([SATURATED_HIGH] * 20)
+    with pytest.raises(CalibrationError, match="saturated"):
+        calibrated().calibrated([SATURATED_LOW] * 3 + still(level=ZERO + 20 * SCALE), 20.0)
+
+
+def test_a_save_is_fsynced_and_a_failed_rename_keeps_the_old_file(tmp_path, monkeypatch) -> None:
+    import os
+
+    old = calibrated()
+    path = save_calibration(old, tmp_path)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    new = old.tared(still())
+    save_calibration(new, tmp_path)
+    assert synced == [str(tmp_path / f".calibration.json.{os.getpid()}.tmp"), str(tmp_path)]  # data, rename
+    assert load_calibration(tmp_path) == new
+
+    def no_rename(src: str, dst: str) -> None:
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    with pytest.raises(OSError):
+        save_calibration(old, tmp_path)
+    assert load_calibration(tmp_path) == new and path.exists()

@@ -282,6 +282,45 @@ def test_a_stretch_after_a_foot_shift_starts_from_the_new_level(rate: float) -> 
     assert abs(next(e for e in events if e.kind == ev.STRETCH_END).data["start"] - 14.9) < 0.5
 
 
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("shift_s", [0.3, 0.6, 1.0])
+def test_a_whole_foot_shift_from_a_low_stance_is_not_a_stretch(rate: float, shift_s: float) -> None:
+    # DESIGN §2: a shift steps the level by up to 10 % BW in 0.3-1 s; from a standing of
+    # 0.25 BW that is 40 % of the standing, as much as a stretch's ramp from a high stance
+    low = 0.25 * BODY
+    script = Script().flat(0.0, 2.0).ramp(low, 0.6).flat(low, 8.0).ramp(low + 0.1 * BODY, shift_s) \
+        .flat(low + 0.1 * BODY, 20.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_standing_that_walks_in_shifts_is_never_a_stretch_nor_a_bounce(rate: float, seed: int) -> None:
+    # several shifts in a row walk the level about 0.2-0.6 BW, never rising 0.14 BW in a row
+    rng = random.Random(seed)
+    level = 0.4 * BODY
+    script = Script().flat(0.0, 2.0).ramp(level, 0.6).flat(level, 5.0)
+    for _ in range(14):
+        step = rng.uniform(-0.1, 0.1) * BODY
+        level = min(max(level + step, 0.2 * BODY), 0.6 * BODY)
+        script.ramp(level, rng.uniform(0.3, 1.0)).flat(level, rng.uniform(0.3, 3.0))
+    script.flat(level, 5.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY, seed=seed))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("pause_s", [3.0, 5.0])
+def test_stretches_a_short_pause_apart_stay_apart(rate: float, pause_s: float) -> None:
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0)
+    for _ in range(3):
+        script.stretch(3, hold_s=24.0).flat(STAND, pause_s)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    ends = [e for e in events if e.kind == ev.STRETCH_END]
+    assert len(ends) == 3 and all(e.data["breaths"] == 3 for e in ends)
+
+
 @pytest.mark.parametrize("kg", [3.0, 15.0, 40.0])
 def test_a_bag_on_the_step_is_never_a_stretch(kg: float) -> None:
     script = Script().flat(0.0, 3.0).ramp(kg, 0.3).flat(kg, 120.0).ramp(0.0, 0.3).flat(0.0, 3.0)

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from firmware.detector_bounce import BounceWatch
+from firmware.detector.bounces import BounceWatch
 
 RATE = 80.0
 
@@ -38,3 +38,23 @@ def test_breaths_are_held_flat_only_around_isolated_quick_swings(swing, episodes
     watch = watch_over(swing)
     assert watch.episodes == episodes
     assert {t: watch.hides_breath(t) for t in sorted(hidden)} == hidden
+
+
+def test_quick_sway_as_big_as_the_watch_minimum_is_no_bounce_and_does_not_start_one_early() -> None:
+    # real one-foot sway has 1-1.3 Hz swings as big as the smallest bounce: 1.1 kg peak to peak
+    # all along here, then a real bounce five times bigger from 12 s
+    def sway_then_bounce(t: float) -> float:
+        sway = 0.55 * math.sin(2 * math.pi * 1.2 * t) * (0.6 + 0.4 * math.sin(0.3 * t))
+        return sway + (2.8 * math.sin(2 * math.pi * 1.5 * (t - 12.0)) if 12.0 <= t <= 14.0 else 0.0)
+
+    found = []
+    watch = BounceWatch(1.0, quick_sway=0.9)  # what standing showed of that sway
+    for k in range(int(20.0 * RATE)):
+        t = k / RATE
+        hit = watch.feed(t, sway_then_bounce(t), 40.0)
+        if hit is not None:
+            found.append(hit)
+    assert len(found) == 1
+    start, _, pp = found[0]
+    assert 12.0 <= start <= 12.8 and pp > 4.0  # (its rate is blurred by the sway beneath)
+

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from firmware.detector_breath import MAX_PRESS_S, BreathCounter
+from firmware.detector.breaths import MAX_PRESS_S, BreathCounter
 
 PLATEAU = 56.0   # kg at the cell in the hold (0.8 of a 70 kg person)
 PRESS = 2.8      # kg: a 4 % BW press

@@ -2,7 +2,7 @@
 
 Well nested: step_on .. step_off contains stretch_start .. stretch_end contains hold_start ..;
 time never goes back; breaths only inside holds and bounces only inside stretches; at most one
-hold_complete per stretch; stretch_end's counts agree with the events; finish() leaves nothing
+hold_complete per stretch; stretch_end's live count and bounces agree with the events; finish() leaves nothing
 open; the same input gives the same events; no input crashes it.
 """
 
@@ -52,7 +52,8 @@ def assert_well_formed(events: list[ev.Event]) -> None:
             assert completes == 1
         elif e.kind == ev.STRETCH_END:
             assert in_stretch
-            assert e.data["breaths"] == breaths and e.data["bounces"] == bounces
+            assert e.data["breaths_live"] == breaths and e.data["bounces"] == bounces
+            assert e.data["breaths"] >= 0 and isinstance(e.data["breaths_sure"], bool)
             assert e.data["start"] <= e.data["end"]
             if e.data["hold_start"] is not None:
                 assert e.data["start"] <= e.data["hold_start"] <= e.data["end"]

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from firmware.filters import GlitchFilter
+from firmware.detector.glitch import GlitchFilter
 
 
 def run(values: list[float], rate: float = 80.0, **kw) -> list[float]:

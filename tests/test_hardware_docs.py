@@ -1,4 +1,6 @@
-"""hardware/ says the same pins as the firmware defaults, and the pins it names are real header pins."""
+"""The docs say what the code does: hardware/ names the same pins as the firmware defaults (and
+real header pins), README's API list names exactly the app's routes, README's source list
+names every scenario. (The unit file and installer are checked in test_install.py.)"""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from firmware.config import DEFAULTS
+from webui.openapi import ROUTE_PARAM
 
 HARDWARE = Path(__file__).resolve().parents[1] / "hardware"
 
@@ -88,16 +91,6 @@ def test_iio_overlay_uses_the_default_pins() -> None:
     assert re.search(r"dout-gpios = <&gpio (\d+) 0>", dts).group(1) == str(DEFAULTS.sensor.data_pin)
 
 
-def test_service_unit_runs_the_real_sensor_with_a_data_dir() -> None:
-    unit = (HARDWARE / "stretchstep.service").read_text(encoding="utf-8")
-    sections = re.findall(r"^\[(\w+)\]", unit, flags=re.M)
-    assert sections == ["Unit", "Service", "Install"]
-    exec_start = re.search(r"^ExecStart=(.+)$", unit, flags=re.M).group(1)
-    assert exec_start.endswith("stretchstep run --source hx711")
-    assert "Environment=STRETCHSTEP_DATA_DIR=/var/lib/stretchstep" in unit
-    assert "StateDirectory=stretchstep" in unit and "SupplementaryGroups=gpio" in unit
-
-
 @pytest.mark.parametrize("heading", ["edge-weighted", "Wiring", "Bill of materials", "Mechanics",
                                      "Install on Raspberry Pi OS", "Bring-up", "Calibration procedure",
                                      "IIO"])
@@ -105,3 +98,57 @@ def test_readme_has_each_part_of_the_build(heading: str) -> None:
     headings = [line for line in (HARDWARE / "README.md").read_text(encoding="utf-8").splitlines()
                 if line.startswith("## ")]
     assert any(heading in h for h in headings), headings
+
+
+# --- README: the API list and the sources ------------------------------------------------------
+
+README = HARDWARE.parent / "README.md"
+METHOD = r"(?:GET|POST|PUT|PATCH|DELETE)"
+ROUTE = re.compile(rf"`({METHOD}(?:\|{METHOD})*) (/[^`?\s]*)")
+
+
+def _section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def _normal(path: str) -> str:
+    return ROUTE_PARAM.sub(r"<\2>", path)     # <int:id> and <id> are the same route
+
+
+def _documented_routes() -> set[str]:
+    found = set()
+    for methods, path in ROUTE.findall(_section("Dashboard and API")):
+        found |= {f"{method} {_normal(path)}" for method in methods.split("|")}
+    return found
+
+
+def _app_routes(tmp_path: Path) -> set[str]:
+    from firmware.live import LiveState
+    from firmware.store import Store
+    from webui import create_app
+
+    app = create_app(Store(tmp_path / "history.sqlite"), LiveState())
+    return {f"{method} {_normal(rule.rule)}" for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_readme_api_list_names_exactly_the_apps_routes(tmp_path: Path) -> None:
+    served, documented = _app_routes(tmp_path), _documented_routes()
+    undocumented = sorted(served - documented)
+    assert not undocumented, (
+        f"the app serves {', '.join(undocumented)} but README.md's API list (section 'Dashboard and "
+        "API', one route a line: `METHOD /path` - what it is) does not name it: add it there")
+    stale = sorted(documented - served)
+    assert not stale, f"README.md's API list names {', '.join(stale)}, which the app does not serve"
+
+
+def test_readme_names_every_simulated_scenario() -> None:
+    from firmware.sensors.simulated import SCENARIOS
+
+    sources = README.read_text(encoding="utf-8")
+    missing = [name for name in [*SCENARIOS, "forever"] if f"`{name}`" not in sources
+               and f"`simulated:{name}`" not in sources]
+    assert not missing, f"README.md's source list lacks the scenarios {missing}"

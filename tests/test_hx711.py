@@ -27,13 +27,13 @@ from firmware.sensors.hx711 import (
     open_blinka_pins,
     signed24,
 )
-from firmware.sensors.hx711_chip import (
+from firmware.sensors.hx711.chip import (
     EMULATED_DIGITALIO,
     HX711Chip,
     VirtualClock,
     VirtualMicrocontroller,
 )
-from firmware.sensors.hx711_emulated import emulated_pair
+from firmware.sensors.hx711.emulated import emulated_pair
 
 ROOT = Path(__file__).resolve().parents[1]
 PULSES = {128: 25, 32: 26, 64: 27}
@@ -248,7 +248,7 @@ def test_board_and_digitalio_not_imported_unless_the_real_source_is_built() -> N
     code = (
         "import sys\n"
         "import firmware.sensors.hx711, firmware.calibration\n"
-        "from firmware.sensors.hx711_emulated import EmulatedHX711Source\n"
+        "from firmware.calibration.emulated import EmulatedHX711Source\n"
         "s = EmulatedHX711Source(lambda t: 5.0)\n"
         "it = s.samples(); [next(it) for _ in range(20)]\n"
         "blinka = ('board', 'digitalio', 'microcontroller', 'adafruit_blinka')\n"

@@ -8,7 +8,7 @@ import pytest
 
 from firmware.sensors.base import Sample
 from firmware.sensors.hx711 import signed24
-from firmware.sensors.hx711_chip import CODE_MAX, CODE_MIN, HX711Chip, KgFeed, clamp_code, load_cell_signal
+from firmware.sensors.hx711.chip import CODE_MAX, CODE_MIN, HX711Chip, KgFeed, clamp_code, load_cell_signal
 
 
 def bitbang(chip: HX711Chip, pulses: int = 25, high_s: float = 1e-6) -> int:

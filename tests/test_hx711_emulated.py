@@ -7,12 +7,12 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from firmware.calibration import Calibration
+from firmware.calibration import Calibration, save_calibration
+from firmware.calibration.emulated import EmulatedHX711Source, open_emulated_source
 from firmware.cli import main
 from firmware.config import DEFAULTS
 from firmware.sensors import simulated
 from firmware.sensors.base import SampleSource
-from firmware.sensors.hx711_emulated import EmulatedHX711Source, open_emulated_source
 from firmware.sensors.trace import read_trace
 
 QUANTUM_KG = 1 / 21_000
@@ -87,7 +87,7 @@ def test_open_emulated_source_uses_config_and_the_saved_calibration(tmp_path) ->
     source = open_emulated_source(cfg)
     assert source.rate_hz == 10 and source.calibration == source.truth
     source.close()
-    Calibration(offset=85_000, scale=42_000, date="2026-01-01").save(tmp_path, "hx711-emulated")
+    save_calibration(Calibration(offset=85_000, scale=42_000, date="2026-01-01"), tmp_path, "hx711-emulated")
     halved = open_emulated_source(cfg)
     assert halved.calibration.scale == 42_000
     halved.close()
@@ -104,7 +104,7 @@ def test_record_writes_a_trace_at_the_configured_rate(tmp_path, rate: int) -> No
     trace = read_trace(out)
     assert trace.rate_hz == rate
     samples = trace.samples
-    # A fast step-on may lose a sample or two to glitch rejection (firmware.filters.GlitchFilter
+    # A fast step-on may lose a sample or two to glitch rejection (firmware.detector.glitch.GlitchFilter
     # drops the first sample of every jump); every sample sits on the chip's conversion grid.
     assert 0.95 * 10 * rate <= len(samples) <= 10 * rate
     assert samples[-1].t - samples[0].t == pytest.approx(10.0, abs=1.5 / rate)

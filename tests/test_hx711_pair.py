@@ -9,13 +9,14 @@ import pytest
 import firmware.service.sampler  # noqa: F401  (the loop's module, patched below)
 from firmware import service
 from firmware.calibration import already_filtered
+from firmware.calibration.emulated import emulated_pair_source
 from firmware.config import Config
 from firmware.control import DeviceControl
 from firmware.detector import HoldDetector
 from firmware.sensors import simulated
-from firmware.sensors.factory import open_source
-from firmware.sensors.hx711_pair import PairedSource, emulated_pair_source, leg_of
+from firmware.sensors.hx711.pair import PairedSource, leg_of
 from firmware.service import LoopRunner, make_routine
+from firmware.sources import open_source
 
 
 @pytest.mark.parametrize(("left", "right", "leg"), [(10, 40, "right"), (40, 10, "left"), (25, 25, None),
@@ -129,7 +130,8 @@ def test_web_tare_zeroes_both_cells_and_calibrate_names_the_one_cell_at_a_time_c
     before = [next(samples) for _ in range(240)][-1]
     assert before.kg == pytest.approx(1.0, abs=0.05)  # 0.5 kg too much on each cell
     cfg = Config().with_values("sensor", source="hx711-emulated").with_values("store", data_dir=str(tmp_path))
-    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: SimpleNamespace(source=pair))
+    device = SimpleNamespace(source=pair, detector=SimpleNamespace(state="empty"))  # the step is empty
+    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: device)
 
     result = control.tare()
 

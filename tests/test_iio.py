@@ -9,8 +9,8 @@ import pytest
 
 from firmware.calibration import CalibratedSource, Calibration
 from firmware.sensors.hx711 import NOT_READY, SensorFault
-from firmware.sensors.hx711_chip import VirtualClock
-from firmware.sensors.iio import IIOHX711Reader, find_hx711_device
+from firmware.sensors.hx711.chip import VirtualClock
+from firmware.sensors.hx711.iio import IIOHX711Reader, find_hx711_device
 
 SCALES = "0.000015040 0.000030080 \n"   # gain 128, gain 64 at AVDD 3.3 V (mV per count)
 

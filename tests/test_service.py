@@ -154,7 +154,7 @@ def test_a_damaged_history_stops_start_up_and_is_never_written(tmp_path):
     result = _run_briefly(tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "damaged" in result.stderr or "not a readable history" in result.stderr, result.stderr
-    assert "move it aside" in result.stderr
+    assert "move it away" in result.stderr
     assert db.read_bytes() == bytes(raw)
 
 

@@ -157,7 +157,7 @@ def test_history_file_checks_refuse_damage_and_newer_schemas_without_writing(tmp
     assert newer.read_bytes() == before
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 300)
-    with pytest.raises(StoreError, match="move it aside"):
+    with pytest.raises(StoreError, match="move it away"):
         check_history_file(junk)
     check_history_file(tmp_path / "new.sqlite")               # nothing there yet: fine
 

@@ -11,6 +11,7 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
+from firmware.history import PainLog
 from firmware.store import SCHEMA_VERSION, Store, StoreError, StoreWriter
 
 
@@ -92,21 +93,6 @@ def test_today_counts_only_the_local_calendar_day(store):
                                          "by_knee": {"straight": 1}}
     assert today["by_side"]["left"]["bounces"] == 1 and today["by_side"]["left"]["completed_holds"] == 0
     assert store.today(now=local(2026, 3, 11, 0, 0))["stretches"] == 0
-
-
-def test_pain_log_validates_and_reads_oldest_first(store):
-    store.add_pain(2000.0, 6, 7, "morning, stiff")
-    store.add_pain(1000.0, 4, None, "")
-    assert [(p["wall"], p["pain"], p["stiffness"]) for p in store.pain_log()] == [
-        (1000.0, 4, None), (2000.0, 6, 7)]
-    assert len(store.pain_log(since=1500.0)) == 1
-    for bad in (-1, 11, 3.5, True, None):
-        with pytest.raises(ValueError, match="pain must be a whole number from 0 to 10"):
-            store.add_pain(1.0, bad, None, "")
-    with pytest.raises(ValueError, match="stiffness"):
-        store.add_pain(1.0, 3, 12, "")
-    with pytest.raises(ValueError, match="note"):
-        store.add_pain(1.0, 3, 2, "x" * 501)
 
 
 def test_store_is_usable_from_many_threads(store):
@@ -219,8 +205,8 @@ def test_days_are_local_calendar_days_oldest_first(store):
     store.add_event(0, stretch_end(2.0), local(2026, 3, 10, 8), {"leg": "right"})
     store.add_event(0, stretch_end(3.0, completed=False), local(2026, 3, 10, 9), {"leg": "left"})
     store.add_event(0, Event(ev.BOUNCE, 2.5), local(2026, 3, 10, 9), {})
-    store.add_pain(local(2026, 3, 10, 7), 6, 4, "")
-    store.add_pain(local(2026, 3, 10, 20), 3, None, "")
+    PainLog(store).add(local(2026, 3, 10, 7), 6, 4, "")
+    PainLog(store).add(local(2026, 3, 10, 20), 3, None, "")
     days = store.days(3, now=local(2026, 3, 10, 12))
     assert [d["date"] for d in days] == ["2026-03-08", "2026-03-09", "2026-03-10"]
     assert days[0] == {"date": "2026-03-08", "completed_holds": 0, "stretches": 0, "bounces": 0,

@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from firmware.live import jsonable
 from webui.app import WebContext, ctx
 from webui.auth import read_access, requires_code
+from webui.openapi import array, doc, integer, number, obj
 
 api = Blueprint("api", __name__)
 
@@ -68,35 +69,39 @@ def _limit_arg(default: int = 200) -> int:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    try:
+        body = current_app.json.loads(request.get_data(cache=True))
+    except ValueError as exc:  # not JSON, too deep, not valid Unicode: say which
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
     return body
 
 
-def _score(body: dict[str, Any], name: str, required: bool) -> int | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        raise BadRequest(f"{name} must be a whole number from 0 to 10, got {json.dumps(value)}")
-    return value
-
-
 # --- reads ------------------------------------------------------------------------------------
+SINCE = number(0, description="unix seconds; only what came after")
+LIMIT = integer(*LIMIT_RANGE, default=200)
+
+
 @api.get("/state")
+@doc("The live snapshot: state, kg, recent samples and events", response=obj())
 @read_access
 def state() -> Any:
     return jsonify(ctx().live.snapshot())
 
 
 @api.get("/today")
+@doc("Today's totals", response=obj())
 @read_access
 def today() -> Any:
     return jsonify(ctx().store.today())
 
 
 @api.get("/days")
+@doc("Per-day totals, oldest first", query={"days": integer(1, 366, default=14)},
+     response=obj({"days": array(obj())}, required=["days"]))
 @read_access
 def days() -> Any:
     """Per local day, oldest first: holds, bounces, mean pain. ?days=N (1-366, default 14)."""
@@ -111,19 +116,17 @@ def days() -> Any:
 
 
 @api.get("/stretches")
+@doc("Recent stretches, newest first", query={"since": SINCE, "limit": LIMIT},
+     response=obj({"stretches": array(obj())}, required=["stretches"]))
 @read_access
 def stretches() -> Any:
     since, limit = _since_arg(), _limit_arg()
     return jsonify(stretches=jsonable(ctx().store.stretches(since=since, limit=limit)))
 
 
-@api.get("/pain")
-@read_access
-def pain_list() -> Any:
-    return jsonify(entries=ctx().store.pain_log(since=_since_arg()))
-
-
 @api.get("/health")
+@doc("Whether the device is up (all of it with reads open or the code; else only ok)",
+     response=obj({"ok": {"type": "boolean"}}, required=["ok"]))
 def health() -> Any:
     """Always open: says whether the device is up, not what it recorded. `ok` is false while
     anything in `problems` holds: a sensor fault, a crashed loop, a lost sampler, dropped writes."""
@@ -148,27 +151,24 @@ def health() -> Any:
             body["stats"] = {"error": f"{type(exc).__name__}: {exc}"}
             problems.append("the device's figures could not be read")
     body["ok"], body["problems"] = not problems, problems
-    return jsonify(body)
+    return jsonify(_visible_health(c, body))
+
+
+def _visible_health(c: WebContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Everything for a session or the code; without the data dir's path for open reads; only
+    ok and the time for anyone else (a monitor still sees that the step is up)."""
+    if c.auth.authenticated():
+        return body
+    if not c.open_reads:
+        return {"ok": body["ok"], "time": body["time"]}
+    config = {k: v for k, v in body.get("config", {}).items() if k != "data_dir"}
+    return {**body, "config": config}
 
 
 # --- writes -----------------------------------------------------------------------------------
-@api.post("/pain")
-@requires_code
-def pain_add() -> Any:
-    body = _json_body()
-    pain = _score(body, "pain", required=True)
-    stiffness = _score(body, "stiffness", required=False)
-    note = body.get("note", "")
-    if not isinstance(note, str) or len(note) > 500:
-        raise BadRequest("note must be text of at most 500 characters")
-    wall = time.time()
-    entry_id = ctx().store.add_pain(wall, pain or 0, stiffness, note.strip())
-    response = jsonify(id=entry_id, wall=wall, pain=pain, stiffness=stiffness, note=note.strip())
-    response.status_code = 201
-    return response
-
-
 @api.post("/tare")
+@doc("Zero the scale (the step must be empty)", body=obj(), body_required=False,
+     response=obj({"ok": {"const": True}, "result": obj()}))
 @requires_code
 def tare() -> Any:
     control = _control()
@@ -180,6 +180,9 @@ def tare() -> Any:
 
 
 @api.post("/calibrate")
+@doc("Set the scale from a known weight on the step",
+     body=obj({"known_kg": number(*KNOWN_KG_RANGE)}, required=["known_kg"]),
+     response=obj({"ok": {"const": True}, "result": obj()}))
 @requires_code
 def calibrate() -> Any:
     body = _json_body()
@@ -199,12 +202,16 @@ def calibrate() -> Any:
 def _control() -> Any:
     control = ctx().control
     if control is None:
-        raise BadRequest("no sensor to calibrate: this device runs on simulated or replayed input", 503)
+        raise BadRequest("There is no sensor to calibrate: this device runs on simulated or "
+                         "replayed input.", 409)
     return control
 
 
 # --- the live stream --------------------------------------------------------------------------
 @api.get("/stream")
+@doc("Server-sent events: the snapshot, then sample/event/state messages",
+     content_type="text/event-stream", response={"type": "string"},
+     responses={503: ("the server is shutting down", {"$ref": "#/components/schemas/Error"})})
 @read_access
 def stream() -> Response:
     """Server-sent events: the snapshot first, then sample/event/state messages as they come.

@@ -7,16 +7,21 @@ never has to parse an HTML error page.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from firmware.access import AccessCode
+from firmware.history import HistoryContext
 from firmware.live import LiveState
 from firmware.store import Store
+from webui import security
 from webui.auth import AuthGuard
 
 EXTENSION = "stretchstep"
@@ -38,6 +43,7 @@ class WebContext:
     heartbeat_s: float = 10.0
     poll_s: float = 1.0          # SSE generators wake at least this often to notice shutdown
     shutdown: threading.Event = field(default_factory=threading.Event)
+    history: HistoryContext = field(default_factory=HistoryContext)
     streams_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -46,15 +52,56 @@ def ctx() -> WebContext:
     return current_app.extensions[EXTENSION]
 
 
-def create_app(store: Store, live: LiveState, *, control: Any = None, access_code: str = "",
-               open_reads: bool = True, config_view: dict | None = None,
-               stats: Callable[[], dict[str, Any]] | None = None, max_streams: int = 16) -> Flask:
+class StrictJSON(DefaultJSONProvider):
+    """Request bodies that cannot be stored or compared are refused as bad JSON (a 400), not
+    left to fail deep inside: nesting past Python's recursion limit, and lone surrogates
+    ("\\ud800" is valid JSON but not text SQLite or a hash can take)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+        _refuse_surrogates(value)
+        return value
+
+
+def _refuse_surrogates(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts: Iterable[str] = (item,)
+        elif isinstance(item, dict):
+            texts = item.keys()
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for one in texts:
+            try:
+                one.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("the JSON has text that is not valid Unicode (a lone surrogate)") from None
+
+
+def create_app(store: Store, live: LiveState, *, control: Any = None,
+               access_code: str | AccessCode = "", open_reads: bool = True,
+               config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
+               allowed_hosts: Iterable[str] = (), history: HistoryContext | None = None,
+               max_streams: int = 16) -> Flask:
     """The dashboard app. An empty `access_code` disables every write (there is no code to check).
 
-    `stats`, if given, is called by GET /api/health for the run command's own figures (loop
-    lateness, store writer errors, and "ok"/"problems" when it knows better); it must be cheap and
-    must not raise. `max_streams` caps the live streams, each of which holds a server thread."""
+    `access_code` is a plain code (hashed here) or a `firmware.access.AccessCode` (the data
+    dir's hash). `allowed_hosts` are Host names to answer to besides the machine's own (see
+    webui.security). `stats`, if given, is called by GET /api/health for the run command's own
+    figures (loop lateness, store writer errors, and "ok"/"problems" when it knows better); it
+    must be cheap and must not raise. `max_streams` caps the live streams, each of which holds a
+    server thread."""
     app = Flask(__name__)
+    app.json = StrictJSON(app)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 300
@@ -62,12 +109,20 @@ def create_app(store: Store, live: LiveState, *, control: Any = None, access_cod
     app.extensions[EXTENSION] = WebContext(store=store, live=live, control=control,
                                            auth=AuthGuard(access_code), open_reads=open_reads,
                                            config_view=dict(config_view or {}), stats=stats,
+                                           history=history or HistoryContext(),
                                            max_streams=max_streams)
     from webui.api import api
+    from webui.api_history import history_api
+    from webui.openapi import openapi_api
     from webui.pages import pages
+    from webui.session_api import session_api
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(session_api, url_prefix="/api")
+    app.register_blueprint(openapi_api, url_prefix="/api")
+    app.register_blueprint(history_api, url_prefix="/api")
     app.register_blueprint(pages)
+    security.install(app, allowed_hosts)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app

@@ -15,5 +15,5 @@ pages = Blueprint("pages", __name__)
 @pages.get("/")
 def index() -> Any:
     c = ctx()
-    return render_template("index.html", open_reads=c.open_reads, writes_enabled=bool(c.auth.code),
+    return render_template("index.html", open_reads=c.open_reads, writes_enabled=c.auth.enabled,
                            has_control=c.control is not None)

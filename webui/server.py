@@ -73,6 +73,7 @@ def build_server(app: Flask, host: str, port: int, threads: int = 24,
     `threads` so pages and API requests always find one. Prints nothing; `.run()` serves until
     closed.
     """
+    socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # a bad name: OSError, not waitress's ValueError
     server = waitress.create_server(
         app, host=host, port=port, threads=threads, ident="stretchstep",
         channel_timeout=30, connection_limit=200, asyncore_use_poll=True,

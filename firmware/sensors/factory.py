@@ -1,62 +1,14 @@
-"""Turns a source name from the config or the command line into a SampleSource.
+"""Moved to `firmware.sources` (it joins sensors and calibration, so it cannot live in sensors).
 
-Names: `simulated` (a person who keeps visiting the step, forever), `simulated:SCENARIO`
-(a scripted scenario that ends), `replay:PATH`, `hx711` (the real chip on a Pi),
-`hx711-emulated` (the real driver reading a pin-level chip emulator), `hx711-iio` (the kernel's
-IIO driver through sysfs; see hardware/README.md). Hardware modules are
-imported only when chosen, so a laptop never needs Blinka.
+Kept only so branches written against the old path still import while they are merged; new
+code imports `firmware.sources`. Forwarded lazily, so importing `firmware.sensors` still pulls
+in nothing of calibration.
 """
 
-from __future__ import annotations
-
-from firmware.config import Config
-from firmware.sensors.base import SampleSource
+from typing import Any
 
 
-class SourceError(ValueError):
-    """A source name or its arguments that cannot be used."""
+def __getattr__(name: str) -> Any:
+    import firmware.sources
 
-
-def open_source(spec: str, config: Config, *, fast: bool = False) -> SampleSource:
-    kind, _, arg = spec.partition(":")
-    if kind == "simulated":
-        return _simulated(arg, config)
-    if kind == "replay":
-        if not arg:
-            raise SourceError("replay needs a trace path: --source replay:PATH")
-        from firmware.sensors.trace import ReplaySource
-
-        return ReplaySource(arg, fast=fast)
-    if kind == "hx711":
-        if config.sensor2.data_pin and config.sensor2.clock_pin:
-            from firmware.sensors.hx711_pair import open_pair_source
-
-            return open_pair_source(config)  # two cells: the load split tells the leg
-        from firmware.sensors.hx711 import open_hx711_source
-
-        return open_hx711_source(config)
-    if kind == "hx711-iio":
-        from firmware.sensors.iio import open_iio_source
-
-        return open_iio_source(config)
-    if kind == "hx711-emulated":
-        from firmware.sensors.hx711_emulated import open_emulated_source
-
-        return open_emulated_source(config)
-    raise SourceError(
-        f"unknown source {spec!r}; use simulated, simulated:SCENARIO, replay:PATH, hx711, hx711-iio "
-        "or hx711-emulated"
-    )
-
-
-def _simulated(scenario_name: str, config: Config) -> SampleSource:
-    from firmware.sensors import simulated
-
-    sim = config.simulation
-    rate = float(config.sensor.rate_hz)
-    if not scenario_name or scenario_name == "forever":
-        return simulated.forever_person(seed=sim.seed, rate_hz=rate, body_kg=sim.body_kg)
-    try:
-        return simulated.scenario(scenario_name, seed=sim.seed, rate_hz=rate, body_kg=sim.body_kg)
-    except (KeyError, ValueError) as exc:
-        raise SourceError(f"simulated:{scenario_name}: {exc}") from None
+    return getattr(firmware.sources, name)

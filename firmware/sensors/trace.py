@@ -11,11 +11,13 @@ Readers ignore `# key=value` lines and columns they do not know. A malformed lin
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from firmware.sensors.base import Sample
 
@@ -44,9 +46,10 @@ def rate_from(meta: dict[str, str], samples: list[Sample], where: str = "trace")
             rate = float(meta["rate_hz"])
         except ValueError:
             raise TraceError(f"{where}: header rate_hz={meta['rate_hz']!r} is not a number") from None
-        if rate > 0:
+        if 0 < rate <= MAX_RATE_HZ:
             return rate
-        raise TraceError(f"{where}: header rate_hz={meta['rate_hz']!r} must be > 0")
+        raise TraceError(f"{where}: header rate_hz={meta['rate_hz']!r} must be above 0 and at "
+                         f"most {MAX_RATE_HZ:g}")
     gaps = sorted(b.t - a.t for a, b in zip(samples, samples[1:], strict=False) if b.t > a.t)
     return 1.0 / gaps[len(gaps) // 2] if gaps else 0.0
 
@@ -86,25 +89,35 @@ class TraceWriter:
         self.close()
 
 
+MAX_LINE = 4096                    # bytes; a trace line is ~20, a header line well under 200
+MAX_RATE_HZ = 1000.0               # the HX711 gives 10 or 80; anything above 1 kHz is a typo
+T_LIMIT, KG_LIMIT = 1e12, 1e6      # s, kg: past these a value is a corrupt line, not a reading
+
+
 def iter_trace(path: str | Path, meta: dict[str, str] | None = None) -> Iterator[Sample]:
-    """Stream samples from a trace; fills `meta` (if given) from the header as it goes."""
+    """Stream samples from a trace; fills `meta` (if given) from the header as it goes.
+
+    Reads line by line with a bounded line length, so memory stays small whatever the file
+    (a day-long trace, /dev/zero, a binary file): a line past MAX_LINE bytes, bytes that are not
+    UTF-8, or values no step could give are a TraceError naming the line, never quoted whole."""
     where = str(path)
     meta = {} if meta is None else meta
     try:
-        fh = open(path, encoding="utf-8")  # noqa: SIM115
+        fh = open_binary(path)
     except OSError as exc:
         raise TraceError(f"{where}: cannot open trace: {exc.strerror}") from None
-    with fh:
+    with fh, contextlib.suppress(EOFError):  # a kept .gz trace torn by a power cut ends at the tear
         columns: tuple[int, int] | None = None
         last_t = -math.inf
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
+        for lineno, line in enumerate(_lines(fh, where), start=1):
             if not line:
                 continue
             if line.startswith("#"):
                 key, sep, value = line[1:].partition("=")
                 if sep:
                     meta[key.strip()] = value.strip()
+                    if key.strip() == "rate_hz":
+                        rate_from(meta, [], f"{where}:{lineno}")
                 continue
             if columns is None:
                 columns = _header_columns(line, where, lineno)
@@ -121,11 +134,41 @@ def iter_trace(path: str | Path, meta: dict[str, str] | None = None) -> Iterator
             raise TraceError(f"{where}: no 't,kg' header line found; is this a stretchstep trace?")
 
 
+def open_binary(path: str | Path) -> BinaryIO:
+    """A trace file for reading; `.gz` (the traces a session keeps) is decompressed on the fly."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115
+
+
+def _lines(fh: BinaryIO, where: str) -> Iterator[str]:
+    """Stripped text lines, each read with a bounded buffer."""
+    lineno = 0
+    while True:
+        raw = fh.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+            raise TraceError(f"{where}:{lineno}: line is longer than {MAX_LINE} bytes; "
+                             "is this a stretchstep trace?")
+        try:
+            yield raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise TraceError(f"{where}:{lineno}: not text (byte {exc.start + 1} of the line is not "
+                             "UTF-8); is this a stretchstep trace?") from None
+
+
+def _shown(line: str, limit: int = 60) -> str:
+    """A line quoted in an error, cut short: enough to recognise it."""
+    return repr(line if len(line) <= limit else line[:limit] + "...")
+
+
 def _header_columns(line: str, where: str, lineno: int) -> tuple[int, int]:
     names = [name.strip() for name in line.split(",")]
     if "t" not in names or "kg" not in names:
         raise TraceError(
-            f"{where}:{lineno}: expected a header naming columns 't' and 'kg', got {line!r}"
+            f"{where}:{lineno}: expected a header naming columns 't' and 'kg', got {_shown(line)}"
         )
     return names.index("t"), names.index("kg")
 
@@ -134,14 +177,18 @@ def _parse_row(line: str, columns: tuple[int, int], where: str, lineno: int) -> 
     cells = line.split(",")
     t_col, kg_col = columns
     if len(cells) <= max(t_col, kg_col):
-        raise TraceError(f"{where}:{lineno}: expected at least {max(columns) + 1} columns: {line!r}")
+        raise TraceError(f"{where}:{lineno}: expected at least {max(columns) + 1} columns: {_shown(line)}")
     try:
         t = float(cells[t_col])
         kg = float(cells[kg_col])
     except ValueError:
-        raise TraceError(f"{where}:{lineno}: not numbers: {line!r}") from None
-    if not math.isfinite(t):
-        raise TraceError(f"{where}:{lineno}: t must be a finite number: {line!r}")
+        raise TraceError(f"{where}:{lineno}: not numbers: {_shown(line)}") from None
+    if not math.isfinite(t) or abs(t) > T_LIMIT:
+        raise TraceError(f"{where}:{lineno}: t must be a finite number of seconds within "
+                         f"±{T_LIMIT:g}: {_shown(line)}")
+    if abs(kg) > KG_LIMIT and math.isfinite(kg):
+        raise TraceError(f"{where}:{lineno}: kg={kg:g} is not a load a step can see "
+                         f"(within ±{KG_LIMIT:g}): {_shown(line)}")
     return Sample(t, kg) if math.isfinite(kg) else Sample(t, math.nan, fault="missing")
 
 

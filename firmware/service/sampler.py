@@ -23,26 +23,25 @@ import sqlite3
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from firmware import events as ev
-from firmware.calibration import CalibrationError, already_filtered
+from firmware.calibration import CalibrationError, already_filtered, calibration_status
 from firmware.config import Config, ConfigError
 from firmware.control import DeviceControl
-from firmware.cues import BuzzerCues, make_buzzer
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.events import Event
 from firmware.live import LiveState
+from firmware.panel import build_panel
 from firmware.routine import Routine
 from firmware.sensors.base import SampleSource
-from firmware.sensors.factory import SourceError, open_source
 from firmware.sensors.hx711 import SensorFault
 from firmware.sensors.trace import TraceError, iter_trace
 from firmware.service.logs import RateLimited, setup_logging
 from firmware.service.notify import Watchdog
+from firmware.sources import SourceError, open_source
 from firmware.store import Store, StoreError, StoreWriter, check_history_file
 
 log = logging.getLogger(__name__)
@@ -65,13 +64,6 @@ def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
 def make_routine(cfg: Config) -> Routine:
     r = cfg.routine
     return Routine(r.reps, r.first_leg, r.knees, cfg.detector.target_s, cfg.detector.target_breaths)
-
-
-def make_cues(cfg: Config) -> BuzzerCues | None:
-    if not cfg.cues.enabled:
-        return None
-    on_pi = cfg.sensor.source == "hx711"
-    return BuzzerCues(make_buzzer(cfg.cues.buzzer_pin, active_high=cfg.cues.active_high, mock=not on_pi))
 
 
 def open_checked_source(cfg: Config) -> SampleSource:
@@ -231,6 +223,7 @@ class LoopRunner:
                 source, detector, routine=self.routine, cues=self.cues, writer=self.writer, live=self.live,
                 session_id=self.session_id, speed=speed, sinks=self.sinks,
                 status_extra={"source": self.cfg.sensor.source, "speed": speed},
+                status_from=lambda: {"calibration": calibration_status(source)},
             )
             self.state = "running"
             self.device.run(self.stop)
@@ -296,18 +289,6 @@ def open_history(cfg: Config) -> tuple[Store | None, Any, int]:
     return store, StoreWriter(store), session_id
 
 
-def _buzzer(cfg: Config) -> BuzzerCues | None:
-    """Built once, outside the loop; a buzzer that cannot be had is logged, not fatal."""
-    try:
-        with warnings.catch_warnings():   # gpiozero warns once per pin library it cannot load
-            warnings.simplefilter("ignore")
-            return make_cues(cfg)
-    except Exception as exc:
-        log.error("no buzzer (pin BCM %d): %s: %s; the step counts without it",
-                  cfg.cues.buzzer_pin, type(exc).__name__, exc)
-        return None
-
-
 def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection.Connection) -> None:
     """The sampler process (spawned by the supervisor). Exit status EXIT_FATAL after a fatal fault."""
     from firmware.service.link import LinkServer
@@ -328,9 +309,10 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         sys.exit(EXIT_FATAL)
     watchdog = Watchdog()
     live = LiveState()
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=live, session_id=session_id,
-                        cues=_buzzer(cfg), sinks=(watchdog,), source=source, watchdog=watchdog)
     control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
+    panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
+    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=live, session_id=session_id,
+                        cues=panel.cues, sinks=(watchdog, panel), source=source, watchdog=watchdog)
     link = LinkServer(sock_path, live, control, runner.health)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
@@ -352,8 +334,7 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     writer.close()
     if store is not None:
         store.close()
-    if runner.cues is not None:
-        runner.cues.close()
+    panel.close()
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
         sys.exit(EXIT_FATAL)

@@ -20,7 +20,6 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
-import secrets
 import shutil
 import signal
 import socket
@@ -33,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from firmware.access import AccessCode, AccessError, describe, ensure_access_code, link
 from firmware.config import Config
 from firmware.service.logs import setup_logging
 from firmware.service.notify import notify
@@ -46,21 +46,6 @@ STABLE_S = 60.0               # a child up this long has its restart backoff res
 
 class ServiceError(RuntimeError):
     """The service cannot start for a reason the user can fix (e.g. the port is taken)."""
-
-
-def ensure_access_code(data_dir: Path, configured: str) -> str:
-    """The configured code, or one generated once and kept (0600) in the data dir."""
-    if configured:
-        return configured
-    path = data_dir / "access_code"
-    if path.exists():
-        code = path.read_text(encoding="utf-8").strip()
-        if code:
-            return code
-    code = f"{secrets.randbelow(10**6):06d}"
-    path.write_text(code + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return code
 
 
 def lan_addresses() -> list[str]:
@@ -172,6 +157,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         code = ensure_access_code(data_dir, cfg.web.access_code)
+    except AccessError as exc:
+        raise ServiceError(str(exc)) from None
     except OSError as exc:
         raise ServiceError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}; choose another "
                            "with --data-dir or fix its permissions") from None
@@ -185,14 +172,14 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     runtime = tempfile.mkdtemp(prefix="stretchstep-")
     sock_path = str(Path(runtime) / "sampler.sock")
     sampler = Child("sampler", sampler_main, (cfg, sock_path))
-    web = Child("web", web_main, (cfg, sock_path, code, cfg.web.port))
+    web = Child("web", web_main, (cfg, sock_path, cfg.web.port))
     failure: str | None = None
     started = False
     try:
         sampler.start(stop)
         started = True
         port = web.start(stop)["port"]
-        web.args = (cfg, sock_path, code, port)  # a restarted web keeps the port the phones know
+        web.args = (cfg, sock_path, port)  # a restarted web keeps the port the phones know
         _announce(cfg, data_dir, code, port)
         notify("READY=1")
         if ready is not None:
@@ -242,13 +229,16 @@ def _watch(stop: threading.Event, sampler: Child, web: Child, *, exit_fatal: int
     return None
 
 
-def _announce(cfg: Config, data_dir: Path, code: str, port: int) -> None:
+def _announce(cfg: Config, data_dir: Path, code: AccessCode, port: int) -> None:
+    """Where to open the page; a code made just now rides in the link's #fragment (shown once)."""
     print(f"stretchstep running: source {cfg.sensor.source}, data in {data_dir}", flush=True)
     if cfg.web.host in ("0.0.0.0", "::", ""):
         hosts = lan_addresses() or ["<this machine's address>"]
         for host in hosts:
-            print(f"open on your phone: http://{host}:{port}/", flush=True)
-        print(f"on this machine:    http://127.0.0.1:{port}/", flush=True)
+            print(f"open on your phone: {link(host, port, code.fresh)}", flush=True)
+        print(f"on this machine:    {link('127.0.0.1', port, code.fresh)}", flush=True)
     else:
-        print(f"open: http://{cfg.web.host}:{port}/", flush=True)
-    print(f"access code for changes (tare, calibrate, pain log): {code}", flush=True)
+        print(f"open: {link(cfg.web.host, port, code.fresh)}", flush=True)
+    print(describe(code), flush=True)
+    if code.warning:
+        print(f"warning: {code.warning}", file=sys.stderr, flush=True)

@@ -8,6 +8,7 @@ same port.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -24,33 +25,38 @@ EXIT_FATAL = 3
 WEB_NICENESS = 10
 
 
-def build_web(cfg: Config, sock_path: str, access_code: str) -> tuple[Any, LinkClient, Any]:
+def build_web(cfg: Config, sock_path: str) -> tuple[Any, LinkClient, Any]:
     """(app, link, store) for the web process: the one place the two-process app is composed."""
+    from firmware.access import load_access_code
+    from firmware.history import history_context
     from firmware.store import Store
     from webui import create_app
 
     data_dir = cfg.data_dir()
     link = LinkClient(sock_path)
     store = Store(data_dir / "history.sqlite")
-    app = create_app(store, link.live, control=RemoteControl(link.call), access_code=access_code,
+    app = create_app(store, link.live, control=RemoteControl(link.call),
+                     access_code=load_access_code(data_dir, cfg.web.access_code),
                      open_reads=cfg.web.open_reads, stats=link.health, max_streams=cfg.web.max_streams,
+                     allowed_hosts=cfg.web.allowed_hosts, history=history_context(cfg),
                      config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
     return app, link, store
 
 
-def web_main(cfg: Config, sock_path: str, access_code: str, port: int,
+def web_main(cfg: Config, sock_path: str, port: int,
              report: multiprocessing.connection.Connection) -> None:
     """The web process (spawned by the supervisor); reports ("ready", {"port", "pid"}) or ("fatal", why)."""
     from webui.server import build_server, shutdown_streams
 
     setup_logging("web")
     os.nice(WEB_NICENESS)   # when the CPU is short, the sampler runs first and the page waits
-    app, link, store = build_web(cfg, sock_path, access_code)
+    app, link, store = build_web(cfg, sock_path)
     try:
         server = build_server(app, cfg.web.host, port, threads=cfg.web.threads)
     except OSError as exc:
-        report.send(("fatal", f"cannot listen on {cfg.web.host}:{port}: {exc.strerror or exc}; is another "
-                              "stretchstep running? Stop it or choose another --port"))
+        hint = ("; is another stretchstep running? Stop it or choose another --port"
+                if exc.errno == errno.EADDRINUSE else "")
+        report.send(("fatal", f"cannot listen on {cfg.web.host}:{port}: {exc.strerror or exc}{hint}"))
         sys.exit(EXIT_FATAL)
 
     def stop(_signum: int, _frame: object) -> None:

@@ -1,13 +1,9 @@
-"""The script of a simulated person: segments (what they do) compiled into pieces (the load).
+"""The script compiler: segments (what the person does) -> pieces (the load) + the truth.
 
-A scenario is a list of segments (`Off`, `StepOn`, `Stand`, `Hold`, `ShiftFoot`, `StepOff`,
-`Bag`, `Unplug`). `ScriptCompiler` turns them, one at a time, into `Piece`s: time spans with a
-clean load function, plus additive `Overlay`s (bounces). It also writes the ground truth as it
-goes, so the truth is exactly what was scripted and never re-derived from the signal. Compiling
-one segment at a time is what lets an endless person be generated lazily.
-
-Signal model: DESIGN §2. Ranges accepted here are physical sanity bounds (a little wider than
-DESIGN §2, so tests can probe edges); the named scenarios and the corpus stay inside DESIGN §2.
+`ScriptCompiler` turns segments, one at a time, into `Piece`s: time spans with a clean load
+function, plus additive `Overlay`s (bounces). It also writes the ground truth as it goes, so
+the truth is exactly what was scripted and never re-derived from the signal. Compiling one
+segment at a time is what lets an endless person be generated lazily. Signal model: DESIGN §2.
 """
 
 from __future__ import annotations
@@ -15,281 +11,23 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-LEGS = ("right", "left")
-KNEES = ("straight", "bent")
-RELEASE_TO = ("standing", "off")
-
-
-def smooth(x: float) -> float:
-    """Cosine ease 0 -> 1 over x in [0, 1]: a smooth, physically plausible load change."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    return 0.5 - 0.5 * math.cos(math.pi * x)
-
-
-def _check(name: str, value: float, lo: float, hi: float) -> None:
-    if not (isinstance(value, int | float) and lo <= value <= hi):
-        raise ValueError(f"{name}={value!r} is out of range; allowed {lo:g} to {hi:g}")
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not allowed; use one of {', '.join(choices)}")
-
-
-# --------------------------------------------------------------------------------------------
-# Segments: what the person (or the world) does next.
-
-
-@dataclass
-class Off:
-    """Nobody on the step (empty cell: noise and drift only)."""
-
-    seconds: float
-
-    def __post_init__(self) -> None:
-        _check("Off.seconds", self.seconds, 0.0, 1e7)
-
-
-@dataclass
-class StepOn:
-    """The person steps onto the step; load rises smoothly to their standing share."""
-
-    seconds: float = 0.6
-
-    def __post_init__(self) -> None:
-        _check("StepOn.seconds", self.seconds, 0.1, 5.0)
-
-
-@dataclass
-class StepOff:
-    """The person steps off; load falls smoothly to 0."""
-
-    seconds: float = 0.6
-
-    def __post_init__(self) -> None:
-        _check("StepOff.seconds", self.seconds, 0.1, 5.0)
-
-
-@dataclass
-class Stand:
-    """Plain standing at the current standing share (postural sway is added on top)."""
-
-    seconds: float
-
-    def __post_init__(self) -> None:
-        _check("Stand.seconds", self.seconds, 0.0, 1e7)
-
-
-@dataclass
-class ShiftFoot:
-    """A foot shift: the standing share steps by `delta_frac` of body weight, smoothly; or, with
-    `to_frac`, moves towards that share of the person's usual standing load (a step of at most
-    10 % BW), which keeps shifts wandering about the usual stance rather than drifting away."""
-
-    delta_frac: float = 0.0
-    seconds: float = 0.3
-    to_frac: float | None = None
-
-    def __post_init__(self) -> None:
-        _check("ShiftFoot.delta_frac", self.delta_frac, -0.15, 0.15)
-        _check("ShiftFoot.seconds", self.seconds, 0.05, 3.0)
-        if self.to_frac is not None:
-            _check("ShiftFoot.to_frac", self.to_frac, 0.1, 0.9)
-
-
-@dataclass
-class Bag:
-    """A bag left on the (empty) step: constant load, no sway, no breathing."""
-
-    kg: float
-    seconds: float
-    edge_s: float = 0.2
-
-    def __post_init__(self) -> None:
-        _check("Bag.kg", self.kg, 0.1, 200.0)
-        _check("Bag.seconds", self.seconds, 0.0, 1e7)
-        _check("Bag.edge_s", self.edge_s, 0.02, 3.0)
-
-
-@dataclass
-class Unplug:
-    """The sensor is unplugged: samples carry `fault` and NaN kg; the person keeps still."""
-
-    seconds: float
-    reason: str = "unplugged"
-
-    def __post_init__(self) -> None:
-        _check("Unplug.seconds", self.seconds, 0.0, 1e7)
-
-
-@dataclass
-class Bounce:
-    """A bounce episode inside a hold (the fault the device must flag).
-
-    It starts `at_s` into the hold, or `at_s` after the peak of breath `after_breath` (0-based)
-    when that is given, so a script can put it in an in-breath without knowing breath timing.
-    """
-
-    at_s: float
-    hz: float = 2.0
-    pp_frac: float = 0.15
-    cycles: int = 3
-    after_breath: int | None = None
-
-    def __post_init__(self) -> None:
-        _check("Bounce.at_s", self.at_s, 0.0, 1e4)
-        _check("Bounce.hz", self.hz, 0.5, 5.0)
-        _check("Bounce.pp_frac", self.pp_frac, 0.01, 0.5)
-        _check("Bounce.cycles", self.cycles, 1, 20)
-        if self.after_breath is not None:
-            _check("Bounce.after_breath", self.after_breath, 0, 11)
-
-    @property
-    def seconds(self) -> float:
-        return self.cycles / self.hz
-
-
-@dataclass
-class Hold:
-    """One scripted heel-drop stretch: ramp, hold with breath presses, release.
-
-    The hold lasts lead_s + one cycle per breath + tail_s (or `hold_s` if longer: the tail
-    grows). `early_release` drops breaths (and shortens the tail) until the hold is at least
-    3 s short of the target, so the truth says it was not completed.
-    """
-
-    breaths: int = 4
-    cycle_s: float = 7.0
-    press_frac: float = 0.04
-    plateau_frac: float = 0.8
-    ramp_s: float = 2.0
-    release_s: float = 2.0
-    bounces: list[Bounce] = field(default_factory=list)
-    release_to: str = "standing"
-    early_release: bool = False
-    leg: str = "right"
-    knee: str = "straight"
-    lead_s: float = 1.5
-    tail_s: float = 1.5
-    hold_s: float | None = None
-    let_off: float | None = None  # share of each press let off on the in-breath; None: 0.5-0.9
-    vary: float = 0.1  # relative breath-to-breath variation of cycle and press depth
-
-    def __post_init__(self) -> None:
-        _check("Hold.breaths", self.breaths, 0, 12)
-        _check("Hold.cycle_s", self.cycle_s, 3.0, 20.0)
-        _check("Hold.press_frac", self.press_frac, 0.0, 0.15)
-        _check("Hold.plateau_frac", self.plateau_frac, 0.3, 1.0)
-        _check("Hold.ramp_s", self.ramp_s, 0.3, 10.0)
-        _check("Hold.release_s", self.release_s, 0.3, 10.0)
-        _check("Hold.lead_s", self.lead_s, 0.0, 60.0)
-        _check("Hold.tail_s", self.tail_s, 0.0, 600.0)
-        _check("Hold.vary", self.vary, 0.0, 0.3)
-        if self.hold_s is not None:
-            _check("Hold.hold_s", self.hold_s, 0.0, 3600.0)
-        if self.let_off is not None:
-            _check("Hold.let_off", self.let_off, 0.0, 1.0)
-        _check_choice("Hold.release_to", self.release_to, RELEASE_TO)
-        _check_choice("Hold.leg", self.leg, LEGS)
-        _check_choice("Hold.knee", self.knee, KNEES)
-
-
-Segment = Off | StepOn | StepOff | Stand | ShiftFoot | Bag | Unplug | Hold
-
-
-# --------------------------------------------------------------------------------------------
-# Pieces: the clean load over a time span. `person` says whether sway applies.
-
-
-@dataclass
-class Piece:
-    t0: float
-    t1: float
-    person: bool = False
-    fault: str | None = None
-
-    def level(self, t: float) -> float:
-        raise NotImplementedError
-
-
-@dataclass
-class Flat(Piece):
-    value: float = 0.0
-
-    def level(self, t: float) -> float:
-        return self.value
-
-
-@dataclass
-class Ramp(Piece):
-    a: float = 0.0
-    b: float = 0.0
-
-    def level(self, t: float) -> float:
-        span = self.t1 - self.t0
-        return self.a + (self.b - self.a) * smooth((t - self.t0) / span if span > 0 else 1.0)
-
-
-@dataclass
-class Breath:
-    """One out-breath press then in-breath let-off; peak at start + press_s."""
-
-    start: float
-    press_s: float
-    rise_kg: float
-    inhale_s: float
-    let_off_kg: float
-
-    @property
-    def peak_t(self) -> float:
-        return self.start + self.press_s
-
-    def level(self, t: float) -> float:
-        x = t - self.start
-        if x <= 0.0:
-            return 0.0
-        if x < self.press_s:
-            return self.rise_kg * smooth(x / self.press_s)
-        return self.rise_kg - self.let_off_kg * smooth((x - self.press_s) / self.inhale_s)
-
-
-@dataclass
-class HoldPiece(Piece):
-    plateau: float = 0.0
-    breaths: list[Breath] = field(default_factory=list)
-
-    def level(self, t: float) -> float:
-        total = self.plateau
-        for breath in self.breaths:
-            if t <= breath.start:
-                break
-            total += breath.level(t)
-        return total
-
-
-@dataclass
-class Overlay:
-    """An additive oscillation (a bounce): sin over whole cycles, so it starts and ends at 0."""
-
-    t0: float
-    t1: float
-    hz: float
-    amp_kg: float
-
-    def level(self, t: float) -> float:
-        if t <= self.t0 or t >= self.t1:
-            return 0.0
-        return self.amp_kg * math.sin(2.0 * math.pi * self.hz * (t - self.t0))
-
-
-# --------------------------------------------------------------------------------------------
-# The compiler: segments -> pieces + truth, one segment at a time.
+from firmware.sensors.simulated.pieces import Breath, Flat, HoldPiece, Overlay, Piece, Ramp
+from firmware.sensors.simulated.segments import (
+    Bag,
+    Bounce,
+    Hold,
+    Off,
+    Segment,
+    ShiftFoot,
+    Stand,
+    StepOff,
+    StepOn,
+    Unplug,
+    check,
+)
+from firmware.sensors.simulated.sway import band_pp, sway_at
 
 
 class ScriptError(ValueError):
@@ -302,9 +40,9 @@ class ScriptCompiler:
     def __init__(self, *, body_kg: float, stand_frac: float, target_s: float, seed: int,
                  keep_last: int | None = None, sway: Callable[[float], float] | None = None,
                  rate_hz: float | None = None):
-        _check("body_kg", body_kg, 10.0, 300.0)
-        _check("stand_frac", stand_frac, 0.1, 0.9)
-        _check("target_s", target_s, 1.0, 600.0)
+        check("body_kg", body_kg, 10.0, 300.0)
+        check("stand_frac", stand_frac, 0.1, 0.9)
+        check("target_s", target_s, 1.0, 600.0)
         self.body_kg = body_kg
         self.stand_kg = stand_frac * body_kg
         self.usual_stand_kg = self.stand_kg  # what sway is scaled by (sway grows with load up to it)
@@ -376,8 +114,8 @@ class ScriptCompiler:
         delta = seg.delta_frac * bw
         if seg.to_frac is not None:
             delta = min(max(seg.to_frac * bw - before, -0.1 * bw), 0.1 * bw)
-        # Shifts never leave DESIGN §2's standing range (0.25-0.6 BW), however many there are.
-        self.stand_kg = min(max(before + delta, 0.25 * bw), 0.6 * bw)
+        # Shifts never walk the level out of DESIGN §2's 0.2-0.6 BW, however many there are.
+        self.stand_kg = min(max(before + delta, 0.2 * bw), 0.6 * bw)
         self.level = self.stand_kg
         self.shifts.append({"t": round(t0, 4), "end": round(t1, 4),
                             "delta_kg": round(self.stand_kg - before, 4)})
@@ -418,11 +156,14 @@ class ScriptCompiler:
         release_start = hold_start + hold_s
         end = release_start + seg.release_s
         to = stand if seg.release_to == "standing" else 0.0
-        hold_piece = HoldPiece(hold_start, release_start, person=True, plateau=plateau, breaths=breaths)
+        pose = {"leg": seg.leg, "damping": seg.damping}
+        hold_piece = HoldPiece(hold_start, release_start, person=True, plateau=plateau, breaths=breaths,
+                               stance0=1.0, stance1=1.0, **pose)
         pieces: list[Piece] = [
-            Ramp(start, hold_start, person=True, a=stand, b=plateau),
+            Ramp(start, hold_start, person=True, a=stand, b=plateau, stance1=1.0, **pose),
             hold_piece,
-            Ramp(release_start, end, person=True, a=hold_piece.level(release_start), b=to),
+            Ramp(release_start, end, person=True, a=hold_piece.level(release_start), b=to, stance0=1.0,
+                 **pose),
         ]
         # An early release can cut the breath a bounce was scripted after: that bounce never happens.
         kept = [b for b in seg.bounces
@@ -442,8 +183,32 @@ class ScriptCompiler:
             "plateau_kg": round(plateau, 3), "early_release": seg.early_release,
             "breath_times": [round(b.peak_t, 4) for b in breaths],
             "press_kg": round(sum(b.rise_kg for b in breaths) / len(breaths), 3) if breaths else 0.0,
+            **self._breath_truth(breaths), "damping": seg.damping,
+            **self._sway_truth(hold_piece, breaths),
         })
         return pieces, overlays
+
+    @staticmethod
+    def _breath_truth(breaths: list[Breath]) -> dict[str, float | None]:
+        """The hold's breathing as it was played: mean cycle, out-breath share and let-off."""
+        if not breaths:
+            return {"cycle_s": None, "exhale_share": None, "let_off": None}
+        n = len(breaths)
+        return {"cycle_s": round(sum(b.press_s + b.inhale_s for b in breaths) / n, 3),
+                "exhale_share": round(sum(b.press_s / (b.press_s + b.inhale_s) for b in breaths) / n, 3),
+                "let_off": round(sum(b.let_off_kg / b.rise_kg if b.rise_kg else 0.0 for b in breaths) / n, 3)}
+
+    def _sway_truth(self, hold: HoldPiece, breaths: list[Breath]) -> dict[str, Any]:
+        """The sway under the hold alone, in the breathing band (peak to peak, kg), where it came
+        from, and the hold's press-to-sway ratio (DESIGN §2; None without breaths or sway)."""
+        if self.sway is None or not self.rate_hz:
+            return {}
+        sway, leg, damping = self.sway, hold.leg, hold.damping
+        pp = band_pp(lambda t: sway_at(sway, t, 1.0, leg, damping), hold.t0, hold.t1)
+        press = sum(b.rise_kg for b in breaths) / len(breaths) if breaths else 0.0
+        ratio = round(press / pp, 3) if press and pp > 0 else None
+        return {"sway_pp_kg": round(pp, 4), "press_to_sway": ratio,
+                "sway_source": getattr(sway, "source", "synthetic")}
 
     def _breaths(self, seg: Hold, hold_start: float) -> tuple[list[Breath], float]:
         """The hold's breath presses (randomised a little per breath) and its duration."""
@@ -460,9 +225,13 @@ class ScriptCompiler:
         if seg.hold_s is not None and seg.hold_s > hold_s and not seg.early_release:
             hold_s = seg.hold_s
         breaths, t = [], hold_start + lead
+        press_vary = seg.vary if seg.press_vary is None else seg.press_vary
         for cycle in cycles:
-            press_s = min(max(2.0, cycle * rng.uniform(0.35, 0.5)), 5.0, cycle - 1.0)
-            rise = seg.press_frac * bw * rng.uniform(1 - seg.vary, 1 + seg.vary)
+            if seg.exhale_share is None:
+                press_s = min(max(2.0, cycle * rng.uniform(0.35, 0.5)), 5.0, cycle - 1.0)
+            else:
+                press_s = cycle * seg.exhale_share
+            rise = seg.press_frac * bw * rng.uniform(1 - press_vary, 1 + press_vary)
             let = seg.let_off if seg.let_off is not None else rng.uniform(0.5, 0.9)
             breaths.append(Breath(t, press_s, rise, cycle - press_s, rise * let))
             t += cycle
@@ -502,13 +271,14 @@ class ScriptCompiler:
             t = i / rate
             while k < len(pieces) - 1 and t > pieces[k].t1:
                 k += 1
-            level = pieces[k].level(t)
-            grid.append((t, level, level + sum(o.level(t) for o in overlays) if overlays else level))
+            piece = pieces[k]
+            level = piece.level(t)
+            grid.append((t, piece, level, level + sum(o.level(t) for o in overlays) if overlays else level))
         if not grid:
             return _script_peak(pieces, overlays, t0, t1)
-        floor = max(load for _, _, load in grid) - 2.0 * bound
-        return max(load + sway(t) * min(1.0, max(0.0, level / usual))
-                   for t, level, load in grid if load >= floor)
+        floor = max(load for *_, load in grid) - 2.0 * bound
+        return max(load + piece.sway_kg(sway, t, level, usual)
+                   for t, piece, level, load in grid if load >= floor)
 
 
 def _script_peak(pieces: list[Piece], overlays: list[Overlay], t0: float, t1: float) -> float:

@@ -32,62 +32,24 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from types import ModuleType, SimpleNamespace
-from typing import Any, Protocol
+from typing import Any
+
+from firmware.sensors.hx711.reading import (
+    NOT_READY,
+    PREEMPTED,
+    UNSURE_GAIN,
+    WARMING_UP,
+    Clock,
+    RawReading,
+    SensorFault,
+    SystemClock,
+)
 
 VERIFIED_DRIVER_VERSION = "1.1.2"
-SATURATED_HIGH = 0x7FFFFF
-SATURATED_LOW = -0x800000
 SETTLE_S = {10: 0.400, 80: 0.050}
 GAIN_PULSES = {128: 25, 32: 26, 64: 27}   # the driver's CHAN_A_GAIN_128, CHAN_B_GAIN_32, CHAN_A_GAIN_64
 WARMUP_READS = 3                         # reads that set the timing baseline before any is trusted
-
-# RawReading.problem values
-NOT_READY = "not_ready"      # DOUT never went low within the ready timeout
-PREEMPTED = "preempted"      # the read took too long: PD_SCK may have been high > 60 us
-UNSURE_GAIN = "unsure_gain"  # the conversion may have been made at the reset gain
-WARMING_UP = "warming_up"    # the first reads after a reset, which set the timing baseline
-
-
-class SensorFault(RuntimeError):
-    """The sensor cannot give a reading; `reason` is the short fault name for events."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class RawReading:
-    """One attempt to read the chip: a signed 24-bit `code`, or None and a `problem`."""
-
-    t: float
-    code: int | None
-    problem: str | None = None
-    detail: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-class Clock(Protocol):
-    def monotonic(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """Real time: perf_counter for timing reads, time.sleep between polls."""
-
-    @staticmethod
-    def monotonic() -> float:
-        return time.perf_counter()
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
 
 
 class LinuxMicrocontroller:
@@ -332,76 +294,3 @@ def open_hx711_reader(data_bcm: int = 5, clock_bcm: int = 6, *, rate_hz: int = 8
     data, clock = open_blinka_pins(data_bcm, clock_bcm)
     return HX711Reader(data, clock, rate_hz=rate_hz, gain=gain, ready_timeout_s=ready_timeout_s,
                        where=f"HX711 on DT=BCM{data_bcm}/SCK=BCM{clock_bcm}")
-
-
-def open_hx711_source(config: Any) -> Any:
-    """`--source hx711`: the real chip, calibrated from the data dir, with fault detection."""
-    from firmware.calibration import CalibratedSource, load_calibration
-
-    sensor = config.sensor
-    reader = open_hx711_reader(sensor.data_pin, sensor.clock_pin, rate_hz=sensor.rate_hz,
-                               gain=sensor.gain, ready_timeout_s=sensor.ready_timeout_s)
-    return CalibratedSource(reader, load_calibration(config.data_dir(), "hx711"))
-
-
-# --- bring-up: `python -m firmware.sensors.hx711` ---------------------------------------------------
-
-def bring_up(reader: HX711Reader, seconds: float = 5.0, echo: Callable[[str], None] = print) -> int:
-    """Check the chip answers, show raw codes and the achieved rate; exit status 0 if it works."""
-    start: float | None = None
-    codes: list[int] = []
-    times: list[float] = []
-    for reading in reader.readings():
-        start = reading.t if start is None else start
-        if reading.problem == NOT_READY:
-            echo(f"NO ANSWER: {reading.detail}")
-            return 1
-        if reading.code is not None:
-            codes.append(reading.code)
-            times.append(reading.t)
-            if len(codes) % max(1, int(reader.rate_hz)) == 1:
-                echo(f"t={reading.t - start:6.2f} s  raw {reading.code:+9d}")
-        if reading.t - start >= seconds:
-            break
-    if len(codes) < 2:
-        echo("no usable readings")
-        return 1
-    saturated = sum(1 for c in codes if c in (SATURATED_HIGH, SATURATED_LOW))
-    rate = (len(codes) - 1) / (times[-1] - times[0])
-    echo(f"chip answered: {rate:.1f} readings/s (RATE pin says {reader.rate_hz:g}); "
-         f"raw from {min(codes):+d} to {max(codes):+d}; {saturated} saturated; reads: {reader.counts}")
-    echo("Now press on the step edge and run again: the code should rise. If it falls, swap the "
-         "cell's A+ and A- wires (or keep it: calibration accepts a negative scale).")
-    return 0 if not saturated else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m firmware.sensors.hx711",
-                                     description="HX711 bring-up: does the chip answer, raw codes, rate.")
-    parser.add_argument("--data-pin", type=int, default=5, help="DT, BCM numbering (default 5 = pin 29)")
-    parser.add_argument("--clock-pin", type=int, default=6, help="SCK, BCM numbering (default 6 = pin 31)")
-    parser.add_argument("--rate", type=int, choices=(10, 80), default=80)
-    parser.add_argument("--gain", type=int, choices=(128, 64, 32), default=128)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--emulated", action="store_true", help="try it on the emulated chip (no hardware)")
-    args = parser.parse_args(argv)
-    try:
-        if args.emulated:
-            from firmware.sensors.hx711_emulated import still_load_reader
-
-            reader = still_load_reader(1.0, rate_hz=args.rate, gain=args.gain)
-        else:
-            reader = open_hx711_reader(args.data_pin, args.clock_pin, rate_hz=args.rate, gain=args.gain)
-    except SensorFault as exc:
-        print(f"cannot open the HX711: {exc}")
-        return 2
-    try:
-        return bring_up(reader, args.seconds)
-    finally:
-        reader.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

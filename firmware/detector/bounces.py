@@ -25,14 +25,23 @@ class QuickSwingSpan:
     bounce: bool = False
 
 
+PAIR_SHARE = 0.4  # the smaller swing of a pair is at least this share of the bigger (a bounce
+                  # swings evenly; sampling a 3 Hz swing at 10 Hz can shrink one to ~0.6)
+
+
+SWAY_EMA = 0.1    # the hold's quick sway: running mean of its quick swings (~10 swings)
+ABOVE_SWAY = 2.0  # both swings of a bounce's first cycle are at least twice that
+
+
 class BounceWatch:
     """`feed(t, v, level)` -> (start_t, hz, pp) when an episode starts, else None."""
 
     __slots__ = ("min_amp", "max_half_s", "gap_s", "dir", "ext", "ext_t", "ext_level", "prev",
                  "prev_t", "prev_level", "last_qual_end", "last_amp", "last_dur", "last_level",
-                 "in_episode", "episodes", "masks")
+                 "in_episode", "episodes", "masks", "fast_sway")
 
-    def __init__(self, min_amp: float, *, max_half_s: float = 0.75, gap_s: float = 1.0) -> None:
+    def __init__(self, min_amp: float, *, max_half_s: float = 0.75, gap_s: float = 1.0,
+                 quick_sway: float = 0.0) -> None:
         self.min_amp = min_amp
         self.max_half_s = max_half_s
         self.gap_s = gap_s
@@ -47,6 +56,8 @@ class BounceWatch:
         self.in_episode = False
         self.episodes = 0
         self.masks: list[QuickSwingSpan] = []  # oldest first, not overlapping
+        self.fast_sway = quick_sway      # typical quick swing outside episodes (kg); starts from
+                                         # what standing showed
 
     def feed(self, t: float, v: float, level: float) -> tuple[float, float, float] | None:
         d = self.dir
@@ -77,7 +88,12 @@ class BounceWatch:
         start, end = self.prev_t, self.ext_t
         if self.in_episode and end - self.last_qual_end > self.gap_s:
             self.in_episode = False
-        if amp < 0.5 * self.min_amp or not 0.05 <= dur <= self.max_half_s:
+        if not 0.05 <= dur <= self.max_half_s:
+            return None
+        fast = self.fast_sway
+        if not self.in_episode:
+            self.fast_sway += SWAY_EMA * (amp - fast)
+        if amp < 0.5 * self.min_amp:
             return None
         self._mask(start - 0.6, end + 0.6)
         paired = start - self.last_qual_end < 1e-9 and self.last_amp > 0.0
@@ -85,6 +101,8 @@ class BounceWatch:
         self.last_qual_end, self.last_amp, self.last_dur, self.last_level = end, amp, dur, self.prev_level
         if not paired or self.in_episode or max(amp, first_amp) < self.min_amp:
             return None
+        if min(amp, first_amp) < max(PAIR_SHARE * max(amp, first_amp), ABOVE_SWAY * fast):
+            return None  # a bounce swings evenly and stands out of the hold's own quick sway
         if abs(self.ext_level - first_level) > 0.5 * max(amp, first_amp):
             return None  # the mean load moved: a ramp or release bend, not an oscillation
         self.in_episode = True

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from firmware.sensors.hx711 import NOT_READY, Clock, RawReading, SensorFault, SystemClock
+from firmware.sensors.hx711.reading import NOT_READY, Clock, RawReading, SensorFault, SystemClock
 
 SYSFS_ROOT = "/sys/bus/iio/devices"
 OFFSET_BINARY_ZERO = 0x800000
@@ -97,11 +96,3 @@ class IIOHX711Reader:
 
     def close(self) -> None:
         """Nothing held open: each read opens the sysfs file afresh."""
-
-
-def open_iio_source(config: Any) -> Any:
-    """A calibrated kg source over the kernel driver (for a future `--source hx711-iio`)."""
-    from firmware.calibration import CalibratedSource, load_calibration
-
-    reader = IIOHX711Reader(rate_hz=config.sensor.rate_hz, gain=config.sensor.gain)
-    return CalibratedSource(reader, load_calibration(config.data_dir(), "hx711"))

@@ -1,6 +1,6 @@
-"""A simulated person on an edge-weighted step (DESIGN §2) that knows its own ground truth.
+"""The simulated person as a sample source: plays a compiled script, knows its own truth.
 
-`SimulatedPerson(scenario)` plays a script of segments (see `simulated_script`) as kg samples
+`SimulatedPerson(scenario)` plays a script of segments (`segments`, `compiler`) as kg samples
 at 10 or 80 Hz: clean scripted load + postural sway (while someone stands on the step) +
 sensor noise + drift, then artefacts (wild bit-error samples, dropped samples, timestamp
 jitter, unplugged faults). Everything is drawn from `random.Random` streams seeded from `seed`,
@@ -8,9 +8,11 @@ so a seed always gives the same samples and the same `truth`. Pure Python, no nu
 on the Pi as the no-hardware sensor.
 
 The truth is compiled up front for a finite scenario (same shape as `analyze --json`, DESIGN
-§5, plus extras: per stretch `breath_times` (each press's peak), `press_kg` (the mean press
-rise), `plateau_kg`, leg, knee); an endless person (`forever_person`) compiles its script lazily, segment by
-segment, and its truth is rolling (the most recent entries only).
+§5, plus extras per stretch: `breath_times` (each press's peak), `press_kg` (the mean press
+rise), `cycle_s`, `exhale_share`, `let_off` (as played), `plateau_kg`, `damping`, leg, knee, and
+the sway under the hold alone: `sway_pp_kg` (breathing-band peak to peak), `press_to_sway`,
+`sway_source`); an endless person (`forever_person`) compiles its script lazily, segment by
+segment, and its truth is rolling (the most recent entries only, no sway figures).
 """
 
 from __future__ import annotations
@@ -23,56 +25,15 @@ from itertools import count, takewhile
 from typing import Any
 
 from firmware.sensors.base import Sample
-from firmware.sensors.simulated_scenarios import SCENARIOS, build_scenario, forever_script
-from firmware.sensors.simulated_script import (
-    Bag,
-    Bounce,
-    Hold,
-    Off,
-    Overlay,
-    Piece,
-    ScriptCompiler,
-    ScriptError,
-    Segment,
-    ShiftFoot,
-    Stand,
-    StepOff,
-    StepOn,
-    Unplug,
-)
-
-__all__ = [
-    "Bag", "Bounce", "Hold", "Off", "ScriptError", "ShiftFoot", "SimulatedPerson", "Stand",
-    "StepOff", "StepOn", "Unplug", "SCENARIOS", "Segment", "scenario", "forever_person", "default_sway",
-    "SWAY_FRAC",
-]
+from firmware.sensors.simulated.compiler import ScriptCompiler
+from firmware.sensors.simulated.pieces import Overlay, Piece
+from firmware.sensors.simulated.registry import build_scenario
+from firmware.sensors.simulated.scenarios import forever_script
+from firmware.sensors.simulated.segments import Segment
+from firmware.sensors.simulated.sway import SWAY_FRAC, default_sway
 
 COUNTS_PER_KG = 20_000.0  # a typical HX711 + 50 kg cell scale; sets the size of bit-flip glitches
 ROLLING_TRUTH = 500  # entries kept per truth list for an endless person
-
-
-SWAY_FRAC = 0.005  # postural sway, RMS share of body weight: peaks ~1-1.5 % BW (DESIGN §2: ~1 %)
-
-
-def default_sway(body_kg: float, seed: int, rms_frac: float = SWAY_FRAC) -> Callable[[float], float]:
-    """Postural sway: six random-phase sinusoids at 0.1-1 Hz, RMS `rms_frac` of body weight.
-
-    Lower frequencies get more amplitude (sway is mostly slow), peaks reach ~1-1.5 % BW; six
-    incommensurate components make an irregular, non-repeating wander, like filtered noise.
-    """
-    rng = random.Random(f"{seed}:sway")
-    freqs = [math.exp(rng.uniform(math.log(0.1), math.log(1.0))) for _ in range(6)]
-    weights = [1.0 / math.sqrt(f) for f in freqs]
-    norm = math.sqrt(sum(w * w for w in weights) / 2.0)
-    amps = [rms_frac * body_kg * w / norm for w in weights]
-    phases = [rng.uniform(0.0, 2.0 * math.pi) for _ in freqs]
-    parts = list(zip(amps, freqs, phases, strict=True))
-
-    def sway(t: float) -> float:
-        return sum(a * math.sin(2.0 * math.pi * f * t + p) for a, f, p in parts)
-
-    sway.bound = sum(amps)  # type: ignore[attr-defined]  # lets the truth skip hopeless instants
-    return sway
 
 
 class _Timeline:
@@ -148,8 +109,9 @@ class SimulatedPerson:
     """A scripted person on the step as a `SampleSource` (not live: the loop paces it).
 
     `scenario` is a list (finite: truth up front) or any iterable of segments (may be endless:
-    compiled lazily). `sway` is an optional t -> kg overlay replacing the default postural sway
-    (e.g. real one-foot force from a force plate, minus its mean).
+    compiled lazily). `sway` is an optional t -> kg overlay replacing the default postural sway;
+    a `LeverSway` (synthetic or recorded feet through the step's lever) also gives the sway with
+    a leg on the nosing, which the stretches then stand on, damped by the hold's rail damping.
     """
 
     live = False
@@ -269,7 +231,7 @@ class SimulatedPerson:
             if overlays:
                 kg += sum(o.level(t) for o in overlays)
             if piece.person:  # sway grows with the load up to the usual standing load
-                kg += sway(t) * min(1.0, max(0.0, level / stand))
+                kg += piece.sway_kg(sway, t, level, stand)
             if glitch:
                 kg += _glitch_kg(glitch_rng)
             yield Sample(round(t, 6), kg)

@@ -6,18 +6,16 @@ one-leg heel drop the stretching foot carries the load at the edge, so its half 
 it. `PairedSource.leg` gives "left"/"right" for the latest sample (None when the load is even
 or small); the device can put it on the events it emits.
 
-Each cell has its own calibration file ("hx711" for cell 1, "hx711-2" for cell 2): tare both,
-then calibrate each with the known weight over its own half.
+Each cell is a kg SampleSource of its own (calibrated elsewhere: firmware.calibration.cells
+gives each its file, "hx711" for cell 1 and "hx711-2" for cell 2); this module only pairs them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
 
-from firmware.calibration import CalibratedSource, Calibration, load_calibration
-from firmware.sensors.base import Sample
+from firmware.sensors.base import Sample, SampleSource
 
 SECOND_CELL = "hx711-2"
 
@@ -36,13 +34,13 @@ def leg_of(left_kg: float, right_kg: float, *, share: float = 0.65, min_kg: floa
 
 
 class PairedSource:
-    """Two calibrated sources as one SampleSource: kg = left + right, at the later timestamp.
+    """Two kg sources (one per cell) as one SampleSource: kg = left + right, at the later timestamp.
 
     The two chips convert independently at the same rate; each output sample pairs the newest
     reading of each. A fault on either cell is a fault of the step (the total is unknown).
     """
 
-    def __init__(self, left: CalibratedSource, right: CalibratedSource, *,
+    def __init__(self, left: SampleSource, right: SampleSource, *,
                  ended: Callable[[], bool] | None = None) -> None:
         if left.rate_hz != right.rate_hz:
             raise ValueError(f"both HX711s must run at the same rate, not {left.rate_hz:g} "
@@ -55,7 +53,7 @@ class PairedSource:
         self._ended = ended or (lambda: False)
 
     @property
-    def cells(self) -> tuple[CalibratedSource, CalibratedSource]:
+    def cells(self) -> tuple[SampleSource, SampleSource]:
         """Both cells: tare zeroes each, and each drops its own glitches on raw codes."""
         return self.left, self.right
 
@@ -77,38 +75,3 @@ class PairedSource:
     def close(self) -> None:
         self.left.close()
         self.right.close()
-
-
-def open_pair_source(config: Any) -> PairedSource:
-    """`--source hx711` with [sensor2] pins set: both real cells, each with its own calibration."""
-    from firmware.sensors.hx711 import open_hx711_reader
-
-    s, s2 = config.sensor, config.sensor2
-    readers = [open_hx711_reader(s.data_pin, s.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
-                                 ready_timeout_s=s.ready_timeout_s),
-               open_hx711_reader(s2.data_pin, s2.clock_pin, rate_hz=s.rate_hz, gain=s.gain,
-                                 ready_timeout_s=s.ready_timeout_s)]
-    left, right = (CalibratedSource(r, load_calibration(config.data_dir(), name), name=name)
-                   for r, name in zip(readers, ("hx711", SECOND_CELL), strict=True))
-    return PairedSource(left, right)
-
-
-def emulated_pair_source(kg_source: Any, right_share: Callable[[float], float], *, rate_hz: int = 80,
-                         noise_counts: float = 20.0, seed: int = 0) -> PairedSource:
-    """Two emulated chips on one virtual clock, splitting a person's load by `right_share(t)`."""
-    from firmware.sensors.hx711_chip import KgFeed, VirtualClock, load_cell_signal
-    from firmware.sensors.hx711_emulated import EMULATED_COUNTS_PER_KG, EMULATED_OFFSET, emulated_pair
-
-    feed = KgFeed(kg_source)
-    clock = VirtualClock()
-    halves = {"left": lambda t: feed(t) * (1.0 - right_share(t)),
-              "right": lambda t: feed(t) * right_share(t)}
-    sources = []
-    for i, (name, half) in enumerate(halves.items()):
-        offset = EMULATED_OFFSET + 1000 * i
-        signal = load_cell_signal(half, offset=offset, counts_per_kg=EMULATED_COUNTS_PER_KG,
-                                  noise_counts=noise_counts, seed=seed + i)
-        _, reader = emulated_pair(signal, rate_hz=rate_hz, clock=clock)
-        truth = Calibration(offset=offset, scale=EMULATED_COUNTS_PER_KG)
-        sources.append(CalibratedSource(reader, truth, name=f"emulated-{name}"))
-    return PairedSource(*sources, ended=lambda: feed.ended)

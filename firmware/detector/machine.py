@@ -1,4 +1,4 @@
-"""The detector: a pure streaming state machine from (t, kg) samples to DESIGN §3 events.
+"""The state machine: HoldDetector, from (t, kg) samples to DESIGN §3 events.
 
 How it sees the step (DESIGN §2):
 - Samples pass a glitch filter (isolated wild samples -> missing) and are averaged into ~0.1 s
@@ -11,8 +11,10 @@ How it sees the step (DESIGN §2):
   mean is still, and tracked slowly while it stays within the onset threshold R; the standing
   sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
 - A stretch starts when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs)
-  *and* the rise has a heel drop's shape: 20-80 % in 0.3-3 s and no 0.3 s jump carrying most
-  of it. A foot shift (a step change) or a slow creep of sway only moves S. The hold starts
+  *and* the rise has a heel drop's shape (a 1-4 s ramp): 20-80 % in at most 1.8 s, no 0.3 s
+  jump carrying most of it, and, unless the rise is bigger than any foot shift (0.1 BW: half
+  of S, or a sixth of a plateau already seen), slower than a shift (0.3-1 s): 20-80 % in at
+  least 0.45 s. A foot shift or a slow creep of sway only moves S. The hold starts
   when the ramp's slope has died away; the release when y falls below the middle of hold and
   standing; the stretch ends when the fall settles (at standing, or at zero: stepped off).
 - Times are not the (late) moments of decision: start/end of ramps and releases are found by
@@ -20,7 +22,7 @@ How it sees the step (DESIGN §2):
   so events carry when things happened (clamped so the stream never goes back in time).
   hold_complete is the exception: it is checked on every sample and fires on the first sample
   at or after hold_start + target (unless the newest load shows the release already began).
-- Breaths (detector_breath) and bounces (detector_bounce) are counted only inside a stretch;
+- Breaths (breaths.py) and bounces (bounces.py) are counted only inside a stretch;
   the breath counter runs 2.5 s behind so that quick swings are known before it reaches them
   and the load can be held flat across them rather than counted as presses.
 
@@ -31,11 +33,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
-from firmware.detector_bounce import BounceWatch
-from firmware.detector_breath import BreathCounter, SwayGauge
+from firmware.detector.bounces import BounceWatch
+from firmware.detector.breaths import BreathCounter, SwayGauge
+from firmware.detector.config import RANGES, DetectorConfig
+from firmware.detector.glitch import GlitchFilter
+from firmware.detector.recount import FLOOR_SHARE as RECOUNT_FLOOR
+from firmware.detector.recount import HoldRecord, PressCount, count_presses, standing_rise
 from firmware.events import (
     BOUNCE,
     BREATH,
@@ -47,7 +52,6 @@ from firmware.events import (
     STRETCH_START,
     Event,
 )
-from firmware.filters import GlitchFilter
 
 NAN = math.nan
 INF = math.inf
@@ -58,75 +62,15 @@ WINDOW = 10         # blocks in the running mean (1 s)
 RING = 1024         # blocks of history kept for back-dating (~100 s)
 MASK = RING - 1
 BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
+STAND_POINTS = 40   # standing kept before a stretch, at 2 Hz (20 s): the sway the hold is judged against
 DELAY = 2           # blocks the state machine runs behind the newest (spike check needs both sides)
-MAX_RISE_S = 3.0    # a heel drop's 20-80 % rise takes at most ~0.4 x its 1-4 s ramp
+MAX_RISE_S = 1.8    # a heel drop's 20-80 % rise takes 0.41 x its 1-4 s ramp: at most 1.64 s (+ sway)
+SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
+SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
 
 EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
 STATE_NAMES = ("empty", "standing", "stretching", "holding")
-
-# name: (low, high) allowed, inclusive
-_RANGES: dict[str, tuple[float, float]] = {
-    "body_kg": (20.0, 300.0),
-    "target_s": (1.0, 3600.0),
-    "target_breaths": (0, 50),
-    "rate_hz": (1.0, 1000.0),
-    "on_kg": (0.5, 50.0),
-    "rise_frac": (0.01, 1.0),
-    "rise_sd": (0.0, 50.0),
-    "slow_rise_s": (0.0, 5.0),
-    "release_frac": (0.1, 0.9),
-    "breath_gap_s": (0.5, 20.0),
-    "breath_cycle_s": (3.0, 20.0),
-    "breath_smooth_share": (0.1, 0.6),
-    "breath_floor_frac": (0.0, 0.2),
-    "breath_floor_sway": (0.0, 10.0),
-    "breath_hyst_frac": (0.0005, 0.05),
-    "bounce_frac": (0.0, 0.5),
-    "bounce_sd": (0.0, 50.0),
-}
-
-
-@dataclass
-class DetectorConfig:
-    """What the detector is told. Every field has a default that works without body weight."""
-
-    body_kg: float | None = None    # optional; sharpens the onset threshold, never required
-    target_s: float = 30.0          # hold_complete on the first sample with hold time >= target_s
-    target_breaths: int = 0         # 0 = off; else hold_complete also at this many breaths
-    rate_hz: float | None = None    # None: inferred from the first samples' spacing
-    on_kg: float = 4.0              # load above the empty baseline that means someone is on
-    rise_frac: float = 0.15         # onset threshold R as a share of the standing load ...
-    rise_sd: float = 4.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
-    slow_rise_s: float = 0.3        # 20-80 % rise time separating a heel drop from a foot shift
-    release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
-    breath_gap_s: float = 3.0       # breath peaks at least this far apart (cycles are 4-12 s)
-    breath_cycle_s: float = 7.0     # breath cycle assumed until a hold shows its own
-    breath_smooth_share: float = 0.35  # presses are sought in the load averaged over this share of a cycle
-    breath_floor_frac: float = 0.015  # smallest press counted, as a share of the hold load ...
-    breath_floor_sway: float = 0.3  # ... or this share of the biggest slow sway swing seen standing
-    breath_hyst_frac: float = 0.0025  # zig-zag hysteresis, as a share of the hold load
-    bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
-    bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
-    reject_glitches: bool = True    # run firmware.filters.GlitchFilter on the input
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "reject_glitches":
-                if not isinstance(value, bool):
-                    raise ValueError(f"reject_glitches={value!r} is not allowed; use true or false")
-                continue
-            if value is None and f.name in ("body_kg", "rate_hz"):
-                continue
-            lo, hi = _RANGES[f.name]
-            ok = isinstance(value, int | float) and not isinstance(value, bool) and lo <= value <= hi
-            if f.name == "target_breaths":
-                ok = ok and isinstance(value, int)
-            if not ok:
-                extra = " or None" if f.name in ("body_kg", "rate_hz") else ""
-                raise ValueError(f"{f.name}={value!r} is out of range; allowed {lo:g} to {hi:g}{extra}")
-
 
 class HoldDetector:
     """feed(t, kg) -> events. See the module docstring for the model."""
@@ -166,6 +110,11 @@ class HoldDetector:
         self._var_y = 0.0
         self._var_hp = 0.0
         self._sway = SwayGauge()
+        self._stand_rec = HoldRecord(keep=STAND_POINTS)
+        self._hold_rec = HoldRecord()
+        self._stand_rise = 0.0
+        self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
+        self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
         self._last_summary: dict[str, Any] | None = None
 
@@ -182,6 +131,7 @@ class HoldDetector:
         self._bounce: BounceWatch | None = None
         self._breath_j = 0
         self._breath_y = 0.0
+        self._hold_rec.clear()
         self._peak = -INF
         self._n_bounces = 0
         self._hold_target_s = self._target_s
@@ -196,7 +146,7 @@ class HoldDetector:
 
     def set_target(self, seconds: float, breaths: int = 0) -> None:
         """Target for the next hold (a hold under way keeps the target it started with)."""
-        lo, hi = _RANGES["target_s"]
+        lo, hi = RANGES["target_s"]
         if not (isinstance(seconds, int | float) and lo <= seconds <= hi):
             raise ValueError(f"target seconds={seconds!r} is out of range; allowed {lo:g} to {hi:g}")
         if not (isinstance(breaths, int) and 0 <= breaths <= 50):
@@ -396,6 +346,7 @@ class HoldDetector:
             if self._count >= 3:
                 self._count = 0
                 self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
+                self._plateau_seen = 0.0  # perhaps someone else
                 self._state = STANDING
                 self._learning = True
                 self._stand = NAN
@@ -454,6 +405,7 @@ class HoldDetector:
         if -r <= d <= r:
             self._sway.hyst = 0.003 * s + 0.05
             self._sway.feed(t, y)
+            self._stand_rec.feed(t, y)
             if -0.5 * r <= d <= 0.5 * r:  # quiet: learn the level and how much it sways
                 self._count = 0
                 self._stand = s + 0.03 * d
@@ -474,6 +426,7 @@ class HoldDetector:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
                 self._learning = True
+                self._stand_rec.clear()
             return
         self._count = max(self._count, 0) + 1
         if self._count < 5:
@@ -485,23 +438,34 @@ class HoldDetector:
         t20, _ = self._cross_back(i, s + 0.2 * rise, True)
         t80, _ = self._cross_back(i, s + 0.8 * rise, True)
         _, j10 = self._cross_back(i, s + 0.1 * rise, True)
-        if (self.config.slow_rise_s <= t80 - t20 <= MAX_RISE_S
+        # A rise bigger than any foot shift may be a quick ramp; one a shift could make must be
+        # slower than a shift (0.3-1 s; a heel drop takes 1-4 s).
+        biggest_shift = SHIFT_SHARE * (s - self._zero)
+        if self._plateau_seen:
+            biggest_shift = min(biggest_shift, self._plateau_seen / 6.0)  # 0.1 BW <= P / 6
+        quick = SHIFT_QUICK_S if rise >= biggest_shift else self.config.slow_rise_s
+        if (quick <= t80 - t20 <= MAX_RISE_S
                 and self._largest_jump(j10, i) <= MAX_JUMP_SHARE * rise):
             self._begin_stretch(t, i, s, level, r)
         else:
             # A quick step change (a foot shift), or a creep far slower than a heel drop
             # (sway over a stale level): not a stretch; learn the new standing level.
             self._learning = True
+            self._stand_rec.clear()
             self._count = 0
 
     def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
         self._reset_stretch()
+        rec = self._stand_rec
+        self._stand_rise = standing_rise(rec.x, rec.step)
+        rec.clear()
         self._state = STRETCHING
         self._onset_t = t
         self._start = self._rise_start(i, s, level)
         self._emit(STRETCH_START, self._start, {})
         min_amp = max(self.config.bounce_frac * level, self.config.bounce_sd * math.sqrt(self._var_hp), 0.4)
-        self._bounce = BounceWatch(min_amp)
+        # a quick swing of the 1-3 Hz band spans about 2.5 of its SDs peak to peak
+        self._bounce = BounceWatch(min_amp, quick_sway=2.5 * math.sqrt(self._var_hp))
 
     def _on_stretch(self, t: float, m: float, y: float, hp: float, i: int) -> None:
         if m > self._peak:
@@ -539,6 +503,7 @@ class HoldDetector:
             return
         top = self._mean_m(i, 3)
         self._plateau = top
+        self._plateau_seen = max(self._plateau_seen, top - self._zero)  # a plateau is >= 0.6 BW
         t50, _ = self._cross_back(i, s + 0.5 * (top - s), True)
         t90, _ = self._cross_back(i, s + 0.9 * (top - s), True)
         hold_start = min(t, t90 + 0.5 * (t90 - t50))
@@ -585,6 +550,7 @@ class HoldDetector:
             j += 1
             if not (watch is not None and watch.hides_breath(tc)):
                 self._breath_y = ys[(j - 1) & MASK]
+            self._hold_rec.feed(tc, ys[(j - 1) & MASK])  # the hold-wide count sees every swing
             found = counter.feed(tc, self._breath_y)  # held flat across isolated quick swings
             if found is not None:
                 self._breath_found(*found)
@@ -633,18 +599,28 @@ class HoldDetector:
             self._learning = False
         self._count = 0
 
+    def _recount(self) -> tuple[int, bool]:
+        """The hold's breaths from the whole hold (recount.py), and whether they are sure."""
+        rec = self._hold_rec
+        floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
+        found = count_presses(rec.t, rec.x, rec.step, floor, self._stand_rise)
+        self.last_count = found
+        return found.count, found.sure
+
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
-        breaths = self._breaths.count if self._breaths is not None else 0
-        by_breaths = 0 < self._hold_target_breaths <= breaths
-        completed = holding and (hold_s >= self._hold_target_s or by_breaths)
+        breaths, sure = self._recount() if holding else (0, True)
+        by_breaths = sure and 0 < self._hold_target_breaths <= breaths
+        completed = holding and (hold_s >= self._hold_target_s or by_breaths or self._completed)
         summary = {
             "start": round(self._start, 3),
             "hold_start": round(self._hold_start, 3) if holding else None,
             "end": round(end, 3),
             "hold_s": round(hold_s, 3),
             "breaths": breaths,
+            "breaths_sure": sure,
+            "breaths_live": self._breaths.count if self._breaths is not None else 0,
             "bounces": self._n_bounces,
             "completed": bool(completed),
             "peak_kg": round(self._peak, 2),

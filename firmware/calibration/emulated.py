@@ -14,34 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from firmware.calibration import CalibratedSource, Calibration, FaultMonitor, load_calibration
+from firmware.calibration.faults import FaultMonitor
+from firmware.calibration.files import load_calibration
+from firmware.calibration.model import Calibration
+from firmware.calibration.source import CalibratedSource
 from firmware.sensors.base import Sample
-from firmware.sensors.hx711 import HX711Reader
-from firmware.sensors.hx711_chip import (
-    EMULATED_DIGITALIO,
-    HX711Chip,
-    KgFeed,
-    Signal,
-    VirtualClock,
-    VirtualMicrocontroller,
-    load_cell_signal,
-)
+from firmware.sensors.hx711.chip import VirtualClock
+from firmware.sensors.hx711.emulated import EMULATED_COUNTS_PER_KG, EMULATED_OFFSET, EmulatedHX711
+from firmware.sensors.hx711.pair import PairedSource
 
-EMULATED_OFFSET = 85_000.0       # the emulated bridge's imbalance, counts at gain 128
-EMULATED_COUNTS_PER_KG = 21_000.0
-GAIN_FACTOR = {128: 1.0, 64: 0.5, 32: 0.25}
 CALIBRATION_NAME = "hx711-emulated"
-
-
-def emulated_pair(signal: Signal, *, rate_hz: int = 80, gain: int = 128, ready_timeout_s: float = 0.5,
-                  clock: VirtualClock | None = None, **chip_options: Any) -> tuple[HX711Chip, HX711Reader]:
-    """A chip fed by `signal` and the real-driver reader wired to its pins, on one virtual clock."""
-    clock = clock or VirtualClock()
-    chip = HX711Chip(signal, rate_hz=rate_hz, clock=clock, **chip_options)
-    reader = HX711Reader(chip.dout, chip.pd_sck, rate_hz=rate_hz, gain=gain, ready_timeout_s=ready_timeout_s,
-                         clock=clock, microcontroller=VirtualMicrocontroller(clock),
-                         digitalio=EMULATED_DIGITALIO, where="emulated HX711")
-    return chip, reader
 
 
 class EmulatedHX711Source:
@@ -53,20 +35,18 @@ class EmulatedHX711Source:
                  offset: float = EMULATED_OFFSET, counts_per_kg: float = EMULATED_COUNTS_PER_KG,
                  noise_counts: float = 20.0, seed: int = 0, calibration: Calibration | None = None,
                  ready_timeout_s: float = 0.5, pin_op_s: float = 0.0, preempt_reads: Iterable[int] = (),
-                 monitor: FaultMonitor | None = None, drift: bool = True) -> None:
+                 monitor: FaultMonitor | None = None, drift: bool = True, name: str = CALIBRATION_NAME,
+                 clock: VirtualClock | None = None) -> None:
         self.rate_hz = float(rate_hz)
-        self.feed = KgFeed(kg_source)
-        signal = load_cell_signal(self.feed, offset=offset, counts_per_kg=counts_per_kg,
-                                  channel_b=self.feed if gain == 32 else None,
-                                  noise_counts=noise_counts, seed=seed)
-        self.chip, self.reader = emulated_pair(signal, rate_hz=rate_hz, gain=gain,
-                                               ready_timeout_s=ready_timeout_s, pin_op_s=pin_op_s,
-                                               preempt_reads=preempt_reads)
+        self.emulated = EmulatedHX711(kg_source, rate_hz=rate_hz, gain=gain, offset=offset,
+                                      counts_per_kg=counts_per_kg, noise_counts=noise_counts, seed=seed,
+                                      ready_timeout_s=ready_timeout_s, pin_op_s=pin_op_s,
+                                      preempt_reads=preempt_reads, clock=clock)
+        self.feed, self.chip, self.reader = self.emulated.feed, self.emulated.chip, self.emulated.reader
         self.clock = self.chip.clock
-        factor = GAIN_FACTOR[gain]
-        self.truth = Calibration(offset=offset * factor, scale=counts_per_kg * factor)
+        self.truth = Calibration(offset=self.emulated.true_offset, scale=self.emulated.true_counts_per_kg)
         self.source = CalibratedSource(self.reader, calibration or self.truth, monitor=monitor, drift=drift,
-                                       name=CALIBRATION_NAME)
+                                       name=name)
 
     @property
     def calibration(self) -> Calibration:
@@ -75,7 +55,7 @@ class EmulatedHX711Source:
     def samples(self) -> Iterator[Sample]:
         """Samples until a finite kg source ends (forever for a forever person or a function)."""
         for sample in self.source.samples():
-            if self.feed.ended:
+            if self.emulated.ended:
                 return
             yield sample
 
@@ -101,8 +81,17 @@ def open_emulated_source(config: Any) -> EmulatedHX711Source:
     return emulated
 
 
-def still_load_reader(kg: float, *, rate_hz: int = 80, gain: int = 128, noise_counts: float = 20.0,
-                      seed: int = 0) -> HX711Reader:
-    """An emulated chip under a constant load: what `tare`/`calibrate --source hx711-emulated` read."""
-    return EmulatedHX711Source(lambda t: kg, rate_hz=rate_hz, gain=gain, noise_counts=noise_counts,
-                               seed=seed).reader
+def emulated_pair_source(kg_source: Any, right_share: Callable[[float], float], *, rate_hz: int = 80,
+                         noise_counts: float = 20.0, seed: int = 0) -> PairedSource:
+    """Two emulated chips on one virtual clock, splitting a person's load by `right_share(t)`."""
+    from firmware.sensors.hx711.chip import KgFeed
+
+    feed = KgFeed(kg_source)
+    clock = VirtualClock()
+    halves = {"left": lambda t: feed(t) * (1.0 - right_share(t)),
+              "right": lambda t: feed(t) * right_share(t)}
+    sources = [EmulatedHX711Source(half, rate_hz=rate_hz, offset=EMULATED_OFFSET + 1000 * i,
+                                   noise_counts=noise_counts, seed=seed + i, clock=clock,
+                                   name=f"emulated-{side}").source
+               for i, (side, half) in enumerate(halves.items())]
+    return PairedSource(*sources, ended=lambda: feed.ended)

@@ -8,12 +8,10 @@ all share it.
 
 from __future__ import annotations
 
-import inspect
 import random
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-from firmware.sensors.simulated_script import (
+from firmware.sensors.simulated.segments import (
     Bag,
     Bounce,
     Hold,
@@ -54,22 +52,29 @@ def random_hold(rng: random.Random, stand_frac: float, *, leg: str = "right", kn
     elif n == 0:
         hold_s = rng.uniform(4.0, 40.0)
     plateau = rng.uniform(max(0.6, stand_frac + 0.15), 1.0)
-    placed: list[Bounce] = []
-    for _ in range(bounces):
-        if n == 0 or rng.random() < 0.35:  # bouncing into the stretch: before the first press
-            bounce = random_bounce(rng, 4.0, 0.5)
-            lead = max(lead, 0.5 + bounce.seconds + 0.8)
-            placed.append(bounce)
-        else:
-            # In an in-breath (>= 0.4 cycle long): 0.3 s after a press peak, ending 0.5 s early.
-            window = max(0.4 * cycle - 0.8, 0.4)
-            placed.append(random_bounce(rng, window, 0.3, after_breath=rng.randrange(n)))
-    placed = _without_overlaps(placed)
+    placed, lead = place_bounces(rng, bounces, n, 0.4 * cycle, lead)
     return Hold(breaths=n, cycle_s=round(cycle, 3), press_frac=round(rng.uniform(0.02, 0.06), 4),
                 plateau_frac=round(plateau, 4), ramp_s=round(rng.uniform(1.0, 4.0), 3),
                 release_s=round(rng.uniform(1.0, 4.0), 3), bounces=placed, release_to=release_to,
                 early_release=early, leg=leg, knee=knee, lead_s=round(lead, 3), tail_s=round(tail, 3),
                 hold_s=hold_s)
+
+
+def place_bounces(rng: random.Random, count: int, breaths: int, in_breath_s: float,
+                  lead_s: float) -> tuple[list[Bounce], float]:
+    """`count` bounce episodes for a hold of `breaths` presses whose shortest in-breath lasts
+    `in_breath_s`: in the lead-in (which grows to hold it) or 0.3 s after a press peak, ending
+    0.5 s before the next press, so the breath truth stays unambiguous. Returns them and the lead."""
+    placed: list[Bounce] = []
+    for _ in range(count):
+        if breaths == 0 or rng.random() < 0.35:  # bouncing into the stretch: before the first press
+            bounce = random_bounce(rng, 4.0, 0.5)
+            lead_s = max(lead_s, 0.5 + bounce.seconds + 0.8)
+            placed.append(bounce)
+        else:
+            window = max(in_breath_s - 0.8, 0.4)
+            placed.append(random_bounce(rng, window, 0.3, after_breath=rng.randrange(breaths)))
+    return _without_overlaps(placed), lead_s
 
 
 def _without_overlaps(bounces: list[Bounce]) -> list[Bounce]:
@@ -195,27 +200,6 @@ def mixed(rng: random.Random, body_kg: float, stand_frac: float, holds: int | No
         after = Stand(rng.uniform(1.0, 3.0)) if at > 1 else Off(rng.uniform(1.0, 3.0))
         segs[at:at] = [Unplug(rng.uniform(1.0, 5.0)), after]
     return segs + [Off(rng.uniform(2.0, 6.0))]
-
-
-Builder = Callable[..., list]
-SCENARIOS: dict[str, Builder] = {
-    "good_routine": good_routine, "bouncy": bouncy, "step_on_off": step_on_off, "bag": bag,
-    "standing": standing, "early_release": early_release, "mixed": mixed,
-}
-
-
-def build_scenario(name: str, rng: random.Random, body_kg: float, stand_frac: float, **kw: Any) -> list:
-    """The segments of a named scenario; a clear error names the known ones."""
-    if name not in SCENARIOS:
-        known = ", ".join([*SCENARIOS, "forever"])
-        raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}")
-    builder = SCENARIOS[name]
-    allowed = list(inspect.signature(builder).parameters)[3:]
-    unknown = sorted(set(kw) - set(allowed))
-    if unknown:
-        raise ValueError(f"scenario {name!r} does not take {', '.join(unknown)}; it takes "
-                         f"{', '.join(allowed) or 'no script keywords'} (plus SimulatedPerson's settings)")
-    return builder(rng, body_kg, stand_frac, **kw)
 
 
 def forever_script(rng: random.Random, body_kg: float, stand_frac: float) -> Iterator[Segment]:

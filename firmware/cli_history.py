@@ -1,0 +1,160 @@
+"""`stretchstep export`, `import`, `report` and `reanalyze`: the history, taken out and brought up to date.
+
+Each reads the same data dir as `stretchstep run` (so on an installed device, the service's) and
+says which one it used. Outputs are written atomically (`firmware.files.write_atomic`), so a
+failure never leaves half a report or erases an older one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from firmware.cli_common import config_option, data_dir_option, load_config
+from firmware.config import Config
+from firmware.files import PUBLIC_MODE, write_atomic
+from firmware.history import (
+    History,
+    ImportRefused,
+    export_data,
+    history_context,
+    import_data,
+    render_report,
+    to_csv,
+    to_json,
+)
+from firmware.store import Store
+from firmware.traces import reanalyze
+
+
+class DateParam(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
+
+
+def _open_store(cfg: Config, *, must_exist: bool = True) -> Store:
+    path = cfg.data_dir() / "history.sqlite"
+    if must_exist and not path.exists():
+        raise click.ClickException(f"no history in {cfg.data_dir()} (no history.sqlite); "
+                                   "is --data-dir / [store] data_dir right?")
+    click.echo(f"history: {path}", err=True)
+    return Store(path)
+
+
+def write_output(out: Path, text: str) -> None:
+    """`firmware.files.write_atomic`, with a missing folder or a refusal as one clear line."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.ClickException(f"cannot write {out}: folder {folder} does not exist")
+    try:
+        write_atomic(out, text, mode=PUBLIC_MODE)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+
+
+@click.command(name="export")
+@click.option("--since", type=DateParam(), default=None, help="First day to export (default: everything).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: standard output).")
+@config_option
+@data_dir_option
+def export_command(since, fmt, out, config_path, data_dir) -> None:
+    """Export every stretch and the pain log (CSV for a spreadsheet, JSON to import elsewhere)."""
+    cfg = load_config(config_path, data_dir)
+    hc = history_context(cfg)
+    store = _open_store(cfg)
+    try:
+        data = export_data(store, hc.day_clock, since=hc.day_clock.bounds(since)[0] if since else None)
+    finally:
+        store.close()
+    text = to_csv(data) if fmt == "csv" else to_json(data) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(out, text)
+        click.echo(f"wrote {len(data['stretches'])} stretches and {len(data['pain'])} pain entries to {out}")
+
+
+@click.command(name="import")
+@click.argument("export_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@config_option
+@data_dir_option
+def import_command(export_file, config_path, data_dir) -> None:
+    """Load a JSON export (from `stretchstep export --format json`) into an empty data dir."""
+    cfg = load_config(config_path, data_dir)
+    try:
+        data = json.loads(export_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
+    cfg.data_dir().mkdir(parents=True, exist_ok=True)
+    store = _open_store(cfg, must_exist=False)
+    try:
+        added = import_data(store, data)
+    except ImportRefused as exc:
+        raise click.ClickException(f"{export_file}: {exc}") from None
+    finally:
+        store.close()
+    click.echo(f"imported {added['stretches']} stretches, {added['pain']} pain entries and "
+               f"{added['sessions']} sessions into {cfg.data_dir()}")
+
+
+@click.command(name="report")
+@click.option("--week", "days", flag_value=7, default=True, help="The last 7 days (the default).")
+@click.option("--days", "days", type=click.IntRange(1, 366), help="Another number of days.")
+@click.option("--end", type=DateParam(), default=None, help="Last day of the report (default: today).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output HTML (default: stretchstep-report-END.html here).")
+@config_option
+@data_dir_option
+def report_command(days, end, out, config_path, data_dir) -> None:
+    """A printable HTML page of the week (charts as SVG) to hand to a physiotherapist."""
+    cfg = load_config(config_path, data_dir)
+    hc = history_context(cfg)
+    store = _open_store(cfg)
+    now = time.time() if end is None else hc.day_clock.bounds(end)[1] - 1
+    try:
+        figures = History(store, hc.day_clock, goal=hc.daily_goal(), routines_done=hc.routines_done).report(
+            int(days), now)
+    finally:
+        store.close()
+    last = figures["days"][-1]["day"]
+    out = out or Path(f"stretchstep-report-{last}.html")
+    write_output(out, render_report(figures))
+    click.echo(f"wrote {out} ({figures['days'][0]['day']} to {last})")
+
+
+@click.command(name="reanalyze")
+@click.option("--since", type=DateParam(), required=True, help="Replay sessions from this day on.")
+@config_option
+@data_dir_option
+def reanalyze_command(since, config_path, data_dir) -> None:
+    """Replay kept session traces through this version's detector and update the history."""
+    cfg = load_config(config_path, data_dir)
+    hc = history_context(cfg)
+    store = _open_store(cfg)
+    try:
+        totals = reanalyze(store, cfg.data_dir(), hc.day_clock.bounds(since)[0],
+                           target_s=cfg.detector.target_s, echo=click.echo)
+    finally:
+        store.close()
+    if totals["files"] == 0:
+        click.echo(f"no kept traces since {since} in {cfg.data_dir() / 'traces'} "
+                   f"([store] keep_traces_days = {cfg.store.keep_traces_days})", err=True)
+        sys.exit(1)
+    click.echo(f"{totals['files']} trace files: {totals['old']} stretches before, {totals['new']} now")
+
+
+__all__ = ["export_command", "import_command", "reanalyze_command", "report_command"]

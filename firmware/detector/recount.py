@@ -1,0 +1,310 @@
+"""The hold's breaths counted again from the whole hold: rises, and the rhythm they keep.
+
+Why a second count: the live counter (breaths.py) must decide on each press as it goes, seeing
+only the past. At the end of the hold the whole hold is known, and two kinds of evidence can be
+weighed together (DESIGN §2):
+
+- **Rises.** An out-breath presses 2-6 % BW more over 30-60 % of its cycle; the in-breath lets
+  any share of it off, from none (a staircase) to all. Whatever the let-off, each press is a
+  rise of the load over about the press's duration, so the rise over a window w of the lightly
+  smoothed load, `R(t) = x(t + w/2) - x(t - w/2)`, peaks at every press, staircase or wave (a
+  matched filter for a step spread over w). Sway in the breathing band makes rises of the
+  same size; faster sway is flattened by the smoothing.
+- **Rhythm.** Breath cycles are 4-12 s and vary by +-25 % within a hold: the presses of one
+  hold form one quasi-periodic chain. A sway rise off the beat cannot join it.
+
+`count_presses` finds, by dynamic programming, the chain of rise peaks that keeps a cycle's
+rhythm with the largest total rise above a threshold. First through the view of the shortest
+cycle for every cycle on a grid over 4-12 s (one view, so the scores compare, and it resolves
+every cycle's presses): that gives the rhythm. Then through the view fitted to that rhythm
+(window = 45 % of the cycle, the middle of the press duty; smoothing a quarter of it), at cycles
+near it, once with the floor as threshold and once with half the typical press found (for a
+rise of the typical size r against sway, the log-likelihood of "press" is proportional to
+height - r/2). Chain ends smaller than half the typical press (sway in the quiet lead or tail
+that fell on the beat) are dropped. The count is the chain's length.
+
+Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
+times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
+off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
+biggest rise of the same person's standing just before the stretch; and when neither end of
+the hold leaves room for a press the sway hid: at most a cycle before the first press, at most
+END_ROOM cycles after the last (its own in-breath and a short tail).
+
+Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
+30 s hold costs about a millisecond once, at its end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+STEP_S = 0.5           # the hold record's spacing
+MAX_POINTS = 480       # 4 min at 2 Hz; a longer hold is thinned to half its rate (memory stays flat)
+MIN_CYCLE_S, MAX_CYCLE_S = 4.0, 12.0  # DESIGN §2
+JITTER = 0.25          # cycles vary +-25 % within a hold
+GAP_SPAN = 1.4         # a chain's gaps lie within cycle / 1.4 .. cycle * 1.4 (+-25 % about a
+                       # hold's mean cycle spans a ratio of 1.67, and the grid is coarse)
+CYCLE_STEP = 1.1       # cycle grid ratio (finer than the jitter)
+NEAR = 1.15            # the presses are sought at cycles within 15 % of the rhythm found
+DUTY = 0.45            # press share of a cycle: the middle of 30-60 % sets the rise window
+SMOOTH = 0.25          # smoothing box, share of the cycle: flattens sway faster than a press
+DIP = 0.5              # between two presses the rise falls to half the smaller one
+PRESS_SHARE = 0.5      # a chain end must be at least this share of the typical press
+FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
+                       # plateau of at most 1.0 BW, seen at about half its size through a window
+END_ROOM = 1.5         # the last press's own cycle (let-off, +25 %) and a short tail fit in 1.5
+SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
+
+
+class HoldRecord:
+    """The load through a hold (or standing), decimated to one point per `step` s (the mean of
+    the values whose t falls in each step-long bucket), bounded: a hold longer than MAX_POINTS
+    points is thinned to half its rate; with `keep`, only the newest `keep` points are kept (a
+    sliding record of standing)."""
+
+    __slots__ = ("t", "x", "step", "keep", "_acc", "_n", "_bucket")
+
+    def __init__(self, step: float = STEP_S, keep: int = 0) -> None:
+        self.t: list[float] = []
+        self.x: list[float] = []
+        self.step = step
+        self.keep = keep
+        self._acc = 0.0
+        self._n = 0
+        self._bucket = -(2**62)
+
+    def feed(self, t: float, y: float) -> None:
+        bucket = int(t // self.step)
+        if bucket != self._bucket:
+            if self._n:
+                self._close()  # (which may thin the record, doubling the step)
+                bucket = int(t // self.step)
+            self._bucket = bucket
+        self._acc += y
+        self._n += 1
+
+    def _close(self) -> None:
+        self.t.append((self._bucket + 0.5) * self.step)
+        self.x.append(self._acc / self._n)
+        self._acc, self._n = 0.0, 0
+        if self.keep and len(self.x) > self.keep:
+            del self.t[0], self.x[0]
+        elif len(self.x) > MAX_POINTS:
+            self._thin()
+
+    def _thin(self) -> None:
+        t, x = self.t, self.x
+        self.t = [0.5 * (t[i] + t[i + 1]) for i in range(0, len(t) - 1, 2)]
+        self.x = [0.5 * (x[i] + x[i + 1]) for i in range(0, len(x) - 1, 2)]
+        self.step *= 2.0
+
+    def clear(self) -> None:
+        self.t.clear()
+        self.x.clear()
+        self.step = STEP_S
+        self._acc, self._n = 0.0, 0
+        self._bucket = -(2**62)
+
+
+@dataclass(frozen=True, slots=True)
+class PressCount:
+    """What the hold-wide count found."""
+
+    count: int
+    sure: bool
+    press_kg: float           # typical (median) rise of the counted presses
+    sway_kg: float            # how big the sway is in the same statistic (see _sway)
+    cycle_s: float            # the rhythm the chain keeps (0 with fewer than two presses)
+    times: tuple[float, ...]  # centre of each counted press's rise
+    heights: tuple[float, ...] = ()  # each counted press's rise (kg)
+    standing_kg: float = 0.0  # the standing sway it was judged against
+    edges_s: tuple[float, float] = (0.0, 0.0)  # record start to the first press, last to the end
+    # (a gap of more than a cycle at either end is room for a press the sway hid)
+
+
+def prefix_sums(x: list[float]) -> list[float]:
+    sums = [0.0] * (len(x) + 1)
+    acc = 0.0
+    for k, v in enumerate(x):
+        acc += v
+        sums[k + 1] = acc
+    return sums
+
+
+def rises(sums: list[float], box: int, half: int) -> list[float]:
+    """R[k] = s[k + half] - s[k - half] of the series smoothed over a centred `box` (shrunk at
+    the ends), from its prefix sums; 0 where the window leaves the record."""
+    n = len(sums) - 1
+    lo_off, hi_off = box // 2, box - box // 2
+    s = [0.0] * n
+    for k in range(n):
+        lo, hi = k - lo_off if k >= lo_off else 0, k + hi_off if k + hi_off <= n else n
+        s[k] = (sums[hi] - sums[lo]) / (hi - lo)
+    out = [0.0] * n
+    for k in range(half, n - half):
+        out[k] = s[k + half] - s[k - half]
+    return out
+
+
+def _view(cycle: float, step: float) -> tuple[int, int]:
+    """(smoothing box, rise half-window) in points for a breath cycle."""
+    return max(1, round(SMOOTH * cycle / step)), max(1, round(DUTY * cycle / (2.0 * step)))
+
+
+class _View:
+    """R through one (box, half) view, its candidate peaks (local maxima >= floor) and the
+    lowest R between each candidate and the next (for the chain's dip test)."""
+
+    __slots__ = ("r", "idx", "ts", "hs", "low")
+
+    def __init__(self, sums: list[float], t: list[float], view: tuple[int, int], floor: float) -> None:
+        r = self.r = rises(sums, *view)
+        self.idx = [k for k in range(1, len(r) - 1) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
+        self.ts = [t[k] for k in self.idx]
+        self.hs = [r[k] for k in self.idx]
+        self.low = [min(r[a + 1:b]) if b > a + 1 else min(r[a], r[b])
+                    for a, b in zip(self.idx, self.idx[1:], strict=False)]
+
+
+def chain(v: _View, cycle: float, threshold: float) -> list[int]:
+    """The best quasi-periodic chain of v's candidates: members cycle / GAP_SPAN .. cycle *
+    GAP_SPAN apart, each a rise of its own (R falls to DIP of the smaller of two members between
+    them: one long press seen through a short window stays high and cannot count twice),
+    maximising the sum of (rise - threshold). Positions into v.idx, in time order."""
+    ts, hs, low = v.ts, v.hs, v.low
+    n = len(ts)
+    score = [0.0] * n
+    back = [-1] * n
+    lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
+    best, best_i = 0.0, -1
+    for i in range(n):
+        h, ti = hs[i], ts[i]
+        prev, prev_j = 0.0, -1
+        between = math.inf
+        for j in range(i - 1, -1, -1):
+            gap = ti - ts[j]
+            if gap > hi_gap:
+                break
+            between = min(between, low[j], hs[j + 1] if j + 1 < i else math.inf)
+            if gap >= lo_gap and score[j] > prev and between <= DIP * min(h, hs[j]):
+                prev, prev_j = score[j], j
+        score[i] = h - threshold + prev
+        back[i] = prev_j
+        if score[i] > best:
+            best, best_i = score[i], i
+    out = []
+    i = best_i
+    while i >= 0:
+        out.append(i)
+        i = back[i]
+    out.reverse()
+    return out
+
+
+def _cycles() -> list[float]:
+    out, c = [], MIN_CYCLE_S / (1.0 + JITTER / 2)
+    while c <= MAX_CYCLE_S * (1.0 + JITTER / 2):
+        out.append(c)
+        c *= CYCLE_STEP
+    return out
+
+
+CYCLES = _cycles()
+
+
+def count_presses(t: list[float], x: list[float], step: float, floor: float,
+                  standing_sway: float = 0.0) -> PressCount:
+    """The hold's presses from its decimated load (t, x at `step` s); `floor` is the smallest
+    rise worth a look (kg), `standing_sway` the biggest rise of the same statistic seen while
+    standing before the stretch (kg, 0 if unknown)."""
+    sums = prefix_sums(x)
+    views: dict[tuple[int, int], _View] = {}
+
+    def view(key: tuple[int, int]) -> _View:
+        if key not in views:
+            views[key] = _View(sums, t, key, floor)
+        return views[key]
+
+    def best_chain(cycles: list[float], threshold: float, fixed: tuple[int, int] | None = None
+                   ) -> tuple[float, list[int], _View]:
+        best = 0.0
+        top: tuple[float, list[int], _View] = (0.0, [], view(fixed or _view(cycles[0], step)))
+        for c in cycles:
+            v = view(fixed or _view(c, step))
+            m = chain(v, c, threshold)
+            score = sum(v.hs[j] for j in m) - threshold * len(m)
+            if score > best:
+                best, top = score, (c, m, v)
+        return top
+
+    # 1. The rhythm: every cycle through the shortest cycle's view.
+    cycle, members, v = best_chain(CYCLES, floor, _view(MIN_CYCLE_S, step))
+    if len(members) >= 2:
+        cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1)
+    if members:
+        # 2. The presses: through the view fitted to the rhythm, at cycles near it; then with
+        #    each press worth its rise above half the typical press.
+        near = [c for c in CYCLES if abs(math.log(c / cycle)) <= math.log(NEAR)] or [cycle]
+        cycle, members, v = best_chain(near, floor)
+        if members:
+            again = best_chain(near, max(floor, PRESS_SHARE * _median([v.hs[j] for j in members])))
+            if again[1]:
+                cycle, members, v = again
+    members = _trim(members, v.hs)
+    typical = _median([v.hs[j] for j in members])
+    chosen = [v.ts[j] for j in members]
+    heights = [v.hs[j] for j in members]
+    sway = _sway(v, chosen, heights, cycle, standing_sway)
+    gaps = [b - a for a, b in zip(chosen, chosen[1:], strict=False)]
+    rhythm = _median(gaps)
+    edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
+    if members:
+        room = max(rhythm, MIN_CYCLE_S)
+        sure = typical >= SURE_RATIO * sway and edges[0] <= room and edges[1] <= END_ROOM * room
+    else:
+        sure = sway < floor  # nothing rose anywhere: no press could have hidden
+    return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
+                      standing_sway, edges)
+
+
+def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, standing: float) -> float:
+    """How big the sway is in the counter's own statistic, from three sides: the biggest rise
+    off the chain (half a cycle from every press), the spread of the presses' own heights
+    (sway adds to each press as it falls), and the standing just before the stretch."""
+    away = cycle * (1.0 - JITTER) / 2.0
+    off = [h for tc, h in zip(v.ts, v.hs, strict=True) if all(abs(tc - c) > away for c in chosen)]
+    spread = max(heights) - min(heights) if len(heights) >= 2 else 0.0
+    return max([standing, spread, *off])
+
+
+def _trim(members: list[int], hs: list[float]) -> list[int]:
+    """Drop chain ends smaller than PRESS_SHARE of the typical press: on the beat, but in the
+    quiet lead or tail of the hold, sway that happened to fall in step."""
+    if not members:
+        return members
+    least = PRESS_SHARE * _median([hs[j] for j in members])
+    lo, hi = 0, len(members)
+    while lo < hi and hs[members[lo]] < least:
+        lo += 1
+    while hi > lo and hs[members[hi - 1]] < least:
+        hi -= 1
+    return members[lo:hi]
+
+
+def standing_rise(x: list[float], step: float, cycle: float = 7.0) -> float:
+    """The biggest rise the standing record made in the counter's view of a `cycle` s breath:
+    the sway's size in the same statistic (0 when the record is too short to say)."""
+    box, half = _view(cycle, step)
+    edge = half + box // 2
+    if len(x) <= 2 * edge:
+        return 0.0
+    return max(rises(prefix_sums(x), box, half)[edge:len(x) - edge])
+
+
+def _median(v: list[float]) -> float:
+    s = sorted(v)
+    n = len(s)
+    if not n:
+        return 0.0
+    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])

@@ -1,0 +1,41 @@
+"""History that answers "is it helping?": days, the pain log, export and the weekly report.
+
+`HistoryContext` is what a reader of history needs besides the store (where kept traces are, where
+days begin, the daily goal, and how many routines were done): the web app, the CLI and the report
+each get one, so they all cut days and count routines the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from firmware.config import Config
+from firmware.history.days import DayClock, parse_day_start
+from firmware.history.export import ImportRefused, export_data, import_data, to_csv, to_json
+from firmware.history.pain import PainEntryMissing, PainLog
+from firmware.history.report import render_report
+from firmware.history.summary import History, RoutinesDone
+
+
+def _no_goal() -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class HistoryContext:
+    data_dir: Path | None = None
+    day_clock: DayClock = field(default_factory=DayClock)
+    daily_goal: Callable[[], int] = _no_goal
+    routines_done: RoutinesDone | None = None
+
+
+def history_context(cfg: Config) -> HistoryContext:
+    """The context every reader of history on this device uses, from the config."""
+    return HistoryContext(data_dir=cfg.data_dir())
+
+
+__all__ = ["DayClock", "History", "HistoryContext", "ImportRefused", "PainEntryMissing", "PainLog",
+           "export_data", "history_context", "import_data", "parse_day_start", "render_report", "to_csv",
+           "to_json"]

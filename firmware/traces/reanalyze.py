@@ -1,0 +1,113 @@
+"""`stretchstep reanalyze`: replay kept session traces through today's detector, update history.
+
+Why: the detector improves; the raw samples of past sessions are kept (`TraceKeeper`), so the
+history can be brought up to what the newer detector sees instead of staying with what an older
+one reported live. Each kept file's stretches are replaced in one transaction, only within the
+time that file covers (older days may have been pruned: their stretches stay). The routine slot a
+stretch was done for (leg, knee, rep) is carried over from the old stretch it overlaps most, as
+that came from the routine at the time, not from the samples. Events stay as they were reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from firmware import events as ev
+from firmware.analysis import analyze_samples
+from firmware.events import Event
+from firmware.sensors.base import Sample
+from firmware.sensors.trace import iter_trace, rate_from
+from firmware.store import Store
+from firmware.traces.keeper import session_traces
+
+SLOT_KEYS = ("leg", "knee", "rep")
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+class _Span:
+    """Watches the samples go by: the first and last `t` of a file."""
+
+    def __init__(self) -> None:
+        self.first = self.last = None
+
+    def watch(self, samples: Iterable[Sample]) -> Iterator[Sample]:
+        for s in samples:
+            if self.first is None:
+                self.first = s.t
+            self.last = s.t
+            yield s
+
+
+def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: float = 30.0,
+              echo: Callable[[str], None] = print) -> dict[str, int]:
+    """Every session started at or after `since` (or still running then) with kept traces."""
+    sessions = store.connection().execute(
+        "SELECT id FROM sessions WHERE COALESCE(ended, 1e300) >= ? ORDER BY id", (since,)).fetchall()
+    totals = {"files": 0, "old": 0, "new": 0, "sessions_without_trace": 0}
+    for session in sessions:
+        paths = session_traces(data_dir, session["id"])
+        if not paths:
+            totals["sessions_without_trace"] += 1
+        for path in paths:
+            old, new = reanalyze_file(store, session["id"], path, target_s=target_s)
+            totals["files"] += 1
+            totals["old"] += old
+            totals["new"] += new
+            echo(f"{path.name}: {old} stretches before, {new} now")
+    return totals
+
+
+def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float = 30.0) -> tuple[int, int]:
+    meta: dict[str, str] = {}
+    span = _Span()
+    result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s)
+    if span.first is None:
+        return 0, 0
+    try:
+        wall0, t0 = float(meta["wall_t0"]), float(meta["t0"])
+    except (KeyError, ValueError):
+        return 0, 0  # not a kept trace: no way to place it on the wall clock
+
+    def wall_of(t: float) -> float:
+        return wall0 + (t - t0)
+
+    covered = (wall_of(span.first), wall_of(span.last))
+    return _replace(store, session_id, result["stretches"], wall_of, covered)
+
+
+def _rate(path: Path) -> float | None:
+    """The header's rate: the detector must know it before the first sample."""
+    head: dict[str, str] = {}
+    next(iter_trace(path, head), None)
+    return rate_from(head, [], str(path)) if "rate_hz" in head else None
+
+
+def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]],
+             wall_of: Callable[[float], float], covered: tuple[float, float]) -> tuple[int, int]:
+    conn = store.connection()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        where = "session_id = ? AND wall >= ? AND wall <= ?"
+        args = (session_id, covered[0], covered[1])
+        old = [dict(r) for r in conn.execute(
+            f"SELECT wall_start, wall, leg, knee, rep FROM stretches WHERE {where}", args)]
+        conn.execute(f"DELETE FROM stretches WHERE {where}", args)
+        for stretch in stretches:
+            span = (wall_of(stretch["start"]), wall_of(stretch["end"]))
+            data = {k: v for k, v in stretch.items() if k != "breath_times"}
+            match = max(old, key=lambda o: _overlap(span, (o["wall_start"], o["wall"])), default=None)
+            if match is not None and _overlap(span, (match["wall_start"], match["wall"])) > 0:
+                data.update({k: match[k] for k in SLOT_KEYS if match[k] is not None})
+            data["reanalyzed"] = True
+            store.insert_stretch(conn, session_id, Event(ev.STRETCH_END, stretch["end"], data), span[1], data)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return len(old), len(stretches)

@@ -1,0 +1,75 @@
+"""Schemathesis against the real server: `stretchstep run` on a simulated person, a temp data
+dir and a free loopback port, fuzzed from its own /api/openapi.json.
+
+Checks: no 5xx, every status documented, every body of the documented type and schema (4XX:
+`{"error": reason}`), and no traceback in the server's output. Once with the access code (the
+test reads it from the `#code=` link the first start prints), once without (every write
+refused politely; the guesses lock this client out, which must still be a JSON 429).
+Bounded: ~25 cases per operation, a few seconds each run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+STARTUP_S = 20
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = dict(os.environ, STRETCHSTEP_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1",
+               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    cmd = [sys.executable, "-m", "firmware", "run", "--host", "127.0.0.1", "--port", "0", "--speed", "20"]
+    log = (tmp_path / "server.log").open("w+")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+    deadline = time.monotonic() + STARTUP_S
+    base = code = None
+    while time.monotonic() < deadline and base is None:
+        log.seek(0)
+        match = re.search(r"open: (http://127\.0\.0\.1:\d+)/#code=(\d+)", log.read())
+        if match:
+            base, code = match.groups()
+        else:
+            time.sleep(0.1)
+    if base is None:
+        proc.kill()
+        log.seek(0)
+        pytest.fail("stretchstep run did not print its link with the code:\n" + log.read())
+    yield base, code
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=15)
+    log.seek(0)
+    output = log.read()
+    assert "Traceback" not in output, output
+    assert proc.returncode == 0, output
+
+
+def fuzz(base: str, *headers: str, seconds: float = 120) -> str:
+    schemathesis = Path(sys.executable).with_name("schemathesis")
+    cmd = [str(schemathesis), "run", f"{base}/api/openapi.json", "--checks", CHECKS,
+           "--exclude-path", "/api/stream", "--max-examples", "25", "--request-timeout", "10",
+           "--workers", "1", *[arg for h in headers for arg in ("-H", h)]]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds,
+                            env=dict(os.environ, NO_COLOR="1", SCHEMATHESIS_TELEMETRY="false"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    generated = re.search(r"(\d+) generated, (\d+) passed", output)
+    assert generated and generated.group(1) == generated.group(2) and int(generated.group(1)) > 100, output
+    return output
+
+
+def test_schemathesis_finds_no_500_and_every_refusal_is_json(server):
+    base, code = server
+    with_code = fuzz(base, f"X-Access-Code: {code}")
+    assert "Authentication failed" not in with_code       # the code really let it in
+    without = fuzz(base)
+    assert "401" in without or "Rate limited" in without

@@ -1,0 +1,122 @@
+"""The history API (issue 13): shapes and status codes of /api/history, a day, a session and its
+plot, the exports, and the pain log's add/replace/edit/delete behind the access code."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from firmware import events as ev
+from firmware.events import Event
+from firmware.history import HistoryContext
+from firmware.live import LiveState
+from firmware.store import Store
+from firmware.traces import TraceKeeper
+from webui import create_app
+
+CODE = "47114711"
+
+
+def stretch_end(t: float, **extra) -> Event:
+    return Event(ev.STRETCH_END, t, {"start": t - 30, "hold_start": t - 27, "end": t, "hold_s": 27.0,
+                                     "breaths": 4, "bounces": 0, "completed": True, "peak_kg": 60.0,
+                                     "standing_kg": 40.0, **extra})
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "history.sqlite")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(store, tmp_path: Path):
+    hc = HistoryContext(data_dir=tmp_path, daily_goal=lambda: 2)
+    return create_app(store, LiveState(), access_code=CODE, history=hc).test_client()
+
+
+def auth() -> dict:
+    return {"X-Access-Code": CODE}
+
+
+def test_history_has_a_row_per_day_with_the_goal(client, store):
+    store.add_event(1, stretch_end(40.0), time.time(), {"leg": "right", "knee": "straight"})
+    body = client.get("/api/history?days=7").get_json()
+    assert len(body["days"]) == 7 and body["goal"] == 2 and body["streak"] == 0
+    today = body["days"][-1]
+    assert (today["holds"], today["clean"], today["goal"], today["goal_met"]) == (1, 1, 2, False)
+    assert body["trends"]["right"]["straight"][0]["share"] == 1.5
+    assert len(client.get("/api/history").get_json()["days"]) == 28
+
+
+@pytest.mark.parametrize("query", ["days=0", "days=367", "days=x", "days=2.5"])
+def test_history_refuses_bad_days_naming_the_parameter(client, query):
+    resp = client.get(f"/api/history?{query}")
+    assert resp.status_code == 400 and "days must be a whole number from 1 to 366" in resp.get_json()["error"]
+
+
+def test_a_day_lists_its_sessions_stretches_and_pain(client, store):
+    sid = store.start_session("hx711", time.time() - 100)
+    store.add_event(sid, stretch_end(40.0), time.time(), {"leg": "left"})
+    client.post("/api/pain", json={"pain": 3}, headers=auth())
+    day = client.get("/api/history").get_json()["days"][-1]["day"]
+    body = client.get(f"/api/history/{day}").get_json()
+    assert [s["id"] for s in body["sessions"]] == [sid] and body["sessions"][0]["stretches"] == 1
+    assert [s["leg"] for s in body["stretches"]] == ["left"] and [p["pain"] for p in body["pain"]] == [3]
+    bad = client.get("/api/history/2026-13-01")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_json()["error"]
+
+
+def test_a_session_shows_its_holds_events_and_plot(client, store, tmp_path):
+    wall = time.time()
+    sid = store.start_session("hx711", wall - 60)
+    store.add_event(sid, Event(ev.BREATH, 20.0, {"n": 1}), wall - 20, {})
+    store.add_event(sid, stretch_end(40.0), wall, {"leg": "right", "knee": "bent", "rep": 1})
+    body = client.get(f"/api/sessions/{sid}").get_json()
+    assert body["source"] == "hx711" and [h["knee"] for h in body["holds"]] == ["bent"]
+    assert [e["kind"] for e in body["events"]] == ["breath", "stretch_end"] and body["trace_days"] == []
+    missing = client.get(f"/api/sessions/{sid}/plot.svg")
+    assert missing.status_code == 404 and "kept no trace" in missing.get_json()["error"]
+    keeper = TraceKeeper(tmp_path, sid, 10.0, flush_s=3600)
+    for i in range(400):
+        keeper.on_sample(i / 10, 40.0 + (10.0 if 100 < i < 350 else 0.0), {"state": "standing"})
+    keeper.close()
+    svg = client.get(f"/api/sessions/{sid}/plot.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and svg.data.startswith(b"<svg")
+    assert client.get(f"/api/sessions/{sid}/plot.svg?day=1999-01-01").status_code == 404
+    assert client.get("/api/sessions/999").status_code == 404
+
+
+def test_exports_are_downloads_of_every_stretch_and_pain_entry(client, store):
+    store.add_event(1, stretch_end(40.0), time.time(), {"leg": "right", "knee": "straight", "rep": 2})
+    client.post("/api/pain", json={"pain": 5, "note": "ok"}, headers=auth())
+    js = client.get("/api/export.json")
+    assert js.status_code == 200 and "attachment" in js.headers["Content-Disposition"]
+    data = json.loads(js.data)
+    assert data["format"] == "stretchstep-export" and len(data["stretches"]) == 1 and len(data["pain"]) == 1
+    csv = client.get("/api/export.csv?since=2000-01-01")
+    assert csv.mimetype == "text/csv" and csv.data.decode().count("\n") == 3
+    assert client.get("/api/export.csv?since=tomorrow").status_code == 400
+
+
+def test_pain_is_added_replaced_edited_and_deleted_with_the_code(client):
+    first = client.post("/api/pain", json={"pain": 6, "stiffness": 5}, headers=auth())
+    assert first.status_code == 201 and first.get_json()["replaced"] is None
+    second = client.post("/api/pain", json={"pain": 4}, headers=auth())
+    assert second.status_code == 200 and second.get_json()["replaced"] == first.get_json()["id"]
+    entry_id = second.get_json()["id"]
+    assert client.put(f"/api/pain/{entry_id}", json={"note": "x"}).status_code in (401, 403)
+    edited = client.put(f"/api/pain/{entry_id}", json={"stiffness": 1}, headers=auth())
+    assert edited.status_code == 200 and (edited.get_json()["pain"], edited.get_json()["stiffness"]) == (4, 1)
+    bad = client.put(f"/api/pain/{entry_id}", json={"pain": 12}, headers=auth())
+    assert bad.status_code == 400 and "pain must be a whole number" in bad.get_json()["error"]
+    assert client.delete(f"/api/pain/{entry_id}").status_code in (401, 403)
+    gone = client.delete(f"/api/pain/{entry_id}", headers=auth())
+    assert gone.get_json() == {"ok": True, "deleted": entry_id}
+    assert client.delete(f"/api/pain/{entry_id}", headers=auth()).status_code == 404
+    assert client.put("/api/pain/77", json={"pain": 1}, headers=auth()).status_code == 404
+    assert client.get("/api/pain").get_json()["entries"] == []

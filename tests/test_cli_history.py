@@ -1,0 +1,87 @@
+"""`stretchstep export / import / report / reanalyze` as a user types them (CliRunner), on a
+seeded data dir: outputs written whole, round trip through import, clear one-line refusals."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from firmware import events as ev
+from firmware.cli import main
+from firmware.events import Event
+from firmware.history import PainLog
+from firmware.store import Store
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    store = Store(d / "history.sqlite")
+    now = time.time()
+    sid = store.start_session("hx711", now - 3600)
+    for n in range(3):
+        summary = {"start": 5.0 + n, "end": 40.0 + n, "hold_s": 30.0, "breaths": 5, "completed": True,
+                   "peak_kg": 60.0}
+        store.add_event(sid, Event(ev.STRETCH_END, 40.0 + n, summary), now - 600 + n,
+                        {"leg": "right", "knee": "straight", "rep": n + 1})
+    PainLog(store).add(now - 500, 4, 3, "fine")
+    store.close()
+    return d
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.delenv("STRETCHSTEP_DATA_DIR", raising=False)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args])
+
+
+def test_export_json_then_import_into_a_new_data_dir(cli, data_dir, tmp_path):
+    out = tmp_path / "all.json"
+    result = cli("export", "--format", "json", "-o", out, "--data-dir", data_dir)
+    assert result.exit_code == 0 and "wrote 3 stretches and 1 pain entries" in result.output
+    fresh = tmp_path / "fresh"
+    result = cli("import", out, "--data-dir", fresh)
+    assert result.exit_code == 0 and "imported 3 stretches, 1 pain entries and 1 sessions" in result.output
+    again = tmp_path / "again.json"
+    cli("export", "--format", "json", "-o", again, "--data-dir", fresh)
+    a, b = json.loads(out.read_text()), json.loads(again.read_text())
+    assert (a["stretches"], a["pain"], a["sessions"]) == (b["stretches"], b["pain"], b["sessions"])
+    refused = cli("import", out, "--data-dir", fresh)
+    assert refused.exit_code != 0 and "already holds history" in refused.output
+    assert "Traceback" not in refused.output
+
+
+def test_export_csv_to_stdout_and_since_a_day(cli, data_dir):
+    result = cli("export", "--data-dir", data_dir)
+    assert result.exit_code == 0 and result.stdout.count("\nstretch,") == 3 and "\npain," in result.stdout
+    later = cli("export", "--since", "2999-01-01", "--data-dir", data_dir)
+    assert later.stdout.strip().count("\n") == 0
+    bad = cli("export", "--since", "yesterday", "--data-dir", data_dir)
+    assert bad.exit_code == 2 and "is not a date YYYY-MM-DD" in bad.output
+
+
+def test_report_writes_a_self_contained_page(cli, data_dir, tmp_path):
+    out = tmp_path / "week.html"
+    result = cli("report", "--week", "-o", out, "--data-dir", data_dir)
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "<svg" in html and "<script" not in html and html.count("<tr><td>20") == 7
+    missing = cli("report", "-o", tmp_path / "nope" / "w.html", "--data-dir", data_dir)
+    assert missing.exit_code == 1 and "folder" in missing.output and "does not exist" in missing.output
+
+
+def test_commands_on_a_data_dir_with_no_history_say_so(cli, tmp_path):
+    for args in (["export"], ["report"], ["reanalyze", "--since", "2026-01-01"]):
+        result = cli(*args, "--data-dir", tmp_path / "empty")
+        assert result.exit_code == 1 and "no history in" in result.output and "Traceback" not in result.output
+
+
+def test_reanalyze_without_kept_traces_says_where_it_looked(cli, data_dir):
+    result = cli("reanalyze", "--since", "2000-01-01", "--data-dir", data_dir)
+    assert result.exit_code == 1 and "no kept traces since 2000-01-01" in result.output
+    assert "keep_traces_days = 30" in result.output

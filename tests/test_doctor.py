@@ -1,0 +1,90 @@
+"""`stretchstep doctor` with fakes for every outside fact (systemctl, timedatectl, the running
+service's /api/health, the disk, the addresses): each check says what is wrong and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from firmware.calibration import Calibration, save_calibration
+from firmware.config import DEFAULTS
+from firmware.doctor import FAIL, OK, WARN, Facts, diagnose
+from firmware.running_service import RunningService
+
+HEALTHY = {"ok": True, "state": "empty", "fault": None, "samples_seen": 1200,
+           "config": {"source": "hx711", "data_dir": "/var/lib/stretchstep"}}
+
+
+def facts(*, active: bool = True, synced: bool = True, avahi: bool = True, health: dict | None = HEALTHY,
+          free_mb: float = 5000.0, addresses: tuple[str, ...] = ("192.0.2.7",)) -> Facts:
+    answers = {("systemctl", "is-active", "stretchstep"): (0, "active") if active else (3, "inactive"),
+               ("systemctl", "is-active", "avahi-daemon"): (0, "active") if avahi else (3, "inactive"),
+               ("timedatectl", "show", "-p", "NTPSynchronized", "--value"): (0, "yes" if synced else "no")}
+    service = RunningService("http://127.0.0.1:8080", health) if health is not None else None
+    return Facts(run=lambda argv: answers[tuple(argv)], find_service=lambda cfg: service,
+                 disk_free_mb=lambda path: free_mb, addresses=lambda: list(addresses),
+                 name=lambda: "stretchstep.local")
+
+
+def by_name(checks: list[Any]) -> dict[str, Any]:
+    return {check.name: check for check in checks}
+
+
+def hardware(tmp_path: Path):
+    return DEFAULTS.with_values("sensor", source="hx711").with_values("store", data_dir=str(tmp_path))
+
+
+def test_a_healthy_calibrated_step_passes_every_check(tmp_path) -> None:
+    save_calibration(Calibration().calibrated([21_000 * 20 + d for d in range(-50, 50)], 20.0), tmp_path)
+    checks = by_name(diagnose(hardware(tmp_path), facts()))
+    assert {name: c.level for name, c in checks.items()} == {
+        "service": OK, "sensor": OK, "calibrated": OK, "clock": OK, "disk": OK, "network": OK}
+    assert checks["network"].detail.startswith("http://stretchstep.local:8080/ (http://192.0.2.7:8080/)")
+    assert all(not c.fix for c in checks.values())
+
+
+def test_a_dead_step_gets_one_fix_per_problem(tmp_path) -> None:
+    checks = by_name(diagnose(hardware(tmp_path), facts(active=False, health=None, synced=False, avahi=False,
+                                                        free_mb=10)))
+    assert checks["service"].level == FAIL and "sudo systemctl start stretchstep" in checks["service"].fix
+    assert "inactive" in checks["service"].detail
+    assert checks["sensor"].level == WARN and "stretchstep bringup" in checks["sensor"].fix
+    assert checks["calibrated"].level == FAIL
+    assert "stretchstep calibrate --known-kg" in checks["calibrated"].fix
+    assert checks["clock"].level == WARN and "timedatectl set-ntp true" in checks["clock"].fix
+    assert checks["disk"].level == FAIL and "10 MB free" in checks["disk"].detail
+    assert checks["network"].level == WARN and "avahi-daemon" in checks["network"].fix
+
+
+def test_a_sensor_fault_the_service_reports_points_at_the_wiring(tmp_path) -> None:
+    faulty = {**HEALTHY, "fault": "unplugged", "state": "fault"}
+    check = by_name(diagnose(hardware(tmp_path), facts(health=faulty)))["sensor"]
+    assert check.level == FAIL and "'unplugged'" in check.detail and "section 8" in check.fix
+
+
+def test_no_address_means_the_phone_cannot_reach_it(tmp_path) -> None:
+    check = by_name(diagnose(hardware(tmp_path), facts(addresses=())))["network"]
+    assert check.level == FAIL and "raspi-config" in check.fix
+
+
+def test_a_simulated_device_is_not_mistaken_for_a_sensor(tmp_path) -> None:
+    simulated = {**HEALTHY, "config": {"source": "simulated"}}
+    checks = by_name(diagnose(DEFAULTS.with_values("store", data_dir=str(tmp_path)), facts(health=simulated)))
+    assert checks["sensor"].level == WARN and "not a sensor" in checks["sensor"].detail
+    assert checks["calibrated"].level == OK
+
+
+def test_the_command_prints_every_check_and_fails_on_a_failure(tmp_path) -> None:
+    from firmware.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text(f"[web]\nhost = '127.0.0.1'\nport = 9\n[store]\ndata_dir = '{tmp_path}'\n"
+                      "[sensor]\nsource = 'hx711'\n")
+    done = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert done.exit_code == 1                    # nothing answers on port 9: the service is down
+    assert f"config: {config}; data dir: {tmp_path}" in done.output
+    for name in ("service", "sensor", "calibrated", "clock", "disk", "network"):
+        assert f"  {name}" in done.output
+    assert "-> " in done.output

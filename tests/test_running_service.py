@@ -1,0 +1,117 @@
+"""`stretchstep tare` / `calibrate` while a stretchstep runs: they go through its API on loopback.
+
+The running device is the real web app (waitress on 127.0.0.1, a free port) with the real
+CalibrationControl over an emulated HX711 (no hardware); its detector's word is a stand-in
+function so the test says what the step is doing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from firmware.calibration import CalibrationControl, calibration_path, load_calibration
+from firmware.calibration.emulated import EmulatedHX711Source
+from firmware.calibration.model import Calibration
+from firmware.cli import main
+from firmware.live import LiveState
+from firmware.running_service import find_running, local_url
+from firmware.store import Store
+
+CODE = "4321"
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    from webui import create_app
+    from webui.server import build_server
+
+    data = tmp_path / "data"
+    data.mkdir()
+    emulated = EmulatedHX711Source(lambda t: 0.0, calibration=Calibration(offset=80_000, scale=21_000,
+                                                                           date="2026-01-01"))
+    samples = emulated.samples()
+    for _ in range(300):          # the loop has been reading an empty step
+        next(samples)
+    state = {"now": "empty"}
+    control = CalibrationControl(emulated.source, data, step_state=lambda: state["now"])
+    store = Store(data / "history.sqlite")
+    app = create_app(store, LiveState(), control=control, access_code=CODE,
+                     config_view={"source": "hx711-emulated", "data_dir": str(data)})
+    server = build_server(app, "127.0.0.1", 0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    config = tmp_path / "config.toml"
+    config.write_text(f"[web]\nhost = '127.0.0.1'\nport = {server.effective_port}\n"
+                      f"[store]\ndata_dir = '{data}'\n[sensor]\nsource = 'hx711-emulated'\n")
+    yield {"config": config, "data": data, "state": state, "emulated": emulated}
+    server.close()
+    thread.join(timeout=5)
+    store.close()
+
+
+def invoke(*args: str, code: str = CODE) -> Any:
+    """The command as a person runs it: the access code typed at its prompt, then Enter."""
+    return CliRunner().invoke(main, list(args), input=f"{code}\n\n")
+
+
+def test_tare_goes_through_the_running_service(running) -> None:
+    done = invoke("tare", "--config", str(running["config"]))
+    assert done.exit_code == 0, done.output
+    assert f"config: {running['config']}; data dir: {running['data']}" in done.output
+    assert "holds the sensor: asking it" in done.output and "Done: tared" in done.output
+    saved = load_calibration(running["data"], "hx711-emulated")
+    assert saved.offset == pytest.approx(85_000, abs=30)          # the running source's zero
+    assert running["emulated"].calibration == saved               # applied to the live source too
+    assert f"Saved to {calibration_path(running['data'], 'hx711-emulated')}" in done.output
+
+
+def test_the_services_refusal_is_one_clear_line(running) -> None:
+    running["state"]["now"] = "holding"
+    done = invoke("tare", "--config", str(running["config"]))
+    assert done.exit_code == 1
+    assert "Error: tare refused: the step is not empty right now (the detector says 'holding')" in done.output
+    assert done.output.count("refused") == 1
+    assert not calibration_path(running["data"], "hx711-emulated").exists()
+
+
+def test_a_wrong_access_code_says_so(running) -> None:
+    done = invoke("calibrate", "--known-kg", "20", "--config", str(running["config"]), code="0000")
+    assert done.exit_code == 1 and "access code" in done.output
+    assert not calibration_path(running["data"], "hx711-emulated").exists()
+
+
+def test_the_code_can_come_from_the_environment(running, monkeypatch) -> None:
+    monkeypatch.setenv("STRETCHSTEP_ACCESS_CODE", CODE)
+    done = CliRunner().invoke(main, ["tare", "--config", str(running["config"])], input="\n")
+    assert done.exit_code == 0, done.output and "Access code" not in done.output
+
+
+def test_nothing_running_means_reading_the_sensor_directly(tmp_path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[web]\nhost = '127.0.0.1'\nport = 9\n[store]\ndata_dir = '{tmp_path}'\n")
+    from firmware.config import load
+
+    assert local_url(load(config)) == "http://127.0.0.1:9" and find_running(load(config)) is None
+    done = invoke("tare", "--config", str(config), "--source", "hx711-emulated")
+    assert done.exit_code == 0, done.output
+    assert "asking it" not in done.output and "Done: zero is 85000 counts" in done.output
+
+
+def test_bringup_never_fights_the_running_service_for_the_pins(running) -> None:
+    done = invoke("bringup", "--config", str(running["config"]), "--source", "hx711")
+    assert done.exit_code == 1 and "holds the sensor; stop it first" in done.output
+
+
+def test_bringup_on_the_emulated_chip_reports_rate_and_pins(tmp_path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[web]\nport = 0\n[store]\ndata_dir = '{tmp_path}'\n[sensor]\nrate_hz = 10\n")
+    done = invoke("bringup", "--config", str(config), "--source", "hx711-emulated", "--seconds", "3")
+    assert done.exit_code == 0, done.output
+    assert f"config: {config}" in done.output and "10 SPS" in done.output
+    assert "chip answered: 10.0 readings/s (RATE pin says 10)" in done.output

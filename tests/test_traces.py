@@ -1,0 +1,132 @@
+"""Kept session traces (issue 13 item 7): the keeper beside the loop, pruning, and `reanalyze`
+replaying a kept trace through the detector into the history. Wall times come from a fake clock."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+
+import pytest
+
+from firmware import events as ev
+from firmware.analysis import analyze_samples
+from firmware.config import Config
+from firmware.events import Event
+from firmware.sensors.factory import open_source
+from firmware.sensors.trace import iter_trace
+from firmware.store import Store
+from firmware.traces import TraceKeeper, prune_traces, reanalyze, session_traces
+
+
+class WallClock:
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def keep(keeper: TraceKeeper, clock: WallClock, samples, state: str = "standing", dt: float = 0.0125):
+    for t, kg in samples:
+        clock.now += dt
+        keeper.on_sample(t, kg, {"state": state})
+
+
+def test_only_time_on_the_step_is_kept_with_a_margin_either_side(tmp_path):
+    clock = WallClock(time.time())
+    k = TraceKeeper(tmp_path, 7, 10.0, wall=clock, flush_s=3600)
+    keep(k, clock, [(i / 10, 0.0) for i in range(100)], state="empty", dt=0.1)          # 10 s empty
+    keep(k, clock, [(10 + i / 10, 40.0) for i in range(30)], dt=0.1)                    # 3 s on
+    keep(k, clock, [(13 + i / 10, 0.0) for i in range(200)], state="empty", dt=0.1)     # 20 s empty
+    k.close()
+    [path] = session_traces(tmp_path, 7)
+    ts = [s.t for s in iter_trace(path)]
+    assert len(ts) == 50 + 30 + 50 and ts[0] == pytest.approx(5.0) and ts[-1] == pytest.approx(17.9)
+    assert (k.written, k.dropped) == (130, 0) and oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_full_buffer_drops_and_counts_instead_of_growing(tmp_path):
+    clock = WallClock(time.time())
+    k = TraceKeeper(tmp_path, 1, 80.0, wall=clock, max_buffer=100, flush_s=3600)
+    keep(k, clock, [(i / 80, 40.0) for i in range(250)])
+    k.close()
+    assert (k.written, k.dropped) == (100, 150)
+
+
+def test_a_trace_torn_by_a_power_cut_reads_up_to_the_tear(tmp_path):
+    clock = WallClock(time.time())
+    k = TraceKeeper(tmp_path, 2, 80.0, wall=clock, flush_s=3600)
+    keep(k, clock, [(i / 80, 40.0) for i in range(80)])
+    k._write_pending()                                       # one complete gzip member
+    keep(k, clock, [(1 + i / 80, 41.0) for i in range(80)])
+    k.close()
+    [path] = session_traces(tmp_path, 2)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 20])                 # the last member torn
+    assert len(list(iter_trace(path))) >= 80
+
+
+def test_prune_deletes_traces_older_than_the_days_kept(tmp_path):
+    clock = WallClock(time.time())
+    for sid in (1, 2):
+        k = TraceKeeper(tmp_path, sid, 10.0, wall=clock, flush_s=3600)
+        keep(k, clock, [(0.0, 1.0)])
+        k.close()
+    old = session_traces(tmp_path, 1)[0]
+    os.utime(old, (time.time() - 40 * 86400,) * 2)
+    assert prune_traces(tmp_path, keep_days=30) == 1
+    assert not old.exists() and session_traces(tmp_path, 2)
+
+
+def test_reanalyze_replaces_a_sessions_stretches_and_keeps_the_routine_slot(tmp_path):
+    source = open_source("simulated:good_routine", Config(), fast=True)
+    samples = [(s.t, s.kg) for s in source.samples()]
+    source.close()
+    truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
+    assert len(truth) >= 2
+    start_wall = time.time() - 3600
+    store = Store(tmp_path / "history.sqlite")
+    sid = store.start_session("hx711", start_wall)
+    clock = WallClock(start_wall)
+    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples))
+    t0 = samples[0][0]
+    for t, kg in samples:
+        clock.now = start_wall + (t - t0)
+        k.on_sample(t, kg, {"state": "standing"})
+    k.close()
+    # what an older detector stored live: one stretch, marked with its routine slot, badly timed
+    first = truth[0]
+    old = Event(ev.STRETCH_END, first["end"], {**first, "breaths": 0, "completed": False})
+    store.add_event(sid, old, start_wall + (first["end"] - t0), {"leg": "left", "knee": "bent", "rep": 2})
+    totals = reanalyze(store, tmp_path, since=start_wall - 60, echo=lambda _m: None)
+    assert (totals["files"], totals["old"], totals["new"]) == (1, 1, len(truth))
+    rows = store.stretches(limit=100)[::-1]
+    assert [r["breaths"] for r in rows] == [s["breaths"] for s in truth]
+    assert [rows[0][k] for k in ("leg", "knee", "rep", "reanalyzed")] == ["left", "bent", 2, True]
+    assert rows[1]["leg"] is None
+    assert abs(rows[0]["wall"] - (start_wall + first["end"] - t0)) < 0.05
+    store.close()
+
+
+def test_reanalyze_leaves_stretches_outside_the_kept_trace_alone(tmp_path):
+    store = Store(tmp_path / "history.sqlite")
+    sid = store.start_session("hx711", 1000.0)
+    store.add_event(sid, Event(ev.STRETCH_END, 5.0, {"start": 1.0, "end": 5.0}), 1005.0, {})
+    clock = WallClock(time.time())
+    k = TraceKeeper(tmp_path, sid, 10.0, wall=clock, flush_s=3600)
+    keep(k, clock, [(100 + i / 10, 0.5) for i in range(50)], dt=0.1)
+    k.close()
+    assert reanalyze(store, tmp_path, since=0, echo=lambda _m: None)["old"] == 0
+    assert store.counts()["stretches"] == 1
+    store.close()
+
+
+def test_kept_traces_are_gzip_in_the_trace_format(tmp_path):
+    clock = WallClock(time.time())
+    k = TraceKeeper(tmp_path, 3, 80.0, wall=clock, flush_s=3600)
+    keep(k, clock, [(0.0, 1.0), (0.0125, float("nan"))])
+    k.close()
+    text = gzip.decompress(session_traces(tmp_path, 3)[0].read_bytes()).decode()
+    assert text.startswith("# stretchstep trace v1\n# rate_hz=80\n# session=3\n# wall_t0=")
+    assert text.rstrip().endswith("0.0125,nan")

@@ -1,0 +1,78 @@
+"""Access once per browser: POST /api/session with the code, then the cookie does the rest.
+
+    POST   /api/session {"access_code": "..."} -> 200 {"ok": true, "csrf_token": "..."} + cookie
+    GET    /api/session -> {"authenticated", "csrf_token", "open_reads", "writes_enabled"}
+    DELETE /api/session -> {"ok": true}; the cookie is cleared
+
+The cookie is `HttpOnly` (no script can read it) and `SameSite=Strict` (no other site's page
+can send it); writes with it also need `X-CSRF-Token`. Sessions are kept in memory (see
+webui.auth), so they end when the device restarts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from webui.app import ctx
+from webui.auth import COOKIE, Refused
+from webui.openapi import doc, obj, text
+
+session_api = Blueprint("session_api", __name__)
+
+
+@session_api.after_request
+def _never_cached(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"   # it carries the CSRF token
+    return response
+
+CODE_BODY = obj({"access_code": text(64, description="the device's access code")})
+SESSION_STATE = obj({
+    "authenticated": {"type": "boolean"},
+    "csrf_token": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "open_reads": {"type": "boolean"},
+    "writes_enabled": {"type": "boolean"},
+}, required=["authenticated", "csrf_token", "open_reads"])
+
+
+@session_api.post("/session")
+@doc("Enter the access code once: sets the session cookie, returns its CSRF token",
+     body=CODE_BODY, body_required=False,
+     response=obj({"ok": {"const": True}, "csrf_token": text()}, required=["ok", "csrf_token"]))
+def login() -> Any:
+    guard = ctx().auth
+    try:
+        if not guard.enabled:
+            raise Refused(403, "Changes are turned off on this device: it has no access code.")
+        guard.require_code(write=True)
+    except Refused as refused:
+        return refused.response()
+    guard.sessions.drop(_cookie())
+    session_id, csrf = guard.sessions.create()
+    response = jsonify(ok=True, csrf_token=csrf)
+    response.set_cookie(COOKIE, session_id, max_age=int(guard.sessions.ttl_s), httponly=True,
+                        samesite="Strict", path="/")
+    return response
+
+
+@session_api.get("/session")
+@doc("Whether this browser is let in, and its CSRF token", response=SESSION_STATE)
+def session_state() -> Any:
+    c = ctx()
+    csrf = c.auth.session_csrf()
+    return jsonify(authenticated=csrf is not None, csrf_token=csrf, open_reads=c.open_reads,
+                   writes_enabled=c.auth.enabled)
+
+
+@session_api.delete("/session")
+@doc("Log this browser out", response=obj({"ok": {"const": True}}, required=["ok"]))
+def logout() -> Any:
+    ctx().auth.sessions.drop(_cookie())
+    response = jsonify(ok=True)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
+    return response
+
+
+def _cookie() -> str | None:
+    return request.cookies.get(COOKIE)

@@ -22,6 +22,7 @@ from firmware.cli_calibration import bringup_command, calibrate_command, tare_co
 from firmware.cli_common import config_option, data_dir_option, load_config, source_option
 from firmware.cli_history import export_command, import_command, reanalyze_command, report_command
 from firmware.config import Config, ConfigError
+from firmware.publish.fleet import fleet_command
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
 from firmware.sources import SourceError
@@ -164,7 +165,7 @@ def doctor(config_path, data_dir) -> None:
         click.echo(check.line())
     if any(check.level == FAIL for check in checks):
         sys.exit(1)
-for _command in (export_command, import_command, report_command, reanalyze_command):
+for _command in (export_command, import_command, report_command, reanalyze_command, fleet_command):
     main.add_command(_command)
 
 

@@ -45,9 +45,9 @@ class DateParam(click.ParamType):
 
 
 def _open_store(cfg: Config, *, must_exist: bool = True) -> Store:
-    path = cfg.data_dir() / "history.sqlite"
+    path = cfg.history_dir() / "history.sqlite"
     if must_exist and not path.exists():
-        raise click.ClickException(f"no history in {cfg.data_dir()} (no history.sqlite); "
+        raise click.ClickException(f"no history in {cfg.history_dir()} (no history.sqlite); "
                                    "is --data-dir / [store] data_dir right?")
     click.echo(f"history: {path}", err=True)
     return Store(path)
@@ -99,7 +99,7 @@ def import_command(export_file, config_path, data_dir) -> None:
         data = json.loads(export_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
-    cfg.data_dir().mkdir(parents=True, exist_ok=True)
+    cfg.history_dir().mkdir(parents=True, exist_ok=True)
     store = _open_store(cfg, must_exist=False)
     try:
         added = import_data(store, data)
@@ -108,7 +108,7 @@ def import_command(export_file, config_path, data_dir) -> None:
     finally:
         store.close()
     click.echo(f"imported {added['stretches']} stretches, {added['pain']} pain entries and "
-               f"{added['sessions']} sessions into {cfg.data_dir()}")
+               f"{added['sessions']} sessions into {cfg.history_dir()}")
 
 
 @click.command(name="report")
@@ -122,8 +122,8 @@ def import_command(export_file, config_path, data_dir) -> None:
 def report_command(days, end, out, config_path, data_dir) -> None:
     """A printable HTML page of the week (charts as SVG) to hand to a physiotherapist."""
     cfg = load_config(config_path, data_dir)
-    hc = history_context(cfg)
     store = _open_store(cfg)
+    hc = history_context(cfg, store)
     now = time.time() if end is None else hc.day_clock.bounds(end)[1] - 1
     try:
         figures = History(store, hc.day_clock, goal=hc.daily_goal(), routines_done=hc.routines_done).report(
@@ -146,12 +146,12 @@ def reanalyze_command(since, config_path, data_dir) -> None:
     hc = history_context(cfg)
     store = _open_store(cfg)
     try:
-        totals = reanalyze(store, cfg.data_dir(), hc.day_clock.bounds(since)[0],
+        totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
                            target_s=cfg.detector.target_s, echo=click.echo)
     finally:
         store.close()
     if totals["files"] == 0:
-        click.echo(f"no kept traces since {since} in {cfg.data_dir() / 'traces'} "
+        click.echo(f"no kept traces since {since} in {cfg.history_dir() / 'traces'} "
                    f"([store] keep_traces_days = {cfg.store.keep_traces_days})", err=True)
         sys.exit(1)
     click.echo(f"{totals['files']} trace files: {totals['old']} stretches before, {totals['new']} now")

@@ -23,7 +23,17 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from firmware.routine.protocols import (
+    DEFAULT_PROTOCOL,
+    Protocol,
+    ProtocolError,
+    catalogue,
+    protocols_from_config,
+    to_toml_tables,
+)
+
 SOURCES = ("simulated", "hx711", "hx711-iio", "hx711-emulated")
+REAL_SOURCES = ("hx711", "hx711-iio")
 
 
 class ConfigError(ValueError):
@@ -70,6 +80,16 @@ def _valid_host(value: str) -> bool:
     return bool(_HOST.match(value)) and len(value) <= 253
 
 
+def _valid_day_start(value: str) -> bool:
+    from firmware.history.days import parse_day_start  # late: firmware.history imports this module
+
+    try:
+        parse_day_start(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _valid_source(value: str) -> bool:
     kind, colon, arg = value.partition(":")
     return value in SOURCES or (kind in ("replay", "simulated") and colon == ":" and bool(arg))
@@ -99,7 +119,11 @@ class Sensor2Config:
 
 @dataclass(frozen=True)
 class PersonConfig:
+    """The first profile, made when the history has none (later ones come from the web)."""
+
+    name: str = _text("me", "a name of 1 to 40 characters", lambda v: 1 <= len(v.strip()) <= 40)
     body_kg: float = _num_in(0, 300, 0.0)     # 0 = unknown; the detector does not need it
+    tighter_side: str = _one_of("right", "right", "left")   # start and finish on it
 
 
 @dataclass(frozen=True)
@@ -117,9 +141,10 @@ class DetectorSettings:
 
 @dataclass(frozen=True)
 class RoutineConfig:
-    reps: int = _int_in(1, 10, 3)
-    first_leg: str = _one_of("right", "right", "left")   # the tighter side: start and finish on it
-    knees: str = _one_of("both", "both", "straight", "bent")
+    protocol: str = _text(DEFAULT_PROTOCOL, "the id of a built-in protocol or of a [[protocols]] entry")
+    daily_goal: int = _int_in(1, 50, 3)          # routines a day (the first profile's)
+    day_start: str = _text("04:00", "a local time HH:MM; the stretching day starts then", _valid_day_start)
+    resume_within_min: float = _num_in(0, 24 * 60, 30.0)  # back on the step later: a fresh routine
 
 
 @dataclass(frozen=True)
@@ -130,6 +155,7 @@ class CuesConfig:
     led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
     hold_s: float = _num_in(1, 10, 3.0)     # holding the button this long calibrates instead of taring
     active_high: bool = _flag(True)
+    tonal: bool = _flag(False)              # a passive buzzer: cues as tones (gpiozero TonalBuzzer, PWM)
 
 
 @dataclass(frozen=True)
@@ -147,11 +173,66 @@ class WebConfig:
                                             _valid_host)
     max_streams: int = _int_in(1, 60, 16)   # live phones at once; keep well under threads
 
+    def problem(self) -> str | None:
+        """A contradiction between keys (each key alone is checked by its rule)."""
+        if self.max_streams > self.threads - 4:  # each live stream holds a thread while it is open
+            return (f"web.max_streams = {self.max_streams} leaves too few of web.threads = {self.threads} "
+                    "for pages and the API; keep it at most threads - 4")
+        return None
+
 
 @dataclass(frozen=True)
 class StoreConfig:
     data_dir: str = _text("", "a directory path, or empty for the default")
     keep_traces_days: int = _int_in(0, 3650, 30)   # raw samples kept for `reanalyze`; 0 = none
+    # runs on simulated, emulated or replayed input keep their history in <data_dir>/simulated/
+    simulated_apart: bool = _flag(True)
+
+
+def _topic_prefix(value: str) -> bool:
+    """Empty (= stretchstep/<device id>), or a publish topic: no wildcards, no empty levels."""
+    return value == "" or ("+" not in value and "#" not in value and "" not in value.split("/"))
+
+
+def _client_id(value: str) -> bool:
+    return len(value) <= 64 and value.replace("-", "a").replace("_", "a").isascii() \
+        and value.replace("-", "a").replace("_", "a").isalnum()
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """Optional MQTT / Home Assistant publisher (issue 15); an empty host leaves it off."""
+
+    host: str = _text("", "a broker host name or IP address, or empty for no MQTT",
+                      lambda v: v == v.strip() and " " not in v)
+    port: int = _int_in(1, 65535, 1883)
+    tls: bool = _flag(False)
+    ca_file: str = _text("", "a CA certificate file path (with tls = true), or empty for the system CAs")
+    username: str = _text("", "a user name, or empty for none")
+    password: str = _text("", "a password, or empty (see password_file)")
+    password_file: str = _text("", "a file holding the password, or empty")
+    client_id: str = _text("", "1 to 64 letters, digits, '-' or '_', or empty for stretchstep-<device id>",
+                           lambda v: v == "" or _client_id(v))
+    topic_prefix: str = _text(
+        "", "a topic without + or # or empty levels, or empty for stretchstep/<device id>", _topic_prefix)
+    discovery: bool = _flag(True)
+    discovery_prefix: str = _text("homeassistant", "a topic without + or # or empty levels",
+                                  lambda v: v != "" and _topic_prefix(v))
+    name: str = _text("", "the device name shown in Home Assistant, or empty for 'Stretch step <id>'")
+    qos: int = _one_of(1, 1, 0, 2)
+    keepalive: int = _int_in(5, 3600, 30)
+    live_hz: float = _num_in(0.1, 10, 2.0)
+    allow_commands: bool = _flag(False)
+
+    def problem(self) -> str | None:
+        """A contradiction between keys (each key alone is checked by its rule)."""
+        if self.password and self.password_file:
+            return "set mqtt.password or mqtt.password_file, not both"
+        if self.ca_file and not self.tls:
+            return "mqtt.ca_file is set but mqtt.tls = false; set tls = true to use it"
+        if (self.password or self.password_file) and not self.username:
+            return "mqtt.password needs mqtt.username"
+        return None
 
 
 @dataclass(frozen=True)
@@ -165,6 +246,8 @@ class Config:
     cues: CuesConfig = field(default_factory=CuesConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    protocols: tuple[Protocol, ...] = ()   # the user's [[protocols]]; built-ins are always there
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
     origin: str = field(default="", compare=False)   # the file it was read from; "" = defaults
 
     def data_dir(self) -> Path:
@@ -178,6 +261,12 @@ class Config:
             return Path(env).expanduser()
         base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
         return Path(base) / "stretchstep"
+
+    def history_dir(self) -> Path:
+        """Where this run's history (and its lock) goes: real sensors in the data dir, anything
+        simulated, emulated or replayed in its own folder, so it never mixes with real days."""
+        real = self.sensor.source in REAL_SOURCES
+        return self.data_dir() if real or not self.store.simulated_apart else self.data_dir() / "simulated"
 
     def with_values(self, section: str, **values: Any) -> Config:
         """A copy with some keys changed (CLI options), validated like the file."""
@@ -237,6 +326,12 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
     sections = {f.name: f for f in _sections()}
     built: dict[str, Any] = {}
     for name, body in raw.items():
+        if name == "protocols":
+            try:
+                built[name] = protocols_from_config(body, where)
+            except ProtocolError as exc:
+                raise ConfigError(str(exc)) from None
+            continue
         if name not in sections:
             raise ConfigError(f"{where}: unknown section [{name}]; known sections: {', '.join(sections)}")
         if not isinstance(body, dict):
@@ -250,12 +345,20 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
                 )
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
-    config = replace(DEFAULTS, **built)
-    web = config.web
+    cfg = replace(DEFAULTS, **built)
+    known = catalogue(cfg.protocols)
+    if cfg.routine.protocol not in known:
+        raise ConfigError(f"{where}: routine.protocol = {cfg.routine.protocol!r} is not a protocol; known: "
+                          f"{', '.join(known)}")
+    web = cfg.web
     if web.max_streams > web.threads - 4:  # each live stream holds a thread for as long as it is open
         raise ConfigError(f"{where}: web.max_streams = {web.max_streams} leaves too few of web.threads = "
                           f"{web.threads} for pages and the API; keep it at most threads - 4")
-    return config
+    for section in fields(cfg):
+        problem = getattr(getattr(cfg, section.name), "problem", None)
+        if problem is not None and problem() is not None:
+            raise ConfigError(f"{where}: {problem()}")
+    return cfg
 
 
 def _checked(section: str, current: Any, key: str, value: Any, where: str) -> Any:
@@ -281,7 +384,7 @@ def to_toml(config: Config) -> str:
         for spec in fields(body):
             lines.append(f"{spec.name} = {_toml_value(getattr(body, spec.name))}")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + to_toml_tables(config.protocols))
 
 
 def commented_toml(values: dict[str, dict[str, Any]], header: str = "") -> str:
@@ -301,8 +404,9 @@ def commented_toml(values: dict[str, dict[str, Any]], header: str = "") -> str:
 
 
 def _sections() -> list[Any]:
-    """The [section] fields of Config (not `origin`, which is where it came from)."""
-    return [f for f in fields(Config) if f.name != "origin"]
+    """The [section] fields of Config (not `origin`, which is where it came from, nor the
+    `[[protocols]]` array of tables, read by firmware.routine.protocols)."""
+    return [f for f in fields(Config) if f.name not in ("origin", "protocols")]
 
 
 def _toml_value(value: Any) -> str:

@@ -128,7 +128,9 @@ class Device:
         self._status_extra = dict(status_extra or {})
         self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
         self._status_from = status_from   # more status that changes as it runs (the calibration)
-        self._apply_target()
+        if routine is not None:
+            routine.new_detector()        # a stretch cut off by a restart is over
+        self._apply_target(fresh=True)   # a new detector (also after a restart) gets the routine's target
 
     # --- one sample -------------------------------------------------------------------------
     def process(self, sample: Sample) -> list[Event]:
@@ -146,6 +148,8 @@ class Device:
         now = self.clock()
         for event in out:
             self._dispatch(event, now)
+        if self.routine is not None:
+            self._routine_cues(self.routine.poll, sample.t, self.last_kg)
         if self.cues is not None:
             self._output("buzzer", self.cues.tick, now)
         if self.live is not None or self.sinks:
@@ -176,16 +180,17 @@ class Device:
 
     def _dispatch(self, event: Event, now: float) -> None:
         self.stats.events += 1
-        context = self.routine.context() if self.routine is not None else {}
         leg = getattr(self.source, "leg", None)  # two cells: the load split knows the leg
-        if leg is not None:
-            context = {**context, "leg": leg}
-        if self.cues is not None:
-            self._output("buzzer", self.cues.on_event, event, now)
+        if self.routine is not None:
+            context = self.routine.context(leg)  # the slot the event belongs to, before it moves on
+        else:
+            context = {"leg": leg} if leg is not None else {}
         if self.writer is not None:
             self.writer.record(self.session_id, event, self.wall(), context)
-        if self.routine is not None and self.routine.on_event(event):
-            self._apply_target()
+        if self.routine is not None:
+            self._routine_cues(self.routine.on_event, event, leg)
+        elif self.cues is not None:
+            self._output("buzzer", self.cues.on_event, event, now)
         if self.live is not None or self.sinks:
             status = self.status()
             if self.live is not None:
@@ -193,9 +198,21 @@ class Device:
             for sink in self.sinks:
                 self._output(type(sink).__name__, sink.on_event, event, status)
 
-    def _apply_target(self) -> None:
-        if self.routine is not None:
-            self.detector.set_target(self.routine.target_s, self.routine.target_breaths)
+    def _routine_cues(self, step: Callable[..., Sequence[str]], *args: Any) -> None:
+        """The routine decides the cues while it runs (ready, switch legs, rest over, ...); a fault
+        in it is logged and counted like an output's, and sampling and history go on."""
+        names: list[Sequence[str]] = []
+        self._output("routine", lambda: names.append(step(*args)))
+        self._apply_target()
+        if self.cues is not None and names:
+            now = self.clock()
+            for name in names[0]:
+                self._output("buzzer", self.cues.play, name, now)
+
+    def _apply_target(self, fresh: bool = False) -> None:
+        target = self.routine.take_target(fresh) if self.routine is not None else None
+        if target is not None:
+            self.detector.set_target(*target)
 
     def status(self) -> dict[str, Any]:
         """The live view's picture of the device right now."""
@@ -206,9 +223,9 @@ class Device:
             status["state"] = "fault"
         if self.routine is not None:
             status.update(self.routine.context())
-            status["reps"] = self.routine.reps
             status["target_s"] = self.routine.target_s
             status["target_breaths"] = self.routine.target_breaths
+            status["routine"] = self.routine.status()
         status.update(self._status_extra)
         if self._status_from is not None:
             status.update(self._status_from())

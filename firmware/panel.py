@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.cues import BuzzerCues
+from firmware.cues import BuzzerCues, make_buzzer, mock_pins
 
 log = logging.getLogger("stretchstep.panel")
 
@@ -172,8 +172,8 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
     panel = Panel()
     if cues_cfg.enabled and cues_cfg.buzzer_pin:
         buzzer = _build(panel, "buzzer", cues_cfg.buzzer_pin,
-                        lambda: _gpiozero("Buzzer")(cues_cfg.buzzer_pin, active_high=cues_cfg.active_high,
-                                                    pin_factory=factory))
+                        lambda: make_buzzer(cues_cfg.buzzer_pin, active_high=cues_cfg.active_high,
+                                            tonal=cues_cfg.tonal, pin_factory=factory))
         panel.cues = BuzzerCues(buzzer) if buzzer is not None else None
     if cues_cfg.led_pin:
         led = _build(panel, "LED", cues_cfg.led_pin,
@@ -212,6 +212,4 @@ def _factory_for(source: str) -> Any:
     """None (gpiozero's default: real pins) for hardware; a MockFactory for everything else."""
     if source in HARDWARE_SOURCES:
         return None
-    from gpiozero.pins.mock import MockFactory
-
-    return MockFactory()
+    return mock_pins()

@@ -83,6 +83,52 @@ MIGRATIONS: list[str] = [
     ALTER TABLE pain_log ADD COLUMN edited REAL;
     CREATE INDEX pain_day_part ON pain_log(day, part);
     """,
+    # 3: profiles, device settings, and routines as sessions (queries in firmware/routine/records.py)
+    """
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        tighter_side TEXT NOT NULL DEFAULT 'right' CHECK (tighter_side IN ('right', 'left')),
+        protocol TEXT NOT NULL DEFAULT 'step-calf',
+        daily_goal INTEGER NOT NULL DEFAULT 3 CHECK (daily_goal >= 1),
+        body_kg REAL,
+        target_s REAL,               -- NULL = the protocol's
+        target_breaths INTEGER,      -- NULL = the protocol's
+        stand_kg REAL,               -- standing load at step-on, learned; suggests the profile
+        created REAL NOT NULL
+    );
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL          -- JSON
+    );
+    CREATE TABLE routines (
+        id INTEGER PRIMARY KEY,
+        profile_id INTEGER NOT NULL REFERENCES profiles(id),
+        day TEXT NOT NULL,           -- the stretching day (starts at [routine] day_start), ISO date
+        seq INTEGER NOT NULL,        -- 1-based number of the routine in that day for that profile
+        protocol TEXT NOT NULL,
+        tighter_side TEXT NOT NULL,
+        slots INTEGER NOT NULL,
+        done_slots TEXT NOT NULL DEFAULT '[]',   -- JSON list of slot indexes done
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'abandoned')),
+        started REAL NOT NULL,
+        updated REAL NOT NULL,
+        ended REAL,
+        UNIQUE (profile_id, day, seq)
+    );
+    CREATE INDEX routines_day ON routines(day);
+    CREATE TABLE routine_holds (
+        id INTEGER PRIMARY KEY,
+        routine_id INTEGER NOT NULL REFERENCES routines(id),
+        wall REAL NOT NULL,          -- when the stretch ended (unix s)
+        end_t REAL,                  -- source time of its end: joins stretches.end_t
+        slot INTEGER,                -- index of the slot it filled; NULL = asked for again
+        leg TEXT, knee TEXT, rep INTEGER,
+        outcome TEXT NOT NULL CHECK (outcome IN ('clean', 'bounced', 'early', 'wrong_leg')),
+        hold_s REAL, breaths INTEGER, bounces INTEGER
+    );
+    CREATE INDEX routine_holds_wall ON routine_holds(wall);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fake clock, so nothing in the suite sleeps for real time where one serves."""
+"""Shared fixtures: a fake clock, so nothing in the suite sleeps for real time where one serves;
+an empty history store and live state for the web tests."""
 
 from __future__ import annotations
 
@@ -47,3 +48,20 @@ def poll_until(check, timeout: float = 20.0):
 def until():
     """poll_until, as a fixture."""
     return poll_until
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty history store in the test's own folder (closed after the test)."""
+    from firmware.store import Store
+
+    s = Store(tmp_path / "history.sqlite")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def live():
+    from firmware.live import LiveState
+
+    return LiveState()

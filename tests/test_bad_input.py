@@ -141,8 +141,8 @@ def test_bad_host_is_a_user_error(cli, tmp_path):
 def test_corrupt_or_newer_history_stops_run_and_is_left_alone(cli, tmp_path):
     import sqlite3
 
-    data = tmp_path / "data"
-    data.mkdir()
+    data = tmp_path / "data" / "simulated"   # a simulated run keeps its history apart (issue 13)
+    data.mkdir(parents=True)
     garbage = b"not a database at all " * 500
     write(data / "history.sqlite", garbage)
     user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "is damaged or not a stretchstep history")

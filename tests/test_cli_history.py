@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from firmware import events as ev
 from firmware.cli import main
+from firmware.config import Config
 from firmware.events import Event
 from firmware.history import PainLog
 from firmware.store import Store
@@ -19,7 +20,8 @@ from firmware.store import Store
 @pytest.fixture
 def data_dir(tmp_path):
     d = tmp_path / "data"
-    store = Store(d / "history.sqlite")
+    # where `run` on the default (simulated) source keeps its history, so these commands read it
+    store = Store(Config().with_values("store", data_dir=str(d)).history_dir() / "history.sqlite")
     now = time.time()
     sid = store.start_session("hx711", now - 3600)
     for n in range(3):

@@ -37,7 +37,10 @@ def test_values_are_read_and_ints_widen_to_floats(tmp_path):
         ("[web]\nport = true\n", r"web.port = True"),
         ("[web]\nprt = 1\n", r"unknown key web.prt; keys in \[web\]: .*port"),
         ("[nope]\nx = 1\n", r"unknown section \[nope\]"),
-        ("[routine]\nfirst_leg = 'middle'\n", r"routine.first_leg = 'middle'.*'right' or 'left'"),
+        ("[person]\ntighter_side = 'middle'\n", r"person.tighter_side = 'middle'.*'right' or 'left'"),
+        ("[routine]\nday_start = '25:00'\n", r"routine.day_start = '25:00'.*HH:MM"),
+        ("[routine]\nprotocol = 'nope'\n", r"routine.protocol = 'nope' is not a protocol; known: step-calf"),
+        ("[[protocols]]\nid = 'Mine'\nname = 'x'\n", r"\[\[protocols\]\] #1: id = 'Mine'.*lower-case"),
         ("[sensor]\nsource = 'replay:'\n", r"sensor.source"),
         ("web = 3\n", r"\[web\] must be a table"),
         ("[web\n", r"not valid TOML"),
@@ -142,3 +145,15 @@ def test_binary_or_bad_utf8_config_is_one_clear_error(tmp_path, content, expecte
 def test_a_folder_or_unreadable_config_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the config file"):
         config.load(tmp_path)
+
+
+def test_record_says_which_config_and_data_dir(tmp_path):
+    from click.testing import CliRunner
+
+    from firmware.cli import main
+
+    path = write(tmp_path, f"[store]\ndata_dir = '{tmp_path / 'd'}'\n[web]\nport = 0\n")
+    done = CliRunner().invoke(main, ["record", "--config", str(path), "--source", "simulated:bag",
+                                     "--seconds", "1", str(tmp_path / "t.csv")])
+    assert done.exit_code == 0, done.output
+    assert f"config: {path}; data dir: {tmp_path / 'd'}" in done.output

@@ -61,3 +61,42 @@ def test_close_silences(buzzer):
     cues.play("sensor_fault", 0.0)
     cues.close()
     assert not buzzer.is_active
+
+
+def test_the_routine_cues_are_all_there_and_told_apart_by_rhythm_alone():
+    names = {"ready", "hold_complete", "switch_legs", "rest_over", "routine_done", "bounce", "wrong_leg"}
+    assert names <= set(PATTERNS)
+    rhythms = {PATTERNS[n].durations for n in PATTERNS}
+    assert len(rhythms) == len(PATTERNS)
+
+
+def test_a_tonal_buzzer_plays_each_beep_in_its_tone():
+    """gpiozero TonalBuzzer on MockFactory's PWM pins (no Pi here): the frequency per beep."""
+    buzzer = make_buzzer(18, mock=True, tonal=True)
+    cues = BuzzerCues(buzzer)
+    pattern = PATTERNS["routine_done"]
+    heard = []
+    at = 0.0
+    cues.play("routine_done", at)
+    for i, duration in enumerate(pattern.durations):
+        if i % 2 == 0:
+            heard.append(round(buzzer.tone.frequency))
+        at += duration
+        cues.tick(at + 1e-6)
+    assert heard == [523, 659, 784]
+    assert not buzzer.is_active
+    buzzer.close()
+
+
+def test_the_panel_builds_a_tonal_buzzer_when_configured():
+    """[cues] tonal = true: the step's buzzer is a gpiozero TonalBuzzer (MockFactory PWM pins here)."""
+    from firmware.config import DEFAULTS
+    from firmware.panel import build_panel
+
+    panel = build_panel(DEFAULTS.with_values("cues", tonal=True))
+    try:
+        assert type(panel.cues.buzzer).__name__ == "TonalBuzzer" and not panel.faults
+        panel.cues.play("ready", 0.0)
+        assert round(panel.cues.buzzer.tone.frequency) == 660
+    finally:
+        panel.close()

@@ -49,7 +49,7 @@ def draw(cycles: list[float], *, duty: float = 0.45, let_off: float = 0.7, press
     return ts, xs
 
 
-def recount(ts: list[float], xs: list[float], standing: float = 0.0):
+def recount(ts: list[float], xs: list[float], standing: tuple[float, ...] = ()):
     return count_presses(ts, xs, STEP_S, FLOOR, standing)
 
 
@@ -108,18 +108,30 @@ def test_a_press_as_small_as_the_sway_is_marked_unsure() -> None:
     assert clear.sure and clear.count == 4
 
 
+def sway_standing(pp: float, hz: float = 0.15, seconds: float = 20.0) -> tuple[float, ...]:
+    n = int(seconds / STEP_S)
+    return tuple(40.0 + 0.5 * pp * math.sin(2 * math.pi * hz * k * STEP_S) for k in range(n))
+
+
 def test_standing_sway_as_big_as_the_presses_makes_the_count_unsure() -> None:
     ts, xs = draw([7.0] * 4)
     assert recount(ts, xs).sure
-    assert not recount(ts, xs, standing=PRESS).sure
+    assert recount(ts, xs, standing=sway_standing(0.3 * PRESS)).sure
+    assert not recount(ts, xs, standing=sway_standing(PRESS)).sure
+
+
+def test_a_rhythm_of_pure_sway_is_not_a_sure_count() -> None:
+    # no presses at all, but breathing-band sway as steady as a rhythm, before and during the
+    # hold: the chain may follow it, but it is no bigger than the standing's, so not sure
+    ts, xs = draw([], tail=30.0, sway_pp=1.2 * PRESS, sway_hz=0.23)
+    assert not recount(ts, xs, standing=sway_standing(1.2 * PRESS, hz=0.23)).sure
 
 
 def test_standing_rise_measures_the_sway_in_the_counters_own_view() -> None:
-    still = [40.0] * 40
-    swaying = [40.0 + 1.0 * math.sin(2 * math.pi * 0.15 * k * STEP_S) for k in range(40)]
-    assert standing_rise(still, STEP_S) == pytest.approx(0.0, abs=1e-9)
-    assert 0.8 <= standing_rise(swaying, STEP_S) <= 2.0  # a 2 kg peak-to-peak swing
-    assert standing_rise([40.0] * 3, STEP_S) == 0.0  # too short to say
+    view = (3, 3)  # a 6 s breath's view at 2 Hz
+    assert standing_rise(sway_standing(0.0), view) == pytest.approx(0.0, abs=1e-9)
+    assert 1.0 <= standing_rise(sway_standing(2.0), view) <= 2.0  # a 2 kg peak-to-peak swing
+    assert standing_rise(sway_standing(2.0, seconds=1.5), view) == 0.0  # too short to say
 
 
 def test_the_record_decimates_and_stays_bounded() -> None:

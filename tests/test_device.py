@@ -10,7 +10,7 @@ from firmware import events as ev
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.device import Device, FaultTracker
 from firmware.events import Event
-from firmware.routine import Routine
+from firmware.routine import Protocol, Routine, RoutineSettings
 from firmware.sensors.base import Sample
 
 
@@ -98,14 +98,16 @@ def test_events_fan_out_with_routine_context_and_faults_reach_detector_as_nan(fa
     script = {
         0.0: [Event(ev.STEP_ON, 0.0)],
         0.2: [Event(ev.HOLD_COMPLETE, 0.2, {"hold_s": 30.0, "breaths": 4})],
-        0.3: [Event(ev.STRETCH_END, 0.1, {"hold_start": 0.1})],
+        0.3: [Event(ev.STRETCH_END, 0.1,
+                    {"hold_start": 0.1, "hold_s": 30.0, "completed": True, "bounces": 0})],
     }
     samples = [Sample(0.0, 30.0), Sample(0.1, 31.0), Sample(0.2, 40.0), Sample(0.3, 30.0),
                Sample(0.4, math.nan, "unplugged"), Sample(0.5, 30.0)]
     detector = ScriptedDetector(script)
     recorder = Recorder()
     buzzer = make_buzzer(18, mock=True)
-    routine = Routine(reps=1, knees="straight", target_s=25.0, target_breaths=3)
+    one_each = Protocol("t", "test", knees=("straight",), reps=1, target_s=25.0, target_breaths=3)
+    routine = Routine(RoutineSettings.of(one_each))
     device = Device(ListSource(samples), detector, routine=routine, cues=BuzzerCues(buzzer),
                     writer=recorder, live=recorder, session_id=7, clock=fake_clock, wait=fake_clock.wait)
     device.run()
@@ -114,11 +116,12 @@ def test_events_fan_out_with_routine_context_and_faults_reach_detector_as_nan(fa
     # the stretch is stored with the slot it was done in; the next events carry the next slot
     assert recorder.records[2] == (7, ev.STRETCH_END, "right")
     assert recorder.records[3][2] == "left"
-    assert detector.targets[0] == (25.0, 3) and len(detector.targets) == 2
+    assert detector.targets == [(25.0, 3)]  # the target is set once: it did not change between holds
     assert math.isnan(detector.fed[4][1])
     assert recorder.samples[4][2] == "fault" and recorder.samples[5][2] == "empty"
     assert recorder.samples[4][1] == 30.0  # the live view keeps the last good weight
-    assert device.cues.played == ["ready", "hold_complete", "sensor_fault"]
+    # with a routine, the routine cues: a clean hold of the right leg, the left is next
+    assert device.cues.played == ["ready", "hold_complete", "switch_legs", "sensor_fault"]
     buzzer.close()
 
 
@@ -150,7 +153,19 @@ def test_a_two_cell_source_tells_the_leg_of_stored_events(fake_clock):
     source = ListSource([Sample(0.0, 30.0), Sample(0.1, 31.0)])
     source.leg = "left"
     recorder = Recorder()
-    device = Device(source, ScriptedDetector({0.0: [Event(ev.STEP_ON, 0.0)]}), routine=Routine(),
+    device = Device(source, ScriptedDetector({0.0: [Event(ev.STEP_ON, 0.0)]}),
+                    routine=Routine(RoutineSettings.of()),
                     writer=recorder, clock=fake_clock, wait=fake_clock.wait)
     device.run()
     assert [r[2] for r in recorder.records] == ["left", "left"]  # step_on, then step_off at the end
+
+
+def test_a_new_device_on_the_same_routine_gets_its_target(fake_clock):
+    """The sampler builds a new Device and detector when a source is reopened; the routine's
+    target (here changed by the settings) must reach that detector too."""
+    routine = Routine(RoutineSettings.of(target_s=45.0))
+    first = ScriptedDetector({})
+    Device(ListSource([]), first, routine=routine, clock=fake_clock, wait=fake_clock.wait)
+    again = ScriptedDetector({})
+    Device(ListSource([]), again, routine=routine, clock=fake_clock, wait=fake_clock.wait)
+    assert first.targets == again.targets == [(45.0, 0)]

@@ -5,6 +5,7 @@ dashboard's /api/today, checked against the simulated person's own ground truth.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -12,11 +13,13 @@ from firmware.config import DEFAULTS
 from firmware.cues import PATTERNS, BuzzerCues, make_buzzer
 from firmware.device import Device
 from firmware.live import LiveState
-from firmware.routine import Routine
+from firmware.routine import BUILTINS, Routine, RoutineSettings
 from firmware.sensors import simulated
 from firmware.service import make_detector
 from firmware.store import Store, StoreWriter
 from webui import create_app
+
+NO_REST = replace(BUILTINS[0], rest_s=0.0)  # the built-in routine, without rest cues between holds
 
 
 def run_session(tmp_path, fake_clock, name, seed=3, rate_hz=80.0):
@@ -25,7 +28,7 @@ def run_session(tmp_path, fake_clock, name, seed=3, rate_hz=80.0):
     store = Store(tmp_path / "history.sqlite")
     writer = StoreWriter(store)
     live = LiveState()
-    routine = Routine(reps=3, target_s=DEFAULTS.detector.target_s)
+    routine = Routine(RoutineSettings.of(NO_REST))
     session = store.start_session(name, time.time())
     wall_start = time.time()
     device = Device(person, make_detector(DEFAULTS), routine=routine, cues=BuzzerCues(buzzer),
@@ -45,10 +48,17 @@ def test_good_routine_end_to_end(tmp_path, fake_clock):
     completed = sum(s["completed"] for s in truth["stretches"])
     assert completed == len(truth["stretches"]) > 5
 
-    # the buzzer: a chirp on stepping on, then two long beeps per completed hold, nothing else
-    assert device.cues.played == ["ready"] + ["hold_complete"] * completed
+    # the buzzer: a chirp on stepping on, then per completed hold two long beeps, and "switch legs"
+    # where the routine's next slot is the other leg (one cell: the routine's plan names the leg)
+    slots = device.routine.slots
+    expected = ["ready"]
+    for i in range(completed):
+        expected.append("hold_complete")
+        if i + 1 < len(slots) and slots[i + 1].leg != slots[i].leg:
+            expected.append("switch_legs")
+    assert device.cues.played == expected
     states = [s.state for s in buzzer.pin.states[1:]]
-    assert states == [True, False] * (beeps("ready") + beeps("hold_complete") * completed)
+    assert states == [True, False] * sum(beeps(name) for name in expected)
 
     # history: one row per stretch, with the slot the routine had for it, breaths within ±1
     rows = store.stretches()

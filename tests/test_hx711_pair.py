@@ -15,7 +15,7 @@ from firmware.control import DeviceControl
 from firmware.detector import HoldDetector
 from firmware.sensors import simulated
 from firmware.sensors.hx711.pair import PairedSource, leg_of
-from firmware.service import LoopRunner, make_routine
+from firmware.service import LoopRunner
 from firmware.sources import open_source
 
 
@@ -94,7 +94,7 @@ def _detector_built_by_the_service_loop(source_name: str, monkeypatch: pytest.Mo
                                         source: object | None = None) -> HoldDetector:
     """Run the service's own LoopRunner for one sample on `source` (or what the name opens)."""
     cfg = Config().with_values("sensor", source=source_name)
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=None, session_id=0)
+    runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0)
 
     def open_then_stop(spec: str, config: Config) -> object:
         runner.stop.set()               # the loop processes its first sample, then ends

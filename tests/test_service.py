@@ -79,7 +79,7 @@ def test_run_serves_page_api_and_sse_then_stops_cleanly_on_sigterm(running):
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
     assert "stopped; history kept" in out
-    db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
+    db = sqlite3.connect(tmp_path / "data" / "simulated" / "history.sqlite")  # simulated: kept apart
     ended = db.execute("SELECT ended FROM sessions").fetchall()
     assert ended and ended[0][0] is not None
 

@@ -15,7 +15,7 @@ from firmware.live import LiveState
 from firmware.sensors import simulated
 from firmware.sensors.base import Sample
 from firmware.sensors.hx711 import SensorFault
-from firmware.service import LoopRunner, make_detector, make_routine
+from firmware.service import LoopRunner, make_detector
 from firmware.service import sampler as sampler_module
 from firmware.service.notify import Watchdog, notify
 from firmware.store import Store, StoreError, check_history_file
@@ -76,7 +76,7 @@ def test_a_sensor_that_comes_back_is_retried_with_the_fault_shown_meanwhile(monk
     monkeypatch.setattr(sampler_module, "open_checked_source", flaky)
     cfg = Config().with_values("simulation", speed=1000)
     live = LiveState()
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=live, session_id=0,
+    runner = LoopRunner(cfg, routine=None, writer=None, live=live, session_id=0,
                         retry_first_s=0.01)
     seen: list[dict] = []
     sub = live.subscribe(1_000_000)
@@ -112,7 +112,7 @@ def test_a_replayed_source_that_fails_is_not_started_again(monkeypatch):
     monkeypatch.setattr(sampler_module, "open_checked_source", lambda cfg: opened.append(BrokenSource())
                         or opened[-1])
     cfg = Config().with_values("simulation", speed=1000)
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=None, live=None, session_id=0,
+    runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0,
                         retry_first_s=0.01)
     runner.thread.start()
     runner.thread.join(timeout=30)
@@ -140,7 +140,7 @@ def test_a_failing_buzzer_or_sink_is_counted_never_a_loop_crash():
 
     person = simulated.scenario("good_routine", seed=1)
     cfg = Config()
-    device = Device(person, make_detector(cfg), routine=make_routine(cfg), cues=BuzzerCues(Exploding()),
+    device = Device(person, make_detector(cfg), routine=None, cues=BuzzerCues(Exploding()),
                     sinks=[BadSink()], speed=1e6, wait=lambda s: None)
     stats = device.run(threading.Event(), max_samples=20_000)
     assert stats.samples == 20_000 and stats.output_errors > 0
@@ -203,7 +203,7 @@ def test_a_history_that_cannot_be_written_is_a_fault_in_health_while_sampling_go
     cfg = Config().with_values("store", data_dir=str(tmp_path)).with_values("simulation", speed=1000)
     store, writer, session = sampler_module.open_history(cfg)
     assert store is None and session == 0
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=None, session_id=0)
+    runner = LoopRunner(cfg, routine=None, writer=writer, live=None, session_id=0)
     runner._source = simulated.scenario("good_routine", seed=1)
     runner.thread.start()
     runner.thread.join(timeout=60)

@@ -43,7 +43,6 @@ DAY_ROW = obj({"day": text(), "routines": integer(), "goal": integer(), "goal_me
                "stiffness": nullable(number()), "per_slot": obj()})
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PLOT_MAX_SAMPLES = 40_000
-ID = "int(max=9223372036854775807)"  # SQLite's largest row id: a larger one is a 404, not an overflow
 
 
 def _hc() -> HistoryContext:
@@ -136,7 +135,7 @@ def _session_events(session_id: int, limit: int = 5000) -> list[dict[str, Any]]:
             for r in rows]
 
 
-@history_api.get(f"/sessions/<{ID}:session_id>")
+@history_api.get("/sessions/<id:session_id>")
 @doc("A session: its holds, its events and the days it kept a raw trace for",
      response=obj({"id": integer(), "source": text(), "holds": array(obj()), "events": array(obj()),
                    "trace_days": array(text())}))
@@ -155,7 +154,7 @@ def session(session_id: int) -> Any:
                              "trace_days": sorted(_traces(session_id))}))
 
 
-@history_api.get(f"/sessions/<{ID}:session_id>/plot.svg")
+@history_api.get("/sessions/<id:session_id>/plot.svg")
 @doc("A session day's kept force trace with its stretches, breaths and bounces (SVG)",
      query={"day": DAY}, content_type="image/svg+xml", response=text())
 @read_access
@@ -245,7 +244,7 @@ def pain_add() -> Any:
     return response
 
 
-@history_api.put(f"/pain/<{ID}:entry_id>")
+@history_api.put("/pain/<id:entry_id>")
 @doc("Correct a pain entry", body=PAIN_CHANGES, response=PAIN_ENTRY)
 @requires_code
 def pain_edit(entry_id: int) -> Any:
@@ -258,7 +257,7 @@ def pain_edit(entry_id: int) -> Any:
         raise BadRequest(str(exc)) from None
 
 
-@history_api.delete(f"/pain/<{ID}:entry_id>")
+@history_api.delete("/pain/<id:entry_id>")
 @doc("Delete a pain entry", response=obj({"ok": {"const": True}, "deleted": integer()}))
 @requires_code
 def pain_delete(entry_id: int) -> Any:

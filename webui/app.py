@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from firmware.access import AccessCode
 from firmware.history import HistoryContext
@@ -87,6 +88,14 @@ def _refuse_surrogates(value: Any) -> None:
                 raise ValueError("the JSON has text that is not valid Unicode (a lone surrogate)") from None
 
 
+class RowId(IntegerConverter):
+    """`<id:name>`: a row id. Past SQLite's largest integer the route is a 404, not an
+    OverflowError deep in a query."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, max=2**63 - 1)
+
+
 def create_app(store: Store, live: LiveState, *, control: Any = None,
                access_code: str | AccessCode = "", open_reads: bool = True,
                config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
@@ -101,6 +110,7 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     must be cheap and must not raise. `max_streams` caps the live streams, each of which holds a
     server thread."""
     app = Flask(__name__)
+    app.url_map.converters["id"] = RowId
     app.json = StrictJSON(app)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -113,11 +123,13 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
                                            max_streams=max_streams)
     from webui.api import api
     from webui.api_history import history_api
+    from webui.api_routine import routine_api
     from webui.openapi import openapi_api
     from webui.pages import pages
     from webui.session_api import session_api
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(routine_api, url_prefix="/api")
     app.register_blueprint(session_api, url_prefix="/api")
     app.register_blueprint(openapi_api, url_prefix="/api")
     app.register_blueprint(history_api, url_prefix="/api")

@@ -94,7 +94,8 @@ def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: I
 
 # --- building ---------------------------------------------------------------------------------
 ROUTE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <int:name>, <int(max=9):name>
-_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
+_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
+                 "id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}
 
 
 def _api_rules(app: Flask) -> Iterable[tuple[Any, str, Callable[..., Any]]]:

@@ -17,6 +17,7 @@ from firmware.history.export import ImportRefused, export_data, import_data, to_
 from firmware.history.pain import PainEntryMissing, PainLog
 from firmware.history.report import render_report
 from firmware.history.summary import History, RoutinesDone
+from firmware.store import Store
 
 
 def _no_goal() -> int:
@@ -31,9 +32,15 @@ class HistoryContext:
     routines_done: RoutinesDone | None = None
 
 
-def history_context(cfg: Config) -> HistoryContext:
-    """The context every reader of history on this device uses, from the config."""
-    return HistoryContext(data_dir=cfg.data_dir())
+def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:
+    """The context every reader of history on this device uses, from the config; given the store,
+    also the daily goal and the routines done (from firmware.routine, which keeps them)."""
+    from firmware.routine.build import RoutineBook
+
+    book = RoutineBook.from_config(cfg)
+    if store is None:
+        return HistoryContext(data_dir=cfg.history_dir(), day_clock=book.day_clock)
+    return HistoryContext(data_dir=cfg.history_dir(), **book.history_hooks(store))
 
 
 __all__ = ["DayClock", "History", "HistoryContext", "ImportRefused", "PainEntryMissing", "PainLog",

@@ -4,8 +4,8 @@ Re-exports what the rest of the project imports, so `from firmware.service impor
 working whichever module of the package a name lives in.
 """
 
-from firmware.service.sampler import LoopRunner, make_detector, make_routine, open_checked_source
-from firmware.service.supervisor import ServiceError, ensure_access_code, lan_addresses, run_service
+from firmware.service.sampler import LoopRunner, make_detector, open_checked_source
+from firmware.service.supervisor import ServiceError, lan_addresses, run_service
 
-__all__ = ["LoopRunner", "ServiceError", "ensure_access_code", "lan_addresses", "make_detector",
-           "make_routine", "open_checked_source", "run_service"]
+__all__ = ["LoopRunner", "ServiceError", "lan_addresses", "make_detector",
+           "open_checked_source", "run_service"]

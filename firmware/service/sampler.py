@@ -21,9 +21,11 @@ import os
 import signal
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from firmware import events as ev
@@ -35,7 +37,9 @@ from firmware.device import Device
 from firmware.events import Event
 from firmware.live import LiveState
 from firmware.panel import build_panel
+from firmware.publish import make_publishers
 from firmware.routine import Routine
+from firmware.routine.build import build_routine
 from firmware.sensors.base import SampleSource
 from firmware.sensors.hx711 import SensorFault
 from firmware.sensors.trace import TraceError, iter_trace
@@ -43,6 +47,7 @@ from firmware.service.logs import RateLimited, setup_logging
 from firmware.service.notify import Watchdog
 from firmware.sources import SourceError, open_source
 from firmware.store import Store, StoreError, StoreWriter, check_history_file
+from firmware.traces import TraceKeeper, prune_traces
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +64,6 @@ def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
     return HoldDetector(DetectorConfig(body_kg=body, target_s=cfg.detector.target_s,
                                        target_breaths=cfg.detector.target_breaths,
                                        reject_glitches=reject_glitches))
-
-
-def make_routine(cfg: Config) -> Routine:
-    r = cfg.routine
-    return Routine(r.reps, r.first_leg, r.knees, cfg.detector.target_s, cfg.detector.target_breaths)
 
 
 def open_checked_source(cfg: Config) -> SampleSource:
@@ -153,7 +153,8 @@ class LoopRunner:
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
                 "scheduling": self.scheduling,
-                "store_writer": writer, "problems": problems, "pid": os.getpid()}
+                "store_writer": writer, "problems": problems, "pid": os.getpid(),
+                **{sink.name: sink.health() for sink in self.sinks if hasattr(sink, "health")}}
 
     def _wait(self, seconds: float) -> None:
         """Wait (for a retry) while telling the watchdog the loop is alive, not hung."""
@@ -184,13 +185,18 @@ class LoopRunner:
     def _show_fault(self, reason: str, detail: str) -> None:
         first = self.fault != reason
         self.fault, self.state = reason, "retrying"
-        if self.live is None:
-            return
         status = {"state": "fault", "fault": reason, "fault_detail": detail, "source": self.cfg.sensor.source}
         now = time.monotonic()
-        if first:
-            self.live.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
-        self.live.on_sample(now, float("nan"), status)
+        event = Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail})
+        # the live view and the sinks (the panel's LED blinks, a publisher reports it) see the
+        # fault even though no Device runs while the sensor cannot be opened
+        for out in ((self.live,) if self.live is not None else ()) + self.sinks:
+            try:
+                if first:
+                    out.on_event(event, status)
+                out.on_sample(now, float("nan"), status)
+            except Exception:
+                log.exception("%s failed to take the sensor fault", type(out).__name__)
 
     def _run(self) -> None:
         if self.cfg.simulation.speed <= 1.0 or self.cfg.sensor.source in ("hx711", "hx711-iio"):
@@ -274,7 +280,7 @@ class _UnavailableWriter:
 def open_history(cfg: Config) -> tuple[Store | None, Any, int]:
     """(store, writer, session id). A damaged or newer file is fatal (StoreError); one that
     cannot be written is a fault that leaves sampling running."""
-    path = cfg.data_dir() / "history.sqlite"
+    path = cfg.history_dir() / "history.sqlite"
     check_history_file(path)
     try:
         store = Store(path)
@@ -311,8 +317,16 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     live = LiveState()
     control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
     panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
-    runner = LoopRunner(cfg, routine=make_routine(cfg), writer=writer, live=live, session_id=session_id,
-                        cues=panel.cues, sinks=(watchdog, panel), source=source, watchdog=watchdog)
+    try:
+        publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host
+    except FATAL_ERRORS as exc:
+        report.send(("fatal", str(exc)))
+        sys.exit(EXIT_FATAL)
+    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
+    traces = keep_traces(cfg, store, session_id, source)
+    runner = LoopRunner(cfg, routine=routine, writer=writer, live=live, session_id=session_id,
+                        cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
+                        watchdog=watchdog)
     link = LinkServer(sock_path, live, control, runner.health)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
@@ -326,18 +340,47 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     runner.thread.join(timeout=10)
     link.close()
     writer.flush(timeout=5)
+    for publisher in publishers:
+        publisher.close()
     if store is not None:
         try:
             store.end_session(session_id, time.time())
         except (sqlite3.Error, OSError) as exc:
             log.error("could not close the session: %s", exc)
     writer.close()
+    keeper.close()
+    for trace in traces:
+        trace.close()
     if store is not None:
         store.close()
     panel.close()
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
         sys.exit(EXIT_FATAL)
+
+
+def keep_traces(cfg: Config, store: Store | None, session_id: int,
+                source: SampleSource | None) -> tuple[TraceKeeper, ...]:
+    """The session's raw samples kept for `stretchstep reanalyze` ([store] keep_traces_days; none
+    while the history itself cannot be written). Old ones are pruned here, once per run."""
+    days = cfg.store.keep_traces_days
+    if store is None or days <= 0:
+        return ()
+    try:
+        gone = prune_traces(cfg.history_dir(), days)
+        if gone:
+            log.info("pruned %d kept trace(s) older than %d days", gone, days)
+        rate = source.rate_hz if source is not None else cfg.sensor.rate_hz
+        return (TraceKeeper(cfg.history_dir(), session_id, rate),)
+    except OSError as exc:
+        log.error("cannot keep raw traces in %s: %s; sampling goes on", cfg.history_dir(), exc)
+        return ()
+
+
+def scratch_store() -> Store:
+    """Where the routine keeps its day when the history cannot be written: a temporary file, so
+    the routine (and its cues) still work; nothing in it outlives the run."""
+    return Store(Path(tempfile.mkdtemp(prefix="stretchstep-scratch-")) / "history.sqlite")
 
 
 def _first_source(cfg: Config) -> SampleSource | None:

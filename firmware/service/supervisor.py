@@ -34,6 +34,7 @@ from typing import Any
 
 from firmware.access import AccessCode, AccessError, describe, ensure_access_code, link
 from firmware.config import Config
+from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.service.logs import setup_logging
 from firmware.service.notify import notify
 
@@ -157,7 +158,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         code = ensure_access_code(data_dir, cfg.web.access_code)
-    except AccessError as exc:
+        lock = DataDirLock(cfg.history_dir()).acquire()   # one stretchstep per history
+    except (AccessError, DataDirLocked) as exc:
         raise ServiceError(str(exc)) from None
     except OSError as exc:
         raise ServiceError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}; choose another "
@@ -194,8 +196,9 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         for child in (web, sampler):
             child.join(STOP_TIMEOUT_S)
         shutil.rmtree(runtime, ignore_errors=True)
+        lock.release()
         if started:
-            print("stopped; history kept in " + str(data_dir / "history.sqlite"), file=sys.stderr)
+            print("stopped; history kept in " + str(cfg.history_dir() / "history.sqlite"), file=sys.stderr)
     if failure is not None:
         raise ServiceError(failure)
     return 0

@@ -29,17 +29,21 @@ def build_web(cfg: Config, sock_path: str) -> tuple[Any, LinkClient, Any]:
     """(app, link, store) for the web process: the one place the two-process app is composed."""
     from firmware.access import load_access_code
     from firmware.history import history_context
+    from firmware.routine.build import RoutineBook
     from firmware.store import Store
     from webui import create_app
+    from webui.api_routine import BOOK
 
-    data_dir = cfg.data_dir()
+    data_dir, history = cfg.data_dir(), cfg.history_dir()
     link = LinkClient(sock_path)
-    store = Store(data_dir / "history.sqlite")
+    store = Store(history / "history.sqlite")
     app = create_app(store, link.live, control=RemoteControl(link.call),
                      access_code=load_access_code(data_dir, cfg.web.access_code),
                      open_reads=cfg.web.open_reads, stats=link.health, max_streams=cfg.web.max_streams,
-                     allowed_hosts=cfg.web.allowed_hosts, history=history_context(cfg),
-                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir)})
+                     allowed_hosts=cfg.web.allowed_hosts, history=history_context(cfg, store),
+                     config_view={"source": cfg.sensor.source, "data_dir": str(data_dir),
+                                  "history_dir": str(history)})
+    app.config[BOOK] = RoutineBook.from_config(cfg)
     return app, link, store
 
 

@@ -58,6 +58,8 @@ def prune_traces(data_dir: str | Path, keep_days: float, now: float | None = Non
 class TraceKeeper:
     """Keeps one session's on-step samples under `data_dir/traces/`."""
 
+    name = "traces"   # its key in the sampler's health
+
     def __init__(self, data_dir: str | Path, session_id: int, rate_hz: float, *,
                  clock: DayClock | None = None, max_buffer: int = 80 * 120, flush_s: float = FLUSH_S,
                  wall: Callable[[], float] = time.time) -> None:

@@ -1,0 +1,54 @@
+"""One process per data dir: an `fcntl.flock` on a lock file that names its holder's pid.
+
+Two instances writing one history would interleave sessions and fight over the routine, so the
+second one refuses to start and says which process holds the dir. The kernel drops the lock when
+the holder dies (even by SIGKILL or a power cut), so a stale lock file never blocks a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+LOCK_NAME = "stretchstep.lock"
+
+
+class DataDirLocked(RuntimeError):
+    """Another process holds the data dir; the message names it."""
+
+
+class DataDirLock:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> DataDirLock:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise DataDirLocked(f"{self.folder} is in use by another stretchstep (pid {holder}); stop that "
+                                "one first, or give this one another --data-dir") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+
+    def __enter__(self) -> DataDirLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,32 @@
+"""Commands from Home Assistant, run through the same DeviceControl the web calls.
+
+Only subscribed when `[mqtt] allow_commands = true`. A command's answer is a small dict the
+publisher puts on `…/command/result`; a refusal (ValueError from the control, e.g. a tare with
+someone on the step) is an answer with ok false, never an exception out of the publisher.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_command(control: Any, name: str, payload: bytes) -> dict[str, Any]:
+    """{"command", "ok", "message"} for one command ("tare" or "profile" with the name chosen)."""
+    try:
+        if control is None:
+            raise ValueError("this device takes no commands: it runs on simulated or replayed input")
+        if name == "tare":
+            result = control.tare()
+            message = str(result.get("message", "tared")) if isinstance(result, dict) else "tared"
+        else:
+            wanted = payload.decode("utf-8", "replace").strip()
+            activate = getattr(control, "activate_profile", None)
+            if activate is None:
+                raise ValueError("this device has no profiles to choose from")
+            activate(wanted)
+            message = f"profile {wanted!r} active from the next hold"
+        return {"command": name, "ok": True, "message": message}
+    except ValueError as exc:
+        return {"command": name, "ok": False, "message": str(exc)}
+    except Exception as exc:  # a bug in a command must not end the publisher
+        return {"command": name, "ok": False, "message": f"{name} failed: {type(exc).__name__}: {exc}"}

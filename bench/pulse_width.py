@@ -173,6 +173,13 @@ def web_process(db: str, sock: str, report: Any) -> None:
     threading.Event().wait()
 
 
+def _receive(pipe: Any, seconds: float) -> Any:
+    """What a child sends, or a clear stop if it died first (its traceback is above)."""
+    if not pipe.poll(seconds + 120):
+        raise SystemExit("a bench process did not answer; see its error above")
+    return pipe.recv()
+
+
 def _under_load(port: int, reader_pipe: Any, args: argparse.Namespace) -> tuple[list[float], dict]:
     url = f"http://127.0.0.1:{port}"
     load: dict = {}
@@ -181,7 +188,7 @@ def _under_load(port: int, reader_pipe: Any, args: argparse.Namespace) -> tuple[
     loader.start()
     time.sleep(1.0)                                  # phones connected, readers under way
     reader_pipe.send("go")
-    highs = reader_pipe.recv()
+    highs = _receive(reader_pipe, args.seconds)
     loader.join()
     return highs, load
 
@@ -191,7 +198,7 @@ def arrangement_alone(args: argparse.Namespace) -> tuple[list[float], str]:
     proc = SPAWN.Process(target=alone, args=(min(args.seconds, 5.0), there), daemon=True)
     proc.start()
     try:
-        return here.recv()
+        return _receive(here, args.seconds)
     finally:
         proc.join(10)
 
@@ -201,7 +208,7 @@ def arrangement_one(db: str, args: argparse.Namespace) -> tuple[list[float], dic
     proc = SPAWN.Process(target=one_process, args=(db, args.seconds, there), daemon=True)
     proc.start()
     try:
-        return _under_load(here.recv(), here, args)
+        return _under_load(_receive(here, 0), here, args)
     finally:
         proc.terminate()
         proc.join(10)
@@ -213,11 +220,11 @@ def arrangement_two(db: str, runtime: str, args: argparse.Namespace) -> tuple[li
     w_here, w_there = SPAWN.Pipe()
     sampler = SPAWN.Process(target=sampler_process, args=(sock, args.seconds, s_there), daemon=True)
     sampler.start()
-    s_here.recv()
+    _receive(s_here, 0)
     web = SPAWN.Process(target=web_process, args=(db, sock, w_there), daemon=True)
     web.start()
     try:
-        return _under_load(w_here.recv(), s_here, args)
+        return _under_load(_receive(w_here, 0), s_here, args)
     finally:
         for proc in (web, sampler):
             proc.terminate()

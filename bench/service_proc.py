@@ -133,7 +133,7 @@ def stalled_stream(url: str) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
-    sock.sendall(b"GET /api/stream HTTP/1.1\r\nHost: stretchstep\r\n\r\n")
+    sock.sendall(f"GET /api/stream HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
     return sock
 
 

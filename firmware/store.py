@@ -196,7 +196,7 @@ def check_history_file(path: str | Path) -> None:
     path = Path(path)
     if not path.exists():
         return
-    move = f"stop stretchstep and move it aside (mv {path} {path}.broken), then start again"
+    move = f"stop stretchstep and move it away (mv {path} {path}.broken), then start again"
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
         try:

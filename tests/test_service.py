@@ -3,6 +3,7 @@ loopback port, stopped by SIGTERM. Simulated source at high speed, so no hardwar
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -12,9 +13,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from firmware.config import Config
 
 STARTUP_S = 20
 
@@ -38,8 +42,8 @@ def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
     pytest.fail("stretchstep run did not announce its address:\n" + "".join(seen))
 
 
-def read_sse(url: str, want: int, timeout: float = 15) -> list[tuple[str, dict]]:
-    messages: list[tuple[str, dict]] = []
+def iter_sse(url: str, timeout: float = 15) -> Iterator[tuple[str, dict]]:
+    """(event kind, data) as each message arrives, so a test can act on one the moment it comes."""
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         kind = "message"
@@ -48,10 +52,11 @@ def read_sse(url: str, want: int, timeout: float = 15) -> list[tuple[str, dict]]
             if line.startswith("event:"):
                 kind = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
-                messages.append((kind, json.loads(line.split(":", 1)[1])))
-                if len(messages) >= want:
-                    break
-    return messages
+                yield kind, json.loads(line.split(":", 1)[1])
+
+
+def read_sse(url: str, want: int, timeout: float = 15) -> list[tuple[str, dict]]:
+    return list(itertools.islice(iter_sse(url, timeout), want))
 
 
 @pytest.fixture
@@ -79,7 +84,7 @@ def test_run_serves_page_api_and_sse_then_stops_cleanly_on_sigterm(running):
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
     assert "stopped; history kept" in out
-    db = sqlite3.connect(tmp_path / "data" / "simulated" / "history.sqlite")  # simulated: kept apart
+    db = sqlite3.connect(_history_file(tmp_path))  # simulated: kept apart
     ended = db.execute("SELECT ended FROM sessions").fetchall()
     assert ended and ended[0][0] is not None
 
@@ -142,13 +147,13 @@ def test_a_fault_retrying_cannot_fix_stops_run_with_one_line_and_stores_nothing(
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and says in errors[0], result.stderr
     assert "Traceback" not in result.stderr and "stretchstep running" not in result.stdout
-    db = tmp_path / "data" / "history.sqlite"
+    db = _history_file(tmp_path)
     if db.exists():  # a bad replay was read through before a single stretch was stored
         assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM stretches").fetchone()[0] == 0
 
 
 def test_a_damaged_history_stops_start_up_and_is_never_written(tmp_path):
-    db = tmp_path / "data" / "history.sqlite"
+    db = _history_file(tmp_path)
     db.parent.mkdir(parents=True)
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE t (x TEXT)")
@@ -161,8 +166,13 @@ def test_a_damaged_history_stops_start_up_and_is_never_written(tmp_path):
     result = _run_briefly(tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "damaged" in result.stderr or "not a readable history" in result.stderr, result.stderr
-    assert "move it aside" in result.stderr
+    assert "move it away" in result.stderr
     assert db.read_bytes() == bytes(raw)
+
+
+def _history_file(tmp_path) -> Path:
+    """Where `run` on a simulated or replayed source keeps its history: apart from a real step's."""
+    return Config().with_values("store", data_dir=str(tmp_path / "data")).history_dir() / "history.sqlite"
 
 
 def _health(base: str) -> dict:
@@ -197,7 +207,7 @@ def test_a_killed_web_process_is_restarted_and_sampling_never_stops(running, unt
     assert again["ok"] is True
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=20)
-    db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
+    db = sqlite3.connect(_history_file(tmp_path))
     assert db.execute("SELECT COUNT(*), COUNT(ended) FROM sessions").fetchone() == (1, 1)
 
 
@@ -208,7 +218,7 @@ def test_a_killed_sampler_is_restarted_and_its_session_closed(running, until):
     until(lambda: (h := _health(base))["stats"].get("pid") not in (None, first["stats"]["pid"]) and h["ok"])
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=20)
-    db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
+    db = sqlite3.connect(_history_file(tmp_path))
     assert db.execute("SELECT COUNT(*), COUNT(ended) FROM sessions").fetchone() == (2, 2)
 
 
@@ -218,12 +228,12 @@ def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running, un
     proc, base, tmp_path = running
     pid = until(lambda: _health(base)["stats"].get("pid"))
     end = None
-    for kind, data in read_sse(base + "/api/stream", want=100_000, timeout=60):
+    for kind, data in iter_sse(base + "/api/stream", timeout=60):
         if kind == "event" and data["event"]["kind"] == "stretch_end":
             os.kill(pid, signal.SIGKILL)            # at once, as the phone sees it
             end = data["event"]["end"]
             break
     assert end is not None
-    db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
+    db = sqlite3.connect(_history_file(tmp_path))
     assert db.execute("SELECT COUNT(*) FROM stretches WHERE abs(end_t - ?) < 1e-6", (end,)).fetchone()[0] == 1
     until(lambda: _health(base)["stats"].get("pid") not in (None, pid))   # and sampling is back

@@ -12,7 +12,6 @@ from firmware import events as ev
 from firmware.config import Config
 from firmware.device import Device
 from firmware.live import LiveState
-from firmware.routine import Routine, RoutineSettings
 from firmware.sensors import simulated
 from firmware.sensors.base import Sample
 from firmware.sensors.hx711 import SensorFault
@@ -77,7 +76,7 @@ def test_a_sensor_that_comes_back_is_retried_with_the_fault_shown_meanwhile(monk
     monkeypatch.setattr(sampler_module, "open_checked_source", flaky)
     cfg = Config().with_values("simulation", speed=1000)
     live = LiveState()
-    runner = LoopRunner(cfg, routine=Routine(RoutineSettings.of()), writer=None, live=live, session_id=0,
+    runner = LoopRunner(cfg, routine=None, writer=None, live=live, session_id=0,
                         retry_first_s=0.01)
     seen: list[dict] = []
     sub = live.subscribe(1_000_000)
@@ -113,7 +112,7 @@ def test_a_replayed_source_that_fails_is_not_started_again(monkeypatch):
     monkeypatch.setattr(sampler_module, "open_checked_source", lambda cfg: opened.append(BrokenSource())
                         or opened[-1])
     cfg = Config().with_values("simulation", speed=1000)
-    runner = LoopRunner(cfg, routine=Routine(RoutineSettings.of()), writer=None, live=None, session_id=0,
+    runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0,
                         retry_first_s=0.01)
     runner.thread.start()
     runner.thread.join(timeout=30)
@@ -141,8 +140,8 @@ def test_a_failing_buzzer_or_sink_is_counted_never_a_loop_crash():
 
     person = simulated.scenario("good_routine", seed=1)
     cfg = Config()
-    device = Device(person, make_detector(cfg), routine=Routine(RoutineSettings.of()),
-                    cues=BuzzerCues(Exploding()), sinks=[BadSink()], speed=1e6, wait=lambda s: None)
+    device = Device(person, make_detector(cfg), routine=None, cues=BuzzerCues(Exploding()),
+                    sinks=[BadSink()], speed=1e6, wait=lambda s: None)
     stats = device.run(threading.Event(), max_samples=20_000)
     assert stats.samples == 20_000 and stats.output_errors > 0
 
@@ -158,7 +157,7 @@ def test_history_file_checks_refuse_damage_and_newer_schemas_without_writing(tmp
     assert newer.read_bytes() == before
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 300)
-    with pytest.raises(StoreError, match="move it aside"):
+    with pytest.raises(StoreError, match="move it away"):
         check_history_file(junk)
     check_history_file(tmp_path / "new.sqlite")               # nothing there yet: fine
 
@@ -204,7 +203,7 @@ def test_a_history_that_cannot_be_written_is_a_fault_in_health_while_sampling_go
     cfg = Config().with_values("store", data_dir=str(tmp_path)).with_values("simulation", speed=1000)
     store, writer, session = sampler_module.open_history(cfg)
     assert store is None and session == 0
-    runner = LoopRunner(cfg, routine=Routine(RoutineSettings.of()), writer=writer, live=None, session_id=0)
+    runner = LoopRunner(cfg, routine=None, writer=writer, live=None, session_id=0)
     runner._source = simulated.scenario("good_routine", seed=1)
     runner.thread.start()
     runner.thread.join(timeout=60)

@@ -52,7 +52,7 @@ def open_stream(base: str, rcvbuf: int | None = None) -> socket.socket:
     if rcvbuf:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.connect((host, int(port)))
-    sock.sendall(b"GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(f"GET /api/stream HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
     return sock
 
 

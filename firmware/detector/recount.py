@@ -23,12 +23,13 @@ rise of the typical size r against sway, the log-likelihood of "press" is propor
 height - r/2). Chain ends smaller than half the typical press (sway in the quiet lead or tail
 that fell on the beat) are dropped. The count is the chain's length.
 
-Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
-times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
-off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
-biggest rise of the same person's standing just before the stretch; and when neither end of
-the hold leaves room for a press the sway hid: at most a cycle before the first press, at most
-END_ROOM cycles after the last (its own in-breath and a short tail).
+Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO` (2:
+the sway then stays below the chain's own bar for a press, PRESS_SHARE of it) times the sway
+seen in the same statistic (no body weight or scale needed): the biggest rise off the chain,
+the spread of the presses' own heights (sway adds to each as it falls) and the biggest rise of
+the same person's standing just before the stretch; and when neither end of the hold leaves
+room for a press the sway hid: at most a cycle before the first press, at most END_ROOM cycles
+after the last (its own in-breath and a short tail).
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
 30 s hold costs about a millisecond once, at its end.
@@ -54,7 +55,11 @@ PRESS_SHARE = 0.5      # a chain end must be at least this share of the typical 
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
 END_ROOM = 1.5         # the last press's own cycle (let-off, +25 %) and a short tail fit in 1.5
-SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
+SURE_RATIO = 1.0 / PRESS_SHARE  # typical press over the biggest sway rise, to call the count
+                       # sure: the biggest sway rise seen must stay below the chain's own bar for
+                       # a press (half the typical one). The sway is seen only in ~20 s of
+                       # standing and between the presses; over the hold it may reach that size
+                       # again, and then it could join the chain or cancel a press.
 
 
 class HoldRecord:

@@ -28,7 +28,7 @@ the sway then stays below the chain's own bar for a press, PRESS_SHARE of it) ti
 seen in the same statistic (no body weight or scale needed): the biggest rise off the chain,
 the spread of the presses' own heights (sway adds to each as it falls) and the biggest rise of
 the same person's standing just before the stretch; and when neither end of the hold leaves
-room for a press the sway hid: at most a cycle before the first press, at most END_ROOM cycles
+room for a press the sway hid: at most LEAD_ROOM cycles before the first press, at most END_ROOM cycles
 after the last (its own in-breath and a short tail).
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
@@ -54,6 +54,8 @@ DIP = 0.5              # between two presses the rise falls to half the smaller 
 PRESS_SHARE = 0.5      # a chain end must be at least this share of the typical press
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
+LEAD_ROOM = 1.0 - JITTER  # a press one short gap (cycle - 25 %) before the first would still
+                       # fall inside the hold: a longer lead leaves room for one the chain missed
 END_ROOM = 1.5         # the last press's own cycle (let-off, +25 %) and a short tail fit in 1.5
 SURE_RATIO = 1.0 / PRESS_SHARE  # typical press over the biggest sway rise, to call the count
                        # sure: the biggest sway rise seen must stay below the chain's own bar for
@@ -266,7 +268,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
     if members:
         room = max(rhythm, MIN_CYCLE_S)
-        sure = typical >= SURE_RATIO * sway and edges[0] <= room and edges[1] <= END_ROOM * room
+        sure = typical >= SURE_RATIO * sway and edges[0] <= LEAD_ROOM * room and edges[1] <= END_ROOM * room
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),

@@ -171,3 +171,31 @@ def test_the_record_decimates_and_stays_bounded() -> None:
     assert len(sliding.x) == 40 and sliding.t[-1] == pytest.approx(99.25)  # the open bucket waits
     record.clear()
     assert record.x == [] and record.step == STEP_S
+
+
+def test_the_standing_sway_of_an_earlier_pause_still_judges_a_hold_after_a_short_one() -> None:
+    # Standing that sways 2 kg peak to peak (at 0.15 Hz) for 25 s, then two stretches with a
+    # 3 s pause between them: too short a pause to show the sway on its own, but it is the
+    # same person, so the second hold is judged against the sway of the first standing.
+    from firmware.detector import DetectorConfig, HoldDetector
+    from firmware.events import STRETCH_END
+
+    def load(t: float) -> float:
+        sway = 1.0 * math.sin(2 * math.pi * 0.15 * t)
+        if t < 2.0:
+            return 0.0
+        level = 30.0
+        for start in (27.0, 56.0):  # ramp 2 s up, hold 24 s, ramp 2 s down
+            x = t - start
+            if 0.0 <= x < 28.0:
+                level += 20.0 * min(1.0, x / 2.0, (28.0 - x) / 2.0)
+        return level + sway
+
+    detector = HoldDetector(DetectorConfig(rate_hz=10.0))
+    judged = []
+    for k in range(1000):
+        for e in detector.feed(k / 10.0, load(k / 10.0)):
+            if e.kind == STRETCH_END and detector.last_count is not None:
+                judged.append(detector.last_count.standing_kg)
+    assert len(judged) == 2
+    assert judged[0] > 0.5 and judged[1] >= judged[0]

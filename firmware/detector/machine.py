@@ -112,7 +112,7 @@ class HoldDetector:
         self._sway = SwayGauge()
         self._stand_rec = HoldRecord(keep=STAND_POINTS)
         self._hold_rec = HoldRecord()
-        self._stand_rise = 0.0
+        self._stand_rise = 0.0    # the biggest standing sway rise this visit (recount.standing_rise)
         self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
@@ -347,6 +347,8 @@ class HoldDetector:
                 self._count = 0
                 self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
                 self._plateau_seen = 0.0  # perhaps someone else
+                self._stand_rise = 0.0
+                self._stand_rec.clear()
                 self._state = STANDING
                 self._learning = True
                 self._stand = NAN
@@ -426,7 +428,7 @@ class HoldDetector:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
                 self._learning = True
-                self._stand_rec.clear()
+                self._close_standing()
             return
         self._count = max(self._count, 0) + 1
         if self._count < 5:
@@ -451,14 +453,22 @@ class HoldDetector:
             # A quick step change (a foot shift), or a creep far slower than a heel drop
             # (sway over a stale level): not a stretch; learn the new standing level.
             self._learning = True
-            self._stand_rec.clear()
+            self._close_standing()
             self._count = 0
+
+    def _close_standing(self) -> None:
+        """A stretch of standing ends (a stretch begins, or a foot shift moves the level): keep
+        the biggest sway rise it showed, for the visit. The same person's sway in an earlier
+        pause still says how big it is when the pause just before a hold was too short to
+        show it (pauses may be 3 s; the record needs ~5 s), and one record per stretch of
+        standing keeps a level change between them from passing for sway."""
+        rec = self._stand_rec
+        self._stand_rise = max(self._stand_rise, standing_rise(rec.x, rec.step))
+        rec.clear()
 
     def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
         self._reset_stretch()
-        rec = self._stand_rec
-        self._stand_rise = standing_rise(rec.x, rec.step)
-        rec.clear()
+        self._close_standing()
         self._state = STRETCHING
         self._onset_t = t
         self._start = self._rise_start(i, s, level)

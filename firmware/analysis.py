@@ -26,7 +26,10 @@ def analyze_samples(samples: Iterable[Sample | tuple[float, float]], *, body_kg:
                     keep_events: bool = False) -> dict[str, Any]:
     """Run the detector over samples (Sample or (t, kg)); the DESIGN §5 analyze dict.
 
-    Extra fields: "events" (every event as a dict) when keep_events, "breath_times" per stretch.
+    Each stretch is its stretch_end summary: `breaths` is the hold-wide count (which may differ
+    from the live `breath` events, `breaths_live`) and `breaths_sure` says whether its presses
+    stood clear of the sway. Extra fields: "events" (every event as a dict) when keep_events,
+    "breath_times" per stretch (the live events' press peaks).
     """
     if body_kg is not None and not (20.0 <= body_kg <= 300.0):
         raise ValueError(f"body_kg={body_kg!r} is out of range; allowed 20 to 300 kg")
@@ -132,11 +135,14 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{'bounces':>7} {'done':>5} {'peak_kg':>8}")
         for n, s in enumerate(stretches, start=1):
             hold = "-" if s["hold_start"] is None else f"{s['hold_start']:.1f}"
+            breaths = f"{s['breaths']}" if s.get("breaths_sure", True) else f"~{s['breaths']}"
             lines.append(f"{n:>3} {s['start']:>8.1f} {hold:>8} {s['end']:>8.1f} {s['hold_s']:>7.1f} "
-                         f"{s['breaths']:>7} {s['bounces']:>7} {'yes' if s['completed'] else 'no':>5} "
+                         f"{breaths:>7} {s['bounces']:>7} {'yes' if s['completed'] else 'no':>5} "
                          f"{s['peak_kg']:>8.1f}")
         done = sum(1 for s in stretches if s["completed"])
-        lines.append(f"{len(stretches)} stretches, {done} completed")
+        lines.append(f"{len(stretches)} stretches, {done} completed"
+                     + ("; ~N: a breath count the sway leaves unsure" if any(
+                         not s.get("breaths_sure", True) for s in stretches) else ""))
     else:
         lines.append("no stretches")
     if result["bounces"]:

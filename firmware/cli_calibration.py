@@ -135,7 +135,7 @@ def _check(raw: Any, cal: Calibration, seconds: float = 1.0) -> str:
 
 def _show_current(target: _Target) -> Calibration:
     """Echo the calibration in use before anything changes, so the owner sees what is replaced."""
-    current = load_calibration(target.data_dir, target.name)
+    current = load_calibration(target.data_dir, target.name)    # a bad file: a user error (cli.py)
     click.echo(f"Current calibration: {current.describe()}")
     return current
 
@@ -203,6 +203,8 @@ def tare_command(source, data_dir, config_path, seconds, cell, data_pin, clock_p
                     {"rate_hz": rate, "gain": gain})
     click.echo(describe(target.cfg))
     ask = ("Step off the step and take everything off it.", "Press any key when the step is empty...")
+    if force and find_running(target.cfg) is not None:
+        click.echo("(--force reads the chip directly: it is used only while the service is stopped)")
     if _through_service(target, ask, "/api/tare", {}, "tare"):
         return
     _show_current(target)

@@ -122,9 +122,14 @@ def make_buzzer(pin: int, *, active_high: bool = True, mock: bool = False, tonal
 
     factory = pin_factory
     if mock and factory is None:
-        from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-        factory = MockFactory(pin_class=MockPWMPin) if tonal else MockFactory()
+        factory = mock_pins()
     if tonal:
         return TonalBuzzer(pin, octaves=1, pin_factory=factory)
     return Buzzer(pin, active_high=active_high, pin_factory=factory)
+
+
+def mock_pins() -> Any:
+    """gpiozero's MockFactory with PWM-capable pins, so a TonalBuzzer works on it too."""
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    return MockFactory(pin_class=MockPWMPin)

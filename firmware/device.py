@@ -115,7 +115,9 @@ class Device:
         self._status_extra = dict(status_extra or {})
         self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
         self._status_from = status_from   # more status that changes as it runs (the calibration)
-        self._apply_target()
+        if routine is not None:
+            routine.new_detector()        # a stretch cut off by a restart is over
+        self._apply_target(fresh=True)   # a new detector (also after a restart) gets the routine's target
 
     # --- one sample -------------------------------------------------------------------------
     def process(self, sample: Sample) -> list[Event]:
@@ -134,7 +136,7 @@ class Device:
         for event in out:
             self._dispatch(event, now)
         if self.routine is not None:
-            self._routine_cues(self.routine.poll(sample.t, self.last_kg), now)
+            self._routine_cues(self.routine.poll, sample.t, self.last_kg)
         if self.cues is not None:
             self._output("buzzer", self.cues.tick, now)
         if self.live is not None or self.sinks:
@@ -173,7 +175,7 @@ class Device:
         if self.writer is not None:
             self.writer.record(self.session_id, event, self.wall(), context)
         if self.routine is not None:
-            self._routine_cues(self.routine.on_event(event, leg), now)
+            self._routine_cues(self.routine.on_event, event, leg)
         elif self.cues is not None:
             self._output("buzzer", self.cues.on_event, event, now)
         if self.live is not None or self.sinks:
@@ -183,15 +185,19 @@ class Device:
             for sink in self.sinks:
                 self._output(type(sink).__name__, sink.on_event, event, status)
 
-    def _routine_cues(self, names: Sequence[str], now: float) -> None:
-        """The routine decides the cues while it runs (ready, switch legs, rest over, ...)."""
+    def _routine_cues(self, step: Callable[..., Sequence[str]], *args: Any) -> None:
+        """The routine decides the cues while it runs (ready, switch legs, rest over, ...); a fault
+        in it is logged and counted like an output's, and sampling and history go on."""
+        names: list[Sequence[str]] = []
+        self._output("routine", lambda: names.append(step(*args)))
         self._apply_target()
-        if self.cues is not None:
-            for name in names:
+        if self.cues is not None and names:
+            now = self.clock()
+            for name in names[0]:
                 self._output("buzzer", self.cues.play, name, now)
 
-    def _apply_target(self) -> None:
-        target = self.routine.take_target() if self.routine is not None else None
+    def _apply_target(self, fresh: bool = False) -> None:
+        target = self.routine.take_target(fresh) if self.routine is not None else None
         if target is not None:
             self.detector.set_target(*target)
 

@@ -94,6 +94,9 @@ def check_sensor(cfg: Config, service: Any) -> Check:
         return Check("sensor", WARN, "cannot ask: the service is not running",
                      "with the service stopped, `stretchstep bringup` reads the chip directly")
     health = service.health
+    if "samples_seen" not in health:
+        return Check("sensor", WARN, "the service shows its health only to a logged-in page "
+                     "(open_reads = false)", "open the dashboard and log in, or look at its log")
     source = (health.get("config") or {}).get("source", cfg.sensor.source)
     fault = health.get("fault")
     if fault:
@@ -114,6 +117,8 @@ def check_calibrated(cfg: Config) -> Check:
     if not cell_names(cfg):
         return Check("calibrated", OK, f"nothing to calibrate for source {cfg.sensor.source!r}")
     warning = uncalibrated_warning(cfg)
+    if warning and warning.startswith("calibration unreadable"):
+        return Check("calibrated", WARN, warning, "the data dir is the service's: sudo stretchstep doctor")
     if warning:
         return Check("calibrated", FAIL, warning.removeprefix("WARNING: "),
                      "stretchstep tare, then stretchstep calibrate --known-kg KG (hardware/README.md §7)")
@@ -147,6 +152,9 @@ def check_disk(cfg: Config, facts: Facts) -> Check:
 
 def check_network(cfg: Config, facts: Facts) -> Check:
     port = cfg.web.port
+    if cfg.web.host not in ("0.0.0.0", "::", ""):
+        return Check("network", WARN, f"the dashboard listens on {cfg.web.host} only: phones on the "
+                     "LAN cannot reach it", 'set [web] host = "0.0.0.0" in the config and restart')
     addresses = facts.addresses()
     name = facts.name()
     if not addresses:

@@ -43,8 +43,10 @@ class Event:
       breath:        n (1-based within the hold), kg (press peak)
       bounce:        hz, pp_kg (peak to peak)
       hold_complete: hold_s, breaths
-      stretch_end:   start, hold_start (None if the hold never began), end, hold_s, breaths,
-                     bounces, completed, peak_kg
+      stretch_end:   start, hold_start (None if the hold never began), end, hold_s, breaths
+                     (counted again from the whole hold), breaths_sure (the presses stood clear
+                     of the sway; else show the count as "~N"), breaths_live (the breath events
+                     sent), bounces, completed, peak_kg
       sensor_fault:  reason ("unplugged", "stuck", "saturated", "spiking", ...)
       any:           leg ("left"/"right") where known
     """

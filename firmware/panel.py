@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.cues import BuzzerCues, make_buzzer
+from firmware.cues import BuzzerCues, make_buzzer, mock_pins
 
 log = logging.getLogger("stretchstep.panel")
 
@@ -212,6 +212,4 @@ def _factory_for(source: str) -> Any:
     """None (gpiozero's default: real pins) for hardware; a MockFactory for everything else."""
     if source in HARDWARE_SOURCES:
         return None
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-    return MockFactory(pin_class=MockPWMPin)  # PWM-capable, so a TonalBuzzer can be tried too
+    return mock_pins()

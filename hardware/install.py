@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -136,7 +137,7 @@ class Installer:
         for path in (PREFIX, "/etc/stretchstep", DATA):
             self.at(path).mkdir(parents=True, exist_ok=True)
         self.run(["chown", f"{USER}:{USER}", DATA])
-        self.at(DATA).chmod(0o755)
+        self.at(DATA).chmod(0o700)        # owner-only, as the firmware keeps its data dir
         if self.at(CONFIG).exists():
             self.echo(f"kept {CONFIG} as it is")
         else:
@@ -165,9 +166,23 @@ class Installer:
             link.symlink_to(f"{VENV}/bin/stretchstep")
             self.echo(f"linked {LINK}")
 
+    def set_hostname(self) -> None:
+        """`--hostname NAME`: the Pi answers as NAME.local; /etc/hosts follows (as raspi-config
+        does), or sudo would complain that it cannot resolve its own name."""
+        name = self.hostname
+        if not name:
+            return
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", name):
+            raise InstallError(f"--hostname {name!r}: use lower-case letters, digits and '-' (up to 63), "
+                               "e.g. stretchstep")
+        self.run(["hostnamectl", "set-hostname", name])
+        hosts = self.at("/etc/hosts")
+        lines = hosts.read_text(encoding="utf-8").splitlines() if hosts.exists() else []
+        kept = [line for line in lines if not line.startswith("127.0.1.1")]
+        self.write("/etc/hosts", "\n".join([*kept, f"127.0.1.1\t{name}"]) + "\n")
+
     def start(self) -> None:
-        if self.hostname:
-            self.run(["hostnamectl", "set-hostname", self.hostname])
+        self.set_hostname()
         self.run(["systemctl", "daemon-reload"])
         self.run(["systemctl", "enable", "stretchstep"])
         self.run(["systemctl", "restart", "stretchstep"])
@@ -183,9 +198,8 @@ class Installer:
             self.echo(f"  or http://{address}:{port}/")
         if self.staging:
             return
-        code = _wait_for_service(port, self.at(DATA) / "access_code")
-        if code:
-            self.echo(f"access code for changes (tare, calibrate, pain log): {code}")
+        if _wait_for_service(port):
+            self.echo(_access_code_line())
         else:
             self.echo("the service has not answered yet: journalctl -u stretchstep -f")
         self.echo("next: stretchstep doctor, then calibrate (hardware/README.md section 7)")
@@ -279,17 +293,31 @@ def _addresses() -> list[str]:
     return [word for word in out.split() if "." in word]
 
 
-def _wait_for_service(port: int, code_file: Path, timeout_s: float = 60.0) -> str | None:
-    """The access code once the service answers on loopback, or None after `timeout_s`."""
+def _wait_for_service(port: int, timeout_s: float = 60.0) -> bool:
+    """Whether the service answers on loopback within `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
                 json.loads(response.read())
-            return code_file.read_text(encoding="utf-8").strip() if code_file.exists() else None
+            return True
         except (OSError, ValueError):
             time.sleep(1)
-    return None
+    return False
+
+
+def _access_code_line() -> str:
+    """The service prints a new access code once (only its hash is kept): find it in its log."""
+    try:
+        log = subprocess.run(["journalctl", "-u", "stretchstep", "-o", "cat", "--no-pager", "-n", "200"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        log = ""
+    shown = [line for line in log.splitlines() if "access code" in line and "shown this once" in line]
+    if shown:
+        return shown[-1]
+    return ("the access code is the one printed at the first install (only its hash is kept); "
+            "lost it? sudo stretchstep access-code --reset")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,8 @@ from firmware.analysis import TraceError, analyze_samples, analyze_trace, format
 from firmware.sensors.base import Sample
 from firmware.sensors.trace import TraceWriter
 
-STRETCH_KEYS = {"start", "hold_start", "end", "hold_s", "breaths", "bounces", "completed", "peak_kg"}
+STRETCH_KEYS = {"start", "hold_start", "end", "hold_s", "breaths", "breaths_sure", "bounces", "completed",
+                "peak_kg"}
 
 
 def two_stretches() -> Script:
@@ -39,10 +40,21 @@ def test_the_result_has_exactly_the_design_shape() -> None:
         assert set(stretch) >= STRETCH_KEYS
     first, second = result["stretches"]
     assert (first["breaths"], first["completed"], first["bounces"]) == (3, True, 0)
+    assert first["breaths_sure"] is True  # clean presses, no sway: nothing could hide one
     assert (second["breaths"], second["completed"], second["bounces"]) == (2, False, 1)
     assert [set(b) for b in result["bounces"]] == [{"t", "hz", "pp_kg"}]
     assert len(result["steps"]) == 1 and set(result["steps"][0]) == {"on", "off"}
     json.dumps(result)  # JSON-able as is
+
+
+def test_an_unsure_count_is_shown_as_a_guess() -> None:
+    # breathing-band sway as big as the presses: the count is a best guess, and says so
+    swaying = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 20.0).stretch(4, cycle=7.0) \
+        .flat(STAND, 6.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    result = analyze_samples(swaying.samples(10.0, sway=0.03 * BODY))
+    (stretch,) = result["stretches"]
+    assert stretch["breaths_sure"] is False
+    assert f"~{stretch['breaths']}" in format_table(result)
 
 
 def test_tuples_and_samples_give_the_same_answer() -> None:

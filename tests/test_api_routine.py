@@ -72,8 +72,11 @@ def test_profiles_crud_and_activate(client):
     ("post", "/api/profiles", {"name": "x", "daily_goal": 0}, 400, "daily_goal must be a whole number"),
     ("put", "/api/profiles/99", {"name": "x"}, 404, "no profile with id 99"),
     ("post", "/api/profiles/99/activate", None, 404, "no profile with id 99"),
+    ("put", f"/api/profiles/{2**70}", {"name": "x"}, 404, "no such endpoint"),   # past SQLite's ids
     ("put", "/api/settings", {"target_s": 2}, 400, "target_s must be seconds from 5 to 300"),
     ("put", "/api/settings", {"protocol": "nope"}, 400, "protocol 'nope' is not known"),
+    ("put", "/api/settings", {"protocol": {}, "target_s": 30}, 400, "protocol must be the id of a protocol"),
+    ("post", "/api/profiles", {"name": ["x"]}, 400, "name must be a name of 1 to 40"),
     ("put", "/api/settings", {"buzzer": "yes"}, 400, "buzzer must be true or false"),
     ("put", "/api/settings", {"volume": 3}, 400, "unknown setting 'volume'"),
     ("put", "/api/settings", {}, 400, "nothing to change"),
@@ -137,3 +140,13 @@ def test_the_routes_are_in_the_openapi_description_and_answers_fit_it(client):
     made = client.post("/api/profiles", json={"name": "Cy"}, headers=AUTH).get_json()
     assert set(made) <= set(schema("/api/profiles", "post", "201")["properties"])
     assert paths["/api/settings"]["put"]["security"] and "security" not in paths["/api/settings"]["get"]
+
+
+def test_a_target_equal_to_the_protocols_is_no_override(client, store):
+    """The Settings page sends every field; sending the protocol's own target must not pin it."""
+    client.put("/api/settings", json={"target_s": 30, "target_breaths": 0}, headers=AUTH)
+    body = client.put("/api/settings", json={"protocol": "breaths"}, headers=AUTH).get_json()
+    assert (body["target_s"], body["target_breaths"], body["min_hold_s"]) == (60.0, 5, 20.0)
+    body = client.put("/api/settings", json={"target_s": 45}, headers=AUTH).get_json()
+    assert body["target_s"] == 45.0
+    assert client.get("/api/profiles").get_json()["profiles"][0]["target_s"] == 45.0

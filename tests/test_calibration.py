@@ -354,8 +354,11 @@ def test_control_refuses_a_calibration_while_someone_stretches(tmp_path) -> None
     control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: state["now"])
     with pytest.raises(ValueError, match="someone is stretching .*'holding'"):
         control.calibrate(20.0)
+    assert control.status()["calibrated"] is False and "not calibrated" in control.status()["warning"]
     state["now"] = "standing"            # a weight on the step reads as someone standing: fine
     assert control.calibrate(20.0)["calibration"]["known_kg"] == 20.0
+    status = control.status()
+    assert status["calibrated"] is True and status["known_kg"] == 20.0 and status["warning"] is None
 
 
 def test_saturated_codes_are_never_a_zero_or_a_scale() -> None:
@@ -392,3 +395,15 @@ def test_a_save_is_fsynced_and_a_failed_rename_keeps_the_old_file(tmp_path, monk
     with pytest.raises(OSError):
         save_calibration(old, tmp_path)
     assert load_calibration(tmp_path) == new and path.exists()
+
+
+def test_an_unreadable_or_binary_calibration_file_is_a_calibration_error(tmp_path) -> None:
+    path = calibration_path(tmp_path)
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(CalibrationError, match="not a calibration file"):
+        load_calibration(tmp_path)
+    path.unlink()
+    path.mkdir()                       # a folder where the file should be: reading it fails
+    with pytest.raises(CalibrationError, match="cannot read the calibration"):
+        load_calibration(tmp_path)
+

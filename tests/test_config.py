@@ -145,3 +145,15 @@ def test_binary_or_bad_utf8_config_is_one_clear_error(tmp_path, content, expecte
 def test_a_folder_or_unreadable_config_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the config file"):
         config.load(tmp_path)
+
+
+def test_record_says_which_config_and_data_dir(tmp_path):
+    from click.testing import CliRunner
+
+    from firmware.cli import main
+
+    path = write(tmp_path, f"[store]\ndata_dir = '{tmp_path / 'd'}'\n[web]\nport = 0\n")
+    done = CliRunner().invoke(main, ["record", "--config", str(path), "--source", "simulated:bag",
+                                     "--seconds", "1", str(tmp_path / "t.csv")])
+    assert done.exit_code == 0, done.output
+    assert f"config: {path}; data dir: {tmp_path / 'd'}" in done.output

@@ -86,3 +86,17 @@ def test_a_tonal_buzzer_plays_each_beep_in_its_tone():
     assert heard == [523, 659, 784]
     assert not buzzer.is_active
     buzzer.close()
+
+
+def test_the_panel_builds_a_tonal_buzzer_when_configured():
+    """[cues] tonal = true: the step's buzzer is a gpiozero TonalBuzzer (MockFactory PWM pins here)."""
+    from firmware.config import DEFAULTS
+    from firmware.panel import build_panel
+
+    panel = build_panel(DEFAULTS.with_values("cues", tonal=True))
+    try:
+        assert type(panel.cues.buzzer).__name__ == "TonalBuzzer" and not panel.faults
+        panel.cues.play("ready", 0.0)
+        assert round(panel.cues.buzzer.tone.frequency) == 660
+    finally:
+        panel.close()

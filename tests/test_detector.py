@@ -49,11 +49,11 @@ class Script:
         return self._add(seconds, lambda t: a + (to - a) * smooth((t - t0) / seconds))
 
     def hold(self, seconds: float, breaths: int = 0, press: float = 0.04 * BODY, cycle: float = 6.0,
-             let_off: float = 0.7, lead: float = 2.0) -> Script:
-        """A hold at the current level with `breaths` presses (peak at 40 % of each cycle)."""
+             let_off: float = 0.7, lead: float = 2.0, duty: float = 0.4) -> Script:
+        """A hold at the current level with `breaths` presses (peak at `duty` of each cycle)."""
         t0, base = self.t, self.level
         starts = [t0 + lead + k * cycle for k in range(breaths)]
-        self.marks["breaths"] += [s + 0.4 * cycle for s in starts]
+        self.marks["breaths"] += [s + duty * cycle for s in starts]
 
         def level(t: float) -> float:
             total = base
@@ -61,7 +61,7 @@ class Script:
                 x = t - s
                 if x <= 0:
                     break
-                rise = 0.4 * cycle
+                rise = duty * cycle
                 total += press * smooth(x / rise) - let_off * press * smooth((x - rise) / (cycle - rise))
             return total
 
@@ -190,6 +190,19 @@ def test_breath_target_completes_the_hold_at_that_breath() -> None:
     story = kinds(events, ev.BREATH, ev.HOLD_COMPLETE)
     assert story[:4] == [ev.BREATH, ev.BREATH, ev.BREATH, ev.HOLD_COMPLETE]
     assert story.count(ev.HOLD_COMPLETE) == 1
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_breath_target_on_an_unsure_count_falls_back_to_the_time_target(rate: float) -> None:
+    # breathing-band sway as big as the presses, before and during the hold: the live counter
+    # may reach 2 early, but the count is not sure, so the cue waits for target_s
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 20.0).stretch(5, cycle=6.0, hold_s=40.0) \
+        .flat(STAND, 5.0)
+    events = run(script.samples(rate, sway=0.03 * BODY), target_s=25.0, target_breaths=2)
+    hold = next(e for e in events if e.kind == ev.HOLD_START)
+    (complete,) = [e for e in events if e.kind == ev.HOLD_COMPLETE]
+    assert complete.t == pytest.approx(hold.t + 25.0, abs=1.0 / rate + 1e-3)
+    assert next(e for e in events if e.kind == ev.STRETCH_END).data["breaths_sure"] is False
 
 
 def test_set_target_takes_effect_from_the_next_hold() -> None:

@@ -133,3 +133,52 @@ def test_any_floats_at_all(pairs: list[tuple[float, float]]) -> None:
         if not math.isfinite(t):
             t = 0.0
     assert_well_formed(feed_all(samples))
+
+
+def one_hold(breaths: int, cycle: float, duty: float, let_off: float, press_frac: float, target_s: float,
+             tail: float) -> Script:
+    """Standing, one stretch of `breaths` presses drawn across DESIGN §2, standing again."""
+    hold_s = 2.0 + breaths * cycle + tail
+    return Script().flat(0.0, 1.0).ramp(STAND, 0.6).flat(STAND, 12.0).ramp(0.8 * BODY, 2.0) \
+        .hold(max(hold_s, target_s + 2.0), breaths, press=press_frac * BODY, cycle=cycle, let_off=let_off,
+              duty=duty).ramp(STAND, 2.0).flat(STAND, 6.0).ramp(0.0, 0.6).flat(0.0, 1.0)
+
+
+hold_draws = dict(breaths=st.integers(0, 7), cycle=st.floats(4.0, 12.0), duty=st.floats(0.3, 0.6),
+                  let_off=st.floats(0.0, 1.0), press_frac=st.floats(0.02, 0.06), tail=st.floats(1.0, 12.0),
+                  rate=st.sampled_from([10.0, 80.0]))
+
+
+@FAST
+@given(**hold_draws, sway=st.floats(0.0, 0.03))
+def test_a_sure_count_is_the_count_fed_and_the_live_events_never_exceed_it(
+        breaths: int, cycle: float, duty: float, let_off: float, press_frac: float, tail: float, rate: float,
+        sway: float) -> None:
+    # whatever the press, cycle, let-off and breathing-band sway (up to 6 % BW peak to peak, DESIGN
+    # §2: as big as a press), one stretch, and a sure count is the count fed
+    script = one_hold(breaths, cycle, duty, let_off, press_frac, 30.0, tail)
+    events = feed_all(script.samples(rate, noise=0.05, sway=sway * BODY))
+    (end,) = [e for e in events if e.kind == ev.STRETCH_END]
+    assert end.data["breaths"] >= 0 and isinstance(end.data["breaths_sure"], bool)
+    if end.data["breaths_sure"]:
+        assert end.data["breaths"] == breaths
+    if sway == 0.0:
+        assert end.data["breaths_live"] <= breaths
+
+
+@FAST
+@given(**hold_draws, sway=st.floats(0.0, 0.03), target_s=st.floats(8.0, 40.0),
+       target_breaths=st.integers(0, 8))
+def test_hold_complete_always_comes_by_target_s_whatever_the_breath_target(
+        breaths: int, cycle: float, duty: float, let_off: float, press_frac: float, tail: float, rate: float,
+        sway: float, target_s: float, target_breaths: int) -> None:
+    script = one_hold(breaths, cycle, duty, let_off, press_frac, target_s, tail)
+    events = feed_all(script.samples(rate, noise=0.05, sway=sway * BODY), target_s=target_s,
+                      target_breaths=target_breaths)
+    hold = next(e for e in events if e.kind == ev.HOLD_START)
+    (complete,) = [e for e in events if e.kind == ev.HOLD_COMPLETE]
+    assert complete.t <= hold.t + target_s + 1.0 / rate + 1e-3  # (event times carry 4 decimals)
+    if complete.t < hold.t + target_s - 1e-6:  # early, on the breath target: only on a sure count
+        assert target_breaths and complete.data["breaths"] >= target_breaths
+    (end,) = [e for e in events if e.kind == ev.STRETCH_END]
+    assert end.data["completed"]

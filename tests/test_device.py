@@ -158,3 +158,14 @@ def test_a_two_cell_source_tells_the_leg_of_stored_events(fake_clock):
                     writer=recorder, clock=fake_clock, wait=fake_clock.wait)
     device.run()
     assert [r[2] for r in recorder.records] == ["left", "left"]  # step_on, then step_off at the end
+
+
+def test_a_new_device_on_the_same_routine_gets_its_target(fake_clock):
+    """The sampler builds a new Device and detector when a source is reopened; the routine's
+    target (here changed by the settings) must reach that detector too."""
+    routine = Routine(RoutineSettings.of(target_s=45.0))
+    first = ScriptedDetector({})
+    Device(ListSource([]), first, routine=routine, clock=fake_clock, wait=fake_clock.wait)
+    again = ScriptedDetector({})
+    Device(ListSource([]), again, routine=routine, clock=fake_clock, wait=fake_clock.wait)
+    assert first.targets == again.targets == [(45.0, 0)]

@@ -67,6 +67,9 @@ def test_a_sensor_fault_the_service_reports_points_at_the_wiring(tmp_path) -> No
 def test_no_address_means_the_phone_cannot_reach_it(tmp_path) -> None:
     check = by_name(diagnose(hardware(tmp_path), facts(addresses=())))["network"]
     assert check.level == FAIL and "raspi-config" in check.fix
+    loopback = hardware(tmp_path).with_values("web", host="127.0.0.1")
+    check = by_name(diagnose(loopback, facts()))["network"]
+    assert check.level == WARN and "listens on 127.0.0.1 only" in check.detail and "0.0.0.0" in check.fix
 
 
 def test_a_simulated_device_is_not_mistaken_for_a_sensor(tmp_path) -> None:
@@ -88,3 +91,25 @@ def test_the_command_prints_every_check_and_fails_on_a_failure(tmp_path) -> None
     for name in ("service", "sensor", "calibrated", "clock", "disk", "network"):
         assert f"  {name}" in done.output
     assert "-> " in done.output
+
+
+def test_closed_health_and_an_unreadable_data_dir_are_warnings_with_the_way_round(tmp_path) -> None:
+    closed = {"ok": True, "time": 1.0}                     # open_reads = false: health says little
+    (tmp_path / "calibration.json").mkdir()                 # reading it fails, as without sudo
+    checks = by_name(diagnose(hardware(tmp_path), facts(health=closed)))
+    assert checks["sensor"].level == WARN and "log in" in checks["sensor"].fix
+    assert checks["calibrated"].level == WARN and "sudo stretchstep doctor" in checks["calibrated"].fix
+
+
+def test_run_says_its_config_warns_while_uncalibrated_and_names_the_lan_name(tmp_path, capsys) -> None:
+    from firmware.cli import _before_run
+    from firmware.doctor import lan_name
+
+    _before_run(hardware(tmp_path))
+    err = capsys.readouterr().err
+    assert f"data dir: {tmp_path}" in err
+    assert "WARNING: the step is not calibrated (hx711" in err
+    assert f"http://{lan_name()}:8080/" in err
+    save_calibration(Calibration().calibrated([21_000 * 20 + d for d in range(-50, 50)], 20.0), tmp_path)
+    _before_run(hardware(tmp_path))
+    assert "not calibrated" not in capsys.readouterr().err

@@ -147,6 +147,16 @@ def test_the_unit_fits_the_pi() -> None:
     assert unit["ProtectSystem"] == ["strict"] and unit["NoNewPrivileges"] == ["yes"]
 
 
+def test_type_notify_is_backed_by_code_that_notifies() -> None:
+    """Type=notify with no READY=1 would time the start out; a watchdog nobody feeds kills it."""
+    from firmware.service import notify, sampler, supervisor
+
+    assert 'notify("READY=1")' in Path(supervisor.__file__).read_text()
+    assert "WATCHDOG=1" in Path(notify.__file__).read_text()
+    assert "Watchdog()" in Path(sampler.__file__).read_text()     # fed from the sampling loop (a child:
+    assert unit_settings()["NotifyAccess"] == ["all"]              # hence NotifyAccess=all)
+
+
 def systemd_analyze() -> str:
     found = shutil.which("systemd-analyze")
     if found is None:
@@ -179,3 +189,16 @@ def test_the_verify_check_catches_a_broken_unit(tmp_path) -> None:
     broken = tmp_path / "broken.service"
     broken.write_text(UNIT_FILE.read_text().replace("NoNewPrivileges=yes", "NoNewPrivileges=perhaps"))
     assert "NoNewPrivileges" in verify(broken, tmp_path) or "perhaps" in verify(broken, tmp_path)
+
+
+def test_a_hostname_is_set_and_the_hosts_file_follows(tmp_path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/hosts").write_text("127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n")
+    lines: list[str] = []
+    installer = install.Installer(root=tmp_path, hostname="stretchstep", echo=lines.append)
+    installer.install()
+    assert ["hostnamectl", "set-hostname", "stretchstep"] in installer.planned
+    assert (tmp_path / "etc/hosts").read_text() == "127.0.0.1\tlocalhost\n127.0.1.1\tstretchstep\n"
+    assert "http://stretchstep.local:8080/" in "\n".join(lines)
+    with pytest.raises(install.InstallError, match="lower-case letters"):
+        install.Installer(root=tmp_path, hostname="Step One", echo=lines.append).set_hostname()

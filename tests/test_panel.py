@@ -218,3 +218,32 @@ def test_the_panel_rides_the_loop_as_a_sink_and_the_calibration_reaches_the_stat
     assert calibration_status(emulated) == {"calibrated": True, "calibrated_at": done.calibrated_at,
                                             "known_kg": 20.0, "tared_at": done.date, "warning": None}
     assert calibration_status(object()) is None
+
+
+def test_a_tonal_config_builds_a_tonal_buzzer() -> None:
+    """[cues] tonal = true (a passive buzzer): a gpiozero TonalBuzzer on PWM mock pins, which
+    BuzzerCues plays in tones; the default is the active (on/off) buzzer."""
+    from gpiozero.pins.mock import MockPWMPin
+
+    factory = MockFactory(pin_class=MockPWMPin)
+    panel = build_panel(DEFAULTS.with_values("cues", tonal=True), FakeControl(), pin_factory=factory)
+    assert panel.faults == [] and type(panel.cues.buzzer).__name__ == "TonalBuzzer"
+    assert "GPIO18" in repr(panel.cues.buzzer)
+    panel.cues.play("sensor_fault", 0.0)
+    assert factory.pin(18).state > 0                   # a tone's PWM duty cycle
+    plain = build_panel(DEFAULTS, FakeControl(), pin_factory=MockFactory())
+    assert type(plain.cues.buzzer).__name__ == "Buzzer"
+
+
+def test_a_sensor_that_cannot_be_opened_blinks_the_led() -> None:
+    """No Pi here, so `hx711` cannot open (no Blinka pins): the sampler retries, and the panel
+    (a sink) hears of the fault although no Device runs."""
+    from firmware.panel import Panel
+    from firmware.service.sampler import LoopRunner
+
+    cfg = DEFAULTS.with_values("sensor", source="hx711")
+    led = RecordingLed()
+    panel = Panel(light=StatusLight(led))
+    runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0, sinks=(panel,))
+    assert runner._open() is None and runner.state == "retrying"
+    assert led.calls[-1] == ("blink", *BLINK_S["fault"])

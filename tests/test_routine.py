@@ -378,3 +378,17 @@ def test_status_has_the_contract_keys():
     assert {"protocol", "slot", "next", "done", "routines_today", "goal", "rest_s_left", "cue"} <= set(status)
     assert set(status["slot"]) == {"leg", "knee", "rep", "reps", "label"}
     assert status["protocol"] == {"id": "step-calf", "name": "Step calf — straight and bent"}
+
+
+def test_a_new_detector_ends_a_stretch_cut_off_and_keeps_the_progress():
+    routine, person = make(ONE_EACH)
+    person.step_on()
+    person.hold()
+    person.event(ev.STRETCH_START)
+    person.event(ev.HOLD_START)                 # the sensor fails here: no stretch_end will come
+    routine.offer(RoutineSettings.of(ONE_EACH, target_s=40.0))
+    person.wait(1.0)
+    assert routine.target_s == 30.0             # mid-hold: waits
+    routine.new_detector()
+    person.wait(0.5)
+    assert routine.target_s == 40.0 and routine.status()["holds_done"] == 1

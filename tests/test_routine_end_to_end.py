@@ -12,8 +12,9 @@ from datetime import datetime
 from firmware.config import DEFAULTS
 from firmware.cues import BuzzerCues, make_buzzer
 from firmware.device import Device
+from firmware.history import History
 from firmware.routine import BUILTINS, records
-from firmware.routine.build import build_routine
+from firmware.routine.build import RoutineBook, build_routine
 from firmware.routine.protocols import plan
 from firmware.sensors.simulated import Off, SimulatedPerson, Stand, StepOff, StepOn
 from firmware.sensors.simulated.scenarios import random_hold
@@ -21,6 +22,7 @@ from firmware.service import make_detector
 from firmware.store import Store, StoreWriter
 
 SLOTS = plan(BUILTINS[0], "right")
+BOOK = RoutineBook.from_config(DEFAULTS)
 BODY, STAND = 70.0, 0.45
 RATE = 10.0
 
@@ -103,5 +105,13 @@ def test_the_built_in_routine_across_a_power_cut_and_a_day_change(tmp_path, fake
     assert status["routines_today"] == 0 and status["holds_done"] == 2
     assert records.routines_done(store, day) == 1
     assert records.routines_done(store, "2026-03-11") == 0
+
+    # history (firmware.history) reads the same days and routines: yesterday one of three
+    hooks = BOOK.history_hooks(store)
+    figures = History(store, hooks["day_clock"], goal=hooks["daily_goal"](),
+                      routines_done=hooks["routines_done"]).report(2, wall())
+    yesterday, today = figures["days"]
+    assert (yesterday["day"], yesterday["routines"], yesterday["goal_met"]) == (day, 1, False)
+    assert yesterday["bounced"] == 1 and today["routines"] == 0
     writer.close()
     store.close()

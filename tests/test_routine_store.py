@@ -154,3 +154,16 @@ def test_history_counts_the_routines_done_against_the_active_profiles_goal(store
     app = create_app(store, LiveState(), history=history_context(DEFAULTS, store))
     today = app.test_client().get("/api/history?days=1").get_json()["days"][-1]
     assert (today["day"], today["routines"], today["goal"], today["goal_met"]) == (routine.day, 2, 2, True)
+
+
+def test_a_learned_standing_load_reaches_the_suggestion(store):
+    routine, keeper = build_routine(DEFAULTS, store, start=False)
+    me = routine.settings.profile
+    bo = records.add_profile(store, {"name": "Bo"}, BOOK.protocols, BOOK.first_profile)
+    records.learn_stand(store, bo.id, 45.0)
+    records.learn_stand(store, me.id, 30.0)
+    records.learn_stand(store, me.id, 32.0)                   # 30 + 0.3 * (32 - 30)
+    assert records.profile(store, me.id).stand_kg == 30.6
+    assert keeper.check_settings() is True
+    routine.poll(0.0, 0.0)
+    assert {p.name: p.stand_kg for p in routine.settings.profiles} == {"me": 30.6, "Bo": 45.0}

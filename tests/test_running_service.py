@@ -115,3 +115,52 @@ def test_bringup_on_the_emulated_chip_reports_rate_and_pins(tmp_path) -> None:
     assert done.exit_code == 0, done.output
     assert f"config: {config}" in done.output and "10 SPS" in done.output
     assert "chip answered: 10.0 readings/s (RATE pin says 10)" in done.output
+
+
+def test_the_real_service_carries_the_calibration_and_takes_a_tare_from_the_cli(tmp_path) -> None:
+    """`stretchstep run --source hx711-emulated` (supervisor, sampler and web processes, the
+    panel on MockFactory) and `stretchstep tare` against it: the command reaches the sampler's
+    detector-gated control through the web API; the live status says the step is uncalibrated."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:            # a free loopback port the config can name
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text(f"[web]\nhost = '127.0.0.1'\nport = {port}\naccess_code = '{CODE}5678'\n"
+                      f"[store]\ndata_dir = '{data}'\n[sensor]\nsource = 'hx711-emulated'\n")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "firmware", "run", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        base, status = f"http://127.0.0.1:{port}", None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and status is None:
+            try:
+                state = json.load(urllib.request.urlopen(base + "/api/state", timeout=2))
+                status = state["status"] if "calibration" in state.get("status", {}) else None
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert status is not None, "the service never showed a status with its calibration"
+        calibration = status["calibration"]
+        assert calibration["calibrated"] is False and "not calibrated" in calibration["warning"]
+        done = CliRunner().invoke(main, ["tare", "--config", str(config)], input=f"{CODE}5678\n\n")
+        assert "holds the sensor: asking it" in done.output, done.output
+        tared = "Done: tared" in done.output
+        # the simulated person may be on the step: then the sampler's control refuses, in words
+        refused = any(f"tare refused: {why}" in done.output for why in (
+            "the step is not empty right now", "the load was not still during the tare"))
+        assert tared or refused, done.output
+        assert calibration_path(data, "hx711-emulated").exists() == tared
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert "WARNING: the step is not calibrated" not in out    # emulated: its true scale is known

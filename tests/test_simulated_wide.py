@@ -8,6 +8,8 @@ import random
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware.sensors.simulated import Hold, Off, SimulatedPerson, Stand, StepOff, StepOn, scenario
 from firmware.sensors.simulated.sway import (
@@ -21,9 +23,24 @@ from firmware.sensors.simulated.sway import (
     lever_load,
     recorded_foot,
 )
-from firmware.sensors.simulated.wide import BURST_MAX, DESIGN_RANGES, draw_person
+from firmware.sensors.simulated.wide import BURST_MAX, DESIGN_RANGES, draw_hold, draw_person
 
 EPS = 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**9), stand=st.floats(0.2, 0.6), bounces=st.integers(0, 1))
+def test_every_drawn_hold_is_inside_design_ranges(seed: int, stand: float, bounces: int) -> None:
+    hold = draw_hold(random.Random(seed), stand, bounces=bounces)
+    assert 0 <= hold.breaths <= 8 and 4.0 <= hold.cycle_s <= 12.0 and hold.vary == 0.25
+    assert 0.3 <= hold.exhale_share <= 0.6 and 0.0 <= hold.let_off <= 1.0
+    assert 0.02 <= hold.press_frac <= 0.06 and 0.5 <= hold.damping <= 1.0
+    assert 1.0 <= hold.ramp_s <= 4.0 and 1.0 <= hold.release_s <= 4.0
+    assert hold.plateau_frac >= max(0.6, stand + 0.15) - 1e-4
+    top = hold.press_frac * (hold.breaths * (1 - hold.let_off) + 1) * 1.1
+    assert hold.plateau_frac + top <= 1.0 + 1e-3 or hold.press_frac == 0.02  # presses fit the body weight
+    assert len(hold.bounces) == bounces
+    assert all(1.0 <= b.hz <= 3.0 and 1 <= b.cycles <= 8 and 0.05 <= b.pp_frac <= 0.3 for b in hold.bounces)
 
 
 def wide_truth(seed: int, ranges=DESIGN_RANGES, name: str = "wide", **kw) -> dict:

@@ -13,8 +13,8 @@ from firmware import events as ev
 from firmware.analysis import analyze_samples
 from firmware.config import Config
 from firmware.events import Event
-from firmware.sensors.factory import open_source
 from firmware.sensors.trace import iter_trace
+from firmware.sources import open_source
 from firmware.store import Store
 from firmware.traces import TraceKeeper, prune_traces, reanalyze, session_traces
 

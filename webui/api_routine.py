@@ -186,6 +186,11 @@ def settings_update() -> Any:
     person = {k: body[k] for k in PROFILE_SETTINGS if k in body}
     store = ctx().store
     active = _active_settings().profile
+    chosen = person.get("protocol", active.protocol)
+    protocol = book().protocols.get(chosen) if isinstance(chosen, str) else None
+    for key in ("target_s", "target_breaths"):  # the protocol's own value: no override, so another
+        if protocol is not None and key in person and person[key] == getattr(protocol, key):
+            person[key] = None                   # protocol chosen later brings its own target
     try:
         if person:
             records.update_profile(store, active.id, person, book().protocols)

@@ -16,7 +16,7 @@ from typing import Any
 
 from firmware.calibration.files import save_calibration
 from firmware.calibration.model import Calibration, CalibrationError
-from firmware.calibration.source import CalibratedSource, calibrated_cells_of
+from firmware.calibration.source import CalibratedSource, calibrated_cells_of, calibration_status
 
 
 class CalibrationControl:
@@ -43,9 +43,11 @@ class CalibrationControl:
             return
         raise CalibrationError(f"{problem} (the detector says {state!r}). {advice}")
 
+    def _running(self) -> Any:
+        return self._source() if callable(self._source) else self._source
+
     def _cells(self) -> list[CalibratedSource]:
-        source = self._source() if callable(self._source) else self._source
-        cells = calibrated_cells_of(source)
+        cells = calibrated_cells_of(self._running())
         if not cells:
             raise CalibrationError("the sensor is not running right now; try again in a few seconds")
         return cells
@@ -79,7 +81,10 @@ class CalibrationControl:
         return self._apply([(cell, new)], f"calibrated with {known_kg:g} kg")
 
     def status(self) -> dict[str, Any]:
-        """The calibration in use, for the dashboard ("shown with its date")."""
-        cals = [cell.calibration for cell in self._cells()]
+        """The calibration in use, for the dashboard ("shown with its date"): `default` until the
+        first tare, `calibrated` once every cell has a known-weight scale (else a `warning`)."""
+        cells = self._cells()
+        cals = [cell.calibration for cell in cells]
         return {"calibration": cals[0].to_dict(), "cells": [c.to_dict() for c in cals],
-                "describe": "; ".join(c.describe() for c in cals), "default": any(c.is_default for c in cals)}
+                "describe": "; ".join(c.describe() for c in cals), "default": any(c.is_default for c in cals),
+                **(calibration_status(self._running()) or {})}

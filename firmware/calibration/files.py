@@ -29,10 +29,13 @@ def load_calibration(data_dir: str | Path, name: str = "hx711",
         raw = json.loads(path.read_text(encoding="utf-8"))
         known = {"offset", "scale", "date", "calibrated_at", "known_kg"}
         return Calibration(**{k: v for k, v in raw.items() if k in known})
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as exc:
+    except OSError as exc:
+        raise CalibrationError(f"{path}: cannot read the calibration ({exc.strerror}); run this "
+                               "as the service's user or with sudo") from None
+    except (ValueError, TypeError, AttributeError) as exc:   # bad JSON, not text, not an object
+        if isinstance(exc, CalibrationError):
+            raise CalibrationError(f"{path}: {exc}") from None
         raise CalibrationError(f"{path}: not a calibration file ({exc}); delete it and tare again") from None
-    except CalibrationError as exc:
-        raise CalibrationError(f"{path}: {exc}") from None
 
 
 def save_calibration(calibration: Calibration, data_dir: str | Path, name: str = "hx711") -> Path:

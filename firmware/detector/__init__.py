@@ -3,7 +3,8 @@
 One concept per module:
   machine   HoldDetector, the state machine (empty, standing, stretching, holding)
   config    DetectorConfig, what it is told, and the allowed ranges
-  breaths   the breath counter inside a hold, and the standing sway gauge
+  breaths   the live (causal) breath counter inside a hold, and the standing sway gauge
+  recount   the hold's breaths counted again from the whole hold, and whether they are sure
   bounces   the bounce watch inside a stretch
   glitch    GlitchFilter, isolated wild samples -> missing, in front of everything
 
@@ -15,6 +16,7 @@ from firmware.detector.breaths import BreathCounter, SwayGauge
 from firmware.detector.config import DetectorConfig
 from firmware.detector.glitch import GlitchFilter
 from firmware.detector.machine import HoldDetector
+from firmware.detector.recount import HoldRecord, PressCount, count_presses
 
-__all__ = ["BounceWatch", "BreathCounter", "DetectorConfig", "GlitchFilter", "HoldDetector",
-           "QuickSwingSpan", "SwayGauge"]
+__all__ = ["BounceWatch", "BreathCounter", "DetectorConfig", "GlitchFilter", "HoldDetector", "HoldRecord",
+           "PressCount", "QuickSwingSpan", "SwayGauge", "count_presses"]

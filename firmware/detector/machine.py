@@ -24,7 +24,12 @@ How it sees the step (DESIGN §2):
   at or after hold_start + target (unless the newest load shows the release already began).
 - Breaths (breaths.py) and bounces (bounces.py) are counted only inside a stretch;
   the breath counter runs 2.5 s behind so that quick swings are known before it reaches them
-  and the load can be held flat across them rather than counted as presses.
+  and the load can be held flat across them rather than counted as presses. Those live
+  `breath` events are causal; the hold's load is also kept at 2 Hz (bounded) and, at the
+  release, counted again from the whole hold (recount.py: rises and their rhythm), which is
+  the `breaths` of stretch_end, with `breaths_sure` (the presses stood clear of the sway seen
+  in the hold and in the standing just before). A breath target completes a hold early only
+  on a sure count; otherwise hold_complete comes at target_s.
 
 No I/O, clock, threads or globals: everything is driven by the samples' own t.
 """
@@ -40,7 +45,7 @@ from firmware.detector.breaths import BreathCounter, SwayGauge
 from firmware.detector.config import RANGES, DetectorConfig
 from firmware.detector.glitch import GlitchFilter
 from firmware.detector.recount import FLOOR_SHARE as RECOUNT_FLOOR
-from firmware.detector.recount import HoldRecord, PressCount, count_presses, standing_rise
+from firmware.detector.recount import HoldRecord, PressCount, count_presses
 from firmware.events import (
     BOUNCE,
     BREATH,
@@ -112,7 +117,7 @@ class HoldDetector:
         self._sway = SwayGauge()
         self._stand_rec = HoldRecord(keep=STAND_POINTS)
         self._hold_rec = HoldRecord()
-        self._stand_rise = 0.0    # the biggest standing sway rise this visit (recount.standing_rise)
+        self._stand_x: tuple[float, ...] = ()  # the standing just before this stretch, at 2 Hz
         self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
@@ -347,8 +352,6 @@ class HoldDetector:
                 self._count = 0
                 self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
                 self._plateau_seen = 0.0  # perhaps someone else
-                self._stand_rise = 0.0
-                self._stand_rec.clear()
                 self._state = STANDING
                 self._learning = True
                 self._stand = NAN
@@ -428,7 +431,7 @@ class HoldDetector:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
                 self._learning = True
-                self._close_standing()
+                self._stand_rec.clear()
             return
         self._count = max(self._count, 0) + 1
         if self._count < 5:
@@ -453,22 +456,14 @@ class HoldDetector:
             # A quick step change (a foot shift), or a creep far slower than a heel drop
             # (sway over a stale level): not a stretch; learn the new standing level.
             self._learning = True
-            self._close_standing()
+            self._stand_rec.clear()
             self._count = 0
-
-    def _close_standing(self) -> None:
-        """A stretch of standing ends (a stretch begins, or a foot shift moves the level): keep
-        the biggest sway rise it showed, for the visit. The same person's sway in an earlier
-        pause still says how big it is when the pause just before a hold was too short to
-        show it (pauses may be 3 s; the record needs ~5 s), and one record per stretch of
-        standing keeps a level change between them from passing for sway."""
-        rec = self._stand_rec
-        self._stand_rise = max(self._stand_rise, standing_rise(rec.x, rec.step))
-        rec.clear()
 
     def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
         self._reset_stretch()
-        self._close_standing()
+        rec = self._stand_rec
+        self._stand_x = tuple(rec.x)
+        rec.clear()
         self._state = STRETCHING
         self._onset_t = t
         self._start = self._rise_start(i, s, level)
@@ -572,7 +567,11 @@ class HoldDetector:
         self._emit(BREATH, peak_t, {"n": counter.count, "kg": round(peak_y, 2), "peak_t": round(peak_t, 3)})
         target = self._hold_target_breaths
         if target and counter.count >= target and not self._completed and not self._releasing:
-            self._hold_complete(self._t_last)
+            # The breath target completes the hold only on a count the whole hold so far bears
+            # out, and surely; otherwise hold_complete waits for target_s (it is due anyway).
+            so_far = self._recount()
+            if so_far.sure and so_far.count >= target:
+                self._hold_complete(self._t_last)
 
     def _flush_breaths(self, release_t: float) -> None:
         self._feed_breaths(self._c, release_t - 0.7)  # y there holds no sample of the release
@@ -609,18 +608,20 @@ class HoldDetector:
             self._learning = False
         self._count = 0
 
-    def _recount(self) -> tuple[int, bool]:
-        """The hold's breaths from the whole hold (recount.py), and whether they are sure."""
+    def _recount(self) -> PressCount:
+        """The hold's breaths from the whole hold so far (recount.py), and whether they are sure."""
         rec = self._hold_rec
         floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
-        found = count_presses(rec.t, rec.x, rec.step, floor, self._stand_rise)
-        self.last_count = found
-        return found.count, found.sure
+        return count_presses(rec.t, rec.x, rec.step, floor, self._stand_x)
 
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
-        breaths, sure = self._recount() if holding else (0, True)
+        if holding:
+            self.last_count = found = self._recount()
+            breaths, sure = found.count, found.sure
+        else:
+            breaths, sure = 0, True
         by_breaths = sure and 0 < self._hold_target_breaths <= breaths
         completed = holding and (hold_s >= self._hold_target_s or by_breaths or self._completed)
         summary = {

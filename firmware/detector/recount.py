@@ -14,22 +14,20 @@ weighed together (DESIGN §2):
   hold form one quasi-periodic chain. A sway rise off the beat cannot join it.
 
 `count_presses` finds, by dynamic programming, the chain of rise peaks that keeps a cycle's
-rhythm with the largest total rise above a threshold. First through the view of the shortest
+rhythm with the largest total rise above the floor. First through the view of the shortest
 cycle for every cycle on a grid over 4-12 s (one view, so the scores compare, and it resolves
 every cycle's presses): that gives the rhythm. Then through the view fitted to that rhythm
 (window = 45 % of the cycle, the middle of the press duty; smoothing a quarter of it), at cycles
-near it, once with the floor as threshold and once with half the typical press found (for a
-rise of the typical size r against sway, the log-likelihood of "press" is proportional to
-height - r/2). Chain ends smaller than half the typical press (sway in the quiet lead or tail
-that fell on the beat) are dropped. The count is the chain's length.
+near it. At the chain's ends the rhythm is weighed against the size: an end rise smaller than
+END_SHARE of the typical press is dropped (sway in the quiet lead or tail that fell on the
+beat), and a rise of at least that on the next beat past an end is added (a press the sway half
+hid, where a person still breathing is likelier than sway). The count is the chain's length.
 
-Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO` (2:
-the sway then stays below the chain's own bar for a press, PRESS_SHARE of it) times the sway
-seen in the same statistic (no body weight or scale needed): the biggest rise off the chain,
-the spread of the presses' own heights (sway adds to each as it falls) and the biggest rise of
-the same person's standing just before the stretch; and when neither end of the hold leaves
-room for a press the sway hid: at most LEAD_ROOM cycles before the first press, at most END_ROOM cycles
-after the last (its own in-breath and a short tail).
+Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
+times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
+off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
+biggest rise of the same person's standing just before the stretch; and when beyond the chain's
+ends, where the rhythm rules nothing out, nothing rose as much as a press is held to there.
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
 30 s hold costs about a millisecond once, at its end.
@@ -51,17 +49,11 @@ NEAR = 1.15            # the presses are sought at cycles within 15 % of the rhy
 DUTY = 0.45            # press share of a cycle: the middle of 30-60 % sets the rise window
 SMOOTH = 0.25          # smoothing box, share of the cycle: flattens sway faster than a press
 DIP = 0.5              # between two presses the rise falls to half the smaller one
-PRESS_SHARE = 0.5      # a chain end must be at least this share of the typical press
+END_SHARE = 0.35       # a chain end (or a beat added past it) is at least this share of the
+                       # typical press: sway in a quiet lead or tail falls on the beat by chance
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
-LEAD_ROOM = 1.0 - JITTER  # a press one short gap (cycle - 25 %) before the first would still
-                       # fall inside the hold: a longer lead leaves room for one the chain missed
-END_ROOM = 1.5         # the last press's own cycle (let-off, +25 %) and a short tail fit in 1.5
-SURE_RATIO = 1.0 / PRESS_SHARE  # typical press over the biggest sway rise, to call the count
-                       # sure: the biggest sway rise seen must stay below the chain's own bar for
-                       # a press (half the typical one). The sway is seen only in ~20 s of
-                       # standing and between the presses; over the hold it may reach that size
-                       # again, and then it could join the chain or cancel a press.
+SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
 
 
 class HoldRecord:
@@ -163,9 +155,10 @@ class _View:
     """R through one (box, half) view, its candidate peaks (local maxima >= floor) and the
     lowest R between each candidate and the next (for the chain's dip test)."""
 
-    __slots__ = ("r", "idx", "ts", "hs", "low")
+    __slots__ = ("view", "r", "idx", "ts", "hs", "low")
 
     def __init__(self, sums: list[float], t: list[float], view: tuple[int, int], floor: float) -> None:
+        self.view = view
         r = self.r = rises(sums, *view)
         self.idx = [k for k in range(1, len(r) - 1) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
         self.ts = [t[k] for k in self.idx]
@@ -221,10 +214,10 @@ CYCLES = _cycles()
 
 
 def count_presses(t: list[float], x: list[float], step: float, floor: float,
-                  standing_sway: float = 0.0) -> PressCount:
+                  standing: list[float] | tuple[float, ...] = ()) -> PressCount:
     """The hold's presses from its decimated load (t, x at `step` s); `floor` is the smallest
-    rise worth a look (kg), `standing_sway` the biggest rise of the same statistic seen while
-    standing before the stretch (kg, 0 if unknown)."""
+    rise worth a look (kg); `standing` the same person's standing just before the stretch at
+    the same spacing (empty if unknown), whose sway is measured through the chain's own view."""
     sums = prefix_sums(x)
     views: dict[tuple[int, int], _View] = {}
 
@@ -250,29 +243,37 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     if len(members) >= 2:
         cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1)
     if members:
-        # 2. The presses: through the view fitted to the rhythm, at cycles near it; then with
-        #    each press worth its rise above half the typical press.
+        # 2. The presses: through the view fitted to the rhythm, at cycles near it.
         near = [c for c in CYCLES if abs(math.log(c / cycle)) <= math.log(NEAR)] or [cycle]
         cycle, members, v = best_chain(near, floor)
-        if members:
-            again = best_chain(near, max(floor, PRESS_SHARE * _median([v.hs[j] for j in members])))
-            if again[1]:
-                cycle, members, v = again
-    members = _trim(members, v.hs)
+    members = _extend(_trim(members, v.hs), v, cycle)
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
     heights = [v.hs[j] for j in members]
+    standing_sway = standing_rise(standing, v.view)
     sway = _sway(v, chosen, heights, cycle, standing_sway)
     gaps = [b - a for a, b in zip(chosen, chosen[1:], strict=False)]
     rhythm = _median(gaps)
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
     if members:
-        room = max(rhythm, MIN_CYCLE_S)
-        sure = typical >= SURE_RATIO * sway and edges[0] <= LEAD_ROOM * room and edges[1] <= END_ROOM * room
+        # every press, not just the typical one, stands clear of what standing alone made (a
+        # chain end on the beat may be sway); one press shows no rhythm: it needs the standing
+        sure = (typical >= SURE_RATIO * sway and min(heights) >= SURE_RATIO * standing_sway
+                and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
+                and (len(members) >= 2 or standing_sway > 0.0))
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
                       standing_sway, edges)
+
+
+def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, least: float) -> bool:
+    """Beyond the chain's ends the rhythm rules nothing out: any rise there big enough to be a
+    press (END_SHARE of the typical, the size the ends are held to) may be one the sway hid,
+    peak or not, floor or not."""
+    away = cycle * (1.0 - JITTER) / 2.0
+    lo, hi = chosen[0] - away, chosen[-1] + away
+    return all(h < least for tk, h in zip(t, v.r, strict=True) if tk < lo or tk > hi)
 
 
 def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, standing: float) -> float:
@@ -285,12 +286,40 @@ def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, sta
     return max([standing, spread, *off])
 
 
+def _extend(members: list[int], v: _View, cycle: float) -> list[int]:
+    """Add a rise on the next beat past either end of the chain when it is at least END_SHARE
+    of the typical press: on the beat, a person still breathing is more likely than sway, so a
+    press half hidden by sway there needs less than half a press to count (one at a time,
+    each as the chain rule wants it: in rhythm, a rise of its own)."""
+    if not members:
+        return members
+    least = END_SHARE * _median([v.hs[j] for j in members])
+    lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
+    ts, hs = v.ts, v.hs
+    out = list(members)
+    while True:
+        last = out[-1]
+        nxt = [j for j in range(last + 1, len(ts)) if lo_gap <= ts[j] - ts[last] <= hi_gap and hs[j] >= least
+               and min(v.low[last:j] + hs[last + 1:j]) <= DIP * min(hs[j], hs[last])]
+        if not nxt:
+            break
+        out.append(max(nxt, key=lambda j: hs[j]))
+    while True:
+        first = out[0]
+        prv = [j for j in range(first) if lo_gap <= ts[first] - ts[j] <= hi_gap and hs[j] >= least
+               and min(v.low[j:first] + hs[j + 1:first]) <= DIP * min(hs[j], hs[first])]
+        if not prv:
+            break
+        out.insert(0, max(prv, key=lambda j: hs[j]))
+    return out
+
+
 def _trim(members: list[int], hs: list[float]) -> list[int]:
-    """Drop chain ends smaller than PRESS_SHARE of the typical press: on the beat, but in the
+    """Drop chain ends smaller than END_SHARE of the typical press: on the beat, but in the
     quiet lead or tail of the hold, sway that happened to fall in step."""
     if not members:
         return members
-    least = PRESS_SHARE * _median([hs[j] for j in members])
+    least = END_SHARE * _median([hs[j] for j in members])
     lo, hi = 0, len(members)
     while lo < hi and hs[members[lo]] < least:
         lo += 1
@@ -299,14 +328,14 @@ def _trim(members: list[int], hs: list[float]) -> list[int]:
     return members[lo:hi]
 
 
-def standing_rise(x: list[float], step: float, cycle: float = 7.0) -> float:
-    """The biggest rise the standing record made in the counter's view of a `cycle` s breath:
-    the sway's size in the same statistic (0 when the record is too short to say)."""
-    box, half = _view(cycle, step)
+def standing_rise(x: list[float] | tuple[float, ...], view: tuple[int, int]) -> float:
+    """The biggest rise the standing record made through a (box, half) view: the sway's size in
+    the same statistic as the presses (0 when the record is too short to say)."""
+    box, half = view
     edge = half + box // 2
     if len(x) <= 2 * edge:
         return 0.0
-    return max(rises(prefix_sums(x), box, half)[edge:len(x) - edge])
+    return max(rises(prefix_sums(list(x)), box, half)[edge:len(x) - edge])
 
 
 def _median(v: list[float]) -> float:

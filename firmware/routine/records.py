@@ -160,11 +160,14 @@ def active_profile(store: Store) -> Profile:
 
 
 def learn_stand(store: Store, profile_id: int, kg: float) -> None:
+    """One more visit's standing load for a profile (the revision moves: suggestions use it)."""
     conn = _conn(store)
-    row = conn.execute("SELECT stand_kg FROM profiles WHERE id = ?", (profile_id,)).fetchone()
-    if row is not None:
-        conn.execute("UPDATE profiles SET stand_kg = ? WHERE id = ?",
-                     (round(learned(row[0], kg), 2), profile_id))
+    with _transaction(conn):
+        row = conn.execute("SELECT stand_kg FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+        if row is not None:
+            conn.execute("UPDATE profiles SET stand_kg = ? WHERE id = ?",
+                         (round(learned(row[0], kg), 2), profile_id))
+            _bump(conn)
 
 
 # --- device settings --------------------------------------------------------------------------

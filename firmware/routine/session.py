@@ -231,12 +231,21 @@ class Routine:
     def target_breaths(self) -> int:
         return self.settings.target_breaths
 
-    def take_target(self) -> tuple[float, int] | None:
-        """The detector's target, once after each change (None when unchanged)."""
-        if not self._target_changed:
+    def take_target(self, fresh: bool = False) -> tuple[float, int] | None:
+        """The detector's target, once after each change (None when unchanged); always for a
+        `fresh` detector."""
+        if not (self._target_changed or fresh):
             return None
         self._target_changed = False
         return self.target_s, self.target_breaths
+
+    def new_detector(self) -> None:
+        """A new detector (a source reopened after a fault) knows of no stretch: nothing is under
+        way any more, so the day and new settings can turn again; progress is kept."""
+        self.phase = "away"
+        self._stretch = None
+        self._rest_until = None
+        self._stand_t0 = None
 
     def context(self, leg: str | None = None) -> dict[str, Any]:
         """The slot being worked on, for the store and the live view; a leg the step saw wins."""

@@ -160,12 +160,16 @@ class LoopRunner:
         self.fault, self.state = reason, "retrying"
         status = {"state": "fault", "fault": reason, "fault_detail": detail, "source": self.cfg.sensor.source}
         now = time.monotonic()
-        # the page and every sink (MQTT's sensor-fault entity, the panel's LED) hear of it, as
-        # they would from a running Device: no Device runs while the source cannot be opened
-        for output in (self.live, *self.sinks) if self.live is not None else self.sinks:
-            if first:
-                output.on_event(Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail}), status)
-            output.on_sample(now, float("nan"), status)
+        event = Event(ev.SENSOR_FAULT, now, {"reason": reason, "detail": detail})
+        # the live view and the sinks (the panel's LED blinks, a publisher reports it) see the
+        # fault even though no Device runs while the sensor cannot be opened
+        for out in ((self.live,) if self.live is not None else ()) + self.sinks:
+            try:
+                if first:
+                    out.on_event(event, status)
+                out.on_sample(now, float("nan"), status)
+            except Exception:
+                log.exception("%s failed to take the sensor fault", type(out).__name__)
 
     def _run(self) -> None:
         delays = backoff()

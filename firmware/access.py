@@ -20,7 +20,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from firmware.files import write_atomic
+from firmware.files import private_dir, write_atomic
 
 MIN_LENGTH = 8
 DIGITS = 8
@@ -155,6 +155,7 @@ def _read(path: Path) -> str | None:
 
 def _save(path: Path, verifier: str) -> None:
     try:
+        private_dir(path.parent)
         write_atomic(path, verifier + "\n")
     except OSError as exc:
         raise AccessError(f"cannot save the access code in {path}: {exc.strerror}; is the data dir "

@@ -46,6 +46,10 @@ class FriendlyGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as exc:
             raise UserError(str(exc)) from None
+        except click.ClickException as exc:   # a command's own one-line refusal: a user error too
+            if type(exc) is click.ClickException:
+                exc.exit_code = UserError.exit_code
+            raise
         except UnicodeError as exc:       # a file that is not text, read by a path we missed
             raise UserError(f"not text: {exc.reason}") from None
         except OSError as exc:            # a file or folder that is missing, a folder, read-only
@@ -174,8 +178,11 @@ for _command in (export_command, import_command, report_command, reanalyze_comma
 @data_dir_option
 def show_config(config_path, data_dir) -> None:
     """Print the effective configuration (file + defaults) as TOML."""
+    from firmware.access import describe, load_access_code
+
     cfg = load_config(config_path, data_dir)
     click.echo(f"# effective {configuration.describe(cfg)}")
+    click.echo(f"# {describe(load_access_code(cfg.data_dir(), cfg.web.access_code))}")
     click.echo(configuration.to_toml(cfg))
 
 

@@ -346,18 +346,14 @@ def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
         checked = {key: _checked(name, default, key, value, where) for key, value in body.items()}
         built[name] = replace(default, **checked)
     cfg = replace(DEFAULTS, **built)
+    for section in _sections():
+        problem = getattr(getattr(cfg, section.name), "problem", None)
+        if problem is not None and problem() is not None:
+            raise ConfigError(f"{where}: {problem()}")
     known = catalogue(cfg.protocols)
     if cfg.routine.protocol not in known:
         raise ConfigError(f"{where}: routine.protocol = {cfg.routine.protocol!r} is not a protocol; known: "
                           f"{', '.join(known)}")
-    web = cfg.web
-    if web.max_streams > web.threads - 4:  # each live stream holds a thread for as long as it is open
-        raise ConfigError(f"{where}: web.max_streams = {web.max_streams} leaves too few of web.threads = "
-                          f"{web.threads} for pages and the API; keep it at most threads - 4")
-    for section in fields(cfg):
-        problem = getattr(getattr(cfg, section.name), "problem", None)
-        if problem is not None and problem() is not None:
-            raise ConfigError(f"{where}: {problem()}")
     return cfg
 
 

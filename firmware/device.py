@@ -35,6 +35,9 @@ class Detector(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
+LATE_BINS_MS = (0.5, 1.0, 2.0, 5.0, 12.5, 25.0, 50.0, 100.0, math.inf)
+
+
 @dataclass
 class LoopStats:
     """Counts and lateness of the loop, so the bench and /api/health can show its health."""
@@ -43,12 +46,22 @@ class LoopStats:
     faults: int = 0
     events: int = 0
     output_errors: int = 0
+    overdue: int = 0     # samples released a whole sample period late: on hardware, a lost conversion
     late_s: deque[float] = field(default_factory=lambda: deque(maxlen=8192))
+    # samples per lateness bin (upper edges LATE_BINS_MS), since the start: two readings of
+    # /api/health give the lateness of exactly the window between them (bench/loop_load.py)
+    late_hist: list[int] = field(default_factory=lambda: [0] * len(LATE_BINS_MS))
+
+    def note_late(self, late_s: float) -> None:
+        self.late_s.append(late_s)
+        ms = late_s * 1000
+        self.late_hist[next(i for i, edge in enumerate(LATE_BINS_MS) if ms <= edge)] += 1
 
     def summary(self) -> dict[str, float]:
         late = sorted(self.late_s)
         counts = {"samples": self.samples, "events": self.events, "faults": self.faults,
-                  "output_errors": self.output_errors}
+                  "output_errors": self.output_errors, "overdue": self.overdue,
+                  "late_hist_ms": dict(zip(map(str, LATE_BINS_MS), self.late_hist, strict=True))}
         if not late:
             return counts
         return {
@@ -241,6 +254,7 @@ class Device:
         """Release samples at their timestamps / speed; records how late each one was."""
         start_wall: float | None = None
         start_t = 0.0
+        period = 1.0 / (float(getattr(self.source, "rate_hz", 0) or 80.0) * self.speed)
         for sample in samples:
             if start_wall is None:
                 start_wall, start_t = self.clock(), sample.t
@@ -250,5 +264,8 @@ class Device:
                 (self._wait or stop.wait)(delay)
                 if stop.is_set():
                     return
-            self.stats.late_s.append(max(0.0, self.clock() - due))
+            late = max(0.0, self.clock() - due)
+            self.stats.note_late(late)
+            if late > period:
+                self.stats.overdue += 1
             yield sample

@@ -21,6 +21,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -456,9 +457,12 @@ class StoreWriter:
     """Writes events from a daemon thread so the sampling loop never waits on the disk.
 
     `record` only puts on a bounded queue (dropping, and counting, when it is full: memory stays
-    bounded if the disk is gone for hours). The thread writes what is queued in batches; on an
-    error it reconnects, retries after a growing pause, then writes the batch item by item and
-    keeps whatever the disk accepts, counting the rest as dropped.
+    bounded if the disk is gone for hours). A committed event survives a kill -9 (WAL; only a
+    power cut can take the last commits with synchronous=NORMAL); one still queued does not, so
+    `stats()` reports how long record -> commit takes (commit_ms_p99/max): that is the window.
+    The thread writes what is queued in batches; on an error it reconnects, retries after a
+    growing pause, then writes the batch item by item and keeps whatever the disk accepts,
+    counting the rest as dropped.
     """
 
     def __init__(self, store: Store, *, max_queue: int = 50_000, batch: int = 500,
@@ -472,6 +476,9 @@ class StoreWriter:
         self._cond = threading.Condition()
         self._queued = 0
         self._handled = 0
+        # enqueue times, FIFO like the queue: record -> commit is how long a kill -9 could lose it
+        self._stamps: deque[float] = deque()
+        self._commit_s: deque[float] = deque(maxlen=4096)
         self.written = 0
         self.dropped = 0
         self._dropped_seen = 0
@@ -490,6 +497,7 @@ class StoreWriter:
             with self._cond:
                 self._queued += 1
             self._queue.put_nowait((session_id, event, wall, dict(context or {})))
+            self._stamps.append(time.monotonic())
         except queue.Full:
             self.dropped += 1
             self._mark_handled(1)
@@ -510,8 +518,11 @@ class StoreWriter:
         return lost == 0
 
     def stats(self) -> dict[str, Any]:
+        commits = sorted(self._commit_s)
+        window = {"commit_ms_p99": round(1000 * commits[int(len(commits) * 0.99)], 2),
+                  "commit_ms_max": round(1000 * commits[-1], 2)} if commits else {}
         return {"written": self.written, "dropped": self.dropped, "errors": self.errors,
-                "pending": self._queue.qsize(), "last_error": self.last_error}
+                "pending": self._queue.qsize(), "last_error": self.last_error, **window}
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then stop the thread. Safe to call twice."""
@@ -546,6 +557,10 @@ class StoreWriter:
                     log.exception("store writer: unexpected error")
                     self.dropped += len(items)
                 finally:
+                    now = time.monotonic()
+                    for _ in items:
+                        with contextlib.suppress(IndexError):
+                            self._commit_s.append(now - self._stamps.popleft())
                     self._mark_handled(len(items))
             if stop:
                 return

@@ -145,7 +145,7 @@ def test_corrupt_or_newer_history_stops_run_and_is_left_alone(cli, tmp_path):
     data.mkdir(parents=True)
     garbage = b"not a database at all " * 500
     write(data / "history.sqlite", garbage)
-    user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "is damaged or not a stretchstep history")
+    user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "history.sqlite", "move it")
     assert (data / "history.sqlite").read_bytes() == garbage
     (data / "history.sqlite").unlink()
     sqlite3.connect(data / "history.sqlite").execute("PRAGMA user_version = 99").connection.close()
@@ -205,3 +205,48 @@ def test_a_trace_writer_round_trip_still_reads(tmp_path):
     with TraceWriter(path, 80, {"note": "x" * 1000}) as writer:
         writer.write_all(Sample(i / 80, -5e5 + i) for i in range(100))
     assert len(read_trace(path).samples) == 100
+
+
+def test_a_damaged_gz_trace_is_one_line(cli, tmp_path):
+    import gzip
+
+    write(tmp_path / "kept.csv.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 50 + b"garbage" * 10)
+    user_error(cli("analyze", tmp_path / "kept.csv.gz"), "kept.csv.gz")
+    huge_line = gzip.compress(b"t,kg\n" + b"9" * 50_000_000)          # a bomb: 50 MB in ~50 kB
+    write(tmp_path / "bomb.csv.gz", huge_line)
+    user_error(cli("analyze", tmp_path / "bomb.csv.gz"), "bomb.csv.gz:2: line is longer than 4096")
+
+
+def test_access_code_command_shows_status_and_reset_shows_the_new_code_once(cli, tmp_path):
+    import re
+
+    from firmware.access import load_access_code
+
+    data = tmp_path / "data"
+    assert "no access code yet" in cli("access-code").output
+    first = cli("access-code", "--reset")
+    assert first.exit_code == 0, first.output
+    code = re.search(r"#code=(\d{8})\b", first.output).group(1)
+    assert f"new access code: {code}" in first.output
+    assert load_access_code(data, "").check(code)
+    status = cli("access-code").output
+    assert "set" in status and code not in status
+    second = re.search(r"#code=(\d{8})\b", cli("access-code", "--reset").output).group(1)
+    assert not load_access_code(data, "").check(code) and load_access_code(data, "").check(second)
+
+
+def test_a_commands_own_refusal_exits_2_too(cli, tmp_path):
+    """cli_history and cli_calibration refuse with click.ClickException: the same status 2."""
+    user_error(cli("export", "--data-dir", tmp_path / "empty"), "no history")
+
+
+def test_as_a_real_process_the_error_is_one_line_on_stderr_and_status_2(tmp_path):
+    import subprocess
+    import sys
+
+    bad = write(tmp_path / "bad.csv", b"\xff\xfe\x00 not a trace")
+    result = subprocess.run([sys.executable, "-m", "firmware", "analyze", str(bad)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"Error: {bad}:1: not text (byte 1 of the line is not "
+                                                  "UTF-8); is this a stretchstep trace?"]

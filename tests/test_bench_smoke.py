@@ -15,10 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
     ("speed.py", "µs"),
     ("hx711_read.py", "samples/s"),
     ("loop_load.py", "p99"),
+    ("pulse_width.py", "p99.9"),
     ("live_latency.py", "p95"),
     ("event_delay.py", "breath"),
     ("breath_snr.py", "press/sway"),
     ("trace_memory.py", "peak RSS growth"),
+    ("page_latency.py", "page weight"),
     ("mqtt_fleet.py", "0 lost at QoS 1 PASS"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):

@@ -1,114 +1,111 @@
-"""The real page in headless Chromium, served by waitress, with live events pushed into LiveState.
+"""The dashboard in a real browser (Chromium through pytest-playwright) against `stretchstep run`
+on a simulated person, at phone size (390x844) unless a test says otherwise.
 
-Chromium's --dump-dom prints the DOM at the load event, and an open EventSource keeps its
-virtual-time budget from ever running out, so the test holds the load event instead: it adds
-(to this test's app only) an image at the end of the page whose response waits until the page
-has subscribed and the live messages were pushed. The DOM dumped then shows what the phone sees.
+Time: the simulated person runs at --speed 8, so a 30 s hold takes ~4 s; waits are on what the
+page shows (Playwright's auto-waiting), never fixed sleeps.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import threading
-import time
+import re
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
-from firmware import events as ev
-from firmware.events import Event
-from firmware.live import LiveState
 from firmware.store import Store
-from webui import create_app
-from webui.server import build_server, shutdown_streams
+from tests.conftest import SCREENS
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync",
-                  "--disable-dev-shm-usage"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
-
-def find_chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        reason = "headless Chromium not installed (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must install it")
-        pytest.skip(reason)
-    return path
-
-
-def holding(**extra) -> dict:
-    return {"state": "holding", "kg": 61.0, "hold_s": 21.0, "target_s": 30.0, "target_breaths": 4,
-            "breaths": 3, "bounces": 0, "leg": "left", "knee": "bent", "rep": 2, "reps": 3,
-            "step": 9, "steps": 14, "fault": None, "source": "simulated", "speed": 1.0, **extra}
+SPY = Path(__file__).parent / "browser_js" / "spy.js"
 
 
 @pytest.fixture
-def served(tmp_path):
-    store = Store(tmp_path / "h.sqlite")
-    live = LiveState()
-    now = time.time()
-    for i in range(3):
-        store.add_event(1, Event(ev.STRETCH_END, 40.0 * i, {
-            "start": 40.0 * i - 30, "hold_start": 40.0 * i - 27, "end": 40.0 * i, "hold_s": 28.0,
-            "breaths": 4, "bounces": 0, "completed": True, "peak_kg": 60.0}),
-            now - 300 + 60 * i, {"leg": ("right", "left")[i % 2], "knee": "straight", "rep": 1})
-    app = create_app(store, live, access_code="2468")
-    pushed = threading.Event()
+def phone(browser) -> Page:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True)
+    context.add_init_script(path=SPY)
+    page = context.new_page()
+    watch_errors(page)
+    yield page
+    context.close()
 
-    @app.after_request
-    def hold_load(response):  # test harness only: keep the load event waiting (see module doc)
-        from flask import request
 
-        if request.path == "/":
-            html = response.get_data(as_text=True)
-            response.set_data(html.replace("</body>", '<img src="/__hold" alt="" hidden></body>'))
-        return response
+def watch_errors(page: Page) -> None:
+    """page.errors: uncaught script errors and anything the Content-Security-Policy refused."""
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on("console", lambda m: page.errors.append(m.text)  # type: ignore[attr-defined]
+            if m.type == "error" and "Content Security Policy" in m.text else None)
 
-    @app.get("/__hold")
-    def hold():
-        pushed.wait(20)
-        time.sleep(0.5)  # real time on purpose: the browser must get the messages and paint them
-        return "", 204
 
-    def push_when_subscribed() -> None:
-        deadline = time.monotonic() + 20
-        while live.subscriber_count == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        for i in range(20):
-            live.on_sample(100.0 + i * 0.1, 60.0 + i * 0.2, holding())
-        live.on_event(Event(ev.BOUNCE, 102.1, {"hz": 2.2, "pp_kg": 9.5}), holding(bounces=2))
-        pushed.set()
+def screenshot(page: Page, name: str) -> None:
+    """The whole page at phone width, for a person to look at (bench/out/screens/)."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    tall = page.evaluate("document.documentElement.scrollHeight")
+    # as tall as the page, so the fixed tab bar sits at its foot and not across the middle
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], tall)})
+    page.screenshot(path=str(SCREENS / f"{name}.png"))
+    page.set_viewport_size(size)
 
-    server = build_server(app, "127.0.0.1", 0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    threading.Thread(target=push_when_subscribed, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}/", live
-    shutdown_streams(app)
-    server.close()
+
+def tones(page: Page) -> list[dict]:
+    return page.evaluate("window.__tones")
+
+
+def test_a_hold_counts_up_completes_with_a_tone_and_shows_breaths(device, phone):
+    dev = device("simulated:good_routine", speed=8)
+    phone.goto(dev.url)
+    expect(phone.locator("#conn")).to_have_text("live")
+    phone.locator("#sound").click()                       # the tap browsers need before sound
+    expect(phone.locator("#sound")).to_have_text("Sound on")
+    word = phone.locator("#state-word")
+    expect(word).to_have_text("Holding", timeout=20_000)
+    first = int(phone.locator("#hold-time").text_content())
+    expect(phone.locator("#hold-time")).not_to_have_text(str(first))   # it counts up
+    assert int(phone.locator("#hold-time").text_content()) > first
+    expect(phone.locator("#hold-target")).to_have_text("of 30 s")
+    expect(phone.locator("#breath-dots span.on").first).to_be_visible(timeout=10_000)
+    assert re.fullmatch(r"~?[1-9]\d*", phone.locator("#breaths").text_content())
+    assert phone.evaluate("window.__wake") >= 1          # 127.0.0.1 is a secure context: Wake Lock asked
+    expect(phone.locator("#wake-note")).to_have_text("The screen stays on while you are on the step.")
+    expect(word).to_have_text("Hold complete", timeout=10_000)
+    expect(phone.locator("#alert-title")).to_have_text("Hold complete")
+    played = [t for t in tones(phone) if t["state"] == "running"]
+    assert {660, 880} <= {round(t["hz"]) for t in played}, played   # the hold-complete pair
+    chart = phone.locator("#chart")
+    expect(chart.locator("path.line")).to_have_count(1)
+    expect(chart.locator("text", has_text="now")).to_have_count(1)
+    expect(chart.locator("rect.band")).to_have_count(1)           # the hold band
+    expect(word).to_have_text("Ready", timeout=15_000)
+    expect(phone.locator("#last-hold")).to_contain_text("Last hold:")
+    dev.wait_for_stretches(1)
+    store = Store(dev.store_path())
+    last = store.stretches(limit=1)[0]                              # what the device recorded
     store.close()
+    shown = f"{'~' if last['breaths_sure'] is False else ''}{last['breaths']} breath"
+    expect(phone.locator("#last-hold")).to_contain_text(shown)       # "~4" only when unsure
+    expect(word).to_have_text("Holding", timeout=20_000)                # the next hold, seen from its start
+    seen = ",".join(phone.evaluate("window.__states"))            # every word the page showed, in order
+    assert re.search(r"holding,done,(bounce,)?off,ready,(.*,)?in,holding", seen), seen
+    screenshot(phone, "now")
+    assert not phone.errors
 
 
-def test_page_shows_live_state_events_and_history(served, tmp_path):
-    chromium = find_chromium()
-    url, live = served
-    result = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=390,844",
-         "--dump-dom", url],
-        capture_output=True, text=True, timeout=60,
-    )
-    dom = result.stdout
-    assert "<html" in dom, result.stderr[-2000:]
-    assert 'id="conn" class="conn" data-state="live"' in dom          # the stream connected
-    assert 'data-state="holding"' in dom and ">Holding<" in dom      # state from live samples
-    assert '<span id="breaths">3</span>' in dom and "/ 4" in dom       # breaths and their target
-    assert '<text x="60" y="58" class="ring-time" id="hold-time" text-anchor="middle">21</text>' in dom
-    assert "left leg · knee bent · rep 2" in dom                       # which leg/knee/rep is now
-    assert '<p class="big bad" id="hold-bounces">2</p>' in dom          # bounce count, in red
-    alert = dom[dom.index('<div id="alert"'):]
-    alert = alert[:alert.index("</div>")]
-    assert "Don’t bounce!" in alert and " hidden" not in alert.split(">")[0]  # the big red warning
-    assert '<p class="num" id="today-holds">3</p>' in dom              # today's history from the store
-    assert dom.count("✓ held") == 3                                    # recent stretches list
-    assert dom.count('class="bar"') == 1                               # today's bar in the 14-day chart
+def test_a_bouncy_stretch_raises_a_warning_that_names_it(device, phone):
+    dev = device("simulated:bouncy", speed=6)
+    phone.goto(dev.url)
+    phone.locator("#sound").click()
+    expect(phone.locator("#alert-title")).to_have_text("Don’t bounce!", timeout=30_000)
+    named = re.compile(r"bounces a second, [\d.]+ kg up and down")
+    expect(phone.locator("#alert-detail")).to_contain_text(named)
+    phone.set_viewport_size({"width": 844, "height": 390})            # landscape: the alert stays small
+    box = phone.locator("#alert").bounding_box()
+    assert box is not None and box["height"] < 0.3 * 390, box
+    phone.set_viewport_size(PHONE)
+    expect(phone.locator("#chart text.bounce-label").first).to_be_visible()
+    assert any(t["type"] == "square" and round(t["hz"]) == 220 for t in tones(phone))
+    screenshot(phone, "now-bounce")
+    assert not phone.errors

@@ -332,8 +332,12 @@ def test_stretchstep_run_with_an_mqtt_section_appears_as_a_home_assistant_device
         prefix = f"stretchstep/{device_id}"
         got = listener.wait(lambda m: any(t == f"{prefix}/event/stretch_end" for t, _, _ in m), timeout=60)
         configs = [(t, p) for t, p, _ in got if t.startswith("homeassistant/") and p]
-        assert len(configs) == len(ENTITIES)
+        node = f"stretchstep_{device_id}"
+        expected = {f"homeassistant/{c}/{node}/{o}/config" for c, o, _, _ in ENTITIES}
+        expected.add(f"homeassistant/sensor/{node}/profile/config")   # commands off: a read-only profile
+        assert {t for t, _ in configs} == expected
         assert [p for t, payload in configs for p in ha_problems(t, payload)] == []
+        assert listener.last(f"{prefix}/profile") == "me"   # the routine's first profile
         assert listener.last(f"{prefix}/availability") == "online"
         assert "holds" in json.loads(listener.last(f"{prefix}/today"))
         with urllib.request.urlopen(url + "/api/health", timeout=5) as resp:
@@ -371,7 +375,7 @@ def test_stretchstep_fleet_prints_every_step_with_its_day(broker, tmp_path):
                                 "4"]
     assert lines[2].split()[:4] == ["ss00000bbb", "Room", "2", "offline"]
     refused = CliRunner().invoke(main, ["fleet", "--host", "127.0.0.1", "--port", str(free_port())])
-    assert refused.exit_code == 1 and "cannot reach the broker" in refused.output
+    assert refused.exit_code == 2 and "cannot reach the broker" in refused.output
 
 
 def test_home_assistant_coming_online_gets_the_discovery_again(broker):
@@ -409,3 +413,43 @@ def test_tls_with_the_configured_ca_connects_and_without_it_is_refused(tmp_path)
         finally:
             listener_ok.close()
             stranger.close(timeout=0.5)
+
+
+def test_the_profile_select_lists_profiles_switches_them_and_follows_the_page(broker, tmp_path, monkeypatch):
+    """Home Assistant's select against the routine's real profile records (the ones the web's
+    POST /api/profiles/<id>/activate writes)."""
+    from firmware.config import DEFAULTS
+    from firmware.publish import mqtt as publish_mqtt
+    from firmware.publish.profiles import ProfileChoice
+    from firmware.routine import records
+    from firmware.routine.build import RoutineBook
+
+    monkeypatch.setattr(publish_mqtt, "PROFILE_CHECK_S", 0.2)
+    store = Store(tmp_path / "history.sqlite")
+    book = RoutineBook.from_config(DEFAULTS)
+    book.settings(store)                                          # the first profile, "me"
+    ben = records.add_profile(store, {"name": "Ben"}, book.protocols, book.first_profile)
+    results = Listener(broker.port, f"{PREFIX}/command/result")
+    watcher = Listener(broker.port, "#")
+    pub = publisher(broker.port, profiles=ProfileChoice(store), allow_commands=True)
+    select = "homeassistant/select/stretchstep_ss0000beef/profile/config"
+    try:
+        watcher.wait(lambda m: watcher.last(select) and watcher.last(f"{PREFIX}/profile") == "me")
+        config = json.loads(watcher.last(select))
+        assert config["options"] == ["me", "Ben"] and ha_problems(select, watcher.last(select)) == []
+        send(broker.port, f"{PREFIX}/command/profile", "ben")
+        assert json.loads(results.wait(lambda m: len(m) >= 1)[-1][1])["ok"] is True
+        assert records.active_profile(store).id == ben.id
+        watcher.wait(lambda m: watcher.last(f"{PREFIX}/profile") == "Ben")
+        send(broker.port, f"{PREFIX}/command/profile", "Zed")
+        refused = json.loads(results.wait(lambda m: len(m) >= 2)[-1][1])
+        assert refused["ok"] is False and "no profile named 'Zed'" in refused["message"]
+        records.activate(store, records.profiles(store)[0].id)     # chosen on the page
+        records.add_profile(store, {"name": "Cy"}, book.protocols, book.first_profile)
+        watcher.wait(lambda m: watcher.last(f"{PREFIX}/profile") == "me"
+                     and json.loads(watcher.last(select))["options"] == ["me", "Ben", "Cy"])
+    finally:
+        pub.close()
+        results.close()
+        watcher.close()
+        store.close()

@@ -132,7 +132,8 @@ def messages(commands: bool, profiles: list[str] | None) -> dict[str, str]:
     return {topic: "" if config is None else json.dumps(config) for topic, config in built.items()}
 
 
-@pytest.mark.parametrize(("commands", "profiles"), [(False, None), (True, None), (True, ["Anna", "Ben"])])
+@pytest.mark.parametrize(("commands", "profiles"), [(False, None), (True, None), (True, ["Anna", "Ben"]),
+                                                    (False, ["Anna"])])
 def test_every_discovery_config_is_one_home_assistant_accepts(commands, profiles):
     built = messages(commands, profiles)
     problems = [p for topic, payload in built.items() for p in ha_problems(topic, payload)]
@@ -158,6 +159,9 @@ def test_without_commands_the_tare_button_and_profile_select_are_removed_not_off
     built = messages(False, ["Anna"])
     assert built["homeassistant/button/stretchstep_ss12ab34cd/tare/config"] == ""
     assert built["homeassistant/select/stretchstep_ss12ab34cd/profile/config"] == ""
+    shown = json.loads(built["homeassistant/sensor/stretchstep_ss12ab34cd/profile/config"])
+    assert shown["state_topic"] == "~/profile" and "command_topic" not in shown   # read-only
+    assert messages(True, ["Anna"])["homeassistant/sensor/stretchstep_ss12ab34cd/profile/config"] == ""
 
 
 def test_the_validator_itself_catches_what_ha_rejects():

@@ -173,7 +173,6 @@ def test_run_with_an_unusable_mqtt_section_stops_with_one_clear_line(tmp_path):
 def test_a_sensor_that_cannot_be_opened_reaches_the_sinks_as_a_fault(monkeypatch):
     """No Device runs while the source is down, yet Home Assistant's sensor-fault entity must
     turn on: the sampler hands the fault to its sinks as a running Device would."""
-    from firmware.routine import Routine, RoutineSettings
     from firmware.service import sampler
 
     def unplugged(cfg):
@@ -183,8 +182,8 @@ def test_a_sensor_that_cannot_be_opened_reaches_the_sinks_as_a_fault(monkeypatch
     sink = Recorder()
     states: list[str] = []
     sink.on_sample = lambda t, kg, status: states.append(status["state"])  # type: ignore[method-assign]
-    runner = sampler.LoopRunner(config.DEFAULTS, routine=Routine(RoutineSettings.of()), writer=None,
-                                live=None, session_id=0, sinks=[sink])
+    runner = sampler.LoopRunner(config.DEFAULTS, routine=None, writer=None, live=None, session_id=0,
+                                sinks=[sink])   # no Device is made while the source cannot be opened
     assert runner._open() is None and runner._open() is None
     assert sink.events == ["sensor_fault"]       # once per fault, not once per retry
     assert states == ["fault", "fault"]
@@ -198,3 +197,24 @@ def test_paho_is_not_imported_by_the_command_or_the_sampler_without_mqtt():
             "print(any(m.startswith('paho') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_sampler_health_names_each_sinks_figures_and_survives_one_that_fails():
+    from firmware.service import sampler
+
+    class Broken:
+        name = "broken"
+
+        def health(self) -> dict:
+            raise RuntimeError("no figures today")
+
+    class Keeper:
+        def health(self) -> dict:
+            return {"written": 3}
+
+    runner = sampler.LoopRunner(config.DEFAULTS, routine=None, writer=None, live=None, session_id=0,
+                                sinks=[Recorder(), Broken(), Keeper()])
+    health = runner.health()
+    assert health["broken"] == {"error": "RuntimeError: no figures today"}
+    assert health["keeper"] == {"written": 3}
+    assert health["loop_state"] == "starting"

@@ -74,7 +74,7 @@ def test_tare_goes_through_the_running_service(running) -> None:
 def test_the_services_refusal_is_one_clear_line(running) -> None:
     running["state"]["now"] = "holding"
     done = invoke("tare", "--config", str(running["config"]))
-    assert done.exit_code == 1
+    assert done.exit_code == 2                                   # a user's error: exit 2, one line
     assert "Error: tare refused: the step is not empty right now (the detector says 'holding')" in done.output
     assert done.output.count("refused") == 1
     assert not calibration_path(running["data"], "hx711-emulated").exists()
@@ -82,7 +82,7 @@ def test_the_services_refusal_is_one_clear_line(running) -> None:
 
 def test_a_wrong_access_code_says_so(running) -> None:
     done = invoke("calibrate", "--known-kg", "20", "--config", str(running["config"]), code="0000")
-    assert done.exit_code == 1 and "access code" in done.output
+    assert done.exit_code == 2 and "access code" in done.output
     assert not calibration_path(running["data"], "hx711-emulated").exists()
 
 
@@ -105,7 +105,7 @@ def test_nothing_running_means_reading_the_sensor_directly(tmp_path) -> None:
 
 def test_bringup_never_fights_the_running_service_for_the_pins(running) -> None:
     done = invoke("bringup", "--config", str(running["config"]), "--source", "hx711")
-    assert done.exit_code == 1 and "holds the sensor; stop it first" in done.output
+    assert done.exit_code == 2 and "holds the sensor; stop it first" in done.output
 
 
 def test_bringup_on_the_emulated_chip_reports_rate_and_pins(tmp_path) -> None:

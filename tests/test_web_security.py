@@ -13,7 +13,7 @@ from firmware.live import LiveState
 from firmware.store import Store
 from webui import create_app
 from webui.app import EXTENSION
-from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions
+from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions, client_key
 from webui.openapi import ROUTE_PARAM, build_spec, undocumented
 from webui.security import CSP
 
@@ -206,3 +206,39 @@ def test_an_undocumented_route_is_caught(app):
 
     assert undocumented(app) == ["GET /api/forgotten"]
     assert build_spec(app)["paths"]["/api/forgotten"]["get"]["summary"] == "undocumented"
+
+
+def test_ids_and_times_past_what_the_store_holds_are_4xx_not_500(app):
+    """Found by schemathesis: an id past SQLite's 64 bits and a `since` past year 9999."""
+    client = app.test_client()
+    headers = {"X-Access-Code": CODE}
+    huge = client.put("/api/pain/27096700933644660736", json={"pain": 2}, headers=headers)
+    assert huge.status_code == 404 and "no such endpoint" in huge.get_json()["error"]
+    assert client.delete("/api/pain/9223372036854775807", headers=headers).status_code in (404, 409)
+    late = client.get("/api/pain?since=1.4437376499338351e%2B308", headers=headers)
+    assert late.status_code == 400 and "since must be unix seconds" in late.get_json()["error"]
+
+
+def test_guesses_from_one_ipv6_subnet_count_together():
+    assert client_key("2001:db8:1:2::5") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::5") != client_key("2001:db8:1:2::5")
+    assert client_key("::ffff:192.168.1.9") == "192.168.1.9" and client_key("10.0.0.1") == "10.0.0.1"
+    assert client_key(None) == "unknown"
+
+
+
+def test_a_new_code_logs_out_every_browser_of_the_old_one(store, tmp_path):
+    import os
+
+    from firmware.access import ensure_access_code, load_access_code, reset_access_code
+
+    first = ensure_access_code(tmp_path, "").fresh
+    app = create_app(store, LiveState(), access_code=load_access_code(tmp_path, ""), open_reads=False)
+    browser = client_at(app, OWNER)
+    assert login(browser, first).status_code == 200
+    assert browser.get("/api/session").get_json()["authenticated"] is True
+    new = reset_access_code(tmp_path).fresh
+    os.utime(tmp_path / "access_code", (1, 1))          # mtime granularity: make the change visible
+    assert browser.get("/api/session").get_json()["authenticated"] is False
+    assert browser.get("/api/today").status_code == 401
+    assert login(browser, first).status_code == 403 and login(browser, new).status_code == 200

@@ -76,9 +76,9 @@ def auth(code: str = CODE) -> dict:
 def test_index_page_is_served_with_its_assets(client):
     page = client.get("/")
     assert page.status_code == 200 and b"stretchstep" in page.data
-    assert b"/static/app.js" in page.data and b"/static/style.css" in page.data
+    assert b"/static/js/main.js" in page.data and b"/static/style.css" in page.data
     assert b"http" not in page.data.replace(b"http-equiv", b"")  # no CDN: the device serves everything
-    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/js/main.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
 
 

@@ -7,7 +7,6 @@ allowed, so the page (or a curl) can show it verbatim.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from webui.openapi import array, doc, integer, number, obj
 api = Blueprint("api", __name__)
 
 LIMIT_RANGE = (1, 1000)
+SINCE_MAX = 1e10
 KNOWN_KG_RANGE = (0.5, 500.0)
 
 
@@ -45,12 +45,13 @@ def _since_arg() -> float | None:
     raw = request.args.get("since")
     if raw is None or raw == "":
         return None
+    reason = f"since must be unix seconds (a number from 0 to {SINCE_MAX:g}), got {raw[:40]!r}"
     try:
         value = float(raw)
     except ValueError:
-        raise BadRequest(f"since must be unix seconds (a number >= 0), got {raw!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise BadRequest(f"since must be unix seconds (a number >= 0), got {raw!r}")
+        raise BadRequest(reason) from None
+    if not 0 <= value <= SINCE_MAX:   # also NaN; past year 2286 a date cannot be made of it
+        raise BadRequest(reason)
     return value
 
 
@@ -81,7 +82,7 @@ def _json_body() -> dict[str, Any]:
 
 
 # --- reads ------------------------------------------------------------------------------------
-SINCE = number(0, description="unix seconds; only what came after")
+SINCE = number(0, SINCE_MAX, description="unix seconds; only what came after")
 LIMIT = integer(*LIMIT_RANGE, default=200)
 
 
@@ -217,7 +218,8 @@ def stream() -> Response:
     """Server-sent events: the snapshot first, then sample/event/state messages as they come.
 
     Each open stream holds a server thread, so at most `max_streams` are served at once and one
-    more is refused (503, the connection closed) rather than starving the page and the API."""
+    more is refused (503; webui.server closes that connection) rather than starving the page
+    and the API."""
     c = ctx()
     if c.shutdown.is_set():
         raise BadRequest("the server is shutting down", 503)
@@ -228,7 +230,6 @@ def stream() -> Response:
                                     "in a minute", retry_after_s=30)
             refused.status_code = 503
             refused.headers["Retry-After"] = "30"
-            refused.headers["Connection"] = "close"
             return refused
         c.streams_open += 1
     released = []

@@ -20,7 +20,7 @@ from firmware.plot import render_svg
 from firmware.sensors.base import Sample
 from firmware.sensors.trace import TraceError, iter_trace
 from firmware.traces import session_traces
-from webui.api import BadRequest, _bad_request, _json_body, _since_arg
+from webui.api import SINCE, BadRequest, _bad_request, _json_body, _since_arg
 from webui.app import ctx
 from webui.auth import read_access, requires_code
 from webui.openapi import array, doc, integer, nullable, number, obj, text
@@ -102,6 +102,7 @@ def history() -> Any:
 
 @history_api.get("/history/<day>")
 @doc("One day: its sessions, stretches and pain entries",
+     path={"day": text(format="date", pattern=r"^\d{4}-\d{2}-\d{2}$")},
      response=obj({"day": text(), "sessions": array(obj()), "stretches": array(obj()),
                    "pain": array(PAIN_ENTRY)}))
 @read_access
@@ -219,7 +220,7 @@ def export_csv() -> Any:
 
 # --- the pain log -----------------------------------------------------------------------------
 @history_api.get("/pain")
-@doc("The pain log, oldest first", query={"since": number(0, description="unix seconds")},
+@doc("The pain log, oldest first", query={"since": SINCE},
      response=obj({"entries": array(PAIN_ENTRY)}, required=["entries"]))
 @read_access
 def pain_list() -> Any:

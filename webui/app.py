@@ -7,16 +7,13 @@ never has to parse an HTML error page.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
-from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
 
 from firmware.access import AccessCode
 from firmware.history import HistoryContext
@@ -24,6 +21,7 @@ from firmware.live import LiveState
 from firmware.store import Store
 from webui import security
 from webui.auth import AuthGuard
+from webui.inputs import RowId, StrictJSON
 
 EXTENSION = "stretchstep"
 
@@ -53,49 +51,6 @@ def ctx() -> WebContext:
     return current_app.extensions[EXTENSION]
 
 
-class StrictJSON(DefaultJSONProvider):
-    """Request bodies that cannot be stored or compared are refused as bad JSON (a 400), not
-    left to fail deep inside: nesting past Python's recursion limit, and lone surrogates
-    ("\\ud800" is valid JSON but not text SQLite or a hash can take)."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        try:
-            value = json.loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("the JSON is nested too deeply") from None
-        _refuse_surrogates(value)
-        return value
-
-
-def _refuse_surrogates(value: Any) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            texts: Iterable[str] = (item,)
-        elif isinstance(item, dict):
-            texts = item.keys()
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-            continue
-        else:
-            continue
-        for one in texts:
-            try:
-                one.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError("the JSON has text that is not valid Unicode (a lone surrogate)") from None
-
-
-class RowId(IntegerConverter):
-    """`<id:name>`: a row id. Past SQLite's largest integer the route is a 404, not an
-    OverflowError deep in a query."""
-
-    def __init__(self, url_map: Any) -> None:
-        super().__init__(url_map, max=2**63 - 1)
-
-
 def create_app(store: Store, live: LiveState, *, control: Any = None,
                access_code: str | AccessCode = "", open_reads: bool = True,
                config_view: dict | None = None, stats: Callable[[], dict[str, Any]] | None = None,
@@ -110,7 +65,7 @@ def create_app(store: Store, live: LiveState, *, control: Any = None,
     must be cheap and must not raise. `max_streams` caps the live streams, each of which holds a
     server thread."""
     app = Flask(__name__)
-    app.url_map.converters["id"] = RowId
+    app.url_map.converters["id"] = app.url_map.converters["int"] = RowId   # row ids SQLite can hold
     app.json = StrictJSON(app)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]

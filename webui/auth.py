@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 import secrets
 import threading
 import time
@@ -121,6 +122,10 @@ class Sessions:
         with self._lock:
             self._sessions.pop(session_id or "", None)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._sessions.clear()
+
 
 class Refused(Exception):
     """A request without the right to do what it asks; becomes a JSON error response."""
@@ -150,6 +155,7 @@ class AuthGuard:
         self.access = access if isinstance(access, AccessCode) else AccessCode.plain(access)
         self.lockout = lockout or ClientLockout()
         self.sessions = sessions or Sessions()
+        self._verifier_seen = self.access.verifier()
 
     @property
     def enabled(self) -> bool:
@@ -157,6 +163,12 @@ class AuthGuard:
         return self.access.enabled
 
     def session_csrf(self) -> str | None:
+        """The CSRF token of this browser's session, if it has one. A new code (`access-code
+        --reset`, usually because the old one got out) ends every session made with the old."""
+        verifier = self.access.verifier()
+        if verifier != self._verifier_seen:
+            self.sessions.clear()
+            self._verifier_seen = verifier
         return self.sessions.csrf(request.cookies.get(COOKIE))
 
     def require(self, *, write: bool) -> None:
@@ -174,7 +186,7 @@ class AuthGuard:
 
     def require_code(self, *, write: bool = True) -> None:
         """The code itself must come with the request (header or JSON body)."""
-        client = request.remote_addr or "unknown"
+        client = client_key(request.remote_addr)
         wait = self.lockout.retry_after(client)
         if wait > 0:
             raise Refused(429, f"Too many wrong access codes from this device. Try again in "
@@ -195,6 +207,20 @@ class AuthGuard:
         except Refused:
             return False
         return True
+
+
+def client_key(address: str | None) -> str:
+    """Whom a wrong guess counts against: the IPv4 address, or the /64 of an IPv6 one (a host
+    there can pick new addresses in its /64 at will)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _human_wait(seconds: float) -> str:

@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
 
+from webui.inputs import ROW_ID_MAX
+
 ATTR = "openapi"
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 ERROR = {"type": "object", "required": ["error"], "properties": {
@@ -31,22 +33,21 @@ ERROR = {"type": "object", "required": ["error"], "properties": {
 
 
 # --- schema helpers (small, so entries stay one or two lines) ---------------------------------
-def integer(lo: int | None = None, hi: int | None = None, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", **extra}
+def _bounded(kind: str, lo: float | None, hi: float | None, extra: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": kind, **extra}
     if lo is not None:
         schema["minimum"] = lo
     if hi is not None:
         schema["maximum"] = hi
     return schema
+
+
+def integer(lo: int | None = None, hi: int | None = None, **extra: Any) -> dict[str, Any]:
+    return _bounded("integer", lo, hi, extra)
 
 
 def number(lo: float | None = None, hi: float | None = None, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "number", **extra}
-    if lo is not None:
-        schema["minimum"] = lo
-    if hi is not None:
-        schema["maximum"] = hi
-    return schema
+    return _bounded("number", lo, hi, extra)
 
 
 def text(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -78,9 +79,11 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: Iterable[str] = (),
         body: dict | None = None, body_required: bool = True, response: dict | None = None,
         status: int = 200, content_type: str = "application/json", responses: dict | None = None,
-        description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe the route below (see module doc). `responses` adds other documented statuses."""
-    entry = {"summary": summary, "description": description, "query": query or {},
+        description: str = "", path: dict[str, dict] | None = None,
+        ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Describe the route below (see module doc). `responses` adds other documented statuses;
+    `path` gives a path parameter a narrower schema than its converter's (a date, say)."""
+    entry = {"summary": summary, "description": description, "query": query or {}, "path": path or {},
              "required_query": list(required_query), "body": body, "body_required": body_required,
              "response": response if response is not None else {}, "status": status,
              "content_type": content_type, "responses": responses or {}}
@@ -94,8 +97,8 @@ def doc(summary: str, *, query: dict[str, dict] | None = None, required_query: I
 
 # --- building ---------------------------------------------------------------------------------
 ROUTE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <int:name>, <int(max=9):name>
-_PARAM_SCHEMA = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
-                 "id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}
+_ROW_ID = {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}
+_PARAM_SCHEMA = {"int": _ROW_ID, "id": _ROW_ID, "float": {"type": "number"}}
 
 
 def _api_rules(app: Flask) -> Iterable[tuple[Any, str, Callable[..., Any]]]:
@@ -140,8 +143,9 @@ def _operation(rule: Any, method: str, view: Callable[..., Any]) -> dict[str, An
                                           "response": {}, "status": 200, "responses": {},
                                           "content_type": "application/json", "required_query": [],
                                           "body_required": True, "description": ""}
+    narrower = entry.get("path", {})
     parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": _PARAM_SCHEMA.get(conv or "", {"type": "string"})}
+                   "schema": narrower.get(name) or _PARAM_SCHEMA.get(conv or "", {"type": "string"})}
                   for conv, name in ROUTE_PARAM.findall(rule.rule)]
     parameters += [{"name": name, "in": "query", "required": name in entry["required_query"],
                     "schema": schema} for name, schema in entry["query"].items()]

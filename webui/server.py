@@ -20,6 +20,7 @@ import waitress
 from flask import Flask
 from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import BaseWSGIServer
+from waitress.task import WSGITask
 
 from webui.app import EXTENSION
 
@@ -28,9 +29,19 @@ STREAM_BACKLOG = 128 * 1024     # bytes a stalled live stream may leave unsent b
 STREAM_SNDBUF = 32 * 1024       # the kernel's share of that backlog, per stream socket
 
 
+class _StreamTask(WSGITask):
+    """A refused stream (503) closes its connection: a phone retrying it must not hold a socket."""
+
+    def build_response_header(self) -> Any:
+        if getattr(self.request, "path", "") == STREAM_PATH and not self.status.startswith("200"):
+            self.set_close_on_finish()
+        return super().build_response_header()
+
+
 class BoundedChannel(HTTPChannel):
     """A waitress channel that drops a live stream whose reader stopped reading."""
 
+    task_class = _StreamTask
     stream_backlog = STREAM_BACKLOG
 
     def on_drop(self) -> None:

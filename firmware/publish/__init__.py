@@ -55,16 +55,18 @@ def make_publishers(cfg: Config, control: Any, store: Any, writer: Any) -> list[
     if not cfg.mqtt.host:
         return []
     from firmware.history import history_context
+    from firmware.publish.profiles import ProfileChoice
     from firmware.publish.today import TodayCounts
 
-    today = None if store is None else TodayCounts(store, history_context(cfg, store),
-                                                   settle=lambda: writer.flush(timeout=2))
-    return [make_publisher(cfg, control=control, today=today)]
+    if store is None:  # no history: nothing to count and no profiles, but state and events go out
+        return [make_publisher(cfg, control=control)]
+    today = TodayCounts(store, history_context(cfg, store), settle=lambda: writer.flush(timeout=2))
+    return [make_publisher(cfg, control=control, today=today, profiles=ProfileChoice(store))]
 
 
 def make_publisher(cfg: Config, *, control: Any = None,
                    today: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                   profiles: Callable[[], dict[str, Any] | None] | None = None) -> Any:
+                   profiles: Any = None) -> Any:
     """A started MqttPublisher for `cfg.mqtt`, or None when no broker is configured."""
     m = cfg.mqtt
     if not m.host:

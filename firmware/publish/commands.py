@@ -10,21 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 
-def run_command(control: Any, name: str, payload: bytes) -> dict[str, Any]:
-    """{"command", "ok", "message"} for one command ("tare" or "profile" with the name chosen)."""
+def run_command(control: Any, profiles: Any, name: str, payload: bytes) -> dict[str, Any]:
+    """{"command", "ok", "message"} for one command: "tare" (DeviceControl.tare, the web's rules)
+    or "profile" with the name chosen (a ProfileChoice, firmware.publish.profiles)."""
     try:
-        if control is None:
-            raise ValueError("this device takes no commands: it runs on simulated or replayed input")
         if name == "tare":
+            if control is None:
+                raise ValueError("this device takes no tare: it has no sensor control")
             result = control.tare()
             message = str(result.get("message", "tared")) if isinstance(result, dict) else "tared"
         else:
-            wanted = payload.decode("utf-8", "replace").strip()
-            activate = getattr(control, "activate_profile", None)
-            if activate is None:
+            if profiles is None:
                 raise ValueError("this device has no profiles to choose from")
-            activate(wanted)
-            message = f"profile {wanted!r} active from the next hold"
+            chosen = profiles.activate(payload.decode("utf-8", "replace"))
+            message = f"profile {chosen!r} active from the next hold"
         return {"command": name, "ok": True, "message": message}
     except ValueError as exc:
         return {"command": name, "ok": False, "message": str(exc)}

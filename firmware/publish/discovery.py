@@ -5,8 +5,9 @@ config goes to `<discovery prefix>/<component>/<node id>/<object id>/config` (id
 [a-zA-Z0-9_-] only) and names its topics through `~` (the device's topic prefix), carries a
 `unique_id` (required for the device block to count) and the device's availability topic, so
 every entity shows "unavailable" when the step goes offline. The tare button and the profile
-select exist only when commands are allowed; otherwise an empty retained config removes any
-left from an earlier run (HA deletes an entity on an empty config).
+select exist only when commands are allowed (without them the profile is a read-only sensor);
+otherwise an empty retained config removes any left from an earlier run (HA deletes an entity
+on an empty config).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ ENTITIES: list[tuple[str, str, str, dict[str, Any]]] = [
                                                  "event_types": ["hold_complete"]}),
     ("event", "bounce", "Bounce", {"state_topic": "~/event/bounce", "event_types": ["bounce"]}),
 ]
-COMMAND_ENTITIES = [("button", "tare"), ("select", "profile")]
+# present only with commands allowed or profiles known; otherwise removed (an empty config)
+OPTIONAL_ENTITIES = [("button", "tare"), ("select", "profile"), ("sensor", "profile")]
 
 
 def node_id(device_id: str) -> str:
@@ -97,6 +99,8 @@ def discovery_messages(info: DeviceInfo, topics: Topics, discovery_prefix: str, 
     if commands and profiles:
         add("select", "profile", "Profile", {"command_topic": "~/command/profile", "state_topic": "~/profile",
                                              "options": list(profiles), "icon": "mdi:account"})
-    for component, object_id in COMMAND_ENTITIES:
+    elif profiles:  # read-only: who is stretching, without a select that would do nothing
+        add("sensor", "profile", "Profile", {"state_topic": "~/profile", "icon": "mdi:account"})
+    for component, object_id in OPTIONAL_ENTITIES:
         out.setdefault(f"{discovery_prefix}/{component}/{node}/{object_id}/config", None)
     return out

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 IDLE_LIVE_S = 30.0          # an empty step's load is republished this often, not live_hz
 TODAY_KINDS = ("stretch_end", "bounce")
+PROFILE_CHECK_S = 5.0       # how soon a profile chosen on the page shows in Home Assistant
 RESYNC_BURST = 256          # room in paho's queue for a connect's retained messages beside the events
 HA_STATUS = "/status"       # under the discovery prefix: Home Assistant says "online" after a restart
 
@@ -85,7 +86,7 @@ class MqttPublisher:
 
     def __init__(self, settings: BrokerSettings, info: DeviceInfo, *, control: Any = None,
                  today: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 profiles: Callable[[], dict[str, Any] | None] | None = None,
+                 profiles: Any = None,
                  inbox_size: int = 4096, outage_events: int = 2000) -> None:
         self.settings, self.info = settings, info
         self.topics = Topics(settings.prefix)
@@ -118,6 +119,8 @@ class MqttPublisher:
         self.refusals = 0
         self.sent = 0
         self.last_error: str | None = None
+        self._profiles_seen: dict[str, Any] | None = None
+        self._next_profile_check = 0.0
         self._resync = threading.Event()
         self._commands: deque[tuple[str, bytes]] = deque(maxlen=16)
         self._closing = False
@@ -230,6 +233,8 @@ class MqttPublisher:
                 while self._commands:
                     self._command(*self._commands.popleft())
                 self._check_day()
+                if time.monotonic() >= self._next_profile_check:
+                    self._check_profiles()
             except Exception:  # a bug here must not end publishing for the rest of the run
                 log.exception("mqtt publisher: unexpected error")
             if self._closing and not self._inbox:
@@ -327,15 +332,34 @@ class MqttPublisher:
 
     def _publish_profile(self, send: bool = True) -> None:
         info = self._profile_info()
+        self._profiles_seen = info
         if info and info.get("active"):
             self._retain(self.topics.profile, str(info["active"]), send)
+
+    def _check_profiles(self) -> None:
+        """Profiles added, renamed or chosen on the page: the select's options and state follow
+        (checked every PROFILE_CHECK_S; two small reads of the history file)."""
+        self._next_profile_check = time.monotonic() + PROFILE_CHECK_S
+        if self._profiles is None:
+            return
+        seen = self._profiles_seen
+        info = self._profile_info()
+        if info == seen:
+            return
+        changed = (seen or {}).get("options") != (info or {}).get("options")
+        if self.settings.discovery and changed and self.connected:  # (a reconnect sends all anyway)
+            for topic, config in self._discovery().items():
+                if topic.endswith("/profile/config"):
+                    self._send(topic, "" if config is None else _dumps(config), qos=self.settings.qos,
+                               retain=True)
+        self._publish_profile()
 
     # --- commands from Home Assistant (subscribed only with allow_commands) ----------------
     def _command(self, name: str, payload: bytes) -> None:
         self.commands_run += 1
-        body = run_command(self._control, name, payload)
+        body = run_command(self._control, self._profiles, name, payload)
         if name == "profile" and body["ok"]:
-            self._publish_profile()
+            self._check_profiles()
         if self.connected:
             self._send(self.topics.result, _dumps(body), qos=self.settings.qos, retain=False)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import math
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,10 +143,13 @@ def open_binary(path: str | Path) -> BinaryIO:
 
 
 def _lines(fh: BinaryIO, where: str) -> Iterator[str]:
-    """Stripped text lines, each read with a bounded buffer."""
+    """Stripped text lines, each read with a bounded buffer (a .gz too: no bomb unpacks whole)."""
     lineno = 0
     while True:
-        raw = fh.readline(MAX_LINE + 1)
+        try:
+            raw = fh.readline(MAX_LINE + 1)
+        except (OSError, zlib.error) as exc:  # a damaged .gz (EOFError, a torn one, goes up)
+            raise TraceError(f"{where}:{lineno + 1}: cannot read: {exc}") from None
         if not raw:
             return
         lineno += 1

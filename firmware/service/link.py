@@ -122,6 +122,8 @@ class _Connection:
     def _close(self) -> None:
         self._gone.set()
         with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the other thread's recv; the web sees EOF
+        with contextlib.suppress(OSError):
             self.sock.close()
 
     def _send_loop(self) -> None:

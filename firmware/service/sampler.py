@@ -76,6 +76,30 @@ def open_checked_source(cfg: Config) -> SampleSource:
     return open_source(spec, cfg)
 
 
+REALTIME_PRIORITY = 10
+
+
+def prefer_this_thread() -> str:
+    """Ask the OS to run the calling thread before ordinary processes; what was granted.
+
+    A bit-banged HX711 pulse held high past 60 us resets the chip, and on a loaded CPU any
+    ordinary process can preempt the reader mid-pulse. SCHED_FIFO (needs CAP_SYS_NICE: root,
+    or systemd's AmbientCapabilities=CAP_SYS_NICE) stops that; failing that, a lower niceness;
+    failing that, nothing (the reader still discards preempted reads). Only this thread: the
+    link and the store writer stay ordinary. The loop sleeps between reads, so it cannot starve
+    the machine, and the watchdog restarts it if it ever spins."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        return f"SCHED_FIFO {REALTIME_PRIORITY}"
+    except (OSError, AttributeError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+        return "nice -10"
+    except OSError:
+        return "ordinary (no CAP_SYS_NICE)"
+
+
 def backoff(first: float = 1.0, most: float = MAX_RETRY_S) -> Iterator[float]:
     delay = first
     while True:
@@ -92,8 +116,9 @@ class LoopRunner:
 
     def __init__(self, cfg: Config, *, routine: Routine, writer: Any, live: Any, session_id: int,
                  cues: Any = None, sinks: Sequence[Any] = (), source: SampleSource | None = None,
-                 watchdog: Watchdog | None = None) -> None:
+                 watchdog: Watchdog | None = None, retry_first_s: float = 1.0) -> None:
         self.cfg = cfg
+        self.retry_first_s = retry_first_s
         self.routine = routine
         self.writer = writer
         self.live = live
@@ -108,6 +133,7 @@ class LoopRunner:
         self.fault: str | None = None        # why the source could not be opened, while retrying
         self.fatal: str | None = None
         self.device: Device | None = None
+        self.scheduling = "ordinary"
         self._source = source
         self._rate_limited = RateLimited(log)
         self.thread = threading.Thread(target=self._run, name="sampling-loop", daemon=True)
@@ -126,8 +152,22 @@ class LoopRunner:
             problems.append(f"the store dropped {writer['dropped']} writes ({writer.get('last_error')})")
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
-                "store_writer": writer, "problems": problems, "pid": os.getpid(),
-                **{sink.name: sink.health() for sink in self.sinks if hasattr(sink, "health")}}
+                "scheduling": self.scheduling,
+                "store_writer": writer, "problems": problems, "pid": os.getpid(), **self._sink_health()}
+
+    def _sink_health(self) -> dict[str, Any]:
+        """Each sink's own figures (the MQTT publisher's connection and counters, the trace
+        keeper's writes) under its name; one that fails says so instead of hiding the rest."""
+        out: dict[str, Any] = {}
+        for sink in self.sinks:
+            health = getattr(sink, "health", None)
+            if callable(health):
+                name = getattr(sink, "name", None) or type(sink).__name__.lower()
+                try:
+                    out[name] = health()
+                except Exception as exc:
+                    out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        return out
 
     def _wait(self, seconds: float) -> None:
         """Wait (for a retry) while telling the watchdog the loop is alive, not hung."""
@@ -172,7 +212,11 @@ class LoopRunner:
                 log.exception("%s failed to take the sensor fault", type(out).__name__)
 
     def _run(self) -> None:
-        delays = backoff()
+        if self.cfg.simulation.speed <= 1.0 or self.cfg.sensor.source in ("hx711", "hx711-iio"):
+            # on real time (hardware, or a simulation at speed 1): a few % of a core at most
+            self.scheduling = prefer_this_thread()
+            log.info("sampling thread scheduling: %s", self.scheduling)
+        delays = backoff(self.retry_first_s)
         try:
             while not self.stop.is_set():
                 source, self._source = self._source or self._open(), None
@@ -272,8 +316,13 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        store, writer, session_id = open_history(cfg)
-        source = _first_source(cfg)
+        source = _first_source(cfg)   # before the history, so a fatal source leaves no session
+        try:
+            store, writer, session_id = open_history(cfg)
+        except FATAL_ERRORS:
+            if source is not None:
+                source.close()
+            raise
     except FATAL_ERRORS as exc:
         report.send(("fatal", str(exc)))
         sys.exit(EXIT_FATAL)
@@ -281,13 +330,13 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     live = LiveState()
     control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
     panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
+    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
+    traces = keep_traces(cfg, store, session_id, source)
     try:
         publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host
     except FATAL_ERRORS as exc:
         report.send(("fatal", str(exc)))
         sys.exit(EXIT_FATAL)
-    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
-    traces = keep_traces(cfg, store, session_id, source)
     runner = LoopRunner(cfg, routine=routine, writer=writer, live=live, session_id=session_id,
                         cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
                         watchdog=watchdog)

@@ -35,6 +35,7 @@ from typing import Any
 from firmware.access import AccessCode, AccessError, describe, ensure_access_code, link
 from firmware.config import Config
 from firmware.datalock import DataDirLock, DataDirLocked
+from firmware.files import private_dir
 from firmware.service.logs import setup_logging
 from firmware.service.notify import notify
 
@@ -156,7 +157,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     setup_logging("supervisor")
     data_dir = cfg.data_dir()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)  # 0700 when made here: history, pain notes, the code's hash
         code = ensure_access_code(data_dir, cfg.web.access_code)
         lock = DataDirLock(cfg.history_dir()).acquire()   # one stretchstep per history
     except (AccessError, DataDirLocked) as exc:
@@ -176,8 +177,10 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     sampler = Child("sampler", sampler_main, (cfg, sock_path))
     web = Child("web", web_main, (cfg, sock_path, cfg.web.port))
     failure: str | None = None
+    started = False
     try:
         sampler.start(stop)
+        started = True
         port = web.start(stop)["port"]
         web.args = (cfg, sock_path, port)  # a restarted web keeps the port the phones know
         _announce(cfg, data_dir, code, port)
@@ -195,7 +198,8 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
             child.join(STOP_TIMEOUT_S)
         shutil.rmtree(runtime, ignore_errors=True)
         lock.release()
-        print("stopped; history kept in " + str(cfg.history_dir() / "history.sqlite"), file=sys.stderr)
+        if started:
+            print("stopped; history kept in " + str(cfg.history_dir() / "history.sqlite"), file=sys.stderr)
     if failure is not None:
         raise ServiceError(failure)
     return 0

@@ -22,6 +22,7 @@ from firmware.service.link import LinkClient, RemoteControl
 from firmware.service.logs import setup_logging
 
 EXIT_FATAL = 3
+WEB_NICENESS = 10
 
 
 def build_web(cfg: Config, sock_path: str) -> tuple[Any, LinkClient, Any]:
@@ -52,6 +53,7 @@ def web_main(cfg: Config, sock_path: str, port: int,
     from webui.server import build_server, shutdown_streams
 
     setup_logging("web")
+    os.nice(WEB_NICENESS)   # when the CPU is short, the sampler runs first and the page waits
     app, link, store = build_web(cfg, sock_path)
     try:
         server = build_server(app, cfg.web.host, port, threads=cfg.web.threads)

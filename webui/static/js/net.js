@@ -1,0 +1,102 @@
+// Talking to the device: JSON requests, the access-code session (an HttpOnly cookie the device
+// sets, plus a CSRF token sent on every write), and the dialog that asks for the code.
+import { $ } from "./dom.js";
+
+const auth = { authenticated: false, csrf: null, openReads: true };
+export const session = auth;
+const WRITES = document.body.dataset.writes === "true";
+
+/** Thrown when a change needs the code and the person chose not to give it. */
+export class NeedsCode extends Error {}
+
+function announce() { document.dispatchEvent(new CustomEvent("auth-changed")); }
+
+/** Ask the device whether this browser already holds a session (GET /api/session). */
+export async function loadSession() {
+  const res = await fetch("/api/session", { headers: { Accept: "application/json" } });
+  const d = await res.json();
+  Object.assign(auth, { authenticated: !!d.authenticated, csrf: d.csrf_token || null, openReads: d.open_reads !== false });
+  announce();
+  return auth;
+}
+
+export async function logout() {
+  try { await fetch("/api/session", { method: "DELETE", headers: headers({}, true) }); } catch (e) { /* offline: forget locally */ }
+  auth.authenticated = false; auth.csrf = null; announce();
+}
+
+function headers(extra, write) {
+  const out = Object.assign({ Accept: "application/json" }, extra);
+  if (write && auth.csrf) out["X-CSRF-Token"] = auth.csrf;
+  return out;
+}
+
+async function body(res) {
+  try { return await res.json(); } catch (e) { return {}; }
+}
+
+/** fetch + JSON. A write refused for want of the code opens the dialog once, then retries. */
+export async function api(path, options = {}) {
+  const method = (options.method || "GET").toUpperCase();
+  const write = method !== "GET";
+  for (let attempt = 0; ; attempt++) {
+    const init = { method, headers: headers({}, write), credentials: "same-origin" };
+    if (options.json !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(options.json); }
+    let res;
+    try { res = await fetch(path, init); } catch (e) { throw new Error("The device did not answer. Is it on, and is this phone on the same network?"); }
+    const data = await body(res);
+    if (res.ok) return data;
+    if ((res.status === 401 || res.status === 403) && attempt === 0) {
+      if (write && !WRITES) throw new Error("Changes are switched off on this device: it has no access code set.");
+      auth.authenticated = false; announce();
+      if (await login()) continue;
+      throw new NeedsCode(write ? "Not saved: changes need the access code." : "This needs the access code.");
+    }
+    if (res.status === 429) throw new Error(`Too many wrong codes from this phone. Try again in ${Math.ceil(data.retry_after_s || 60)} s.`);
+    if (res.status === 404 && (!data.error || data.error.startsWith("no such endpoint"))) throw new Error("This device's software does not offer that yet.");
+    throw new Error(data.error || `The device refused (${res.status}).`);
+  }
+}
+
+// ---- the access-code dialog ---------------------------------------------------------------
+let pending = null;
+
+/** Show the dialog; resolves true once the device accepted the code, false on Cancel. */
+export function login() {
+  if (pending) return pending;
+  const dlg = $("code-dialog"), input = $("code-input"), msg = $("code-msg");
+  pending = new Promise((resolve) => {
+    const done = (ok) => {
+      dlg.removeEventListener("cancel", onCancel); $("code-cancel").removeEventListener("click", onCancel);
+      $("code-form").removeEventListener("submit", onSubmit);
+      if (dlg.open) dlg.close();
+      pending = null; resolve(ok);
+    };
+    const onCancel = (e) => { e.preventDefault(); done(false); };
+    const onSubmit = async (e) => {
+      e.preventDefault();
+      const code = input.value.trim();
+      if (!code) { msg.textContent = "Type the code first."; return; }
+      msg.textContent = "";
+      $("code-ok").disabled = true;
+      try {
+        const res = await fetch("/api/session", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+                                                  body: JSON.stringify({ access_code: code }) });
+        const data = await body(res);
+        if (res.ok) { auth.csrf = data.csrf_token || null; auth.authenticated = true; announce(); done(true); }
+        else if (res.status === 429) msg.textContent = `Too many wrong tries from this phone. Wait ${Math.ceil(data.retry_after_s || 60)} seconds, then try again.`;
+        else if (res.status === 403 || res.status === 401) { msg.textContent = "That code is not right. Check it and try again."; input.select(); }
+        else msg.textContent = data.error || `The device refused (${res.status}).`;
+      } catch (err) {
+        msg.textContent = "The device did not answer. Try again in a moment.";
+      } finally { $("code-ok").disabled = false; }
+    };
+    dlg.addEventListener("cancel", onCancel);
+    $("code-cancel").addEventListener("click", onCancel);
+    $("code-form").addEventListener("submit", onSubmit);
+    input.value = ""; msg.textContent = "";
+    dlg.showModal();
+    input.focus();
+  });
+  return pending;
+}

@@ -16,7 +16,7 @@ body{font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;max-width:720px;margin:2e
 h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.6em 0 .4em}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:right;padding:.25em .5em;border-bottom:1px solid #ddd}
-th:first-child,td:first-child{text-align:left}.muted{color:#555}svg{width:100%;height:auto}
+th:first-child,td:first-child{text-align:left;white-space:nowrap}.muted{color:#555}svg{width:100%;height:auto}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}svg,table{break-inside:avoid}}
 """
 

@@ -506,6 +506,14 @@ class StoreWriter:
         """Wait until everything queued so far was handled.
 
         False on timeout, or if any event was lost since the previous flush (see `dropped`)."""
+        if not self.wait_written(timeout):
+            return False
+        lost, self._dropped_seen = self.dropped - self._dropped_seen, self.dropped
+        return lost == 0
+
+    def wait_written(self, timeout: float) -> bool:
+        """Wait until everything queued so far is committed (or counted as dropped); False on
+        timeout. The link calls it before it shows an event, so what a phone has seen is on disk."""
         deadline = time.monotonic() + timeout
         with self._cond:
             target = self._queued
@@ -514,8 +522,7 @@ class StoreWriter:
                 if left <= 0 or not self._thread.is_alive():
                     return False
                 self._cond.wait(min(left, 0.5))
-        lost, self._dropped_seen = self.dropped - self._dropped_seen, self.dropped
-        return lost == 0
+        return True
 
     def stats(self) -> dict[str, Any]:
         commits = sorted(self._commit_s)

@@ -3,6 +3,7 @@ LiveMirror on the other, commands forwarded by name. Waits are bounded polls, ne
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -108,3 +109,28 @@ def test_health_tells_when_the_sampler_is_lost_and_recovers(link, until):
         assert client.connects == 2
     finally:
         again.close()
+
+
+def test_an_event_reaches_the_web_only_after_the_store_committed_it(tmp_path, until):
+    """The sender waits on `settle` (the StoreWriter's wait_written) before an event: what a phone
+    has seen is on disk, so a kill -9 of the sampler cannot take it back. Samples do not wait."""
+    live = LiveState(sample_hz=1000.0)
+    committed, asked = threading.Event(), threading.Event()
+
+    def settle(timeout: float) -> bool:
+        asked.set()
+        return committed.wait(timeout)
+
+    server = LinkServer(str(tmp_path / "s.sock"), live, SamplerControl(),
+                        lambda: {"loop_state": "running", "problems": []}, settle=settle)
+    client = LinkClient(server.path)
+    try:
+        until(lambda: client.connected)
+        live.on_event(Event(ev.STRETCH_END, 5.0, {"breaths": 4}), {"state": "standing"})
+        until(asked.is_set)          # the sender is held in settle(): nothing after it was sent
+        assert all(e["kind"] != ev.STRETCH_END for e in client.live.snapshot()["events"])
+        committed.set()
+        until(lambda: any(e["kind"] == ev.STRETCH_END for e in client.live.snapshot()["events"]))
+    finally:
+        client.close()
+        server.close()

@@ -38,6 +38,7 @@ HEALTH_EVERY_S = 1.0
 SEND_TIMEOUT_S = 5.0
 STALE_AFTER_S = 3.0          # no word from the sampler for this long: it is lost
 CALL_TIMEOUT_S = 15.0
+SETTLE_TIMEOUT_S = 2.0     # longest an event waits for its commit before the web sees it
 QUEUE_SIZE = 2048            # live messages buffered for a slow web process before the oldest go
 LINE_MAX = 1 << 20
 
@@ -72,8 +73,12 @@ class LinkServer:
     """Serves the sampler's LiveState, health and DeviceControl to web processes on `path`."""
 
     def __init__(self, path: str, live: LiveState, control: Any,
-                 health: Callable[[], dict[str, Any]]) -> None:
+                 health: Callable[[], dict[str, Any]], *,
+                 settle: Callable[[float], bool] | None = None) -> None:
         self.path, self.live, self.control, self.health = path, live, control, health
+        # waits (on this connection's sender, never the loop) until the store writer has committed
+        # what was queued so far: an event a phone has seen survives a kill -9 of the sampler
+        self.settle = settle
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -139,6 +144,11 @@ class _Connection:
                     self._send({"type": "health", "data": jsonable(self.server.health())})
                 message = sub.get(timeout=max(0.0, next_health - time.monotonic()))
                 if message is not None:
+                    if message["type"] == "event" and self.server.settle is not None \
+                            and not self.server.settle(SETTLE_TIMEOUT_S):
+                        log.warning("link: the store has not committed an event after %.0f s; "
+                                    "shown anyway (health counts the writer's state)",
+                                    SETTLE_TIMEOUT_S)
                     self._send({"type": message["type"], "data": message["data"]})
         except (OSError, ValueError) as exc:
             if not self._gone.is_set():

@@ -286,6 +286,9 @@ class _UnavailableWriter:
     def flush(self, timeout: float = 0) -> bool:
         return self.dropped == 0
 
+    def wait_written(self, timeout: float = 0) -> bool:
+        return True
+
     def close(self) -> None:
         """Nothing to close."""
 
@@ -340,7 +343,7 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     runner = LoopRunner(cfg, routine=routine, writer=writer, live=live, session_id=session_id,
                         cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
                         watchdog=watchdog)
-    link = LinkServer(sock_path, live, control, runner.health)
+    link = LinkServer(sock_path, live, control, runner.health, settle=writer.wait_written)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
     parent = multiprocessing.parent_process()

@@ -88,6 +88,32 @@ def test_rhythm_rejects_a_press_sized_rise_off_the_beat() -> None:
     assert all(abs(t - bump_at) > 1.5 for t in found.times)
 
 
+def test_a_press_the_sway_hid_keeps_its_beat_but_the_count_is_unsure() -> None:
+    # five presses at 6 s; sway falls just as the third presses, cancelling its rise: the
+    # rhythm bridges the beat (the count stays 5), and the count is a guess, so not sure
+    cycle, lead = 6.0, 1.5
+    ts, xs = draw([cycle] * 5, let_off=0.8)
+    start = lead + 2 * cycle  # the third press's start
+    duty = 0.45 * cycle
+    xs = [x - PRESS * smooth((t - start) / duty) + 0.8 * PRESS * smooth((t - start - duty) / (cycle - duty))
+          for t, x in zip(ts, xs, strict=True)]
+    found = recount(ts, xs)
+    assert found.count == 5 and found.hidden == 1
+    assert not found.sure
+
+
+def test_small_sway_bumps_between_the_presses_do_not_double_the_rhythm() -> None:
+    # a staircase of 10 s breaths with a bump a third of a press midway between each pair:
+    # a chain at 5 s would take them all; the presses are of a size, the bumps are not
+    ts, xs = draw([10.0] * 5, let_off=0.1, duty=0.35)
+    bumps = [1.5 + 10.0 * k + 8.0 for k in range(4)]
+    xs = [x + sum(0.3 * PRESS * smooth((t - b) / 1.5) * (1 - smooth((t - b - 1.5) / 1.5)) for b in bumps)
+          for t, x in zip(ts, xs, strict=True)]
+    found = recount(ts, xs)
+    assert found.count == 5
+    assert found.cycle_s == pytest.approx(10.0, rel=0.15)
+
+
 def test_sway_in_the_quiet_tail_is_not_a_press() -> None:
     ts, xs = draw([6.0] * 3, tail=14.0)
     late = ts[-1] - 6.0  # one small on-beat rise in the tail, a third of a press

@@ -14,20 +14,25 @@ weighed together (DESIGN §2):
   hold form one quasi-periodic chain. A sway rise off the beat cannot join it.
 
 `count_presses` finds, by dynamic programming, the chain of rise peaks that keeps a cycle's
-rhythm with the largest total rise above the floor. First through the view of the shortest
+rhythm with the largest total rise above a threshold. First through the view of the shortest
 cycle for every cycle on a grid over 4-12 s (one view, so the scores compare, and it resolves
-every cycle's presses): that gives the rhythm. Then through the view fitted to that rhythm
-(window = 45 % of the cycle, the middle of the press duty; smoothing a quarter of it), at cycles
-near it. At the chain's ends the rhythm is weighed against the size: an end rise smaller than
-END_SHARE of the typical press is dropped (sway in the quiet lead or tail that fell on the
-beat), and a rise of at least that on the next beat past an end is added (a press the sway half
-hid, where a person still breathing is likelier than sway). The count is the chain's length.
+every cycle's presses): that gives the rhythm. The threshold is the floor at first, then
+END_SHARE of the typical press that chain found: the presses of one hold are of a size, and a
+sway bump between two presses, far smaller, must not make a chain at half the cycle. Then
+through the view fitted to that rhythm (window = 45 % of the cycle, the middle of the press
+duty; smoothing a quarter of it), at cycles near it, where two members two beats apart may
+bridge a beat the sway hid (it counts, as a press of no rise). At the chain's ends the rhythm
+is weighed against the size: an end rise smaller than END_SHARE of the typical press is dropped
+(sway in the quiet lead or tail that fell on the beat), and a rise of at least that on the next
+beat past an end is added (a press the sway half hid, where a person still breathing is likelier
+than sway). The count is the chain's length with its hidden beats.
 
 Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
 times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
 off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
 biggest rise of the same person's standing just before the stretch; and when beyond the chain's
-ends, where the rhythm rules nothing out, nothing rose as much as a press is held to there.
+ends, where the rhythm rules nothing out, nothing rose as much as a press is held to there;
+and no beat was counted on the rhythm's word alone (a hidden beat is a guess).
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
 30 s hold costs about a millisecond once, at its end.
@@ -120,6 +125,7 @@ class PressCount:
     standing_kg: float = 0.0  # the standing sway it was judged against
     edges_s: tuple[float, float] = (0.0, 0.0)  # record start to the first press, last to the end
     # (a gap of more than a cycle at either end is room for a press the sway hid)
+    hidden: int = 0           # beats the rhythm kept where the sway hid the press (in count)
 
 
 def prefix_sums(x: list[float]) -> list[float]:
@@ -167,39 +173,52 @@ class _View:
                     for a, b in zip(self.idx, self.idx[1:], strict=False)]
 
 
-def chain(v: _View, cycle: float, threshold: float) -> list[int]:
+def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
+          ) -> tuple[float, list[int], list[bool]]:
     """The best quasi-periodic chain of v's candidates: members cycle / GAP_SPAN .. cycle *
     GAP_SPAN apart, each a rise of its own (R falls to DIP of the smaller of two members between
     them: one long press seen through a short window stays high and cannot count twice),
-    maximising the sum of (rise - threshold). Positions into v.idx, in time order."""
+    maximising the sum of (rise - threshold). Two members twice that far apart keep the rhythm
+    across one beat the sway hid (it rose nothing there, or less than a press): the hidden beat
+    counts as a press of no rise, so it costs the threshold like any member and pays nothing.
+    (score, positions into v.idx in time order, hidden[k]: a hidden beat lies before member k)."""
     ts, hs, low = v.ts, v.hs, v.low
     n = len(ts)
     score = [0.0] * n
     back = [-1] * n
+    skip = [False] * n
     lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
     best, best_i = 0.0, -1
     for i in range(n):
         h, ti = hs[i], ts[i]
-        prev, prev_j = 0.0, -1
+        prev, prev_j, prev_skip = 0.0, -1, False
         between = math.inf
         for j in range(i - 1, -1, -1):
             gap = ti - ts[j]
-            if gap > hi_gap:
+            if gap > 2.0 * hi_gap:
                 break
             between = min(between, low[j], hs[j + 1] if j + 1 < i else math.inf)
-            if gap >= lo_gap and score[j] > prev and between <= DIP * min(h, hs[j]):
-                prev, prev_j = score[j], j
+            if between > DIP * min(h, hs[j]):
+                continue
+            if lo_gap <= gap <= hi_gap and score[j] > prev:
+                prev, prev_j, prev_skip = score[j], j, False
+            elif bridge and gap >= 2.0 * lo_gap and gap > hi_gap and score[j] - threshold > prev:
+                prev, prev_j, prev_skip = score[j] - threshold, j, True
         score[i] = h - threshold + prev
         back[i] = prev_j
+        skip[i] = prev_skip
         if score[i] > best:
             best, best_i = score[i], i
-    out = []
+    out: list[int] = []
+    hidden: list[bool] = []
     i = best_i
     while i >= 0:
         out.append(i)
+        hidden.append(skip[i])
         i = back[i]
     out.reverse()
-    return out
+    hidden.reverse()
+    return best, out, hidden
 
 
 def _cycles() -> list[float]:
@@ -226,45 +245,56 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
             views[key] = _View(sums, t, key, floor)
         return views[key]
 
-    def best_chain(cycles: list[float], threshold: float, fixed: tuple[int, int] | None = None
-                   ) -> tuple[float, list[int], _View]:
+    def best_chain(cycles: list[float], threshold: float, fixed: tuple[int, int] | None = None,
+                   bridge: bool = True) -> tuple[float, list[int], list[bool], _View]:
         best = 0.0
-        top: tuple[float, list[int], _View] = (0.0, [], view(fixed or _view(cycles[0], step)))
+        top: tuple[float, list[int], list[bool], _View] = (
+            0.0, [], [], view(fixed or _view(cycles[0], step)))
         for c in cycles:
             v = view(fixed or _view(c, step))
-            m = chain(v, c, threshold)
-            score = sum(v.hs[j] for j in m) - threshold * len(m)
+            score, m, hidden = chain(v, c, threshold, bridge)
             if score > best:
-                best, top = score, (c, m, v)
+                best, top = score, (c, m, hidden, v)
         return top
 
-    # 1. The rhythm: every cycle through the shortest cycle's view.
-    cycle, members, v = best_chain(CYCLES, floor, _view(MIN_CYCLE_S, step))
+    # 1. The rhythm: every cycle through the shortest cycle's view, then again with every
+    #    member held to END_SHARE of the typical press that found (sway bumps between the
+    #    presses would otherwise make a chain at half the cycle). No hidden beats yet: with the
+    #    cycle still open, a chain at a shorter one could take every press plus beats between.
+    short = _view(MIN_CYCLE_S, step)
+    cycle, members, hidden, v = best_chain(CYCLES, floor, short, bridge=False)
+    threshold = max(floor, END_SHARE * _median([v.hs[j] for j in members]))
+    if threshold > floor:
+        cycle, members, hidden, v = best_chain(CYCLES, threshold, short, bridge=False)
     if len(members) >= 2:
-        cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1)
+        cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
     if members:
-        # 2. The presses: through the view fitted to the rhythm, at cycles near it.
+        # 2. The presses: through the view fitted to the rhythm, at cycles near it; a beat the
+        #    sway hid may now be bridged, the rhythm being known.
         near = [c for c in CYCLES if abs(math.log(c / cycle)) <= math.log(NEAR)] or [cycle]
-        cycle, members, v = best_chain(near, floor)
-    members = _extend(_trim(members, v.hs), v, cycle)
+        cycle, members, hidden, v = best_chain(near, threshold)
+    members, hidden = _trim(members, hidden, v.hs)
+    members, hidden = _extend(members, hidden, v, cycle)
+    n_hidden = sum(hidden)
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
     heights = [v.hs[j] for j in members]
     standing_sway = standing_rise(standing, v.view)
     sway = _sway(v, chosen, heights, cycle, standing_sway)
-    gaps = [b - a for a, b in zip(chosen, chosen[1:], strict=False)]
-    rhythm = _median(gaps)
+    beats = len(chosen) - 1 + n_hidden
+    rhythm = (chosen[-1] - chosen[0]) / beats if beats > 0 else 0.0
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
     if members:
         # every press, not just the typical one, stands clear of what standing alone made (a
-        # chain end on the beat may be sway); one press shows no rhythm: it needs the standing
+        # chain end on the beat may be sway); one press shows no rhythm: it needs the standing;
+        # a beat the sway hid is a press counted on the rhythm's word alone
         sure = (typical >= SURE_RATIO * sway and min(heights) >= SURE_RATIO * standing_sway
                 and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
-                and (len(members) >= 2 or standing_sway > 0.0))
+                and (len(members) >= 2 or standing_sway > 0.0) and not n_hidden)
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
-    return PressCount(len(chosen), sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
-                      standing_sway, edges)
+    return PressCount(len(chosen) + n_hidden, sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
+                      standing_sway, edges, n_hidden)
 
 
 def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, least: float) -> bool:
@@ -286,17 +316,18 @@ def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, sta
     return max([standing, spread, *off])
 
 
-def _extend(members: list[int], v: _View, cycle: float) -> list[int]:
+def _extend(members: list[int], hidden: list[bool], v: _View, cycle: float
+            ) -> tuple[list[int], list[bool]]:
     """Add a rise on the next beat past either end of the chain when it is at least END_SHARE
     of the typical press: on the beat, a person still breathing is more likely than sway, so a
     press half hidden by sway there needs less than half a press to count (one at a time,
     each as the chain rule wants it: in rhythm, a rise of its own)."""
     if not members:
-        return members
+        return members, hidden
     least = END_SHARE * _median([v.hs[j] for j in members])
     lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
     ts, hs = v.ts, v.hs
-    out = list(members)
+    out, skips = list(members), list(hidden)
     while True:
         last = out[-1]
         nxt = [j for j in range(last + 1, len(ts)) if lo_gap <= ts[j] - ts[last] <= hi_gap and hs[j] >= least
@@ -304,6 +335,7 @@ def _extend(members: list[int], v: _View, cycle: float) -> list[int]:
         if not nxt:
             break
         out.append(max(nxt, key=lambda j: hs[j]))
+        skips.append(False)
     while True:
         first = out[0]
         prv = [j for j in range(first) if lo_gap <= ts[first] - ts[j] <= hi_gap and hs[j] >= least
@@ -311,21 +343,26 @@ def _extend(members: list[int], v: _View, cycle: float) -> list[int]:
         if not prv:
             break
         out.insert(0, max(prv, key=lambda j: hs[j]))
-    return out
+        skips.insert(0, False)
+    return out, skips
 
 
-def _trim(members: list[int], hs: list[float]) -> list[int]:
+def _trim(members: list[int], hidden: list[bool], hs: list[float]) -> tuple[list[int], list[bool]]:
     """Drop chain ends smaller than END_SHARE of the typical press: on the beat, but in the
-    quiet lead or tail of the hold, sway that happened to fall in step."""
+    quiet lead or tail of the hold, sway that happened to fall in step (with the beat the
+    sway hid next to it, if any: the rhythm past a dropped end is no evidence)."""
     if not members:
-        return members
+        return members, hidden
     least = END_SHARE * _median([hs[j] for j in members])
     lo, hi = 0, len(members)
     while lo < hi and hs[members[lo]] < least:
         lo += 1
     while hi > lo and hs[members[hi - 1]] < least:
         hi -= 1
-    return members[lo:hi]
+    kept = hidden[lo:hi]
+    if kept:
+        kept[0] = False
+    return members[lo:hi], kept
 
 
 def standing_rise(x: list[float] | tuple[float, ...], view: tuple[int, int]) -> float:

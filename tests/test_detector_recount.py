@@ -134,6 +134,30 @@ def test_a_press_as_small_as_the_sway_is_marked_unsure() -> None:
     assert clear.sure and clear.count == 4
 
 
+HALF_CLEAR = {"sway_pp": 0.4 * PRESS, "sway_hz": 0.15, "seed": 1}  # sway a press could hide in
+
+
+def test_room_for_a_beat_nothing_showed_makes_the_count_unsure() -> None:
+    # four 7 s presses under sway, but the hold ran two cycles before the first (or after the
+    # last): a press the sway hid would fit there, so the count is a guess; with the usual short
+    # lead and tail it is sure, and so it is without sway (nothing could hide a press then)
+    found = recount(*draw([7.0] * 4, lead=1.5, **HALF_CLEAR))
+    assert found.count == 4 and found.sure
+    assert not recount(*draw([7.0] * 4, lead=1.5 + 7.0, **HALF_CLEAR)).sure
+    assert not recount(*draw([7.0] * 4, tail=2.0 + 7.0, **HALF_CLEAR)).sure
+    quiet = recount(*draw([7.0] * 4, lead=1.5 + 7.0))
+    assert quiet.count == 4 and quiet.sure
+
+
+def test_two_presses_far_apart_are_no_rhythm() -> None:
+    # one gap of 14 s could be one slow cycle or two with a press hidden between: unsure under
+    # sway; two presses 5 s apart cannot hold another (no cycle is under 4 s less a quarter)
+    far = recount(*draw([14.0, 6.0], lead=1.5, tail=0.5, **HALF_CLEAR))
+    assert far.count == 2 and not far.sure
+    near = recount(*draw([5.0, 5.0], lead=1.5, tail=0.5, **HALF_CLEAR))
+    assert near.count == 2 and near.sure
+
+
 def sway_standing(pp: float, hz: float = 0.15, seconds: float = 20.0) -> tuple[float, ...]:
     n = int(seconds / STEP_S)
     return tuple(40.0 + 0.5 * pp * math.sin(2 * math.pi * hz * k * STEP_S) for k in range(n))

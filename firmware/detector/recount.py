@@ -32,7 +32,11 @@ times the sway seen in the same statistic (no body weight or scale needed): the 
 off the chain, the spread of the presses' own heights (sway adds to each as it falls) and the
 biggest rise of the same person's standing just before the stretch; and when beyond the chain's
 ends, where the rhythm rules nothing out, nothing rose as much as a press is held to there;
-and no beat was counted on the rhythm's word alone (a hidden beat is a guess).
+no beat was counted on the rhythm's word alone (a hidden beat is a guess); and, unless the
+presses stand CLEAR_RATIO clear of the sway (then no press could hide), the rhythm accounts for
+the whole hold: no room at either end for one more beat that nothing showed, and more than one
+gap to call it a rhythm (`_rhythm_accounts`). The sway seen is a maximum over a few cycles,
+and presses hid in holds where it came out at 0.3-0.6 of the press.
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
 30 s hold costs about a millisecond once, at its end.
@@ -59,6 +63,7 @@ END_SHARE = 0.35       # a chain end (or a beat added past it) is at least this 
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
 SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
+CLEAR_RATIO = 2.0 * SURE_RATIO  # presses this clear of the sway: no press could hide at all
 
 
 class HoldRecord:
@@ -287,14 +292,29 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     if members:
         # every press, not just the typical one, stands clear of what standing alone made (a
         # chain end on the beat may be sway); one press shows no rhythm: it needs the standing;
-        # a beat the sway hid is a press counted on the rhythm's word alone
+        # a beat the sway hid is a press counted on the rhythm's word alone; unless the presses
+        # stand far clear of the sway, the rhythm must leave no room for a press it hid
         sure = (typical >= SURE_RATIO * sway and min(heights) >= SURE_RATIO * standing_sway
                 and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
-                and (len(members) >= 2 or standing_sway > 0.0) and not n_hidden)
+                and (len(members) >= 2 or standing_sway > 0.0) and not n_hidden
+                and (typical >= CLEAR_RATIO * sway or _rhythm_accounts(chosen, edges, rhythm)))
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     return PressCount(len(chosen) + n_hidden, sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
                       standing_sway, edges, n_hidden)
+
+
+def _rhythm_accounts(chosen: list[float], edges: tuple[float, float], cycle: float) -> bool:
+    """Whether the rhythm leaves no room for a press the sway hid. Beyond either end of the
+    chain the next press would come a cycle on, and be seen whole half its rise later: an edge
+    longer than that (1 + DUTY / 2 cycles) is room for a press nothing showed. A chain of two
+    has one gap, which is no rhythm: it could be two cycles with a press hidden between, unless
+    it is shorter than two of the shortest cycles."""
+    if len(chosen) < 2:
+        return True
+    if len(chosen) == 2 and chosen[1] - chosen[0] > 2.0 * MIN_CYCLE_S * (1.0 - JITTER):
+        return False
+    return max(edges) <= (1.0 + DUTY / 2.0) * cycle
 
 
 def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, least: float) -> bool:

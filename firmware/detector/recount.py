@@ -193,6 +193,7 @@ def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
     back = [-1] * n
     skip = [False] * n
     lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
+    reach = 2.0 * hi_gap if bridge else hi_gap
     best, best_i = 0.0, -1
     for i in range(n):
         h, ti = hs[i], ts[i]
@@ -200,7 +201,7 @@ def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
         between = math.inf
         for j in range(i - 1, -1, -1):
             gap = ti - ts[j]
-            if gap > 2.0 * hi_gap:
+            if gap > reach:
                 break
             between = min(between, low[j], hs[j + 1] if j + 1 < i else math.inf)
             if between > DIP * min(h, hs[j]):

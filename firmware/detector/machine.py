@@ -78,9 +78,7 @@ STAND_RISE = 0.25   # a stretch rises >= 0.15 BW, >= 0.25 of a standing of <= 0.
 STRETCH_RISE = 0.15  # ... and >= 0.15 of any plateau seen (<= 1.0 BW) ...
 STRETCH_TOP = 0.6   # ... to a plateau >= 0.6 BW, >= 0.6 of any plateau seen
 STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps for longer than this share ...
-MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.6 s in a 2 s ramp) ...
-STALL_FROM, STALL_TO = 0.25, 0.8  # ... mid-rise (a stale standing level looks like a pause
-                                  # at the start)
+MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s in a 2 s ramp)
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
@@ -590,16 +588,14 @@ class HoldDetector:
             return "speed"
         if self._largest_jump(j10, j90 + 3) > MAX_JUMP_SHARE * rise:
             return "jump"
-        stall, where = self._longest_stall(j10, j90, s, rise)
-        if STALL_FROM <= where <= STALL_TO and stall > max(STALL_SHARE * (t90 - t10), MIN_STALL_S):
+        if self._longest_stall(j10, j90, s, rise) > max(STALL_SHARE * (t90 - t10), MIN_STALL_S):
             return "stall"
         return None
 
-    def _longest_stall(self, j: int, i: int, s: float, rise: float) -> tuple[float, float]:
+    def _longest_stall(self, j: int, i: int, s: float, rise: float) -> float:
         """The longest time the block means between blocks j and i stayed within a tenth of the
-        rise (15-85 % of it), and where (a share of the rise): a heel drop never pauses there."""
+        rise, starting 15-85 % of the way up: a heel drop does not pause on its way."""
         ms, ts = self._ms, self._ts
-        where = 0.0
         lo_v, hi_v, band = s + 0.15 * rise, s + 0.85 * rise, 0.1 * rise
         best = 0.0
         for a in range(max(j, i - 80), i):
@@ -616,8 +612,7 @@ class HoldDetector:
                 b += 1
             if ts[b & MASK] - ts[a & MASK] > best:
                 best = ts[b & MASK] - ts[a & MASK]
-                where = (0.5 * (lo + hi) - s) / rise
-        return best, where
+        return best
 
     def _watch_bounce(self, hp: float, y: float, i: int) -> None:
         watch = self._bounce

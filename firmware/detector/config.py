@@ -50,7 +50,7 @@ class DetectorConfig:
     breath_floor_sway: float = 0.3  # ... or this share of the biggest slow sway swing seen standing
     breath_hyst_frac: float = 0.0025  # zig-zag hysteresis, as a share of the hold load
     bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
-    bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
+    bounce_sd: float = 5.0          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.detector.glitch.GlitchFilter on the input
 
     def __post_init__(self) -> None:

@@ -10,13 +10,19 @@ How it sees the step (DESIGN §2):
 - empty -> standing when the load passes `on_kg`; the standing level S is learnt when the 1 s
   mean is still, and tracked slowly while it stays within the onset threshold R; the standing
   sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
-- A stretch starts when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs)
-  *and* the rise has a heel drop's shape (a 1-4 s ramp): 20-80 % in at most 1.8 s, no 0.3 s
-  jump carrying most of it, and, unless the rise is bigger than any foot shift (0.1 BW: half
-  of S, or a sixth of a plateau already seen), slower than a shift (0.3-1 s): 20-80 % in at
-  least 0.45 s. A foot shift or a slow creep of sway only moves S. The hold starts
-  when the ramp's slope has died away; the release when y falls below the middle of hold and
-  standing; the stretch ends when the fall settles (at standing, or at zero: stepped off).
+- A ramp is followed when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs);
+  when its slope dies away (its plateau), the whole rise is judged (`_judge_ramp`) and only a
+  heel drop is announced: stretch_start (back-dated to the ramp's start) with hold_start. A
+  heel drop rises >= 0.15 BW to >= 0.6 BW: >= a quarter of S, >= 0.15 of any plateau seen this
+  visit, to >= 0.6 of it (less two standing SDs); its 20-80 % takes at most MAX_RISE_S, no 0.3 s
+  jump carries most of it, it does not pause on its way as a row of foot shifts does, and,
+  unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a
+  shift (0.3-1 s): 20-80 % in at least 0.45 s. Anything else (a foot shift, a row of them, a
+  creep of sway) is told nobody and only moves S. The release comes when y falls below the
+  middle of hold and standing; the stretch ends when the fall settles (at standing, or at
+  zero: stepped off). A ramp rising out of a hold (more than a breath can add) means the
+  "hold" was standing: that stretch ends there and the new ramp is followed, so a stretch
+  taken from standing never swallows the ones after it.
 - Times are not the (late) moments of decision: start/end of ramps and releases are found by
   walking back through a ring of recent blocks to the 10/50/90 % crossings and extrapolating,
   so events carry when things happened (clamped so the stream never goes back in time).
@@ -77,7 +83,8 @@ NEW_RAMP_SHARE = 0.2  # of a standing of <= 0.6 BW; a breath's press <= 0.1 of a
 STAND_RISE = 0.25   # a stretch rises >= 0.15 BW, >= 0.25 of a standing of <= 0.6 BW ...
 STRETCH_RISE = 0.15  # ... and >= 0.15 of any plateau seen (<= 1.0 BW) ...
 STRETCH_TOP = 0.6   # ... to a plateau >= 0.6 BW, >= 0.6 of any plateau seen
-STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps for longer than this share ...
+STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps longer than this share of
+                    # the rise's 10-90 % time (a heel drop under real sway: <= 0.42) ...
 MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s in a 2 s ramp)
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW

@@ -17,7 +17,7 @@ How it sees the step (DESIGN §2):
   visit, to >= 0.6 of it (less two standing SDs); its 20-80 % takes at most MAX_RISE_S, no 0.3 s
   jump carries most of it, it does not pause on its way as a row of foot shifts does, and,
   unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a
-  shift (0.3-1 s): 20-80 % in at least 0.45 s. Anything else (a foot shift, a row of them, a
+  shift (0.3-1 s): 20-80 % in at least `slow_rise_s`. Anything else (a foot shift, a row of them, a
   creep of sway) is told nobody and only moves S. The release comes when y falls below the
   middle of hold and standing; the stretch ends when the fall settles (at standing, or at
   zero: stepped off). A ramp rising out of a hold (more than a breath can add) means the

@@ -375,6 +375,20 @@ def test_stretches_with_shifts_in_a_short_pause_stay_apart(rate: float) -> None:
     assert len(ends) == 3 and all(e.data["breaths"] == 3 for e in ends)
 
 
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_ramp_rising_out_of_a_hold_ends_it_and_is_a_stretch_of_its_own(rate: float) -> None:
+    # no breath adds 0.3 BW in 2 s: the level held (0.6 BW) was not the stretch the ramp from
+    # it is, so the two are told apart rather than merged into one long hold
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 6.0).ramp(0.6 * BODY, 2.0) \
+        .flat(0.6 * BODY, 12.0).ramp(0.9 * BODY, 2.0).hold(24.0, 3, lead=2.0).ramp(STAND, 2.0) \
+        .flat(STAND, 5.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    ends = [e.data for e in events if e.kind == ev.STRETCH_END]
+    assert len(ends) == 2
+    assert abs(ends[0]["end"] - 22.6) < 1.0 and abs(ends[1]["start"] - 22.6) < 1.0
+    assert ends[1]["breaths"] == 3
+
+
 def real_sized_sway(seed: int) -> Callable[[float], float]:
     """Sway as a standing older adult shows it (DESIGN §2): 3 % BW peak to peak in the breathing
     band, and swings at about 1 Hz of up to ~4 % BW that wax and wane (random phases, seeded)."""

@@ -457,9 +457,9 @@ class HoldDetector:
         if self._count < 5:
             return
         if self._mean_m(i, 3) - s >= r:
-            self._begin_stretch(t, i, s, r)
+            self._begin_stretch(t, i, s)
 
-    def _begin_stretch(self, t: float, i: int, s: float, r: float) -> None:
+    def _begin_stretch(self, t: float, i: int, s: float) -> None:
         """A rise like a stretch's onset: follow it as a ramp; it is announced (stretch_start,
         back-dated) only when its plateau shows it was a heel drop (`_judge_ramp`)."""
         self._reset_stretch()
@@ -521,6 +521,7 @@ class HoldDetector:
         t10, _ = self._cross_back(i, s + 0.1 * (top - s), True)
         self._start = min(self._start, t10 - 0.5 * (t50 - t10)) if t10 < hold_start else self._start
         self._emit(STRETCH_START, self._start, {})
+        self._stand_rec.clear()  # (its standing is in _stand_x)
         for kind, at, data in self._held:
             self._emit(kind, at, data)
         self._held = []
@@ -553,7 +554,7 @@ class HoldDetector:
         self._state = STANDING
         self._stand = level
         self._learning = False
-        self._begin_stretch(t, i, level, self._rise_threshold())
+        self._begin_stretch(t, i, level)
 
     def _not_a_stretch(self, relearn: bool) -> None:
         """The rise was no heel drop (a foot shift, a row of them, sway) and nothing of it was

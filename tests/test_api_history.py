@@ -13,7 +13,6 @@ from firmware import events as ev
 from firmware.events import Event
 from firmware.history import HistoryContext
 from firmware.live import LiveState
-from firmware.store import Store
 from firmware.traces import TraceKeeper
 from webui import create_app
 
@@ -24,13 +23,6 @@ def stretch_end(t: float, **extra) -> Event:
     return Event(ev.STRETCH_END, t, {"start": t - 30, "hold_start": t - 27, "end": t, "hold_s": 27.0,
                                      "breaths": 4, "bounces": 0, "completed": True, "peak_kg": 60.0,
                                      "standing_kg": 40.0, **extra})
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "history.sqlite")
-    yield s
-    s.close()
 
 
 @pytest.fixture

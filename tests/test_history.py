@@ -39,13 +39,6 @@ def stretch(t: float, *, completed: bool = True, bounces: int = 0, hold_s: float
     return Event(ev.STRETCH_END, t, data)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "history.sqlite")
-    yield s
-    s.close()
-
-
 # --- days -------------------------------------------------------------------------------------
 def test_a_day_starts_at_the_day_start_not_midnight():
     clock = DayClock(4 * 60)

@@ -25,17 +25,12 @@ def local(y: int, m: int, d: int, hh: int, mm: int = 0) -> float:
     return datetime(y, m, d, hh, mm).timestamp()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "data" / "history.sqlite")
-    yield s
-    s.close()
-
-
-def test_new_file_gets_schema_version_and_wal(store):
+def test_new_file_in_a_new_folder_gets_schema_version_and_wal(tmp_path):
+    store = Store(tmp_path / "data" / "history.sqlite")
     assert store.path.exists()
     assert store.schema_version == SCHEMA_VERSION >= 1
     assert store.journal_mode == "wal"
+    store.close()
 
 
 def test_reopen_keeps_rows_and_newer_schema_is_refused(tmp_path):

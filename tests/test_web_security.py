@@ -10,7 +10,6 @@ import pytest
 
 from firmware.history import PainLog
 from firmware.live import LiveState
-from firmware.store import Store
 from webui import create_app
 from webui.app import EXTENSION
 from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions, client_key
@@ -19,13 +18,6 @@ from webui.security import CSP
 
 CODE = "31415926"
 OWNER, GUESSER = "192.168.1.20", "192.168.1.66"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "h.sqlite")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ import pytest
 from firmware import events as ev
 from firmware.events import Event
 from firmware.history import PainLog
-from firmware.live import LiveState
-from firmware.store import Store
 from webui import create_app
 from webui.api import sse_messages
 from webui.app import EXTENSION
@@ -39,18 +37,6 @@ class FakeControl:
 def stretch_end(t: float, completed: bool = True) -> Event:
     return Event(ev.STRETCH_END, t, {"start": t - 30, "hold_start": t - 27, "end": t, "hold_s": 27.0,
                                      "breaths": 4, "bounces": 0, "completed": completed, "peak_kg": 60.0})
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "h.sqlite")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def live():
-    return LiveState()
 
 
 @pytest.fixture

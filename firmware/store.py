@@ -382,33 +382,6 @@ class Store:
             "by_side": by_side,
         }
 
-    def days(self, count: int = 14, now: float | None = None) -> list[dict[str, Any]]:
-        """One entry per local calendar day, oldest first, ending with the day of `now`: completed
-        holds, stretches, bounces and the day's mean pain/stiffness (None when not logged), so
-        the page can show whether pain falls as the stretching goes on."""
-        if not 1 <= count <= 366:
-            raise ValueError(f"count must be from 1 to 366 days, got {count}")
-        day = datetime.fromtimestamp(time.time() if now is None else now).date()
-        out = []
-        conn = self._conn()
-        for back in range(count - 1, -1, -1):
-            d = day - timedelta(days=back)
-            start = datetime(d.year, d.month, d.day).timestamp()
-            nxt = d + timedelta(days=1)
-            end = datetime(nxt.year, nxt.month, nxt.day).timestamp()
-            holds, stretches = conn.execute(
-                "SELECT COALESCE(SUM(completed), 0), COUNT(*) FROM stretches WHERE wall >= ? AND wall < ?",
-                (start, end)).fetchone()
-            bounces = conn.execute("SELECT COUNT(*) FROM events WHERE kind = ? AND wall >= ? AND wall < ?",
-                                   (ev.BOUNCE, start, end)).fetchone()[0]
-            pain, stiff = conn.execute(
-                "SELECT AVG(pain), AVG(stiffness) FROM pain_log WHERE wall >= ? AND wall < ?",
-                (start, end)).fetchone()
-            out.append({"date": d.isoformat(), "completed_holds": int(holds), "stretches": int(stretches),
-                        "bounces": int(bounces), "pain": None if pain is None else round(pain, 1),
-                        "stiffness": None if stiff is None else round(stiff, 1)})
-        return out
-
     def stretches(self, since: float | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Newest first, ended at or after `since` (unix s)."""
         rows = self._conn().execute(

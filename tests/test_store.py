@@ -11,7 +11,6 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.history import PainLog
 from firmware.store import SCHEMA_VERSION, Store, StoreError, StoreWriter
 
 
@@ -195,19 +194,3 @@ def test_record_never_blocks_even_when_the_queue_is_full(store):
     assert store.counts()["events"] == 100 - writer.dropped
 
 
-def test_days_are_local_calendar_days_oldest_first(store):
-    store.add_event(0, stretch_end(1.0), local(2026, 3, 9, 8), {"leg": "right"})
-    store.add_event(0, stretch_end(2.0), local(2026, 3, 10, 8), {"leg": "right"})
-    store.add_event(0, stretch_end(3.0, completed=False), local(2026, 3, 10, 9), {"leg": "left"})
-    store.add_event(0, Event(ev.BOUNCE, 2.5), local(2026, 3, 10, 9), {})
-    PainLog(store).add(local(2026, 3, 10, 7), 6, 4, "")
-    PainLog(store).add(local(2026, 3, 10, 20), 3, None, "")
-    days = store.days(3, now=local(2026, 3, 10, 12))
-    assert [d["date"] for d in days] == ["2026-03-08", "2026-03-09", "2026-03-10"]
-    assert days[0] == {"date": "2026-03-08", "completed_holds": 0, "stretches": 0, "bounces": 0,
-                       "pain": None, "stiffness": None}
-    assert days[1]["completed_holds"] == 1
-    assert days[2] == {"date": "2026-03-10", "completed_holds": 1, "stretches": 2, "bounces": 1,
-                       "pain": 4.5, "stiffness": 4.0}
-    with pytest.raises(ValueError, match="count must be from 1 to 366"):
-        store.days(0)

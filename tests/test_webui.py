@@ -96,15 +96,6 @@ def test_today_and_stretches(client, store):
     assert len(client.get("/api/stretches?limit=1").get_json()["stretches"]) == 1
 
 
-def test_days_endpoint(client, store):
-    store.add_event(1, stretch_end(40.0), time.time(), {"leg": "right"})
-    days = client.get("/api/days?days=3").get_json()["days"]
-    assert len(days) == 3 and days[-1]["completed_holds"] == 1
-    assert len(client.get("/api/days").get_json()["days"]) == 14
-    bad = client.get("/api/days?days=400")
-    assert bad.status_code == 400 and "days must be a whole number from 1 to 366" in bad.get_json()["error"]
-
-
 @pytest.mark.parametrize("query, names", [
     ("since=yesterday", "since must be unix seconds"),
     ("since=-5", "since must be unix seconds"),

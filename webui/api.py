@@ -100,22 +100,6 @@ def today() -> Any:
     return jsonify(ctx().store.today())
 
 
-@api.get("/days")
-@doc("Per-day totals, oldest first", query={"days": integer(1, 366, default=14)},
-     response=obj({"days": array(obj())}, required=["days"]))
-@read_access
-def days() -> Any:
-    """Per local day, oldest first: holds, bounces, mean pain. ?days=N (1-366, default 14)."""
-    raw = request.args.get("days", "14")
-    try:
-        count = int(raw)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 366:
-        raise BadRequest(f"days must be a whole number from 1 to 366, got {raw!r}")
-    return jsonify(days=ctx().store.days(count))
-
-
 @api.get("/stretches")
 @doc("Recent stretches, newest first", query={"since": SINCE, "limit": LIMIT},
      response=obj({"stretches": array(obj())}, required=["stretches"]))

@@ -112,3 +112,31 @@ def test_pain_is_added_replaced_edited_and_deleted_with_the_code(client):
     assert client.delete(f"/api/pain/{entry_id}", headers=auth()).status_code == 404
     assert client.put("/api/pain/77", json={"pain": 1}, headers=auth()).status_code == 404
     assert client.get("/api/pain").get_json()["entries"] == []
+
+
+def test_at_two_in_the_morning_every_reader_says_the_same_today(store, tmp_path: Path):
+    """Day start 04:00, the clock at 02:00: last evening's and tonight's stretches are today for
+    /api/today, /api/history and MQTT's retained counts alike (not split at midnight)."""
+    from datetime import datetime
+
+    from firmware.history import DayClock
+    from firmware.publish.today import TodayCounts
+
+    def local(d: int, hh: int, mm: int = 0) -> float:
+        return datetime(2026, 3, d, hh, mm).timestamp()
+
+    now = local(11, 2)
+    store.add_event(1, stretch_end(10.0), local(10, 3, 30), {"leg": "right"})         # the day before
+    store.add_event(1, stretch_end(20.0), local(10, 22), {"leg": "right"})
+    store.add_event(1, stretch_end(30.0, completed=False), local(11, 1, 30), {"leg": "left"})
+    store.add_event(1, Event(ev.BOUNCE, 29.0, {"hz": 2.0}), local(11, 1, 29), {"leg": "left"})
+    hc = HistoryContext(data_dir=tmp_path, day_clock=DayClock(4 * 60), clock=lambda: now)
+    client = create_app(store, LiveState(), access_code=CODE, history=hc).test_client()
+    today = client.get("/api/today").get_json()
+    day = client.get("/api/history?days=1").get_json()["days"][-1]
+    mqtt = TodayCounts(store, hc, clock=hc.clock)()
+    assert today["date"] == day["day"] == mqtt["date"] == "2026-03-10"
+    assert today["stretches"] == day["stretches"] == mqtt["stretches"] == 2
+    assert today["completed_holds"] == day["holds"] == mqtt["holds"] == 1
+    assert today["bounces"] == 1
+    assert store.today(DayClock(0), now)["stretches"] == 1     # midnight would have split them

@@ -94,10 +94,10 @@ def state() -> Any:
 
 
 @api.get("/today")
-@doc("Today's totals", response=obj())
+@doc("Today's totals (the day begins at the day start, as in /api/history)", response=obj())
 @read_access
 def today() -> Any:
-    return jsonify(ctx().store.today())
+    return jsonify(ctx().store.today(ctx().history.day_clock, ctx().history.clock()))
 
 
 @api.get("/stretches")

@@ -72,7 +72,8 @@ def write_output(out: Path, text: str) -> None:
 @config_option
 @data_dir_option
 def export_command(since, fmt, out, config_path, data_dir) -> None:
-    """Export every stretch and the pain log (CSV for a spreadsheet, JSON to import elsewhere)."""
+    """Export every stretch and the pain log (CSV for a spreadsheet); JSON also keeps the profiles
+    and routines, to import elsewhere."""
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)
@@ -107,8 +108,9 @@ def import_command(export_file, config_path, data_dir) -> None:
         raise click.ClickException(f"{export_file}: {exc}") from None
     finally:
         store.close()
-    click.echo(f"imported {added['stretches']} stretches, {added['pain']} pain entries and "
-               f"{added['sessions']} sessions into {cfg.history_dir()}")
+    click.echo(f"imported {added['stretches']} stretches, {added['pain']} pain entries, "
+               f"{added['sessions']} sessions, {added['profiles']} profiles and {added['routines']} "
+               f"routines into {cfg.history_dir()}")
 
 
 @click.command(name="report")

@@ -83,13 +83,23 @@ def test_a_session_shows_its_holds_events_and_plot(client, store, tmp_path):
     assert client.get("/api/sessions/999").status_code == 404
 
 
-def test_exports_are_downloads_of_every_stretch_and_pain_entry(client, store):
+def test_exports_are_downloads_of_every_stretch_pain_entry_profile_and_routine(client, store):
+    from firmware.routine import records
+
+    records.ensure_profile(store, {"name": "Ana", "tighter_side": "left", "protocol": "step-calf",
+                                   "daily_goal": 2})
+    records.add_hold(store, {"profile_id": 1, "day": "2026-03-08", "seq": 1, "protocol": "step-calf",
+                             "tighter_side": "left", "slots": 4, "done_slots": [0], "status": "open",
+                             "wall": time.time(), "slot": 0, "leg": "left", "knee": "straight", "rep": 1,
+                             "outcome": "clean"})
     store.add_event(1, stretch_end(40.0), time.time(), {"leg": "right", "knee": "straight", "rep": 2})
     client.post("/api/pain", json={"pain": 5, "note": "ok"}, headers=auth())
     js = client.get("/api/export.json")
     assert js.status_code == 200 and "attachment" in js.headers["Content-Disposition"]
     data = json.loads(js.data)
     assert data["format"] == "stretchstep-export" and len(data["stretches"]) == 1 and len(data["pain"]) == 1
+    assert [p["name"] for p in data["profiles"]] == ["Ana"]
+    assert data["routines"][0]["done_slots"] == [0] and data["routine_holds"][0]["outcome"] == "clean"
     csv = client.get("/api/export.csv?since=2000-01-01")
     assert csv.mimetype == "text/csv" and csv.data.decode().count("\n") == 3
     assert client.get("/api/export.csv?since=tomorrow").status_code == 400

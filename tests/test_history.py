@@ -154,27 +154,77 @@ def test_history_refuses_a_span_it_cannot_give(store, days):
 
 
 # --- export -----------------------------------------------------------------------------------
+def seeded_routines(store: Store) -> None:
+    """Two people; Ana active and her routine of the 8th done (a bounced hold asked for again)."""
+    from firmware.routine import BUILTINS, records
+
+    records.ensure_profile(store, {"name": "me", "tighter_side": "right", "protocol": "step-calf",
+                                   "daily_goal": 2})
+    catalogue = {p.id: p for p in BUILTINS}
+    ana = records.add_profile(store, {"name": "Ana", "body_kg": 61.5, "tighter_side": "left"}, catalogue,
+                              {"tighter_side": "right", "protocol": "step-calf", "daily_goal": 1})
+    records.activate(store, ana.id)
+    records.put_device_settings(store, {"buzzer": False, "spoken_cues": True})
+    routine = {"profile_id": ana.id, "day": "2026-03-08", "seq": 1, "protocol": "step-calf",
+               "tighter_side": "left", "slots": 2}
+    records.add_hold(store, {**routine, "done_slots": [], "status": "open", "wall": local(2026, 3, 8, 9, 0),
+                             "slot": None, "leg": "left", "knee": "straight", "rep": 1, "outcome": "bounced"})
+    records.add_hold(store, {**routine, "done_slots": [0, 1], "status": "done",
+                             "wall": local(2026, 3, 8, 9, 30), "slot": 1, "leg": "left", "knee": "straight",
+                             "rep": 1, "outcome": "clean", "hold_s": 30.0, "breaths": 5, "bounces": 0})
+
+
 def test_export_then_import_into_a_fresh_store_gives_the_same_history(store, tmp_path):
+    from firmware.routine import records
+
     seeded(store)
+    seeded_routines(store)
     store.start_session("hx711", local(2026, 3, 8, 8))
     clock = DayClock()
     first = export_data(store, clock)
+    assert [p["name"] for p in first["profiles"]] == ["me", "Ana"]
+    assert first["settings"]["buzzer"] is False and "revision" not in first["settings"]
     fresh = Store(tmp_path / "fresh.sqlite")
     try:
+        records.ensure_profile(fresh, {"name": "default", "tighter_side": "right", "protocol": "step-calf",
+                                       "daily_goal": 3})    # what a first `stretchstep run` leaves behind
         added = import_data(fresh, json.loads(json.dumps(first)))
-        assert added == {"sessions": 1, "stretches": 6, "pain": 3}
+        assert added == {"profiles": 2, "sessions": 1, "stretches": 6, "pain": 3, "routines": 1,
+                         "routine_holds": 2}
         again = export_data(fresh, clock)
-        for key in ("sessions", "stretches", "pain"):
-            assert again[key] == first[key]
+        for key in ("sessions", "stretches", "pain", "profiles", "settings", "routines", "routine_holds"):
+            assert again[key] == first[key], key
+        assert records.active_profile(fresh).name == "Ana"                 # who was active, too
+        assert records.routines_done(fresh, "2026-03-08") == 1             # history's routines vs goal
         with pytest.raises(ImportRefused, match="already holds history"):
             import_data(fresh, first)
     finally:
         fresh.close()
 
 
+def test_a_version_1_export_imports_and_keeps_the_stores_profiles(store, tmp_path):
+    from firmware.routine import records
+
+    seeded(store)
+    old = {k: v for k, v in export_data(store, DayClock()).items()
+           if k not in ("profiles", "settings", "routines", "routine_holds")} | {"version": 1}
+    fresh = Store(tmp_path / "fresh.sqlite")
+    try:
+        records.ensure_profile(fresh, {"name": "me", "tighter_side": "left", "protocol": "step-calf",
+                                       "daily_goal": 3})
+        added = import_data(fresh, old)
+        assert (added["stretches"], added["profiles"], added["routines"]) == (6, 0, 0)
+        assert [p.name for p in records.profiles(fresh)] == ["me"]
+    finally:
+        fresh.close()
+
+
 @pytest.mark.parametrize("data, match", [
     ([], "not a stretchstep export"), ({"format": "x"}, "not a stretchstep export"),
-    ({"format": "stretchstep-export", "version": 99}, "version 99"),
+    ({"format": "stretchstep-export", "version": 99}, "version 99; this stretchstep reads versions 1, 2"),
+    ({"format": "stretchstep-export", "version": 2, "settings": []}, "settings must be an object"),
+    ({"format": "stretchstep-export", "version": 2, "routines": [{"id": 1}]},
+     r"routines\[0\] cannot be stored: NOT NULL"),
     ({"format": "stretchstep-export", "version": 1, "stretches": "x"}, "stretches must be a list"),
     ({"format": "stretchstep-export", "version": 1, "pain": [{"id": 1, "wall": 1.0, "pain": 44, "note": ""}]},
      r"pain\[0\] cannot be stored: CHECK constraint"),

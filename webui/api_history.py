@@ -198,8 +198,12 @@ def _decimated(path: Any) -> list[Sample]:
 
 # --- export -----------------------------------------------------------------------------------
 @history_api.get("/export.json")
-@doc("Every stretch, session and pain entry (a download `stretchstep import` reads)",
-     query={"since": SINCE_DAY}, response=obj({"format": text(), "version": integer()}))
+@doc("Every stretch, session and pain entry, the profiles, device settings, routines and their "
+     "holds (a download `stretchstep import` reads)", query={"since": SINCE_DAY},
+     response=obj({"format": text(), "version": integer(), "sessions": array(obj()),
+                   "stretches": array(obj()), "pain": array(obj()), "profiles": array(obj()),
+                   "settings": obj(), "routines": array(obj()), "routine_holds": array(obj())},
+                  required=["format", "version", "stretches", "pain", "profiles", "routines"]))
 @read_access
 def export_json() -> Any:
     data = export_data(ctx().store, _hc().day_clock, since=_since_date_arg())

@@ -138,6 +138,61 @@ def test_closed_reads_ask_once_and_cancel_does_not_bring_the_dialog_back(device,
     assert not page.errors
 
 
+def _session(page: Page) -> dict:
+    return page.evaluate("fetch('/api/session').then(r => r.json())")
+
+
+def test_the_printed_link_lets_the_phone_in_and_leaves_no_code_in_the_address(device, browser, until):
+    """The device makes its own code (none configured) and prints a link with it in #code=...:
+    opening that link on closed reads is all a person does; an old link's code asks politely."""
+    dev = device("simulated:step_on_off", speed=1, open_reads=False, access_code=None)
+    link = until(lambda: next((u for u in dev.printed_links() if "#code=" in u), None))
+    assert link.startswith(dev.url)
+    page = new_page(browser)
+    page.goto(link)
+    expect(page.locator("#state-word")).to_be_visible()          # let in: the Now page, no dialog
+    expect(page.locator("#code-dialog")).to_be_hidden()
+    assert "code=" not in page.url and page.evaluate("location.hash") == ""
+    assert _session(page)["authenticated"] is True
+    page.locator("nav a[data-page=settings]").click()
+    expect(page.locator("#auth-state")).to_have_text("This phone holds the access code: changes are allowed.")
+    assert not page.errors
+    page.context.close()
+
+    old = new_page(browser)
+    code = link.split("#code=")[1]
+    old.goto(dev.url + "#code=" + ("1" if code[0] != "1" else "2") + code[1:])   # a code that is not it
+    expect(old.locator("#code-dialog")).to_be_visible()
+    expect(old.locator("#code-msg")).to_have_text("The code in the link you opened is not this device's "
+                                                  "access code (an old link?). Type the current code.")
+    assert "code=" not in old.url
+    assert _session(old)["authenticated"] is False
+    old.locator("#code-input").fill(code)
+    old.locator("#code-ok").click()
+    expect(old.locator("#locked")).to_be_hidden()
+    expect(old.locator("#state-word")).to_be_visible()
+    assert not old.errors
+
+
+def test_with_open_reads_a_wrong_link_code_shows_the_dialog_over_the_page(device, browser):
+    dev = device("simulated:step_on_off", speed=1)
+    page = new_page(browser)
+    page.goto(dev.url + "#code=13572468")
+    expect(page.locator("#code-dialog")).to_be_visible()
+    expect(page.locator("#code-msg")).to_contain_text("not this device's access code")
+    page.locator("#code-cancel").click()
+    expect(page.locator("#code-dialog")).to_be_hidden()
+    expect(page.locator("#state-word")).to_be_visible()                 # reads are open: the page stays
+    assert "code=" not in page.url and _session(page)["authenticated"] is False
+    page.goto(dev.url + "#code=" + ACCESS_CODE)          # the same page, opened again by the right link
+    page.wait_for_function("() => location.hash === ''")
+    page.locator("nav a[data-page=settings]").click()
+    expect(page.locator("#auth-state")).to_have_text("This phone holds the access code: changes are allowed.")
+    assert _session(page)["authenticated"] is True
+    expect(page.locator("#code-dialog")).to_be_hidden()
+    assert not page.errors
+
+
 def test_the_page_says_connection_lost_and_reconnects_after_a_restart(device, browser):
     dev = device("simulated:step_on_off", speed=1)
     page = new_page(browser)

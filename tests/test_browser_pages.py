@@ -264,6 +264,33 @@ def test_page_weight_and_desktop_layout(device, browser):
         page.evaluate(f"location.hash = '#{name}'")
         expect(page.locator(LOADED[name])).not_to_have_text(re.compile(r"^(–|)$"))
         screenshot(page, f"desktop-{name}")
+    # a cue's banner lies over the tabs on a desktop: a tap goes through it to the tab beneath
+    page.evaluate("""() => { document.getElementById('alert-title').textContent = 'Switch legs';
+        document.getElementById('alert-detail').textContent = 'Now the right leg, knee bent, 3 of 4';
+        document.getElementById('alert').hidden = false; }""")
+    page.evaluate("location.hash = '#now'")
+    tab = page.locator("nav a[data-page=settings]")
+    alert, box = page.locator("#alert").bounding_box(), tab.bounding_box()
+    assert alert["y"] + alert["height"] > box["y"] and alert["x"] < box["x"] + box["width"]   # they overlap
+    tab.click(timeout=5_000)
+    expect(page.locator("#page-settings")).to_be_visible()
+    assert not page.errors
+
+
+def test_chart_keys_name_every_mark_and_keep_each_swatch_with_its_words(device, browser):
+    dev = device("simulated:step_on_off", speed=1)
+    page = new_page(browser)                                                  # phone width
+    page.goto(dev.url + "#history")
+    keys = page.locator("#page-history .key > span")
+    expect(keys).to_have_text(["clean holds", "bounced (left axis)", "pain", "stiffness (right axis, 0–10)"])
+    for name in ("history", "now"):
+        page.evaluate(f"location.hash = '#{name}'")
+        items = page.locator(f"#page-{name} .key > span")
+        expect(items.first).to_be_visible()
+        for box in items.evaluate_all("""items => items.map(i => {
+            const sw = i.firstElementChild.getBoundingClientRect(), all = i.getBoundingClientRect();
+            return {item: all.height, top: sw.top - all.top, lines: i.getClientRects().length}; })"""):
+            assert box["lines"] == 1 and 0 < box["item"] < 30 and box["top"] >= 0, box   # one line
     assert not page.errors
 
 

@@ -242,6 +242,10 @@ def test_csv_export_has_a_row_per_stretch_and_pain_entry_with_day_and_slot(store
     rows = [line.split(",") for line in lines[1:]]
     assert [r[0] for r in rows] == ["stretch", "stretch", "stretch", "pain"]
     assert rows[0][2:6] == ["2026-03-09", "2026-03-09T08:59:25", "right", "straight"]
+    store.add_event(1, Event(ev.STRETCH_END, 101.624, {"start": 59.38, "end": 101.624, "hold_s": 37.673}),
+                    local(2026, 3, 9, 12), {})
+    last = to_csv(export_data(store, DayClock(), since=local(2026, 3, 9, 11, 30))).splitlines()[1].split(",")
+    assert (last[7], last[13]) == ("37.673", "42.244")          # not 42.24399999999999 in a spreadsheet
 
 
 # --- the weekly report ------------------------------------------------------------------------

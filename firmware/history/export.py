@@ -84,10 +84,10 @@ def csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for s in data["stretches"]:
         extra = s["data"]
         yield {"type": "stretch", "id": s["id"], "day": s["day"], "time": _local(s["wall_start"]),
-               "leg": s["leg"], "knee": s["knee"], "rep": s["rep"], "hold_s": s["hold_s"],
+               "leg": s["leg"], "knee": s["knee"], "rep": s["rep"], "hold_s": _ms(s["hold_s"]),
                "breaths": s["breaths"], "breaths_sure": extra.get("breaths_sure"),
                "bounces": s["bounces"], "completed": bool(s["completed"]), "peak_kg": s["peak_kg"],
-               "duration_s": s["duration_s"]}
+               "duration_s": _ms(s["duration_s"])}
     for p in data["pain"]:
         yield {"type": "pain", "id": p["id"], "day": p["day"], "time": _local(p["wall"]), "part": p["part"],
                "pain": p["pain"], "stiffness": p["stiffness"], "note": p["note"]}
@@ -100,6 +100,11 @@ def to_csv(data: dict[str, Any]) -> str:
     for row in csv_rows(data):
         writer.writerow(row)
     return out.getvalue()
+
+
+def _ms(seconds: float | None) -> float | None:
+    """To the millisecond: a spreadsheet cell shows 42.244, not the float noise of 42.24399999999999."""
+    return None if seconds is None else round(seconds, 3)
 
 
 def _local(wall: float | None) -> str:

@@ -27,6 +27,8 @@ function phase(st) {
 }
 
 const targetS = (st) => Number(st.target_s) || 30;
+// A hold the routine did not count is asked for again: the slot line says so, and why.
+const AGAIN = { bounced: "that one bounced", early: "that one ended before the target" };
 const routineOf = (st) => st.routine || null;
 
 /** "right leg, knee straight, 2 of 3", from the routine's label or the older flat fields. */
@@ -78,7 +80,10 @@ function render() {
   const slot = r ? r.slot : (st.leg ? { leg: st.leg, knee: st.knee, rep: st.rep, reps: st.reps } : null);
   const next = r ? r.next : null;
   if (r && r.done) setText($("slot"), `Routine done${r.goal ? `: ${r.routines_today} of ${r.goal} today` : ""}`);
-  else setText($("slot"), slot ? `${inHold ? "Now" : "Next"}: ${slotLabel(slot)}` : "–");
+  else {
+    const last = r && r.last_hold, again = !inHold && last && slot && slot.label && last.label === slot.label && AGAIN[last.outcome];
+    setText($("slot"), slot ? `${again ? "Again" : inHold ? "Now" : "Next"}: ${slotLabel(slot)}${again ? ` (${again})` : ""}` : "–");
+  }
   const switching = next && slot && next.leg !== slot.leg;
   setText($("then"), next ? `${switching && p === "done" ? "Then switch legs: " : "Then: "}${slotLabel(next)}` : "");
   const rest = r && r.rest_s_left > 0 ? r.rest_s_left : null;
@@ -122,7 +127,8 @@ function routineCue(r) {
     showAlert("Other leg, please", slot ? `The plan says: ${slot}` : "", "info", 3500);
     sound.cue("bounce", leg ? `Other leg please: the ${leg} leg.` : undefined);
   } else if (r.cue === "hold_complete") {
-    showAlert("Hold complete", "Ease off slowly", "good", 2500);
+    const bounced = Number(live.status.bounces) > 0;   // it will not count: say so now, not after
+    showAlert("Hold complete", bounced ? "Ease off slowly. It bounced, so this one comes again." : "Ease off slowly", "good", 2500);
     sound.cue("hold_complete");
   } else if (r.cue === "bounce") sound.cue("bounce");
   else if (r.cue === "rest_over" || r.cue === "ready") sound.cue(r.cue, slot ? `Now the ${slot}.` : undefined);

@@ -261,5 +261,12 @@ def test_the_weekly_report_shows_the_same_figures_as_the_history(store):
     for c, d in zip(cells, figures["days"], strict=True):
         assert (int(c[2]), int(c[3]), int(c[4])) == (d["holds"], d["clean"], d["bounced"])
         assert c[7] == ("–" if d["pain"] is None else f"{d['pain']:g}")
+        assert c[5] == f"{d['hold_s']:.0f} s"                           # under two minutes: seconds
     assert "<b>5</b>" in html.split('id="pain-by-goal"')[1]
+    assert "(1 day with pain logged)" in html                           # not "1 days"
+    trends = html.split('<table id="trends">')[1].split("</table>")[0]
+    first = figures["trends"]["right"]["straight"][0]["share"]
+    assert f"<td>{first * 100:.0f} %</td>" in trends                   # as the History page shows it
+    long = render_report({**figures, "days": [{**figures["days"][0], "hold_s": 2890.4}]})
+    assert "<td>48 min</td>" in long                                    # not "2890.4 s"
     assert html.count("<polyline") == 2  # pain on the 8th-9th, stiffness only on the 8th is a dot

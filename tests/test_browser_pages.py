@@ -174,6 +174,39 @@ def test_the_printed_link_lets_the_phone_in_and_leaves_no_code_in_the_address(de
     assert not old.errors
 
 
+def test_a_new_access_code_made_in_settings_is_shown_once_and_its_link_lets_in(device, browser, until):
+    dev = device("simulated:step_on_off", speed=1, access_code=None)
+    link = until(lambda: next((u for u in dev.printed_links() if "#code=" in u), None))
+    old_code = link.split("#code=")[1]
+    page = new_page(browser)
+    page.goto(link)
+    page.evaluate("location.hash = '#settings'")
+    change = page.locator("#code-change")
+    expect(change).to_be_visible()                                # only for a phone that is let in
+    change.locator("summary").click()
+    page.locator("#cur-code").fill("00000000")
+    page.locator("#make-code").click()
+    expect(page.locator("#code-change-msg")).to_have_text("That is not the access code in use now.")
+    expect(page.locator("#code-dialog")).to_be_hidden()           # a refusal explained, not a sign-in
+    page.locator("#cur-code").fill(old_code)
+    page.locator("#make-code").click()
+    expect(page.locator("#code-change-msg")).to_have_text("Done: the old code no longer works.")
+    new_code = page.locator("#code-new-value").text_content() or ""
+    assert re.fullmatch(r"\d{8}", new_code) and new_code != old_code
+    expect(page.locator("#code-new-link")).to_have_text(f"{dev.url}#code={new_code}")
+    screenshot(page, "settings-new-code")
+    expect(page.locator("#auth-state")).to_have_text("This phone holds the access code: changes are allowed.")
+    assert _session(page)["authenticated"] is True                 # this phone stays in
+    other = new_page(browser)
+    other.goto(dev.url + "#code=" + old_code)                       # the old link no longer works
+    expect(other.locator("#code-msg")).to_contain_text("not this device's access code")
+    other.locator("#code-cancel").click()
+    other.goto(page.locator("#code-new-link").text_content())       # the new one does
+    other.wait_for_function("() => location.hash === ''")
+    until(lambda: _session(other)["authenticated"])
+    assert not page.errors and not other.errors
+
+
 def test_with_open_reads_a_wrong_link_code_shows_the_dialog_over_the_page(device, browser):
     dev = device("simulated:step_on_off", speed=1)
     page = new_page(browser)

@@ -58,6 +58,21 @@ export async function api(path, options = {}) {
   }
 }
 
+/** A write whose refusal is the caller's to explain (no dialog): {ok, status, data}. */
+export async function send(path, json) {
+  const res = await fetch(path, { method: "POST", credentials: "same-origin",
+                                  headers: headers({ "Content-Type": "application/json" }, true), body: JSON.stringify(json) });
+  const data = await body(res);
+  return { ok: res.ok, status: res.status, data };
+}
+
+/** A new access code made on the page: this browser holds the new session the answer set. */
+export async function newCode(current) {
+  const r = await send("/api/access-code", { current_code: current });
+  if (r.ok) { auth.csrf = r.data.csrf_token || null; auth.authenticated = true; announce(); }
+  return r;
+}
+
 // ---- the access code: from the link, or typed into the dialog ------------------------------
 /** POST the code to /api/session; on success this browser holds the session. {ok, status, data} */
 export async function sendCode(code) {

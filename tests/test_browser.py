@@ -89,7 +89,17 @@ def test_a_hold_counts_up_completes_with_a_tone_and_shows_breaths(device, phone)
     expect(phone.locator("#last-hold")).to_contain_text(shown)       # "~4" only when unsure
     expect(word).to_have_text("Holding", timeout=20_000)                # the next hold, seen from its start
     seen = ",".join(phone.evaluate("window.__states"))            # every word the page showed, in order
-    assert re.search(r"holding,done,(bounce,)?off,ready,(.*,)?in,holding", seen), seen
+    # "Stretching in" never shows on the way out. Easing off lasts a fraction of a second at
+    # speed 8 and the page draws once a frame, so on a loaded machine it may fall between two
+    # frames: whether the page calls it "Easing off" is asserted below without the clock.
+    assert re.search(r"holding,done,(bounce,)?(off,)?ready,(.*,)?in,holding", seen), seen
+    words = phone.evaluate("""() => import('/static/js/now.js').then((m) => {
+        const held = m.liveState.held, out = {};
+        m.liveState.held = true;  out.after_hold = m.phase({ state: 'stretching' });
+        m.liveState.held = false; out.before_hold = m.phase({ state: 'stretching' });
+        m.liveState.held = held;
+        return out; })""")
+    assert words == {"after_hold": "off", "before_hold": "in"}
     screenshot(phone, "now")
     assert not phone.errors
 

@@ -17,7 +17,7 @@ export const liveState = live;
 export const onLive = (fn) => live.listeners.add(fn);
 
 // ---- the state in one word ---------------------------------------------------------------------
-function phase(st) {
+export function phase(st) {  // exported for the browser tests
   const state = st.state || "empty";
   if (state === "fault") return "fault";
   if (live.t !== null && live.t - live.lastBounce < BOUNCE_SHOW_S && (state === "holding" || state === "stretching")) return "bounce";

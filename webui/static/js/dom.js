@@ -25,6 +25,8 @@ export function s(tag, attrs = {}, text) {
 }
 
 export const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(+x)) ? "–" : Number(x).toFixed(d);
+/** A stretch's leg and knee for a list ("left bent"); "stretch" when no routine slot was known. */
+export const slotShort = (x) => x.leg ? `${x.leg} ${x.knee || ""}`.trim() : "stretch";
 export const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export const clock = (wall) => new Date(wall * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 export const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });

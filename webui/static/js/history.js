@@ -1,7 +1,7 @@
 // The History page: today against the goal, four weeks of per-day bars with pain and
 // stiffness on their own axis, per side and knee trends, and each day's sessions with the
 // device's force-trace plot.
-import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth, slotShort } from "./dom.js";
 import { api } from "./net.js";
 
 const DAYS = 28;
@@ -159,7 +159,7 @@ function sessionRow(id, items, day) {
       detail.append(link,
                     h("ol", { class: "recent" }, ...items.map((x) => h("li", {},
                       h("span", { class: "when", text: clock(x.wall) }),
-                      h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${x.breaths_sure === false ? "~" : ""}${x.breaths} breaths` }),
+                      h("span", { class: "what", text: `${slotShort(x)} · ${fmt(x.hold_s, 0)} s · ${x.breaths_sure === false ? "~" : ""}${x.breaths} breaths` }),
                       h("span", { class: x.bounces ? "bad" : x.completed ? "ok" : "short", text: x.bounces ? plural(x.bounces, "bounce") : x.completed ? "✓ held" : "short" })))));
     }
   });

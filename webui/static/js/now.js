@@ -1,6 +1,6 @@
 // The Now page: one EventSource for the live state, the hold timer, breaths, the force line,
 // bounce warnings and the routine's slot, rest and cues.
-import { $, h, s, setText, fmt, plural, clock, say, fitWidth } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, say, fitWidth, slotShort } from "./dom.js";
 import { api } from "./net.js";
 import * as sound from "./sound.js";
 
@@ -304,7 +304,7 @@ export async function loadToday() {
       const verdict = x.bounces ? plural(x.bounces, "bounce") : x.completed ? "✓ held" : "short";
       return h("li", {},
         h("span", { class: "when", text: clock(x.wall) }),
-        h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${b} breath${x.breaths === 1 ? "" : "s"}` }),
+        h("span", { class: "what", text: `${slotShort(x)} · ${fmt(x.hold_s, 0)} s · ${b} breath${x.breaths === 1 ? "" : "s"}` }),
         h("span", { class: x.bounces ? "bad" : x.completed ? "ok" : "short", text: verdict }));
     }));
   } catch (e) { say($("now-today"), e.message, true); }

@@ -155,7 +155,8 @@ def test_the_printed_link_lets_the_phone_in_and_leaves_no_code_in_the_address(de
     assert link.startswith(dev.url)
     page = new_page(browser)
     page.goto(link)
-    expect(page.locator("#state-word")).to_be_visible()          # let in: the Now page, no dialog
+    expect(page.locator("#conn")).to_have_text("live")          # let in: the live stream needs it
+    expect(page.locator("#state-word")).to_be_visible()          # the Now page, and no dialog
     expect(page.locator("#code-dialog")).to_be_hidden()
     assert "code=" not in page.url and page.evaluate("location.hash") == ""
     assert _session(page)["authenticated"] is True
@@ -175,6 +176,7 @@ def test_the_printed_link_lets_the_phone_in_and_leaves_no_code_in_the_address(de
     old.locator("#code-input").fill(code)
     old.locator("#code-ok").click()
     expect(old.locator("#locked")).to_be_hidden()
+    expect(old.locator("#conn")).to_have_text("live")
     expect(old.locator("#state-word")).to_be_visible()
     assert not old.errors
 

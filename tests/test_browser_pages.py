@@ -180,6 +180,15 @@ def test_the_printed_link_lets_the_phone_in_and_leaves_no_code_in_the_address(de
     expect(old.locator("#state-word")).to_be_visible()
     assert not old.errors
 
+    locked = new_page(browser)                               # asked, cancelled, then the link opened
+    locked.goto(dev.url)
+    locked.locator("#code-cancel").click()
+    expect(locked.locator("#locked")).to_be_visible()
+    locked.goto(link)                                        # same page: only the hash changes
+    expect(locked.locator("#locked")).to_be_hidden()
+    expect(locked.locator("#conn")).to_have_text("live")
+    assert "code=" not in locked.url and not locked.errors
+
 
 def test_a_new_access_code_made_in_settings_is_shown_once_and_its_link_lets_in(device, browser, until):
     dev = device("simulated:step_on_off", speed=1, access_code=None)

@@ -48,7 +48,8 @@ async function start() {
     if (code === null) { route(); return; }
     route();
     const refused = session.authenticated ? "" : await loginWithLinkCode(code);
-    if (refused && await login(refused) && !started) begin();
+    const inNow = refused ? await login(refused) : session.authenticated;
+    if (inNow && !started) begin();     // a locked page opens once the link's code let it in
   });
   route();
   try { await loadSession(); } catch (e) { /* the stream's reconnect shows the device is unreachable */ }

@@ -101,8 +101,8 @@ def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, br
     expect(page.locator("#weeks rect.bar")).to_have_count(1)                 # one day with holds
     labels = page.locator("#weeks text:not(.pain-axis):not(.unit)").all_text_contents()
     assert 3 <= sum(t.isdigit() for t in labels) <= 6                  # a few labels up the holds axis
-    steps = page.evaluate("import('/static/js/history.js')"
-                          ".then(m => [4, 15, 42, 189, 1000].map(n => m.niceStep(n / 4)))")
+    steps = page.evaluate("import('/static/js/dom.js')"
+                          ".then(m => [4, 15, 42, 189, 1000].map(n => m.niceStep(n / 4, 2)))")
     assert steps == [2, 5, 20, 50, 500]                               # a busy day: 0, 50 … 200, not 11 labels
     pairs = sum(1 for knees in report["trends"].values() for points in knees.values() if points)
     expect(page.locator("#trends tbody tr")).to_have_count(pairs)     # a row per side and knee with holds

@@ -38,6 +38,13 @@ export function say(el, text, bad = false) {
   el.textContent = text;
 }
 
+/** An axis step: the first of 1, 2, 5, 10, 20, 50, … at least `raw` and `least` (so a chart
+ *  gets a handful of round labels, however big its numbers). */
+export function niceStep(raw, least = 1) {
+  const want = Math.max(least, raw);
+  for (let mag = 1; ; mag *= 10) for (const m of [1, 2, 5]) if (m * mag >= want) return m * mag;
+}
+
 /** The viewBox width that keeps text its size in a box the stylesheet shapes (phone or desktop). */
 export function fitWidth(svg, height) {
   const r = svg.getBoundingClientRect();

@@ -1,7 +1,7 @@
 // The History page: today against the goal, four weeks of per-day bars with pain and
 // stiffness on their own axis, per side and knee trends, and each day's sessions with the
 // device's force-trace plot.
-import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth, slotShort } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth, slotShort, niceStep } from "./dom.js";
 import { api } from "./net.js";
 
 const DAYS = 28;
@@ -35,7 +35,7 @@ function drawWeeks(days) {
   empty.classList.remove("err");
   empty.textContent = "Nothing recorded in the last 4 weeks yet. Stretches show here as bars once the step has seen them, and pain you log shows as dots.";
   const most = Math.max(4, ...days.map((d) => d.holds || 0));
-  const step = niceStep(most / 4);   // at most ~5 labels up the side, however busy the day
+  const step = niceStep(most / 4, 2);   // at most ~5 labels up the side, however busy the day
   const top = Math.ceil(most / step) * step;
   const slot = (W - L - R) / Math.max(1, days.length);
   const yH = (n) => H - B - (H - B - T) * n / top;
@@ -69,11 +69,6 @@ function drawWeeks(days) {
     flush();
   }
   svg.replaceChildren(...kids);
-}
-
-/** The first of 1, 2, 5, 10, 20, 50, … that is at least `raw` (and at least 2). */
-export function niceStep(raw) {
-  for (let mag = 1; ; mag *= 10) for (const m of [1, 2, 5]) if (m * mag >= Math.max(2, raw)) return m * mag;
 }
 
 // ---- per side and knee -------------------------------------------------------------------

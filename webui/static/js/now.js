@@ -1,6 +1,6 @@
 // The Now page: one EventSource for the live state, the hold timer, breaths, the force line,
 // bounce warnings and the routine's slot, rest and cues.
-import { $, h, s, setText, fmt, plural, clock, say, fitWidth, slotShort } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, say, fitWidth, slotShort, niceStep } from "./dom.js";
 import { api } from "./net.js";
 import * as sound from "./sound.js";
 
@@ -189,8 +189,6 @@ function addPoint(t, kg) {
 // ---- the force line ------------------------------------------------------------------------
 const H = 160, L = 34, R = 8, T = 18, B = 22;
 let W = 360;
-function niceStep(span) { for (const st of [5, 10, 20, 25, 50, 100]) if (span / st <= 5) return st; return 200; }
-
 function drawChart() {
   const svg = $("chart");
   W = fitWidth(svg, H);
@@ -205,7 +203,7 @@ function drawChart() {
     const a = Math.max(tStart, live.holdStart), b = live.holdEnd === null ? tEnd : live.holdEnd;
     if (b > tStart) kids.push(s("rect", { x: x(a), y: T, width: Math.max(0, x(b) - x(a)), height: H - B - T, class: "band" }));
   }
-  const step = niceStep(hi - lo);
+  const step = niceStep((hi - lo) / 5, 5);
   for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
     kids.push(s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
     kids.push(s("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end" }, String(v)));
@@ -233,7 +231,8 @@ function drawChart() {
     if (kind === "breath") { const p = near(t); if (p) kids.push(s("circle", { cx: x(t), cy: y(p[1]), r: 4, class: "breath" })); }
     else if (kind === "bounce") {
       kids.push(s("line", { x1: x(t), x2: x(t), y1: T, y2: H - B, class: "bounce" }));
-      kids.push(s("text", { x: x(t) + 3, y: T + 10, class: "bounce-label" }, "bounce"));
+      const late = x(t) > W - R - 48;   // near "now" the word goes to the line's left, inside the chart
+      kids.push(s("text", { x: x(t) + (late ? -3 : 3), y: T + 10, "text-anchor": late ? "end" : "start", class: "bounce-label" }, "bounce"));
     } else if (kind === "hold_complete") {
       kids.push(s("line", { x1: x(t), x2: x(t), y1: T, y2: H - B, class: "complete" }));
       kids.push(s("text", { x: x(t) - 3, y: T + 10, "text-anchor": "end", class: "complete-label" }, "target"));

@@ -23,9 +23,9 @@ from firmware.config import Config
 STARTUP_S = 20
 
 
-def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
+def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, STRETCHSTEP_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1",
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+               XDG_CONFIG_HOME=str(tmp_path / "cfg"), **(env or {}))
     cmd = [sys.executable, "-m", "firmware", "run", "--host", "127.0.0.1", "--port", "0", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     deadline = time.monotonic() + STARTUP_S
@@ -237,3 +237,35 @@ def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running, un
     db = sqlite3.connect(_history_file(tmp_path))
     assert db.execute("SELECT COUNT(*) FROM stretches WHERE abs(end_t - ?) < 1e-6", (end,)).fetchone()[0] == 1
     until(lambda: _health(base)["stats"].get("pid") not in (None, pid))   # and sampling is back
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, until):
+    """The socket lives in $RUNTIME_DIRECTORY (what the systemd unit's RuntimeDirectory= sets);
+    a supervisor killed with -9 cannot remove its folder, so the next start clears it, and a
+    clean stop leaves nothing behind."""
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})
+    (folder,) = runtime.iterdir()
+    assert (folder / "sampler.sock").exists() and folder.stat().st_mode & 0o777 == 0o700
+    stats = until(lambda: (h := _health(base))["stats"].get("web_pid") and h["stats"])
+    proc.kill()
+    proc.wait()
+    until(lambda: _gone(stats["pid"]) and _gone(stats["web_pid"]))   # they notice and stop
+    assert folder.is_dir()                                           # left by the crash
+    (folder / "left-by-the-crash").write_text("")
+
+    proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})
+    assert list(runtime.iterdir()) == [folder]
+    assert sorted(p.name for p in folder.iterdir()) == ["sampler.sock"]
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0 and list(runtime.iterdir()) == []

@@ -211,3 +211,17 @@ def test_a_history_that_cannot_be_written_is_a_fault_in_health_while_sampling_go
     assert runner.state == "ended" and health["loop"]["samples"] > 1000     # sampling went on
     assert health["store_writer"]["dropped"] > 0
     assert any("readonly" in p for p in health["problems"])
+
+
+def test_the_scratch_day_lives_in_the_runtime_folder_and_is_gone_at_exit(tmp_path):
+    """While the history cannot be written the routine keeps its day in a scratch store in the
+    run's runtime folder: a killed sampler's leftover is started afresh, and exit removes it."""
+    first = sampler_module.scratch_store(tmp_path)
+    session = first.start_session("simulated", 1000.0)
+    assert first.counts()["sessions"] == 1 and session
+    del first                                   # as if killed: nothing closed, files stay
+    assert (tmp_path / sampler_module.SCRATCH_NAME).exists()
+    again = sampler_module.scratch_store(tmp_path)
+    assert again.counts()["sessions"] == 0      # the leftover does not carry over
+    sampler_module.drop_scratch(again)
+    assert list(tmp_path.iterdir()) == []

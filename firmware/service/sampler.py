@@ -21,7 +21,6 @@ import os
 import signal
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -333,7 +332,8 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     live = LiveState()
     control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
     panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
-    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
+    scratch = scratch_store(Path(sock_path).parent) if store is None else None
+    routine, keeper = build_routine(cfg, store if store is not None else scratch)
     traces = keep_traces(cfg, store, session_id, source)
     try:
         publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host
@@ -369,6 +369,8 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         trace.close()
     if store is not None:
         store.close()
+    if scratch is not None:
+        drop_scratch(scratch)
     panel.close()
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
@@ -393,10 +395,28 @@ def keep_traces(cfg: Config, store: Store | None, session_id: int,
         return ()
 
 
-def scratch_store() -> Store:
-    """Where the routine keeps its day when the history cannot be written: a temporary file, so
-    the routine (and its cues) still work; nothing in it outlives the run."""
-    return Store(Path(tempfile.mkdtemp(prefix="stretchstep-scratch-")) / "history.sqlite")
+SCRATCH_NAME = "scratch.sqlite"
+
+
+def scratch_store(folder: Path) -> Store:
+    """Where the routine keeps its day when the history cannot be written, so the routine (and
+    its cues) still work: a file in the run's runtime folder (firmware.service.runtime), which
+    the supervisor removes, and the next start clears if a crash left it. Nothing in it
+    outlives the run; a leftover from a killed sampler is started afresh."""
+    path = folder / SCRATCH_NAME
+    _remove_sqlite(path)
+    return Store(path)
+
+
+def drop_scratch(store: Store) -> None:
+    """Close the scratch store and remove its files (the sampler's own exit)."""
+    store.close()
+    _remove_sqlite(store.path)
+
+
+def _remove_sqlite(path: Path) -> None:
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        part.unlink(missing_ok=True)
 
 
 def _first_source(cfg: Config) -> SampleSource | None:

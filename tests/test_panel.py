@@ -35,6 +35,12 @@ class FakeControl:
         self.calls.append(("calibrate", known_kg))
         return {"ok": True}
 
+    def next_profile(self) -> dict[str, Any]:
+        self.calls.append("next_profile")
+        if self.refuse:
+            raise ValueError(self.refuse)
+        return {"ok": True}
+
 
 class RecordingLed:
     def __init__(self) -> None:
@@ -97,10 +103,69 @@ def test_holding_calibrates_with_the_configured_weight_and_never_tares() -> None
     assert waits == [2.0]           # the weight settled while the LED blinked fast
 
 
+def test_holding_on_twice_as_long_switches_profile_with_its_own_beep_and_no_calibration() -> None:
+    control = FakeControl()
+    panel, factory, waits = panel_on_mock(control)
+    button = factory.pin(17)
+    button.drive_low()
+    panel.button.held()             # 3 s: calibration armed (the LED blinks fast)
+    assert panel.calibrating
+    panel.button.held()             # 6 s: the next profile, at once
+    assert control.calls == ["next_profile"] and not panel.calibrating
+    button.drive_high()             # the release after it does nothing more
+    assert control.calls == ["next_profile"] and waits == []
+    panel.on_sample(1.0, 0.0, {"fault": None})
+    assert panel.cues.played == ["next_profile"] and panel.results[-1] == "next profile: done"
+    from firmware.cues import PATTERNS
+
+    others = {PATTERNS[name].durations for name in ("ready", "sensor_fault")}
+    assert PATTERNS["next_profile"].durations not in others     # not "done", not "refused"
+
+
+def test_a_long_hold_on_a_step_someone_stands_on_keeps_their_profile(store) -> None:
+    """The whole path on MockFactory: button -> DeviceControl (the detector's word) -> the
+    routine keeper; refused with the fault beep while someone stands, done once the step is empty."""
+    from firmware.control import DeviceControl
+    from firmware.routine import records
+    from firmware.routine.build import RoutineBook, build_routine
+
+    book = RoutineBook.from_config(DEFAULTS)
+    routine, keeper = build_routine(DEFAULTS, store, start=False)
+    first = routine.settings.profile
+    second = records.add_profile(store, {"name": "Bo"}, book.protocols, book.first_profile)
+    keeper.check_settings()
+
+    class Detector:
+        state = "standing"
+
+    class Running:
+        detector, source = Detector(), None
+
+    control = DeviceControl("simulated", store.path.parent, lambda: Running(),
+                            next_profile=keeper.next_profile)
+    panel, factory, _ = panel_on_mock(control)
+
+    def long_hold() -> None:
+        factory.pin(17).drive_low()
+        panel.button.held()
+        panel.button.held()
+        factory.pin(17).drive_high()
+        keeper.drain()
+        routine.poll(0.0, 0.0)
+
+    long_hold()
+    assert "next profile refused: The step is not empty" in panel.results[-1]
+    assert routine.settings.profile.id == first.id
+    Detector.state = "empty"
+    long_hold()
+    assert panel.results[-1] == "next profile: done" and routine.settings.profile.id == second.id
+
+
 def test_the_button_is_wired_with_the_configured_hold_time() -> None:
     panel, factory, _ = panel_on_mock(FakeControl(), hold_s=4.0)
     gpio_button = next(d for d in panel._devices if type(d).__name__ == "Button")
     assert gpio_button.hold_time == 4.0 and gpio_button.pin.info.name == "GPIO17"
+    assert gpio_button.hold_repeat          # the second hold_s is the profile gesture
     assert gpio_button.when_held == panel.button.held
 
 
@@ -121,6 +186,8 @@ def test_the_led_shows_running_fault_and_calibrating() -> None:
     button = TareButton(panel, FakeControl(), 20.0,
                         wait=lambda s: calls_while_calibrating.append(led.calls[-1]))
     button.held()
+    assert led.calls[-1] == ("blink", *BLINK_S["calibrating"])   # "let go to calibrate"
+    button.released()
     assert calls_while_calibrating == [("blink", *BLINK_S["calibrating"])]
     assert led.calls[-1] == "on"
     assert BLINK_S["calibrating"][0] < BLINK_S["fault"][0]   # fast vs slow

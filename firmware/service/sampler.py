@@ -330,10 +330,11 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         sys.exit(EXIT_FATAL)
     watchdog = Watchdog()
     live = LiveState()
-    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
-    panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
     scratch = scratch_store(Path(sock_path).parent) if store is None else None
     routine, keeper = build_routine(cfg, store if store is not None else scratch)
+    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device,
+                            next_profile=keeper.next_profile if store is not None else None)
+    panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
     traces = keep_traces(cfg, store, session_id, source)
     try:
         publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host

@@ -56,6 +56,7 @@ def test_a_staged_install_writes_the_whole_tree_and_plans_every_command(tmp_path
     assert (tmp_path / "var/lib/stretchstep").is_dir()
     assert (tmp_path / "opt/stretchstep/src/firmware/calibration/__init__.py").exists()
     assert (tmp_path / "opt/stretchstep/src/pyproject.toml").exists()
+    assert (tmp_path / "opt/stretchstep/src/bench/pulse_width.py").exists()   # run on the Pi (§6)
     assert not list((tmp_path / "opt/stretchstep/src").rglob("__pycache__"))
     assert os.readlink(tmp_path / "usr/local/bin/stretchstep") == "/opt/stretchstep/venv/bin/stretchstep"
     commands = [" ".join(argv) for argv in planned]

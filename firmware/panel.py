@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,14 +214,25 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
 
 def _build(panel: Panel, what: str, pin: int, make: Callable[[], Any]) -> Any:
     try:
-        device = make()
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            device = make()
     except Exception as exc:  # gpiozero raises many kinds (BadPinFactory, GPIOPinInUse, OSError...)
         message = f"{what} on BCM {pin} unavailable: {type(exc).__name__}: {exc}"
         log.warning("%s; the step senses on without it", message)
         panel.faults.append(message)
         return None
+    finally:
+        _log_warnings(what, said)
     panel._devices.append(device)
     return device
+
+
+def _log_warnings(what: str, said: list[warnings.WarningMessage]) -> None:
+    """gpiozero warns (PinFactoryFallback) once per pin library it tries: on stderr those are
+    raw Python warnings with source lines, in the journal four screens of noise. One log line."""
+    if said:
+        log.info("%s: gpiozero said: %s", what, "; ".join(str(w.message) for w in said))
 
 
 def _gpiozero(name: str) -> Any:

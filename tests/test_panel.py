@@ -314,3 +314,28 @@ def test_a_sensor_that_cannot_be_opened_blinks_the_led() -> None:
     runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0, sinks=(panel,))
     assert runner._open() is None and runner.state == "retrying"
     assert led.calls[-1] == ("blink", *BLINK_S["fault"])
+
+
+def test_gpiozero_fallback_warnings_become_one_log_line_not_stderr_noise(caplog) -> None:
+    """Off a Pi gpiozero warns once per pin library it tries (PinFactoryFallback): raw Python
+    warnings with source lines on stderr and in the journal. The panel logs them as one line."""
+    import warnings
+
+    from gpiozero.exc import PinFactoryFallback
+
+    from firmware.panel import Panel, _build
+
+    def make() -> object:
+        warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"), stacklevel=1)
+        warnings.warn(PinFactoryFallback("Falling back from rpigpio: No module named 'RPi'"), stacklevel=1)
+        raise OSError("no pins")
+
+    panel = Panel()
+    with warnings.catch_warnings(record=True) as escaped, caplog.at_level("INFO", logger="stretchstep.panel"):
+        warnings.simplefilter("always")
+        assert _build(panel, "LED", 27, make) is None
+    assert escaped == []
+    said = [r.getMessage() for r in caplog.records if "gpiozero said" in r.getMessage()]
+    assert said == ["LED: gpiozero said: Falling back from lgpio: No module named 'lgpio'; "
+                    "Falling back from rpigpio: No module named 'RPi'"]
+    assert panel.faults == ["LED on BCM 27 unavailable: OSError: no pins"]

@@ -135,11 +135,20 @@ def _corrupt_calibration(tmp_path: Path) -> str:
     return "hx711-emulated"
 
 
+def _corrupt_calibration_no_chip(tmp_path: Path) -> str:
+    """A corrupt calibration.json where the chip does not answer (off a Pi): the unanswering
+    chip alone would be retried, so the corrupt file must be found before that and be fatal."""
+    (tmp_path / "data").mkdir(parents=True)
+    (tmp_path / "data" / "calibration.json").write_bytes(b"\xff\xfe{garbage")
+    return "hx711"
+
+
 @pytest.mark.parametrize(("source", "says"), [
     (lambda tmp: "replay:" + str(tmp / "missing.csv"), "cannot open trace"),
     (lambda tmp: "simulated:nope", "unknown scenario"),
     (_bad_replay, "not numbers"),
     (_corrupt_calibration, "not a calibration file"),
+    (_corrupt_calibration_no_chip, "not a calibration file"),
 ])
 def test_a_fault_retrying_cannot_fix_stops_run_with_one_line_and_stores_nothing(tmp_path, source, says):
     result = _run_briefly(tmp_path, "--source", source(tmp_path), "--speed", "50")

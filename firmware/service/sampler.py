@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from firmware import events as ev
-from firmware.calibration import CalibrationError, already_filtered, calibration_status
+from firmware.calibration import (
+    CalibrationError,
+    already_filtered,
+    calibration_status,
+    cell_names,
+    load_calibration,
+)
 from firmware.config import Config, ConfigError
 from firmware.control import DeviceControl
 from firmware.detector import DetectorConfig, HoldDetector
@@ -67,11 +73,15 @@ def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
 
 def open_checked_source(cfg: Config) -> SampleSource:
     """The configured source; a replay is read to its end first, so a bad line stops the run
-    before anything is stored rather than half-way through (streamed: memory stays flat)."""
+    before anything is stored rather than half-way through (streamed: memory stays flat). The
+    saved calibrations are read first too: a corrupt one is fatal even while the chip itself
+    does not answer (which is only a retried fault), so it is never hidden behind the retries."""
     spec = cfg.sensor.source
     if spec.startswith("replay:"):
         for _ in iter_trace(spec.partition(":")[2]):
             pass
+    for name in cell_names(cfg):
+        load_calibration(cfg.data_dir(), name)     # CalibrationError: fatal, with the file named
     return open_source(spec, cfg)
 
 

@@ -161,6 +161,27 @@ def test_a_fault_retrying_cannot_fix_stops_run_with_one_line_and_stores_nothing(
         assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM stretches").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("where", ["port in use", "address not ours"])
+def test_an_address_the_web_cannot_listen_on_is_one_line_before_anything_starts(tmp_path, where):
+    """Checked before the sampler starts: no session of a second stored, no "stopped" line."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        host = "127.0.0.1" if where == "port in use" else "192.0.2.1"   # TEST-NET: not ours, no lookup
+        env = dict(os.environ, STRETCHSTEP_DATA_DIR=str(tmp_path / "data"),
+                   XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+        result = subprocess.run([sys.executable, "-m", "firmware", "run", "--host", host, "--port", port],
+                                capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"cannot listen on {host}:{port}" in errors[0], result.stderr
+    assert ("another stretchstep running" in errors[0]) == (where == "port in use")
+    assert "stopped" not in result.stderr + result.stdout and not _history_file(tmp_path).exists()
+
+
 def test_a_damaged_history_stops_start_up_and_is_never_written(tmp_path):
     db = _history_file(tmp_path)
     db.parent.mkdir(parents=True)

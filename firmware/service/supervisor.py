@@ -152,10 +152,14 @@ class Child:
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     from firmware.service.sampler import EXIT_FATAL, sampler_main
-    from firmware.service.web import web_main
+    from firmware.service.web import check_can_listen, web_main
 
     setup_logging("supervisor")
     data_dir = cfg.data_dir()
+    try:
+        check_can_listen(cfg.web.host, cfg.web.port)
+    except OSError as exc:
+        raise ServiceError(exc.strerror) from None
     try:
         private_dir(data_dir)  # 0700 when made here: history, pain notes, the code's hash
         code = ensure_access_code(data_dir, cfg.web.access_code)

@@ -431,18 +431,30 @@ def test_the_profile_select_lists_profiles_switches_them_and_follows_the_page(br
     ben = records.add_profile(store, {"name": "Ben"}, book.protocols, book.first_profile)
     results = Listener(broker.port, f"{PREFIX}/command/result")
     watcher = Listener(broker.port, "#")
-    pub = publisher(broker.port, profiles=ProfileChoice(store), allow_commands=True)
+    from types import SimpleNamespace
+
+    from firmware.control import DeviceControl
+
+    running = SimpleNamespace(source=None, detector=SimpleNamespace(state="holding"))
+    control = DeviceControl("simulated", tmp_path, lambda: running)
+    pub = publisher(broker.port, control=control, profiles=ProfileChoice(store), allow_commands=True)
     select = "homeassistant/select/stretchstep_ss0000beef/profile/config"
     try:
         watcher.wait(lambda m: watcher.last(select) and watcher.last(f"{PREFIX}/profile") == "me")
         config = json.loads(watcher.last(select))
         assert config["options"] == ["me", "Ben"] and ha_problems(select, watcher.last(select)) == []
+        send(broker.port, f"{PREFIX}/command/profile", "ben")        # while someone holds: no
+        holding = json.loads(results.wait(lambda m: len(m) >= 1)[-1][1])
+        assert holding["ok"] is False and "not empty" in holding["message"]
+        assert "'holding'" in holding["message"]
+        assert records.active_profile(store).name == "me"
+        running.detector.state = "empty"
         send(broker.port, f"{PREFIX}/command/profile", "ben")
-        assert json.loads(results.wait(lambda m: len(m) >= 1)[-1][1])["ok"] is True
+        assert json.loads(results.wait(lambda m: len(m) >= 2)[-1][1])["ok"] is True
         assert records.active_profile(store).id == ben.id
         watcher.wait(lambda m: watcher.last(f"{PREFIX}/profile") == "Ben")
         send(broker.port, f"{PREFIX}/command/profile", "Zed")
-        refused = json.loads(results.wait(lambda m: len(m) >= 2)[-1][1])
+        refused = json.loads(results.wait(lambda m: len(m) >= 3)[-1][1])
         assert refused["ok"] is False and "no profile named 'Zed'" in refused["message"]
         records.activate(store, records.profiles(store)[0].id)     # chosen on the page
         records.add_profile(store, {"name": "Cy"}, book.protocols, book.first_profile)

@@ -231,7 +231,7 @@ class MqttConfig:
         if self.ca_file and not self.tls:
             return "mqtt.ca_file is set but mqtt.tls = false; set tls = true to use it"
         if (self.password or self.password_file) and not self.username:
-            return "mqtt.password needs mqtt.username"
+            return f"mqtt.{'password' if self.password else 'password_file'} needs mqtt.username"
         return None
 
 

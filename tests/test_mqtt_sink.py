@@ -39,7 +39,8 @@ def test_mqtt_section_is_read_and_its_mistakes_are_named(tmp_path):
         ('[mqtt]\ntopic_prefix = "steps//a"\n', r"empty levels"),
         ('[mqtt]\nhost = "b"\nusername = "u"\npassword = "p"\npassword_file = "/x"\n', "not both"),
         ('[mqtt]\nhost = "b"\nca_file = "/ca.pem"\n', "set tls = true"),
-        ('[mqtt]\nhost = "b"\npassword = "p"\n', "needs mqtt.username"),
+        ('[mqtt]\nhost = "b"\npassword = "p"\n', "mqtt.password needs mqtt.username"),
+        ('[mqtt]\nhost = "b"\npassword_file = "/p"\n', "mqtt.password_file needs mqtt.username"),
         ('[mqtt]\nbroker = "b"\n', "unknown key mqtt.broker"),
         ('[mqtt]\nclient_id = "has space"\n', "mqtt.client_id"),
     ]:

@@ -95,8 +95,9 @@ def check_sensor(cfg: Config, service: Any) -> Check:
                      "with the service stopped, `stretchstep bringup` reads the chip directly")
     health = service.health
     if "samples_seen" not in health:
-        return Check("sensor", WARN, "the service shows its health only to a logged-in page "
-                     "(open_reads = false)", "open the dashboard and log in, or look at its log")
+        return Check("sensor", WARN, "the service shows its health only with the access code "
+                     "(open_reads = false)", "STRETCHSTEP_ACCESS_CODE=<code> stretchstep doctor (the code "
+                     "goes with the request), or open the dashboard and log in, or look at its log")
     source = (health.get("config") or {}).get("source", cfg.sensor.source)
     fault = health.get("fault")
     if fault:

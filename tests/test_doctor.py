@@ -98,6 +98,7 @@ def test_closed_health_and_an_unreadable_data_dir_are_warnings_with_the_way_roun
     (tmp_path / "calibration.json").mkdir()                 # reading it fails, as without sudo
     checks = by_name(diagnose(hardware(tmp_path), facts(health=closed)))
     assert checks["sensor"].level == WARN and "log in" in checks["sensor"].fix
+    assert "STRETCHSTEP_ACCESS_CODE=<code> stretchstep doctor" in checks["sensor"].fix
     assert checks["calibrated"].level == WARN and "sudo stretchstep doctor" in checks["calibrated"].fix
 
 

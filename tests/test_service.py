@@ -279,8 +279,9 @@ def _gone(pid: int) -> bool:
 
 def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, until):
     """The socket lives in $RUNTIME_DIRECTORY (what the systemd unit's RuntimeDirectory= sets);
-    a supervisor killed with -9 cannot remove its folder, so the next start clears it, and a
-    clean stop leaves nothing behind."""
+    a supervisor killed with -9 cannot remove its folder, so the sampler, last out, does; one
+    left all the same (the whole group killed) is cleared by the next start; a clean stop
+    leaves nothing behind."""
     runtime = tmp_path / "run"
     runtime.mkdir()
     proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})
@@ -290,7 +291,9 @@ def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, unti
     proc.kill()
     proc.wait()
     until(lambda: _gone(stats["pid"]) and _gone(stats["web_pid"]))   # they notice and stop
-    assert folder.is_dir()                                           # left by the crash
+    assert not folder.exists()                                       # removed by the sampler
+    folder.mkdir(mode=0o700)                                         # as a kill of the group leaves it
+    (folder / "sampler.sock").write_text("")
     (folder / "left-by-the-crash").write_text("")
 
     proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})

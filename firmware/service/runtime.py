@@ -4,7 +4,8 @@ history cannot be written.
 Why a fixed name per history instead of a fresh `mkdtemp`: a supervisor killed with -9 cannot
 remove its folder, and fresh names would pile up in /tmp for ever. One name per history dir,
 claimed only while that history's lock is held, means the next start finds the leftover and
-clears it. Why `$RUNTIME_DIRECTORY` first: under the systemd unit (`RuntimeDirectory=`) it is
+clears it (and a sampler that outlives its supervisor removes it on the way out). Why
+`$RUNTIME_DIRECTORY` first: under the systemd unit (`RuntimeDirectory=`) it is
 /run/stretchstep, a tmpfs systemd empties on stop; `$XDG_RUNTIME_DIR` is the per-login
 equivalent; /tmp only when neither is set.
 """
@@ -54,3 +55,20 @@ def claim_runtime_dir(history_dir: Path) -> Path:
         shutil.rmtree(path)
     path.mkdir(mode=0o700)
     return path
+
+
+def identity(path: Path) -> tuple[int, int]:
+    """Which folder this is (device, inode): a name claimed again is another folder."""
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def remove_orphaned(path: Path, claimed: tuple[int, int]) -> None:
+    """Remove a runtime folder whose supervisor died without doing so (kill -9): called by the
+    sampler, the last one out. Never one a new supervisor has claimed since under the same name
+    (systemd restarts the service within seconds): that one is another folder."""
+    try:
+        if identity(path) == claimed:
+            shutil.rmtree(path)
+    except OSError:
+        pass          # gone already, or not ours to remove: the next start clears it

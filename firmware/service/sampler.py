@@ -50,6 +50,7 @@ from firmware.sensors.hx711 import SensorFault
 from firmware.sensors.trace import TraceError, iter_trace
 from firmware.service.logs import RateLimited, setup_logging
 from firmware.service.notify import Watchdog
+from firmware.service.runtime import identity, remove_orphaned
 from firmware.sources import SourceError, open_source
 from firmware.store import Store, StoreError, StoreWriter, check_history_file
 from firmware.traces import TraceKeeper, prune_traces
@@ -355,12 +356,16 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
                         cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
                         watchdog=watchdog)
     link = LinkServer(sock_path, live, control, runner.health, settle=writer.wait_written)
+    runtime = Path(sock_path).parent
+    claimed = identity(runtime)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
     parent = multiprocessing.parent_process()
+    orphaned = False
     while not stop.is_set() and runner.state != "fatal":
         if parent is not None and multiprocessing.connection.wait([parent.sentinel], timeout=0.5):
-            break   # the supervisor is gone: stop cleanly rather than sample for no one
+            orphaned = True   # the supervisor is gone: stop cleanly rather than sample for no one
+            break
         if parent is None:
             stop.wait(0.5)
     runner.stop.set()
@@ -383,6 +388,8 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     if scratch is not None:
         drop_scratch(scratch)
     panel.close()
+    if orphaned:              # no supervisor left to remove the runtime folder (kill -9)
+        remove_orphaned(runtime, claimed)
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
         sys.exit(EXIT_FATAL)

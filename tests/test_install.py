@@ -148,6 +148,19 @@ def test_the_unit_fits_the_pi() -> None:
     assert unit["ProtectSystem"] == ["strict"] and unit["NoNewPrivileges"] == ["yes"]
 
 
+def test_the_unit_lets_the_sampling_thread_have_the_scheduling_it_asks_for() -> None:
+    """The sampler asks for SCHED_FIFO so a preemption cannot hold PD_SCK high past 60 us (which
+    resets the HX711). The unit had RestrictRealtime=yes and no capabilities: under systemd it
+    always fell back to "ordinary". CAP_SYS_NICE, and nothing else, is what it needs."""
+    from firmware.service import sampler
+
+    assert "SCHED_FIFO" in Path(sampler.__file__).read_text()
+    unit = unit_settings()
+    assert unit["AmbientCapabilities"] == ["CAP_SYS_NICE"]
+    assert unit["CapabilityBoundingSet"] == ["CAP_SYS_NICE"]          # the only one
+    assert unit.get("RestrictRealtime", ["no"]) == ["no"]
+
+
 def test_type_notify_is_backed_by_code_that_notifies() -> None:
     """Type=notify with no READY=1 would time the start out; a watchdog nobody feeds kills it."""
     from firmware.service import notify, sampler, supervisor

@@ -30,9 +30,9 @@ from firmware.calibration import (
     spread_counts,
     tare,
 )
+from firmware.cli_common import refuse_behind_a_service
 from firmware.config import Config, ConfigError, describe
 from firmware.config import load as load_config
-from firmware.datalock import DataDirLock
 from firmware.running_service import ServiceCallError, call, find_running, local_url, read_access_code
 from firmware.sensors.hx711 import SensorFault
 
@@ -199,14 +199,10 @@ def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dic
 
 
 def _refuse_behind_a_service(target: _Target, what: str) -> None:
-    """Nothing took the job at the configured address, yet a stretchstep holds this data dir
-    (started with another --port, say): reading the chip now would fight it for the pins, and a
-    saved file would be one it does not use. Refused, naming it."""
-    holder = DataDirLock(target.cfg.with_values("sensor", source=target.source).history_dir()).holder()
-    if holder is not None:
-        raise click.ClickException(
-            f"{what} refused: a stretchstep (pid {holder}) is running on {target.data_dir} but does not "
-            f"answer at {local_url(target.cfg) or 'the configured port'}; use its page, or stop it first")
+    """Nothing took the job at the configured address, yet a stretchstep may hold this data dir
+    (started with another --port, say): refused then (cli_common.refuse_behind_a_service)."""
+    refuse_behind_a_service(target.cfg.with_values("sensor", source=target.source), what,
+                            where=local_url(target.cfg) or "the configured port")
 
 
 @click.command("tare")

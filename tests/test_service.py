@@ -7,10 +7,12 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -277,13 +279,13 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, until):
+def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, until, request):
     """The socket lives in $RUNTIME_DIRECTORY (what the systemd unit's RuntimeDirectory= sets);
     a supervisor killed with -9 cannot remove its folder, so the sampler, last out, does; one
     left all the same (the whole group killed) is cleared by the next start; a clean stop
     leaves nothing behind."""
-    runtime = tmp_path / "run"
-    runtime.mkdir()
+    runtime = Path(tempfile.mkdtemp(prefix="rt-"))     # short: the socket's path must fit 108 bytes
+    request.addfinalizer(lambda: shutil.rmtree(runtime, ignore_errors=True))
     proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})
     (folder,) = runtime.iterdir()
     assert (folder / "sampler.sock").exists() and folder.stat().st_mode & 0o777 == 0o700

@@ -225,3 +225,25 @@ def test_the_scratch_day_lives_in_the_runtime_folder_and_is_gone_at_exit(tmp_pat
     assert again.counts()["sessions"] == 0      # the leftover does not carry over
     sampler_module.drop_scratch(again)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_runtime_base_is_systemds_then_the_logins_then_tmp(tmp_path, monkeypatch):
+    """RuntimeDirectory= (first of a ':' list) wins, then XDG_RUNTIME_DIR; a missing folder, or
+    one too long for a unix socket's 108 bytes, falls through to /tmp."""
+    import tempfile
+    from pathlib import Path
+
+    from firmware.service import runtime
+
+    systemd, login = tmp_path / "s", tmp_path / "l"
+    systemd.mkdir()
+    login.mkdir()
+    monkeypatch.setenv("RUNTIME_DIRECTORY", f"{systemd}:/elsewhere")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(login))
+    assert runtime.runtime_base() == systemd
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path / "gone"))
+    assert runtime.runtime_base() == login
+    deep = tmp_path / ("d" * runtime.MAX_BASE_LEN)
+    deep.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    assert runtime.runtime_base() == Path(tempfile.gettempdir())

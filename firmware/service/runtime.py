@@ -22,12 +22,19 @@ from pathlib import Path
 PREFIX = "stretchstep-"
 
 
+# A unix socket's path must fit in 108 bytes: "<base>/stretchstep-<12 hex>/sampler.sock" does
+# when the base does.
+MAX_BASE_LEN = 80
+
+
 def runtime_base() -> Path:
-    """Where runtime folders go: systemd's RuntimeDirectory, the login's runtime dir, or /tmp."""
+    """Where runtime folders go: systemd's RuntimeDirectory, the login's runtime dir, or /tmp
+    (also when the others are too long a path for the socket)."""
     for name in ("RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR"):
         # systemd joins several RuntimeDirectory= entries with ':'; the first is ours
         value = os.environ.get(name, "").split(":")[0]
-        if value and Path(value).is_dir() and os.access(value, os.W_OK | os.X_OK):
+        usable = value and len(value) <= MAX_BASE_LEN and Path(value).is_dir()
+        if usable and os.access(value, os.W_OK | os.X_OK):
             return Path(value)
     return Path(tempfile.gettempdir())
 

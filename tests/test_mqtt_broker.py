@@ -465,3 +465,28 @@ def test_the_profile_select_lists_profiles_switches_them_and_follows_the_page(br
         results.close()
         watcher.close()
         store.close()
+
+
+def test_the_log_tells_the_connection_story_once_per_change(broker, caplog):
+    """Found running it with a wrong password: nothing in the log said why Home Assistant saw
+    nothing (only /api/health did). Now each change is one line; the same failure retried every
+    30 s for an hour stays one line."""
+    caplog.set_level("INFO", logger="firmware.publish.mqtt")
+    pub = publisher(broker.port)
+    try:
+        wait_until(lambda: pub.health()["connected"], timeout=60)
+        broker.stop()
+        wait_until(lambda: "cannot reach" in (pub.health()["last_error"] or ""), timeout=60)
+        try:                                   # the same failure again, as paho reports a retry
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError:
+            pub._on_connect_fail(None, None)
+        broker.start()
+        wait_until(lambda: pub.health()["connected"] and pub.health()["reconnects"] >= 1, timeout=60)
+    finally:
+        pub.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "firmware.publish.mqtt"]
+    where = f"mqtt 127.0.0.1:{broker.port}: "
+    assert said[0] == where + "connected" and said[-1] == where + "connected again", said
+    assert sum("disconnected" in m and "events are kept" in m for m in said) == 1
+    assert sum("cannot reach the broker" in m for m in said) == 1, said

@@ -292,7 +292,7 @@ def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, unti
     stats = until(lambda: (h := _health(base))["stats"].get("web_pid") and h["stats"])
     proc.kill()
     proc.wait()
-    until(lambda: _gone(stats["pid"]) and _gone(stats["web_pid"]))   # they notice and stop
+    until(lambda: _gone(stats["pid"]) and _gone(stats["web_pid"]), timeout=60)   # they notice, stop
     assert not folder.exists()                                       # removed by the sampler
     folder.mkdir(mode=0o700)                                         # as a kill of the group leaves it
     (folder / "sampler.sock").write_text("")

@@ -10,9 +10,26 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from pathlib import Path
 
 LOCK_NAME = "stretchstep.lock"
+
+
+ATTEMPTS, PAUSE_S = 5, 0.05
+
+
+def _flock_soon(fd: int) -> None:
+    """The exclusive lock, tried a few times: `holder()` in a command takes a shared lock for an
+    instant, which must not make a starting service think the dir is in use. OSError if held."""
+    for attempt in range(ATTEMPTS):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(PAUSE_S)
 
 
 class DataDirLocked(RuntimeError):
@@ -29,7 +46,7 @@ class DataDirLock:
         self.folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_soon(fd)
         except OSError:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)

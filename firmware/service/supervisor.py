@@ -167,7 +167,9 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     except (AccessError, DataDirLocked) as exc:
         raise ServiceError(str(exc)) from None
     except OSError as exc:
-        raise ServiceError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}; choose another "
+        why = "it is a file, not a folder" if data_dir.exists() and not data_dir.is_dir() else \
+            exc.strerror or str(exc)
+        raise ServiceError(f"cannot use the data dir {data_dir}: {why}; choose another "
                            "with --data-dir or fix its permissions") from None
     try:
         runtime = claim_runtime_dir(cfg.history_dir())   # under the lock: a crash's leftover goes

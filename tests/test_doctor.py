@@ -114,3 +114,12 @@ def test_run_says_its_config_warns_while_uncalibrated_and_names_the_lan_name(tmp
     save_calibration(Calibration().calibrated([21_000 * 20 + d for d in range(-50, 50)], 20.0), tmp_path)
     _before_run(hardware(tmp_path))
     assert "not calibrated" not in capsys.readouterr().err
+
+
+def test_the_calibration_checked_is_that_of_the_source_the_service_runs(tmp_path) -> None:
+    """Found running `run --source hx711-emulated` by hand: the doctor, reading a config that
+    names no sensor, said "nothing to calibrate" about a service reading a cell."""
+    cfg = DEFAULTS.with_values("store", data_dir=str(tmp_path))              # source: simulated
+    checks = by_name(diagnose(cfg, facts()))                                 # the service: hx711
+    assert checks["calibrated"].level == FAIL and "not calibrated" in checks["calibrated"].detail
+    assert by_name(diagnose(cfg, facts(health=None)))["calibrated"].level == OK   # none running

@@ -117,8 +117,8 @@ def test_run_says_its_config_warns_while_uncalibrated_and_names_the_lan_name(tmp
 
 
 def test_the_calibration_checked_is_that_of_the_source_the_service_runs(tmp_path) -> None:
-    """Found running `run --source hx711-emulated` by hand: the doctor, reading a config that
-    names no sensor, said "nothing to calibrate" about a service reading a cell."""
+    """A service started by hand with `run --source hx711` while the config names no sensor: the
+    doctor, reading the config, said "nothing to calibrate" about a service reading a cell."""
     cfg = DEFAULTS.with_values("store", data_dir=str(tmp_path))              # source: simulated
     checks = by_name(diagnose(cfg, facts()))                                 # the service: hx711
     assert checks["calibrated"].level == FAIL and "not calibrated" in checks["calibrated"].detail

@@ -360,14 +360,7 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     claimed = identity(runtime)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
-    parent = multiprocessing.parent_process()
-    orphaned = False
-    while not stop.is_set() and runner.state != "fatal":
-        if parent is not None and multiprocessing.connection.wait([parent.sentinel], timeout=0.5):
-            orphaned = True   # the supervisor is gone: stop cleanly rather than sample for no one
-            break
-        if parent is None:
-            stop.wait(0.5)
+    orphaned = _until_stopped(stop, runner)
     runner.stop.set()
     runner.thread.join(timeout=10)
     link.close()
@@ -393,6 +386,18 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
         sys.exit(EXIT_FATAL)
+
+
+def _until_stopped(stop: threading.Event, runner: LoopRunner) -> bool:
+    """Until SIGTERM, a fatal loop or the supervisor's death; True for the last ("orphaned"):
+    then stop cleanly rather than sample for no one, and tidy what the supervisor would have."""
+    parent = multiprocessing.parent_process()
+    while not stop.is_set() and runner.state != "fatal":
+        if parent is not None and multiprocessing.connection.wait([parent.sentinel], timeout=0.5):
+            return True
+        if parent is None:
+            stop.wait(0.5)
+    return False
 
 
 def keep_traces(cfg: Config, store: Store | None, session_id: int,

@@ -18,7 +18,6 @@ from firmware.calibration.files import save_calibration
 from firmware.calibration.model import Calibration, CalibrationError
 from firmware.calibration.source import CalibratedSource, calibrated_cells_of, calibration_status
 
-
 UNTARED_LOOKS_LIKE = ("empty", "standing")   # what an empty step through a default zero can read as
 
 
@@ -88,6 +87,12 @@ class CalibrationControl:
         self._require(cells, ("empty", "standing"), "someone is stretching on the step",
                       "Wait until no one is, put the known weight on and let go.")
         cell = cells[0]
+        if cell.calibration.is_default:
+            # a scale measured from a default zero is wrong, and once saved it can make the true
+            # zero look like a > 10 kg jump, which a tare from here (no --force) then refuses
+            raise CalibrationError("the step was never tared: take the weight off, tare the empty step "
+                                   "first (a press of the button, the page, or `stretchstep tare`), "
+                                   "then calibrate")
         new = cell.calibration.calibrated(cell.recent_codes(self.seconds), known_kg)
         return self._apply([(cell, new)], f"calibrated with {known_kg:g} kg")
 

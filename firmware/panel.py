@@ -160,8 +160,9 @@ class Panel:
     def on_event(self, event: Any, status: dict[str, Any]) -> None:
         """Events reach the buzzer through Device(cues=...); the LED follows the status."""
 
-    def status(self) -> dict[str, Any]:
-        """For the live status / doctor: what the panel has and what went wrong building it."""
+    def health(self) -> dict[str, Any]:
+        """For GET /api/health (`stats.panel`, as every sink's `health`): what the panel has, what
+        went wrong building it (the step senses on without it) and what the button did last."""
         return {"button": self.button is not None, "led": self.light is not None,
                 "buzzer": self.cues is not None, "faults": list(self.faults),
                 "last_button": self.results[-1] if self.results else None}

@@ -74,7 +74,7 @@ def press(factory: MockFactory, pin: int = 17) -> None:
 def test_a_press_tares_and_a_refusal_beeps_the_fault_pattern() -> None:
     control = FakeControl(refuse="the step is not empty right now")
     panel, factory, _ = panel_on_mock(control)
-    assert panel.faults == [] and panel.status()["button"]
+    assert panel.faults == [] and panel.health()["button"]
     press(factory)
     assert control.calls == ["tare"]
     assert "tare refused: the step is not empty" in panel.results[-1]
@@ -339,3 +339,23 @@ def test_gpiozero_fallback_warnings_become_one_log_line_not_stderr_noise(caplog)
     assert said == ["LED: gpiozero said: Falling back from lgpio: No module named 'lgpio'; "
                     "Falling back from rpigpio: No module named 'RPi'"]
     assert panel.faults == ["LED on BCM 27 unavailable: OSError: no pins"]
+
+
+def test_the_panel_reports_in_health_what_it_has_what_failed_and_what_the_button_did() -> None:
+    """A sink's `health()` is shown under its name in /api/health (LoopRunner._sink_health)."""
+    from gpiozero import LED
+
+    from firmware.config import Config
+    from firmware.service import LoopRunner
+
+    factory = MockFactory()
+    taken = LED(27, pin_factory=factory)                 # the LED's pin held by something else
+    panel = build_panel(DEFAULTS, FakeControl(refuse="the step is not empty right now"),
+                        pin_factory=factory)
+    press(factory)
+    runner = LoopRunner(Config(), routine=None, writer=None, live=None, session_id=0, sinks=(panel,))
+    shown = runner.health()["panel"]
+    assert shown["button"] and shown["buzzer"] and not shown["led"]
+    assert shown["faults"] == panel.faults and "LED on BCM 27 unavailable" in shown["faults"][0]
+    assert shown["last_button"].startswith("tare refused: the step is not empty")
+    taken.close()

@@ -18,6 +18,9 @@ from firmware.panel import BLINK_S, StatusLight, build_panel
 from firmware.sensors.base import Sample
 
 TARED = Calibration(offset=85_000, scale=21_000, date="2026-01-01")
+# Tests that call `held()` themselves (gpiozero's hold thread runs on real time): the longest
+# hold_s, so that thread never adds a hold of its own while a loaded machine runs the test.
+MANUAL_HOLD_S = 10.0
 
 
 class FakeControl:
@@ -94,7 +97,7 @@ def test_a_press_tares_and_a_refusal_beeps_the_fault_pattern() -> None:
 
 def test_holding_calibrates_with_the_configured_weight_and_never_tares() -> None:
     control = FakeControl()
-    panel, factory, waits = panel_on_mock(control)
+    panel, factory, waits = panel_on_mock(control, hold_s=MANUAL_HOLD_S)
     button = factory.pin(17)
     button.drive_low()
     panel.button.held()             # what gpiozero calls after hold_time (its own real-time thread)
@@ -105,7 +108,7 @@ def test_holding_calibrates_with_the_configured_weight_and_never_tares() -> None
 
 def test_holding_on_twice_as_long_switches_profile_with_its_own_beep_and_no_calibration() -> None:
     control = FakeControl()
-    panel, factory, waits = panel_on_mock(control)
+    panel, factory, waits = panel_on_mock(control, hold_s=MANUAL_HOLD_S)
     button = factory.pin(17)
     button.drive_low()
     panel.button.held()             # 3 s: calibration armed (the LED blinks fast)
@@ -143,7 +146,7 @@ def test_a_long_hold_on_a_step_someone_stands_on_keeps_their_profile(store) -> N
 
     control = DeviceControl("simulated", store.path.parent, lambda: Running(),
                             next_profile=keeper.next_profile)
-    panel, factory, _ = panel_on_mock(control)
+    panel, factory, _ = panel_on_mock(control, hold_s=MANUAL_HOLD_S)
 
     def long_hold() -> None:
         factory.pin(17).drive_low()

@@ -73,6 +73,11 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
         lock.release()
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """'1 pain entry', '3 pain entries': what the command says it did, in words."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def write_output(out: Path, text: str) -> None:
     """`firmware.files.write_atomic`, with a missing folder or a refusal as one clear line."""
     folder = out.parent if str(out.parent) else Path(".")
@@ -106,7 +111,8 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
         click.echo(text, nl=False)
     else:
         write_output(out, text)
-        click.echo(f"wrote {len(data['stretches'])} stretches and {len(data['pain'])} pain entries to {out}")
+        click.echo(f"wrote {_count(len(data['stretches']), 'stretch', 'stretches')} and "
+                   f"{_count(len(data['pain']), 'pain entry', 'pain entries')} to {out}")
 
 
 @click.command(name="import")
@@ -129,9 +135,11 @@ def import_command(export_file, config_path, data_dir) -> None:
             raise click.ClickException(f"{export_file}: {exc}") from None
         finally:
             store.close()
-    click.echo(f"imported {added['stretches']} stretches, {added['pain']} pain entries, "
-               f"{added['sessions']} sessions, {added['profiles']} profiles and {added['routines']} "
-               f"routines into {cfg.history_dir()}")
+    click.echo(f"imported {_count(added['stretches'], 'stretch', 'stretches')}, "
+               f"{_count(added['pain'], 'pain entry', 'pain entries')}, "
+               f"{_count(added['sessions'], 'session')}, "
+               f"{_count(added['profiles'], 'profile')} and {_count(added['routines'], 'routine')} "
+               f"into {cfg.history_dir()}")
 
 
 @click.command(name="report")

@@ -3,7 +3,7 @@ streams, no sample dropped and p99 loop lateness <= 5 ms.
 
 Starts the real `stretchstep run` (sampler and web in their own processes) on a free loopback
 port with a year of history in a throwaway data dir, a simulated person at speed 1. Then, at
-once: N phones on the live stream, M readers of `/api/days?days=366` over and over, and K
+once: N phones on the live stream, M readers of `/api/history?days=366` over and over, and K
 streams that never read. The loop's own figures come from /api/health: samples processed
 against the 80 Hz schedule, samples released a whole period late ("dropped": on hardware a lost
 conversion), and lateness. Traffic goes only to 127.0.0.1 and stops by itself.

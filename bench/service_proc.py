@@ -141,7 +141,7 @@ def heavy_reader(url: str, until: float, done: list[int]) -> None:
     """Reads a year of history per day, again and again, until monotonic `until`."""
     while time.monotonic() < until:
         try:
-            with urllib.request.urlopen(url + "/api/days?days=366", timeout=30) as resp:
+            with urllib.request.urlopen(url + "/api/history?days=366", timeout=30) as resp:
                 resp.read()
             done.append(1)
         except OSError:

@@ -116,6 +116,12 @@ class AccessCode:
                 self._mtime = mtime
         return self._verifier
 
+    def adopt(self, verifier: str) -> None:
+        """Check against `verifier` from now on (this process just wrote it to the file)."""
+        with self._lock:
+            self._verifier, self._known_good = verifier, None
+            self._mtime = _mtime(self.path) if self.path is not None else None
+
     def check(self, given: str) -> bool:
         verifier = self.verifier()
         if not verifier or not given:
@@ -195,12 +201,29 @@ def load_access_code(data_dir: Path, configured: str) -> AccessCode:
 def reset_access_code(data_dir: Path) -> AccessCode:
     """A new code: its hash replaces the old one on disk; the plain code is returned once."""
     path = Path(data_dir) / FILE_NAME
+    code, verifier = _new_code_saved(path)
+    return AccessCode(verifier, path=path, fresh=code)
+
+
+def replace_access_code(access: AccessCode) -> str:
+    """A new code for a running device (the page's Settings): the data dir's hash is replaced and
+    `access` checks against it at once; the plain code is returned, to be shown once. A code
+    from the config file stays the config's to change (AccessError says so)."""
+    if access.path is None:
+        raise AccessError("this device's code is set in its config file ([web] access_code); "
+                          "change it there")
+    code, verifier = _new_code_saved(access.path)
+    access.adopt(verifier)
+    return code
+
+
+def _new_code_saved(path: Path) -> tuple[str, str]:
     if path.is_dir():
         _read(path)  # raises the clear message
     code = new_code()
     verifier = hash_code(code)
     _save(path, verifier)
-    return AccessCode(verifier, path=path, fresh=code)
+    return code, verifier
 
 
 def describe(access: AccessCode) -> str:
@@ -217,4 +240,4 @@ def describe(access: AccessCode) -> str:
 
 
 __all__ = ["AccessCode", "AccessError", "describe", "ensure_access_code", "hash_code", "link",
-           "load_access_code", "new_code", "reset_access_code", "verify"]
+           "load_access_code", "new_code", "replace_access_code", "reset_access_code", "verify"]

@@ -19,7 +19,13 @@ from firmware import config as configuration
 from firmware.access import AccessError
 from firmware.calibration import CalibrationError
 from firmware.cli_calibration import bringup_command, calibrate_command, tare_command
-from firmware.cli_common import config_option, data_dir_option, load_config, source_option
+from firmware.cli_common import (
+    config_option,
+    data_dir_option,
+    load_config,
+    refuse_behind_a_service,
+    source_option,
+)
 from firmware.cli_history import export_command, import_command, reanalyze_command, report_command
 from firmware.config import Config, ConfigError
 from firmware.publish.fleet import fleet_command
@@ -122,6 +128,8 @@ def record(source, seconds, realtime, config_path, out) -> None:
 
     cfg = load_config(config_path, source=source)
     click.echo(configuration.describe(cfg), err=True)
+    if cfg.sensor.source in ("hx711", "hx711-iio"):    # the running service holds the chip
+        refuse_behind_a_service(cfg, "recording from the sensor")
     record_trace(cfg, Path(out), seconds, realtime=realtime, echo=click.echo)
 
 

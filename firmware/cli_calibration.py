@@ -30,9 +30,10 @@ from firmware.calibration import (
     spread_counts,
     tare,
 )
+from firmware.cli_common import refuse_behind_a_service
 from firmware.config import Config, ConfigError, describe
 from firmware.config import load as load_config
-from firmware.running_service import ServiceCallError, call, find_running, read_access_code
+from firmware.running_service import ServiceCallError, call, find_running, local_url, read_access_code
 from firmware.sensors.hx711 import SensorFault
 
 SOURCES = ("hx711", "hx711-iio", "hx711-emulated")
@@ -166,8 +167,16 @@ def _read_and_save(target: _Target, raw: Any, seconds: float, *, refused: str, a
 def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dict[str, Any],
                      refused: str) -> bool:
     """Hand the job to a running stretchstep with a sensor and this data dir; False if there is none."""
-    service = find_running(target.cfg)
+    service, code = find_running(target.cfg), read_access_code(target.cfg)
+    if service is not None and service.closed:   # open_reads = false: it says more only with the code
+        click.echo(f"A stretchstep answers at {service.base_url}, with its readings behind the access code.")
+        code = click.prompt("Access code (printed when the service first started)", hide_input=True)
+        service = find_running(target.cfg, code=code)
+        if service is None or service.closed:
+            raise click.ClickException(f"{refused} refused: the stretchstep at {local_url(target.cfg)} did "
+                                       "not accept that access code")
     if service is None or not service.health.get("control"):
+        _refuse_behind_a_service(target, refused)
         return False
     if service.data_dir is not None and Path(service.data_dir) != Path(target.data_dir):
         click.echo(f"(a stretchstep at {service.base_url} keeps its data in {service.data_dir}, not "
@@ -175,7 +184,7 @@ def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dic
         return False
     click.echo(f"The stretchstep running at {service.base_url} holds the sensor: asking it.")
     try:
-        code = read_access_code(target.cfg) or click.prompt(
+        code = code or click.prompt(
             "Access code (printed when the service first started)", hide_input=True)
         click.echo(ask[0])
         click.pause(ask[1])
@@ -187,6 +196,13 @@ def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dic
     for saved in result.get("paths", []):
         click.echo(f"Saved to {saved}")
     return True
+
+
+def _refuse_behind_a_service(target: _Target, what: str) -> None:
+    """Nothing took the job at the configured address, yet a stretchstep may hold this data dir
+    (started with another --port, say): refused then (cli_common.refuse_behind_a_service)."""
+    refuse_behind_a_service(target.cfg.with_values("sensor", source=target.source), what,
+                            where=local_url(target.cfg) or "the configured port")
 
 
 @click.command("tare")
@@ -251,10 +267,12 @@ def bringup_command(source, data_dir, config_path, seconds, cell, data_pin, cloc
                     {"rate_hz": rate, "gain": gain})
     click.echo(describe(target.cfg))
     service = find_running(target.cfg)
-    if service is not None and service.health.get("control") and target.source != "hx711-emulated":
-        raise click.ClickException(
-            f"the stretchstep running at {service.base_url} holds the sensor; stop it first "
-            "(sudo systemctl stop stretchstep), or see `stretchstep doctor` for what it reports")
+    if target.source != "hx711-emulated":
+        if service is not None and (service.closed or service.health.get("control")):
+            raise click.ClickException(
+                f"the stretchstep running at {service.base_url} holds the sensor; stop it first "
+                "(sudo systemctl stop stretchstep), or see `stretchstep doctor` for what it reports")
+        _refuse_behind_a_service(target, "bring-up")
     raw = _open_raw(target, 1.0)
     try:
         status = bring_up(raw, seconds, echo=click.echo)

@@ -30,3 +30,17 @@ def load_config(config_path: str | None, data_dir: str | None = None, source: st
     if source:
         cfg = cfg.with_values("sensor", source=source)
     return cfg
+
+
+def refuse_behind_a_service(cfg: Config, what: str, *, where: str = "") -> None:
+    """A command that would read the chip or write its calibration must not do it behind a
+    stretchstep holding this data dir (it holds the pins; a file written now is one it does not
+    use). Refused, naming its pid; `where` says where the command looked for it."""
+    from firmware.datalock import DataDirLock
+
+    holder = DataDirLock(cfg.history_dir()).holder()
+    if holder is not None:
+        looked = f" but does not answer at {where}" if where else ""
+        raise click.ClickException(
+            f"{what} refused: a stretchstep (pid {holder}) is running on {cfg.data_dir()}{looked}; "
+            "use its page, or stop it first (sudo systemctl stop stretchstep)")

@@ -7,9 +7,11 @@ failure never leaves half a report or erases an older one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import click
 
 from firmware.cli_common import config_option, data_dir_option, load_config
 from firmware.config import Config
+from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.files import PUBLIC_MODE, write_atomic
 from firmware.history import (
     History,
@@ -53,6 +56,28 @@ def _open_store(cfg: Config, *, must_exist: bool = True) -> Store:
     return Store(path)
 
 
+@contextlib.contextmanager
+def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
+    """Hold the data dir's lock while a command rewrites history (`import`, `reanalyze`).
+
+    Why: reanalyzing a session while `stretchstep run` is still writing it stored the stretch in
+    progress twice (once cut at the end of the kept trace, once when it really ended); so these
+    commands, like a second `run`, refuse while another process holds the data dir."""
+    try:
+        lock = DataDirLock(cfg.history_dir()).acquire()
+    except DataDirLocked as exc:
+        raise click.ClickException(f"{what}: {exc} (e.g. sudo systemctl stop stretchstep)") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """'1 pain entry', '3 pain entries': what the command says it did, in words."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def write_output(out: Path, text: str) -> None:
     """`firmware.files.write_atomic`, with a missing folder or a refusal as one clear line."""
     folder = out.parent if str(out.parent) else Path(".")
@@ -72,7 +97,8 @@ def write_output(out: Path, text: str) -> None:
 @config_option
 @data_dir_option
 def export_command(since, fmt, out, config_path, data_dir) -> None:
-    """Export every stretch and the pain log (CSV for a spreadsheet, JSON to import elsewhere)."""
+    """Export every stretch and the pain log (CSV for a spreadsheet); JSON also keeps the profiles
+    and routines, to import elsewhere."""
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)
@@ -85,7 +111,8 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
         click.echo(text, nl=False)
     else:
         write_output(out, text)
-        click.echo(f"wrote {len(data['stretches'])} stretches and {len(data['pain'])} pain entries to {out}")
+        click.echo(f"wrote {_count(len(data['stretches']), 'stretch', 'stretches')} and "
+                   f"{_count(len(data['pain']), 'pain entry', 'pain entries')} to {out}")
 
 
 @click.command(name="import")
@@ -100,15 +127,19 @@ def import_command(export_file, config_path, data_dir) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
     cfg.history_dir().mkdir(parents=True, exist_ok=True)
-    store = _open_store(cfg, must_exist=False)
-    try:
-        added = import_data(store, data)
-    except ImportRefused as exc:
-        raise click.ClickException(f"{export_file}: {exc}") from None
-    finally:
-        store.close()
-    click.echo(f"imported {added['stretches']} stretches, {added['pain']} pain entries and "
-               f"{added['sessions']} sessions into {cfg.history_dir()}")
+    with _writing_alone(cfg, "cannot import"):
+        store = _open_store(cfg, must_exist=False)
+        try:
+            added = import_data(store, data)
+        except ImportRefused as exc:
+            raise click.ClickException(f"{export_file}: {exc}") from None
+        finally:
+            store.close()
+    click.echo(f"imported {_count(added['stretches'], 'stretch', 'stretches')}, "
+               f"{_count(added['pain'], 'pain entry', 'pain entries')}, "
+               f"{_count(added['sessions'], 'session')}, "
+               f"{_count(added['profiles'], 'profile')} and {_count(added['routines'], 'routine')} "
+               f"into {cfg.history_dir()}")
 
 
 @click.command(name="report")
@@ -146,8 +177,9 @@ def reanalyze_command(since, config_path, data_dir) -> None:
     hc = history_context(cfg)
     store = _open_store(cfg)
     try:
-        totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
-                           target_s=cfg.detector.target_s, echo=click.echo)
+        with _writing_alone(cfg, "cannot reanalyze"):
+            totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
+                               target_s=cfg.detector.target_s, echo=click.echo)
     finally:
         store.close()
     if totals["files"] == 0:

@@ -153,7 +153,7 @@ class CuesConfig:
     buzzer_pin: int = _int_in(0, 27, 18)    # BCM 18 = physical pin 12
     button_pin: int = _int_in(0, 27, 17)    # BCM 17 = physical pin 11 (tare button; 0 = none)
     led_pin: int = _int_in(0, 27, 27)       # BCM 27 = physical pin 13 (0 = none)
-    hold_s: float = _num_in(1, 10, 3.0)     # holding the button this long calibrates instead of taring
+    hold_s: float = _num_in(1, 10, 3.0)     # button held this long: calibrate; twice as long: next profile
     active_high: bool = _flag(True)
     tonal: bool = _flag(False)              # a passive buzzer: cues as tones (gpiozero TonalBuzzer, PWM)
 
@@ -231,7 +231,7 @@ class MqttConfig:
         if self.ca_file and not self.tls:
             return "mqtt.ca_file is set but mqtt.tls = false; set tls = true to use it"
         if (self.password or self.password_file) and not self.username:
-            return "mqtt.password needs mqtt.username"
+            return f"mqtt.{'password' if self.password else 'password_file'} needs mqtt.username"
         return None
 
 

@@ -24,8 +24,10 @@ class ControlUnavailable(ValueError):
 class DeviceControl:
     """Runs in the sampler. `device` returns the running Device (or None while the source is down)."""
 
-    def __init__(self, source_name: str, data_dir: str | Path, device: Callable[[], Any]) -> None:
+    def __init__(self, source_name: str, data_dir: str | Path, device: Callable[[], Any], *,
+                 next_profile: Callable[[], None] | None = None) -> None:
         self._device = device
+        self._next_profile = next_profile     # RoutineKeeper.next_profile (never blocks)
         self._calibration: Any = None
         if source_name in CALIBRATED_SOURCES:
             from firmware.calibration import CalibrationControl
@@ -54,6 +56,25 @@ class DeviceControl:
     def calibrate(self, known_kg: float) -> dict[str, Any]:
         """Set the scale from a known weight lying on the step now."""
         return self._calibration_control().calibrate(float(known_kg))
+
+    def require_empty_step(self) -> dict[str, Any]:
+        """{"ok": True} while the detector says the step is empty (or runs no detector now), else
+        ValueError: a profile change from the button or Home Assistant must not move a hold
+        under way to someone else."""
+        state = self._step_state()
+        if state not in (None, "empty"):
+            raise ValueError(f"The step is not empty right now (the detector says {state!r}); step off "
+                             "and try again.")
+        return {"ok": True}
+
+    def next_profile(self) -> dict[str, Any]:
+        """Switch to the profile the standing load suggests, else the next one (the button's long
+        hold). Only while the step is empty: a hold under way stays the stretching person's."""
+        if self._next_profile is None:
+            raise ValueError("There are no profiles to switch between: the history cannot be written.")
+        self.require_empty_step()
+        self._next_profile()
+        return {"ok": True, "message": "switching to the next profile; it applies from the next hold"}
 
     def status(self) -> dict[str, Any]:
         """The calibration in use (for the dashboard)."""

@@ -42,6 +42,8 @@ PATTERNS: dict[str, Pattern] = {
     "bounce": Pattern((0.06, 0.06, 0.06, 0.06, 0.06, 0.06, 0.06), rank=3, tones=(262,)),  # four rapid: stop
     "wrong_leg": Pattern((0.3, 0.1, 0.3, 0.1, 0.3), rank=3, tones=(330, 247, 330)),  # three long: other leg
     "sensor_fault": Pattern((0.8, 0.2, 0.15, 0.2, 0.8), rank=4, tones=(220,)),       # long-short-long
+    # the button's long hold: three quick rising chirps, "someone else now"
+    "next_profile": Pattern((0.05, 0.05, 0.05, 0.05, 0.05), rank=1, tones=(587, 740, 880)),
 }
 
 EVENT_CUES: dict[str, str] = {   # without a routine, the detector's events cue directly

@@ -10,9 +10,26 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from pathlib import Path
 
 LOCK_NAME = "stretchstep.lock"
+
+
+ATTEMPTS, PAUSE_S = 5, 0.05
+
+
+def _flock_soon(fd: int) -> None:
+    """The exclusive lock, tried a few times: `holder()` in a command takes a shared lock for an
+    instant, which must not make a starting service think the dir is in use. OSError if held."""
+    for attempt in range(ATTEMPTS):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(PAUSE_S)
 
 
 class DataDirLocked(RuntimeError):
@@ -29,7 +46,7 @@ class DataDirLock:
         self.folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_soon(fd)
         except OSError:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
@@ -39,6 +56,21 @@ class DataDirLock:
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         self._fd = fd
         return self
+
+    def holder(self) -> str | None:
+        """The pid holding the dir right now, or None: for commands that must not work behind a
+        running service's back. Tried with a shared lock for an instant, which writes nothing."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+        finally:
+            os.close(fd)          # closing drops the shared lock, if it was taken
+        return None
 
     def release(self) -> None:
         fd, self._fd = self._fd, None

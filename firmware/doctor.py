@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firmware.config import Config
+from firmware.config import Config, ConfigError
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 LOW_DISK_MB, FULL_DISK_MB = 200, 20
@@ -95,8 +95,9 @@ def check_sensor(cfg: Config, service: Any) -> Check:
                      "with the service stopped, `stretchstep bringup` reads the chip directly")
     health = service.health
     if "samples_seen" not in health:
-        return Check("sensor", WARN, "the service shows its health only to a logged-in page "
-                     "(open_reads = false)", "open the dashboard and log in, or look at its log")
+        return Check("sensor", WARN, "the service shows its health only with the access code "
+                     "(open_reads = false)", "STRETCHSTEP_ACCESS_CODE=<code> stretchstep doctor (the code "
+                     "goes with the request), or open the dashboard and log in, or look at its log")
     source = (health.get("config") or {}).get("source", cfg.sensor.source)
     fault = health.get("fault")
     if fault:
@@ -168,8 +169,21 @@ def check_network(cfg: Config, facts: Facts) -> Check:
     return Check("network", OK, f"http://{name}:{port}/ ({urls})")
 
 
+def _as_running(cfg: Config, service: Any) -> Config:
+    """The config with the source the running service reports (`run --source` given by hand):
+    its calibration is the one to check, not that of the config's source."""
+    source = (service.health.get("config") or {}).get("source") if service is not None else None
+    if not source or source == cfg.sensor.source:
+        return cfg
+    try:
+        return cfg.with_values("sensor", source=source)
+    except ConfigError:
+        return cfg
+
+
 def diagnose(cfg: Config, facts: Facts | None = None) -> list[Check]:
     facts = facts or Facts()
     service_check, service = check_service(cfg, facts)
-    return [service_check, check_sensor(cfg, service), check_calibrated(cfg), check_clock(facts),
+    return [service_check, check_sensor(cfg, service), check_calibrated(_as_running(cfg, service)),
+            check_clock(facts),
             check_disk(cfg, facts), check_network(cfg, facts)]

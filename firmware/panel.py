@@ -2,7 +2,9 @@
 
 - **Button** (gpiozero `Button`, BCM 17 by default, to GND): a press tares the step - accepted
   only when the detector says it is empty, else refused with the fault beep; held for
-  `[cues] hold_s` (3 s) it calibrates with `[sensor] known_kg` while the LED blinks fast.
+  `[cues] hold_s` (3 s) and let go it calibrates with `[sensor] known_kg` while the LED blinks
+  fast; held on to twice that (6 s) it switches to the next profile instead (empty step only;
+  three rising chirps).
 - **LED** (gpiozero `LED`, BCM 27): steady while running, slow blink on a sensor fault, fast
   blink while calibrating.
 - **Buzzer**: the cue patterns (`firmware.cues.BuzzerCues`), clocked by the sampling loop.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +34,7 @@ HARDWARE_SOURCES = ("hx711", "hx711-iio")
 BLINK_S = {"fault": (0.5, 0.5), "calibrating": (0.1, 0.1)}   # (on, off) seconds
 REFUSED_CUE = "sensor_fault"     # long-short-long: "no"
 DONE_CUE = "ready"               # one chirp: "done"
+PROFILE_CUE = "next_profile"     # three rising chirps: "someone else now"
 
 
 class StatusLight:
@@ -55,17 +59,21 @@ class StatusLight:
 
 
 class TareButton:
-    """Press: tare. Hold `hold_s`: calibrate. Wired to a gpiozero Button's callbacks.
+    """Press: tare. Hold `hold_s` and let go: calibrate. Hold on to twice `hold_s`: next profile.
 
-    A hold also ends in a release; the release after a hold does nothing, so a long press never
-    tares first. `wait` is how the calibration lets the weight settle (a fake in tests).
+    The gpiozero Button repeats `when_held` every `hold_s` while it is down. The first call arms
+    the calibration (the LED blinks fast: "let go to calibrate"); the release then calibrates,
+    after `settle_s` for the hand to leave the step. The second call switches to the next
+    profile at once (only on an empty step, three rising chirps), and that release does nothing.
+    So a long press never tares and the longest never calibrates. `wait` is how the calibration
+    lets the weight settle (a fake in tests).
     """
 
     def __init__(self, panel: Panel, control: Any, known_kg: float, *, settle_s: float = 2.0,
                  wait: Callable[[float], None] = time.sleep) -> None:
         self.panel, self.control, self.known_kg = panel, control, known_kg
         self.settle_s, self.wait = settle_s, wait
-        self._held = False
+        self._holds = 0
 
     def attach(self, button: Any) -> None:
         button.when_pressed = self.pressed
@@ -73,23 +81,35 @@ class TareButton:
         button.when_released = self.released
 
     def pressed(self) -> None:
-        self._held = False
-
-    def released(self) -> None:
-        if not self._held:
-            self.panel.act("tare", self.control.tare)
+        self._holds = 0
 
     def held(self) -> None:
-        self._held = True
-        self.panel.calibrating = True
-        self.panel.light_mode()
+        self._holds += 1
+        if self._holds == 1:
+            self._show_calibrating(True)
+        elif self._holds == 2:
+            self._show_calibrating(False)
+            self.panel.act("next profile", self.control.next_profile, done_cue=PROFILE_CUE)
+
+    def released(self) -> None:
+        holds, self._holds = self._holds, 0
+        if holds == 0:
+            self.panel.act("tare", self.control.tare)
+        elif holds == 1:
+            self._calibrate()
+
+    def _calibrate(self) -> None:
+        self._show_calibrating(True)
         try:
             self.wait(self.settle_s)      # the LED blinks fast while the weight settles
             self.panel.act(f"calibrate with {self.known_kg:g} kg",
                            lambda: self.control.calibrate(self.known_kg))
         finally:
-            self.panel.calibrating = False
-            self.panel.light_mode()
+            self._show_calibrating(False)
+
+    def _show_calibrating(self, on: bool) -> None:
+        self.panel.calibrating = on
+        self.panel.light_mode()
 
 
 @dataclass
@@ -106,7 +126,7 @@ class Panel:
     _pending_cue: str | None = None
     _fault: str | None = None
 
-    def act(self, what: str, action: Callable[[], Any]) -> None:
+    def act(self, what: str, action: Callable[[], Any], *, done_cue: str = DONE_CUE) -> None:
         """Run a button action; a refusal (ValueError) or a failure is logged and beeped, never raised."""
         try:
             action()
@@ -115,7 +135,7 @@ class Panel:
         except Exception as exc:  # a gpiozero thread must never die of it
             self._said(f"{what} failed: {type(exc).__name__}: {exc}", REFUSED_CUE, logging.ERROR)
         else:
-            self._said(f"{what}: done", DONE_CUE, logging.INFO)
+            self._said(f"{what}: done", done_cue, logging.INFO)
 
     def _said(self, message: str, cue: str, level: int) -> None:
         log.log(level, "button: %s", message)
@@ -140,8 +160,9 @@ class Panel:
     def on_event(self, event: Any, status: dict[str, Any]) -> None:
         """Events reach the buzzer through Device(cues=...); the LED follows the status."""
 
-    def status(self) -> dict[str, Any]:
-        """For the live status / doctor: what the panel has and what went wrong building it."""
+    def health(self) -> dict[str, Any]:
+        """For GET /api/health (`stats.panel`, as every sink's `health`): what the panel has, what
+        went wrong building it (the step senses on without it) and what the button did last."""
         return {"button": self.button is not None, "led": self.light is not None,
                 "buzzer": self.cues is not None, "faults": list(self.faults),
                 "last_button": self.results[-1] if self.results else None}
@@ -163,7 +184,8 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
                 wait: Callable[[float], None] = time.sleep) -> Panel:
     """The buzzer, LED and button the config names (pin 0 = none), each a logged fault if it fails.
 
-    `control` is what a press calls (`tare()`, `calibrate(kg)`: the device control); None = no
+    `control` is what the button calls (`tare()`, `calibrate(kg)`, `next_profile()`: the device
+    control); None = no
     button (simulated and replayed sources have nothing to tare). `pin_factory` None picks real
     pins for hardware sources and gpiozero's MockFactory otherwise.
     """
@@ -182,7 +204,8 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
     if cues_cfg.button_pin and control is not None:
         button = _build(panel, "button", cues_cfg.button_pin,
                         lambda: _gpiozero("Button")(cues_cfg.button_pin, pull_up=True, bounce_time=0.05,
-                                                    hold_time=cues_cfg.hold_s, pin_factory=factory))
+                                                    hold_time=cues_cfg.hold_s, hold_repeat=True,
+                                                    pin_factory=factory))
         if button is not None:
             panel.button = TareButton(panel, control, cfg.sensor.known_kg, wait=wait)
             panel.button.attach(button)
@@ -192,14 +215,25 @@ def build_panel(cfg: Any, control: Any = None, *, pin_factory: Any = None,
 
 def _build(panel: Panel, what: str, pin: int, make: Callable[[], Any]) -> Any:
     try:
-        device = make()
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            device = make()
     except Exception as exc:  # gpiozero raises many kinds (BadPinFactory, GPIOPinInUse, OSError...)
         message = f"{what} on BCM {pin} unavailable: {type(exc).__name__}: {exc}"
         log.warning("%s; the step senses on without it", message)
         panel.faults.append(message)
         return None
+    finally:
+        _log_warnings(what, said)
     panel._devices.append(device)
     return device
+
+
+def _log_warnings(what: str, said: list[warnings.WarningMessage]) -> None:
+    """gpiozero warns (PinFactoryFallback) once per pin library it tries: on stderr those are
+    raw Python warnings with source lines, in the journal four screens of noise. One log line."""
+    if said:
+        log.info("%s: gpiozero said: %s", what, "; ".join(str(w.message) for w in said))
 
 
 def _gpiozero(name: str) -> Any:

@@ -34,6 +34,12 @@ class RunningService:
     def data_dir(self) -> str | None:
         return (self.health.get("config") or {}).get("data_dir")
 
+    @property
+    def closed(self) -> bool:
+        """Its reads are closed (`open_reads = false`) and we gave no code it took: its health
+        said only whether it is ok, not what it runs nor where it keeps its data."""
+        return "control" not in self.health
+
 
 def local_url(cfg: Config) -> str | None:
     """Where this machine's service answers for itself: loopback for a wildcard bind; None for port 0."""
@@ -44,13 +50,18 @@ def local_url(cfg: Config) -> str | None:
     return f"http://{host}:{cfg.web.port}"
 
 
-def find_running(cfg: Config, timeout_s: float = 1.5) -> RunningService | None:
-    """The stretchstep answering at the configured address, or None if nothing answers there."""
+def find_running(cfg: Config, timeout_s: float = 1.5, *, code: str | None = None) -> RunningService | None:
+    """The stretchstep answering at the configured address, or None if nothing answers there.
+
+    The access code (`code`, else the config's) goes with the request: with closed reads the
+    service tells only a caller with the code what it runs (see `RunningService.closed`)."""
     url = local_url(cfg)
     if url is None:
         return None
+    code = code or read_access_code(cfg)
+    request = urllib.request.Request(url + "/api/health", headers={"X-Access-Code": code} if code else {})
     try:
-        with urllib.request.urlopen(url + "/api/health", timeout=timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             health = json.loads(response.read().decode("utf-8"))
     except (OSError, ValueError):
         return None

@@ -23,13 +23,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firmware import events as ev
 from firmware.events import Event
 from firmware.files import FILE_MODE, create_private, private_dir
+
+if TYPE_CHECKING:  # firmware.history imports this module
+    from firmware.history.days import DayClock
 
 log = logging.getLogger(__name__)
 
@@ -177,15 +179,6 @@ def finite_or_none(value: Any) -> Any:
 
 def _dumps(data: dict[str, Any]) -> str:
     return json.dumps({k: finite_or_none(v) for k, v in data.items()}, default=str)
-
-
-def local_day_bounds(now: float) -> tuple[str, float, float]:
-    """ISO date and [start, end) unix seconds of the local calendar day containing `now`."""
-    day = datetime.fromtimestamp(now).date()
-    start = datetime(day.year, day.month, day.day).timestamp()
-    nxt = day + timedelta(days=1)
-    end = datetime(nxt.year, nxt.month, nxt.day).timestamp()
-    return day.isoformat(), start, end
 
 
 def check_history_file(path: str | Path) -> None:
@@ -356,9 +349,15 @@ class Store:
         )
 
     # --- reads ----------------------------------------------------------------------------
-    def today(self, now: float | None = None) -> dict[str, Any]:
-        """Counts for the local calendar day of `now` (default: the wall clock)."""
-        date, start, end = local_day_bounds(time.time() if now is None else now)
+    def today(self, day_clock: DayClock, now: float | None = None) -> dict[str, Any]:
+        """Counts for the stretching day of `now` (default: the wall clock), cut by `day_clock`.
+
+        Why the caller's DayClock and not midnight: at 02:00 the stretches of the evening before
+        are still "today" on the History page, in MQTT's retained counts and in the report;
+        /api/today must say the same, so every reader cuts days with the one configured clock."""
+        day = day_clock.day_of(time.time() if now is None else now)
+        start, end = day_clock.bounds(day)
+        date = day.isoformat()
         conn = self._conn()
         rows = conn.execute("SELECT leg, knee, completed, breaths, bounces FROM stretches"
                             " WHERE wall >= ? AND wall < ?", (start, end)).fetchall()
@@ -381,33 +380,6 @@ class Store:
             "breaths": sum(r["breaths"] for r in rows),
             "by_side": by_side,
         }
-
-    def days(self, count: int = 14, now: float | None = None) -> list[dict[str, Any]]:
-        """One entry per local calendar day, oldest first, ending with the day of `now`: completed
-        holds, stretches, bounces and the day's mean pain/stiffness (None when not logged), so
-        the page can show whether pain falls as the stretching goes on."""
-        if not 1 <= count <= 366:
-            raise ValueError(f"count must be from 1 to 366 days, got {count}")
-        day = datetime.fromtimestamp(time.time() if now is None else now).date()
-        out = []
-        conn = self._conn()
-        for back in range(count - 1, -1, -1):
-            d = day - timedelta(days=back)
-            start = datetime(d.year, d.month, d.day).timestamp()
-            nxt = d + timedelta(days=1)
-            end = datetime(nxt.year, nxt.month, nxt.day).timestamp()
-            holds, stretches = conn.execute(
-                "SELECT COALESCE(SUM(completed), 0), COUNT(*) FROM stretches WHERE wall >= ? AND wall < ?",
-                (start, end)).fetchone()
-            bounces = conn.execute("SELECT COUNT(*) FROM events WHERE kind = ? AND wall >= ? AND wall < ?",
-                                   (ev.BOUNCE, start, end)).fetchone()[0]
-            pain, stiff = conn.execute(
-                "SELECT AVG(pain), AVG(stiffness) FROM pain_log WHERE wall >= ? AND wall < ?",
-                (start, end)).fetchone()
-            out.append({"date": d.isoformat(), "completed_holds": int(holds), "stretches": int(stretches),
-                        "bounces": int(bounces), "pain": None if pain is None else round(pain, 1),
-                        "stiffness": None if stiff is None else round(stiff, 1)})
-        return out
 
     def stretches(self, since: float | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Newest first, ended at or after `since` (unix s)."""

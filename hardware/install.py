@@ -55,7 +55,8 @@ DATA = "/var/lib/stretchstep"
 UNIT = "/etc/systemd/system/stretchstep.service"
 AVAHI = "/etc/avahi/services/stretchstep.service"
 LINK = "/usr/local/bin/stretchstep"
-COPIED = ["firmware", "webui", "hardware", "pyproject.toml", "README.md"]
+# bench/ too: bench/pulse_width.py --pins real is run on the Pi itself (hardware/README.md §6)
+COPIED = ["firmware", "webui", "hardware", "bench", "pyproject.toml", "README.md"]
 SUPPORTED = ("bookworm", "trixie")
 CONFIG_HEADER = """stretchstep settings, read by the service and by every `stretchstep` command on this Pi.
 Written by hardware/install.py from the defaults: uncomment a key to change it, then

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -74,14 +75,16 @@ def free_port() -> int:
 class RunningDevice:
     """`stretchstep run` as a user starts it, on a simulated person; restartable on its port."""
 
-    def __init__(self, data_dir: Path, source: str, speed: float, open_reads: bool = True) -> None:
+    def __init__(self, data_dir: Path, source: str, speed: float, open_reads: bool = True,
+                 access_code: str | None = ACCESS_CODE) -> None:
+        """`access_code=None`: none in the config, so the device makes one and prints its link."""
         self.data_dir, self.source, self.speed = data_dir, source, speed
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.config = data_dir / "config.toml"
-        self.config.write_text(f'[web]\naccess_code = "{ACCESS_CODE}"\n'
-                               f"open_reads = {str(open_reads).lower()}\n")
+        code = f'access_code = "{access_code}"\n' if access_code else ""
+        self.config.write_text(f"[web]\n{code}open_reads = {str(open_reads).lower()}\n")
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> RunningDevice:
@@ -116,6 +119,10 @@ class RunningDevice:
         self.proc = None
         self.log.close()
 
+    def printed_links(self) -> list[str]:
+        """The addresses `stretchstep run` printed for a phone to open (its log)."""
+        return re.findall(r"http://\S+", (self.data_dir / "run.log").read_text())
+
     def store_path(self) -> Path:
         """The history file: simulated and replayed runs keep theirs apart (data/simulated/...)."""
         found = sorted((self.data_dir / "data").glob("**/history.sqlite"))
@@ -142,8 +149,8 @@ def device(tmp_path):
     started: list[RunningDevice] = []
 
     def make(source: str = "simulated:good_routine", speed: float = 8.0,
-             open_reads: bool = True) -> RunningDevice:
-        d = RunningDevice(tmp_path / f"dev{len(started)}", source, speed, open_reads)
+             open_reads: bool = True, access_code: str | None = ACCESS_CODE) -> RunningDevice:
+        d = RunningDevice(tmp_path / f"dev{len(started)}", source, speed, open_reads, access_code)
         started.append(d.start())
         return d
 

@@ -13,7 +13,6 @@ from firmware import events as ev
 from firmware.events import Event
 from firmware.history import HistoryContext
 from firmware.live import LiveState
-from firmware.store import Store
 from firmware.traces import TraceKeeper
 from webui import create_app
 
@@ -24,13 +23,6 @@ def stretch_end(t: float, **extra) -> Event:
     return Event(ev.STRETCH_END, t, {"start": t - 30, "hold_start": t - 27, "end": t, "hold_s": 27.0,
                                      "breaths": 4, "bounces": 0, "completed": True, "peak_kg": 60.0,
                                      "standing_kg": 40.0, **extra})
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "history.sqlite")
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -91,13 +83,23 @@ def test_a_session_shows_its_holds_events_and_plot(client, store, tmp_path):
     assert client.get("/api/sessions/999").status_code == 404
 
 
-def test_exports_are_downloads_of_every_stretch_and_pain_entry(client, store):
+def test_exports_are_downloads_of_every_stretch_pain_entry_profile_and_routine(client, store):
+    from firmware.routine import records
+
+    records.ensure_profile(store, {"name": "Ana", "tighter_side": "left", "protocol": "step-calf",
+                                   "daily_goal": 2})
+    records.add_hold(store, {"profile_id": 1, "day": "2026-03-08", "seq": 1, "protocol": "step-calf",
+                             "tighter_side": "left", "slots": 4, "done_slots": [0], "status": "open",
+                             "wall": time.time(), "slot": 0, "leg": "left", "knee": "straight", "rep": 1,
+                             "outcome": "clean"})
     store.add_event(1, stretch_end(40.0), time.time(), {"leg": "right", "knee": "straight", "rep": 2})
     client.post("/api/pain", json={"pain": 5, "note": "ok"}, headers=auth())
     js = client.get("/api/export.json")
     assert js.status_code == 200 and "attachment" in js.headers["Content-Disposition"]
     data = json.loads(js.data)
     assert data["format"] == "stretchstep-export" and len(data["stretches"]) == 1 and len(data["pain"]) == 1
+    assert [p["name"] for p in data["profiles"]] == ["Ana"]
+    assert data["routines"][0]["done_slots"] == [0] and data["routine_holds"][0]["outcome"] == "clean"
     csv = client.get("/api/export.csv?since=2000-01-01")
     assert csv.mimetype == "text/csv" and csv.data.decode().count("\n") == 3
     assert client.get("/api/export.csv?since=tomorrow").status_code == 400
@@ -120,3 +122,31 @@ def test_pain_is_added_replaced_edited_and_deleted_with_the_code(client):
     assert client.delete(f"/api/pain/{entry_id}", headers=auth()).status_code == 404
     assert client.put("/api/pain/77", json={"pain": 1}, headers=auth()).status_code == 404
     assert client.get("/api/pain").get_json()["entries"] == []
+
+
+def test_at_two_in_the_morning_every_reader_says_the_same_today(store, tmp_path: Path):
+    """Day start 04:00, the clock at 02:00: last evening's and tonight's stretches are today for
+    /api/today, /api/history and MQTT's retained counts alike (not split at midnight)."""
+    from datetime import datetime
+
+    from firmware.history import DayClock
+    from firmware.publish.today import TodayCounts
+
+    def local(d: int, hh: int, mm: int = 0) -> float:
+        return datetime(2026, 3, d, hh, mm).timestamp()
+
+    now = local(11, 2)
+    store.add_event(1, stretch_end(10.0), local(10, 3, 30), {"leg": "right"})         # the day before
+    store.add_event(1, stretch_end(20.0), local(10, 22), {"leg": "right"})
+    store.add_event(1, stretch_end(30.0, completed=False), local(11, 1, 30), {"leg": "left"})
+    store.add_event(1, Event(ev.BOUNCE, 29.0, {"hz": 2.0}), local(11, 1, 29), {"leg": "left"})
+    hc = HistoryContext(data_dir=tmp_path, day_clock=DayClock(4 * 60), clock=lambda: now)
+    client = create_app(store, LiveState(), access_code=CODE, history=hc).test_client()
+    today = client.get("/api/today").get_json()
+    day = client.get("/api/history?days=1").get_json()["days"][-1]
+    mqtt = TodayCounts(store, hc, clock=hc.clock)()
+    assert today["date"] == day["day"] == mqtt["date"] == "2026-03-10"
+    assert today["stretches"] == day["stretches"] == mqtt["stretches"] == 2
+    assert today["completed_holds"] == day["holds"] == mqtt["holds"] == 1
+    assert today["bounces"] == 1
+    assert store.today(DayClock(0), now)["stretches"] == 1     # midnight would have split them

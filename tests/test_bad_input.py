@@ -169,6 +169,11 @@ def test_read_only_data_dir_is_a_user_error(cli, tmp_path, monkeypatch):
     user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "Read-only file system", "writable")
 
 
+def test_data_dir_a_file(cli, tmp_path):
+    (tmp_path / "data").write_text("not a folder")
+    user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "it is a file, not a folder", "--data-dir")
+
+
 def test_access_code_a_folder(cli, tmp_path):
     (tmp_path / "data" / "access_code").mkdir(parents=True)
     user_error(cli("run", "--port", 0, "--host", "127.0.0.1"), "is a folder, not the access code file")

@@ -107,6 +107,9 @@ def test_a_hold_counts_up_completes_with_a_tone_and_shows_breaths(device, phone)
 def test_a_bouncy_stretch_raises_a_warning_that_names_it(device, phone):
     dev = device("simulated:bouncy", speed=6)
     phone.goto(dev.url)
+    phone.evaluate("""() => { const detail = document.getElementById('alert-detail'); window.__alerts = [];
+        new MutationObserver(() => window.__alerts.push(detail.textContent))
+          .observe(detail, {childList: true, characterData: true, subtree: true}); }""")
     phone.locator("#sound").click()
     expect(phone.locator("#alert-title")).to_have_text("Don’t bounce!", timeout=30_000)
     named = re.compile(r"bounces a second, [\d.]+ kg up and down")
@@ -118,4 +121,9 @@ def test_a_bouncy_stretch_raises_a_warning_that_names_it(device, phone):
     expect(phone.locator("#chart text.bounce-label").first).to_be_visible()
     assert any(t["type"] == "square" and round(t["hz"]) == 220 for t in tones(phone))
     screenshot(phone, "now-bounce")
+    # the routine does not count a bounced hold: the page asks for the same slot again, saying why
+    again = re.compile(r"^Again: \w+ leg, knee \w+, \d of \d .*\(that one bounced\)$")
+    expect(phone.locator("#slot")).to_have_text(again, timeout=30_000)
+    said = phone.evaluate("window.__alerts")
+    assert "Ease off slowly. It bounced, so this one comes again." in said, said   # told at the target
     assert not phone.errors

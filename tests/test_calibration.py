@@ -407,3 +407,46 @@ def test_an_unreadable_or_binary_calibration_file_is_a_calibration_error(tmp_pat
     with pytest.raises(CalibrationError, match="cannot read the calibration"):
         load_calibration(tmp_path)
 
+
+
+def test_the_first_tare_is_refused_while_someone_holds_a_stretch(tmp_path) -> None:
+    """Found through Home Assistant's Tare button: a never-tared step took a tare during a hold
+    (zero moved by the person's 60 kg, then read them as empty). A default zero can make the
+    empty step look like someone standing, so "standing" is still allowed; a stretch or a hold
+    is never what a wrong zero looks like."""
+    emulated = EmulatedHX711Source(lambda t: 60.0, drift=False)     # never tared: default zero
+    samples = emulated.samples()
+    for _ in range(300):
+        next(samples)
+    assert emulated.calibration.is_default
+    state = {"now": "holding"}
+    control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: state["now"])
+    for now in ("holding", "stretching"):
+        state["now"] = now
+        with pytest.raises(ValueError, match=f"not empty right now .*'{now}'"):
+            control.tare()
+    assert not calibration_path(tmp_path, "hx711-emulated").exists()
+    state["now"] = "standing"            # what an empty step through a default zero may read as
+    assert control.tare()["ok"] and not emulated.calibration.is_default
+
+
+def test_the_service_will_not_calibrate_a_step_never_tared(tmp_path) -> None:
+    """The button's 3 s hold (or the page) on a step never tared measured the scale from the
+    default zero: wrong, and saved. Refused with the order to follow; after a tare it works."""
+    weight = {"kg": 20.0}
+    emulated = EmulatedHX711Source(lambda t: weight["kg"], drift=False)     # default zero
+    samples = emulated.samples()
+    for _ in range(300):
+        next(samples)
+    control = CalibrationControl(emulated.source, tmp_path, step_state=lambda: "standing")
+    with pytest.raises(CalibrationError, match="never tared: take the weight off, tare the empty step first"):
+        control.calibrate(20.0)
+    assert not calibration_path(tmp_path, "hx711-emulated").exists()
+    weight["kg"] = 0.0
+    for _ in range(300):
+        next(samples)
+    assert control.tare()["ok"]
+    weight["kg"] = 20.0
+    for _ in range(300):
+        next(samples)
+    assert control.calibrate(20.0)["calibration"]["scale"] == pytest.approx(21_000, rel=0.01)

@@ -45,10 +45,11 @@ def cli(tmp_path, monkeypatch):
 def test_export_json_then_import_into_a_new_data_dir(cli, data_dir, tmp_path):
     out = tmp_path / "all.json"
     result = cli("export", "--format", "json", "-o", out, "--data-dir", data_dir)
-    assert result.exit_code == 0 and "wrote 3 stretches and 1 pain entries" in result.output
+    assert result.exit_code == 0 and "wrote 3 stretches and 1 pain entry" in result.output
     fresh = tmp_path / "fresh"
     result = cli("import", out, "--data-dir", fresh)
-    assert result.exit_code == 0 and "imported 3 stretches, 1 pain entries and 1 sessions" in result.output
+    assert result.exit_code == 0
+    assert "imported 3 stretches, 1 pain entry, 1 session, 0 profiles and 0 routines" in result.output
     again = tmp_path / "again.json"
     cli("export", "--format", "json", "-o", again, "--data-dir", fresh)
     a, b = json.loads(out.read_text()), json.loads(again.read_text())
@@ -87,3 +88,27 @@ def test_reanalyze_without_kept_traces_says_where_it_looked(cli, data_dir):
     result = cli("reanalyze", "--since", "2000-01-01", "--data-dir", data_dir)
     assert result.exit_code == 1 and "no kept traces since 2000-01-01" in result.output
     assert "keep_traces_days = 30" in result.output
+
+
+@pytest.mark.parametrize("command", ["reanalyze", "import"])
+def test_commands_that_rewrite_history_refuse_while_the_device_runs(cli, data_dir, tmp_path, command):
+    """Reanalyzing a session `run` was still writing stored its stretch in progress twice; so
+    `reanalyze` and `import` refuse, naming the process, while another holds the data dir."""
+    from firmware.datalock import DataDirLock
+
+    history = Config().with_values("store", data_dir=str(data_dir)).history_dir()
+    export = tmp_path / "all.json"
+    cli("export", "--format", "json", "-o", export, "--data-dir", data_dir)
+    args = ["reanalyze", "--since", "2000-01-01"] if command == "reanalyze" else ["import", export]
+    store = Store(history / "history.sqlite")
+    before = store.counts()
+    store.close()
+    with DataDirLock(history):                                   # what a running `stretchstep run` holds
+        result = cli(*args, "--data-dir", data_dir)
+    assert result.exit_code == 2 and f"cannot {command}: " in result.output     # as a second `run` does
+    assert "in use by another stretchstep (pid " in result.output and "Traceback" not in result.output
+    store = Store(history / "history.sqlite")
+    assert store.counts() == before                              # nothing written
+    store.close()
+    freed = cli(*args, "--data-dir", data_dir)                   # the lock gone, the command runs
+    assert "in use by another" not in freed.output

@@ -27,6 +27,7 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(DataDirLocked, match=f"in use by another stretchstep \\(pid {holder.pid}\\)"):
             DataDirLock(tmp_path).acquire()
+        assert DataDirLock(tmp_path).holder() == str(holder.pid)     # what commands look at
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
@@ -34,6 +35,24 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
     with DataDirLock(tmp_path) as lock:
         assert (tmp_path / "stretchstep.lock").read_text().strip() == str(os.getpid())
     assert lock._fd is None
+    assert DataDirLock(tmp_path).holder() is None
+
+
+def test_a_commands_glance_at_the_lock_never_refuses_a_starting_service(tmp_path, monkeypatch):
+    """`holder()` takes a shared lock for an instant; a service starting in that instant waits
+    for it to go instead of saying the dir is in use."""
+    import fcntl
+
+    from firmware import datalock
+
+    (tmp_path / "stretchstep.lock").write_text("")
+    glance = os.open(tmp_path / "stretchstep.lock", os.O_RDONLY)
+    fcntl.flock(glance, fcntl.LOCK_SH)                             # the command's instant...
+    pauses: list[float] = []
+    monkeypatch.setattr(datalock.time, "sleep", lambda s: (pauses.append(s), os.close(glance)))  # ...ends
+    with DataDirLock(tmp_path):
+        pass
+    assert pauses == [datalock.PAUSE_S]
 
 
 def test_simulated_runs_keep_their_history_apart(tmp_path):

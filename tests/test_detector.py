@@ -334,6 +334,91 @@ def test_stretches_a_short_pause_apart_stay_apart(rate: float, pause_s: float) -
     assert len(ends) == 3 and all(e.data["breaths"] == 3 for e in ends)
 
 
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("settle_s", [0.8, 1.5])
+def test_a_row_of_shifts_up_from_a_shift_down_is_not_a_stretch(rate: float, settle_s: float) -> None:
+    # DESIGN §2: shifts (<= 0.1 BW in 0.3-1 s) in a row; up twice after a shift down the level
+    # rises 0.2 BW from the dip, as much as a stretch's ramp, but pausing between its steps
+    level = 0.4 * BODY
+    script = Script().flat(0.0, 2.0).ramp(level, 0.6).flat(level, 8.0).ramp(level - 0.1 * BODY, 0.5) \
+        .flat(level - 0.1 * BODY, 2.0).ramp(level, 0.5).flat(level, settle_s) \
+        .ramp(level + 0.1 * BODY, 0.5).flat(level + 0.1 * BODY, 20.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_quick_heel_drop_just_after_foot_shifts_is_one_whole_stretch(rate: float) -> None:
+    # a 1 s ramp from a low stance, 3 s after two shifts: judged on its whole rise, not on the
+    # part seen when it crossed the onset threshold (which once took it for a shift)
+    low = 0.25 * BODY
+    script = Script().flat(0.0, 2.0).ramp(low, 0.6).flat(low, 6.0).ramp(low + 0.07 * BODY, 0.5) \
+        .flat(low + 0.07 * BODY, 2.0).ramp(low, 0.5).flat(low, 3.0).ramp(0.85 * BODY, 1.0) \
+        .hold(25.0, 3, lead=2.0).ramp(low, 2.0).flat(low, 5.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    ends = [e for e in events if e.kind == ev.STRETCH_END]
+    assert len(ends) == 1 and abs(ends[0].data["start"] - 14.6) < 0.5
+    assert ends[0].data["hold_s"] > 20.0
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_stretches_with_shifts_in_a_short_pause_stay_apart(rate: float) -> None:
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0)
+    level = STAND
+    for k in range(3):
+        script.stretch(3, hold_s=20.0)
+        step = (0.08 if k % 2 == 0 else -0.08) * BODY
+        script.flat(level, 1.0).ramp(level + step, 0.5).flat(level + step, 2.5)
+        level += step
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    ends = [e for e in events if e.kind == ev.STRETCH_END]
+    assert len(ends) == 3 and all(e.data["breaths"] == 3 for e in ends)
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_ramp_rising_out_of_a_hold_ends_it_and_is_a_stretch_of_its_own(rate: float) -> None:
+    # no breath adds 0.3 BW in 2 s: the level held (0.6 BW) was not the stretch the ramp from
+    # it is, so the two are told apart rather than merged into one long hold
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 6.0).ramp(0.6 * BODY, 2.0) \
+        .flat(0.6 * BODY, 12.0).ramp(0.9 * BODY, 2.0).hold(24.0, 3, lead=2.0).ramp(STAND, 2.0) \
+        .flat(STAND, 5.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    ends = [e.data for e in events if e.kind == ev.STRETCH_END]
+    assert len(ends) == 2
+    assert abs(ends[0]["end"] - 22.6) < 1.0 and abs(ends[1]["start"] - 22.6) < 1.0
+    assert ends[1]["breaths"] == 3
+
+
+def real_sized_sway(seed: int) -> Callable[[float], float]:
+    """Sway as a standing older adult shows it (DESIGN §2): 3 % BW peak to peak in the breathing
+    band, and swings at about 1 Hz of up to ~4 % BW that wax and wane (random phases, seeded)."""
+    rng = random.Random(seed)
+    slow = [(rng.uniform(0.08, 0.25), rng.uniform(0, 2 * math.pi)) for _ in range(4)]
+    quick = [(rng.uniform(0.8, 1.2), rng.uniform(0, 2 * math.pi)) for _ in range(5)]
+
+    def sway(t: float) -> float:
+        return (0.015 * BODY * sum(math.sin(2 * math.pi * f * t + p) for f, p in slow) / 2.0
+                + 0.012 * BODY * sum(math.sin(2 * math.pi * f * t + p) for f, p in quick) / 2.5)
+    return sway
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_hold_with_real_sized_sway_gives_no_bounce_and_a_bounce_in_it_is_flagged(rate: float,
+                                                                                   seed: int) -> None:
+    def visit(with_bounce: bool) -> list[ev.Event]:
+        script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 20.0).ramp(0.8 * BODY, 2.0) \
+            .hold(40.0, 4, lead=3.0)
+        if with_bounce:
+            script.bounce(20.0, 2.5, 0.12 * BODY, 3)
+        script.ramp(STAND, 2.0).flat(STAND, 5.0)
+        script.overlays.append((2.6, script.t, real_sized_sway(seed)))
+        return run(script.samples(rate))
+
+    assert ev.BOUNCE not in kinds(visit(with_bounce=False))
+    assert kinds(visit(with_bounce=True)).count(ev.BOUNCE) == 1
+
+
 @pytest.mark.parametrize("kg", [3.0, 15.0, 40.0])
 def test_a_bag_on_the_step_is_never_a_stretch(kg: float) -> None:
     script = Script().flat(0.0, 3.0).ramp(kg, 0.3).flat(kg, 120.0).ramp(0.0, 0.3).flat(0.0, 3.0)

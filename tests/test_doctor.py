@@ -98,6 +98,7 @@ def test_closed_health_and_an_unreadable_data_dir_are_warnings_with_the_way_roun
     (tmp_path / "calibration.json").mkdir()                 # reading it fails, as without sudo
     checks = by_name(diagnose(hardware(tmp_path), facts(health=closed)))
     assert checks["sensor"].level == WARN and "log in" in checks["sensor"].fix
+    assert "STRETCHSTEP_ACCESS_CODE=<code> stretchstep doctor" in checks["sensor"].fix
     assert checks["calibrated"].level == WARN and "sudo stretchstep doctor" in checks["calibrated"].fix
 
 
@@ -113,3 +114,12 @@ def test_run_says_its_config_warns_while_uncalibrated_and_names_the_lan_name(tmp
     save_calibration(Calibration().calibrated([21_000 * 20 + d for d in range(-50, 50)], 20.0), tmp_path)
     _before_run(hardware(tmp_path))
     assert "not calibrated" not in capsys.readouterr().err
+
+
+def test_the_calibration_checked_is_that_of_the_source_the_service_runs(tmp_path) -> None:
+    """A service started by hand with `run --source hx711` while the config names no sensor: the
+    doctor, reading the config, said "nothing to calibrate" about a service reading a cell."""
+    cfg = DEFAULTS.with_values("store", data_dir=str(tmp_path))              # source: simulated
+    checks = by_name(diagnose(cfg, facts()))                                 # the service: hx711
+    assert checks["calibrated"].level == FAIL and "not calibrated" in checks["calibrated"].detail
+    assert by_name(diagnose(cfg, facts(health=None)))["calibrated"].level == OK   # none running

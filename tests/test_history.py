@@ -39,13 +39,6 @@ def stretch(t: float, *, completed: bool = True, bounces: int = 0, hold_s: float
     return Event(ev.STRETCH_END, t, data)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "history.sqlite")
-    yield s
-    s.close()
-
-
 # --- days -------------------------------------------------------------------------------------
 def test_a_day_starts_at_the_day_start_not_midnight():
     clock = DayClock(4 * 60)
@@ -161,27 +154,77 @@ def test_history_refuses_a_span_it_cannot_give(store, days):
 
 
 # --- export -----------------------------------------------------------------------------------
+def seeded_routines(store: Store) -> None:
+    """Two people; Ana active and her routine of the 8th done (a bounced hold asked for again)."""
+    from firmware.routine import BUILTINS, records
+
+    records.ensure_profile(store, {"name": "me", "tighter_side": "right", "protocol": "step-calf",
+                                   "daily_goal": 2})
+    catalogue = {p.id: p for p in BUILTINS}
+    ana = records.add_profile(store, {"name": "Ana", "body_kg": 61.5, "tighter_side": "left"}, catalogue,
+                              {"tighter_side": "right", "protocol": "step-calf", "daily_goal": 1})
+    records.activate(store, ana.id)
+    records.put_device_settings(store, {"buzzer": False, "spoken_cues": True})
+    routine = {"profile_id": ana.id, "day": "2026-03-08", "seq": 1, "protocol": "step-calf",
+               "tighter_side": "left", "slots": 2}
+    records.add_hold(store, {**routine, "done_slots": [], "status": "open", "wall": local(2026, 3, 8, 9, 0),
+                             "slot": None, "leg": "left", "knee": "straight", "rep": 1, "outcome": "bounced"})
+    records.add_hold(store, {**routine, "done_slots": [0, 1], "status": "done",
+                             "wall": local(2026, 3, 8, 9, 30), "slot": 1, "leg": "left", "knee": "straight",
+                             "rep": 1, "outcome": "clean", "hold_s": 30.0, "breaths": 5, "bounces": 0})
+
+
 def test_export_then_import_into_a_fresh_store_gives_the_same_history(store, tmp_path):
+    from firmware.routine import records
+
     seeded(store)
+    seeded_routines(store)
     store.start_session("hx711", local(2026, 3, 8, 8))
     clock = DayClock()
     first = export_data(store, clock)
+    assert [p["name"] for p in first["profiles"]] == ["me", "Ana"]
+    assert first["settings"]["buzzer"] is False and "revision" not in first["settings"]
     fresh = Store(tmp_path / "fresh.sqlite")
     try:
+        records.ensure_profile(fresh, {"name": "default", "tighter_side": "right", "protocol": "step-calf",
+                                       "daily_goal": 3})    # what a first `stretchstep run` leaves behind
         added = import_data(fresh, json.loads(json.dumps(first)))
-        assert added == {"sessions": 1, "stretches": 6, "pain": 3}
+        assert added == {"profiles": 2, "sessions": 1, "stretches": 6, "pain": 3, "routines": 1,
+                         "routine_holds": 2}
         again = export_data(fresh, clock)
-        for key in ("sessions", "stretches", "pain"):
-            assert again[key] == first[key]
+        for key in ("sessions", "stretches", "pain", "profiles", "settings", "routines", "routine_holds"):
+            assert again[key] == first[key], key
+        assert records.active_profile(fresh).name == "Ana"                 # who was active, too
+        assert records.routines_done(fresh, "2026-03-08") == 1             # history's routines vs goal
         with pytest.raises(ImportRefused, match="already holds history"):
             import_data(fresh, first)
     finally:
         fresh.close()
 
 
+def test_a_version_1_export_imports_and_keeps_the_stores_profiles(store, tmp_path):
+    from firmware.routine import records
+
+    seeded(store)
+    old = {k: v for k, v in export_data(store, DayClock()).items()
+           if k not in ("profiles", "settings", "routines", "routine_holds")} | {"version": 1}
+    fresh = Store(tmp_path / "fresh.sqlite")
+    try:
+        records.ensure_profile(fresh, {"name": "me", "tighter_side": "left", "protocol": "step-calf",
+                                       "daily_goal": 3})
+        added = import_data(fresh, old)
+        assert (added["stretches"], added["profiles"], added["routines"]) == (6, 0, 0)
+        assert [p.name for p in records.profiles(fresh)] == ["me"]
+    finally:
+        fresh.close()
+
+
 @pytest.mark.parametrize("data, match", [
     ([], "not a stretchstep export"), ({"format": "x"}, "not a stretchstep export"),
-    ({"format": "stretchstep-export", "version": 99}, "version 99"),
+    ({"format": "stretchstep-export", "version": 99}, "version 99; this stretchstep reads versions 1, 2"),
+    ({"format": "stretchstep-export", "version": 2, "settings": []}, "settings must be an object"),
+    ({"format": "stretchstep-export", "version": 2, "routines": [{"id": 1}]},
+     r"routines\[0\] cannot be stored: NOT NULL"),
     ({"format": "stretchstep-export", "version": 1, "stretches": "x"}, "stretches must be a list"),
     ({"format": "stretchstep-export", "version": 1, "pain": [{"id": 1, "wall": 1.0, "pain": 44, "note": ""}]},
      r"pain\[0\] cannot be stored: CHECK constraint"),
@@ -199,6 +242,10 @@ def test_csv_export_has_a_row_per_stretch_and_pain_entry_with_day_and_slot(store
     rows = [line.split(",") for line in lines[1:]]
     assert [r[0] for r in rows] == ["stretch", "stretch", "stretch", "pain"]
     assert rows[0][2:6] == ["2026-03-09", "2026-03-09T08:59:25", "right", "straight"]
+    store.add_event(1, Event(ev.STRETCH_END, 101.624, {"start": 59.38, "end": 101.624, "hold_s": 37.673}),
+                    local(2026, 3, 9, 12), {})
+    last = to_csv(export_data(store, DayClock(), since=local(2026, 3, 9, 11, 30))).splitlines()[1].split(",")
+    assert (last[7], last[13]) == ("37.673", "42.244")          # not 42.24399999999999 in a spreadsheet
 
 
 # --- the weekly report ------------------------------------------------------------------------
@@ -214,5 +261,12 @@ def test_the_weekly_report_shows_the_same_figures_as_the_history(store):
     for c, d in zip(cells, figures["days"], strict=True):
         assert (int(c[2]), int(c[3]), int(c[4])) == (d["holds"], d["clean"], d["bounced"])
         assert c[7] == ("–" if d["pain"] is None else f"{d['pain']:g}")
+        assert c[5] == f"{d['hold_s']:.0f} s"                           # under two minutes: seconds
     assert "<b>5</b>" in html.split('id="pain-by-goal"')[1]
+    assert "(1 day with pain logged)" in html                           # not "1 days"
+    trends = html.split('<table id="trends">')[1].split("</table>")[0]
+    first = figures["trends"]["right"]["straight"][0]["share"]
+    assert f"<td>{first * 100:.0f} %</td>" in trends                   # as the History page shows it
+    long = render_report({**figures, "days": [{**figures["days"][0], "hold_s": 2890.4}]})
+    assert "<td>48 min</td>" in long                                    # not "2890.4 s"
     assert html.count("<polyline") == 2  # pain on the 8th-9th, stiffness only on the 8th is a dot

@@ -56,6 +56,7 @@ def test_a_staged_install_writes_the_whole_tree_and_plans_every_command(tmp_path
     assert (tmp_path / "var/lib/stretchstep").is_dir()
     assert (tmp_path / "opt/stretchstep/src/firmware/calibration/__init__.py").exists()
     assert (tmp_path / "opt/stretchstep/src/pyproject.toml").exists()
+    assert (tmp_path / "opt/stretchstep/src/bench/pulse_width.py").exists()   # run on the Pi (§6)
     assert not list((tmp_path / "opt/stretchstep/src").rglob("__pycache__"))
     assert os.readlink(tmp_path / "usr/local/bin/stretchstep") == "/opt/stretchstep/venv/bin/stretchstep"
     commands = [" ".join(argv) for argv in planned]
@@ -145,6 +146,19 @@ def test_the_unit_fits_the_pi() -> None:
                        "ProtectKernelTunables"):
         assert hides_gpio not in unit, f"{hides_gpio} would cut the service off /dev/gpiochip* or sysfs"
     assert unit["ProtectSystem"] == ["strict"] and unit["NoNewPrivileges"] == ["yes"]
+
+
+def test_the_unit_lets_the_sampling_thread_have_the_scheduling_it_asks_for() -> None:
+    """The sampler asks for SCHED_FIFO so a preemption cannot hold PD_SCK high past 60 us (which
+    resets the HX711). The unit had RestrictRealtime=yes and no capabilities: under systemd it
+    always fell back to "ordinary". CAP_SYS_NICE, and nothing else, is what it needs."""
+    from firmware.service import sampler
+
+    assert "SCHED_FIFO" in Path(sampler.__file__).read_text()
+    unit = unit_settings()
+    assert unit["AmbientCapabilities"] == ["CAP_SYS_NICE"]
+    assert unit["CapabilityBoundingSet"] == ["CAP_SYS_NICE"]          # the only one
+    assert unit.get("RestrictRealtime", ["no"]) == ["no"]
 
 
 def test_type_notify_is_backed_by_code_that_notifies() -> None:

@@ -431,18 +431,30 @@ def test_the_profile_select_lists_profiles_switches_them_and_follows_the_page(br
     ben = records.add_profile(store, {"name": "Ben"}, book.protocols, book.first_profile)
     results = Listener(broker.port, f"{PREFIX}/command/result")
     watcher = Listener(broker.port, "#")
-    pub = publisher(broker.port, profiles=ProfileChoice(store), allow_commands=True)
+    from types import SimpleNamespace
+
+    from firmware.control import DeviceControl
+
+    running = SimpleNamespace(source=None, detector=SimpleNamespace(state="holding"))
+    control = DeviceControl("simulated", tmp_path, lambda: running)
+    pub = publisher(broker.port, control=control, profiles=ProfileChoice(store), allow_commands=True)
     select = "homeassistant/select/stretchstep_ss0000beef/profile/config"
     try:
         watcher.wait(lambda m: watcher.last(select) and watcher.last(f"{PREFIX}/profile") == "me")
         config = json.loads(watcher.last(select))
         assert config["options"] == ["me", "Ben"] and ha_problems(select, watcher.last(select)) == []
+        send(broker.port, f"{PREFIX}/command/profile", "ben")        # while someone holds: no
+        holding = json.loads(results.wait(lambda m: len(m) >= 1)[-1][1])
+        assert holding["ok"] is False and "not empty" in holding["message"]
+        assert "'holding'" in holding["message"]
+        assert records.active_profile(store).name == "me"
+        running.detector.state = "empty"
         send(broker.port, f"{PREFIX}/command/profile", "ben")
-        assert json.loads(results.wait(lambda m: len(m) >= 1)[-1][1])["ok"] is True
+        assert json.loads(results.wait(lambda m: len(m) >= 2)[-1][1])["ok"] is True
         assert records.active_profile(store).id == ben.id
         watcher.wait(lambda m: watcher.last(f"{PREFIX}/profile") == "Ben")
         send(broker.port, f"{PREFIX}/command/profile", "Zed")
-        refused = json.loads(results.wait(lambda m: len(m) >= 2)[-1][1])
+        refused = json.loads(results.wait(lambda m: len(m) >= 3)[-1][1])
         assert refused["ok"] is False and "no profile named 'Zed'" in refused["message"]
         records.activate(store, records.profiles(store)[0].id)     # chosen on the page
         records.add_profile(store, {"name": "Cy"}, book.protocols, book.first_profile)
@@ -453,3 +465,28 @@ def test_the_profile_select_lists_profiles_switches_them_and_follows_the_page(br
         results.close()
         watcher.close()
         store.close()
+
+
+def test_the_log_tells_the_connection_story_once_per_change(broker, caplog):
+    """Found running it with a wrong password: nothing in the log said why Home Assistant saw
+    nothing (only /api/health did). Now each change is one line; the same failure retried every
+    30 s for an hour stays one line."""
+    caplog.set_level("INFO", logger="firmware.publish.mqtt")
+    pub = publisher(broker.port)
+    try:
+        wait_until(lambda: pub.health()["connected"], timeout=60)
+        broker.stop()
+        wait_until(lambda: "cannot reach" in (pub.health()["last_error"] or ""), timeout=60)
+        try:                                   # the same failure again, as paho reports a retry
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError:
+            pub._on_connect_fail(None, None)
+        broker.start()
+        wait_until(lambda: pub.health()["connected"] and pub.health()["reconnects"] >= 1, timeout=60)
+    finally:
+        pub.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "firmware.publish.mqtt"]
+    where = f"mqtt 127.0.0.1:{broker.port}: "
+    assert said[0] == where + "connected" and said[-1] == where + "connected again", said
+    assert sum("disconnected" in m and "events are kept" in m for m in said) == 1
+    assert sum("cannot reach the broker" in m for m in said) == 1, said

@@ -39,7 +39,8 @@ def test_mqtt_section_is_read_and_its_mistakes_are_named(tmp_path):
         ('[mqtt]\ntopic_prefix = "steps//a"\n', r"empty levels"),
         ('[mqtt]\nhost = "b"\nusername = "u"\npassword = "p"\npassword_file = "/x"\n', "not both"),
         ('[mqtt]\nhost = "b"\nca_file = "/ca.pem"\n', "set tls = true"),
-        ('[mqtt]\nhost = "b"\npassword = "p"\n', "needs mqtt.username"),
+        ('[mqtt]\nhost = "b"\npassword = "p"\n', "mqtt.password needs mqtt.username"),
+        ('[mqtt]\nhost = "b"\npassword_file = "/p"\n', "mqtt.password_file needs mqtt.username"),
         ('[mqtt]\nbroker = "b"\n', "unknown key mqtt.broker"),
         ('[mqtt]\nclient_id = "has space"\n', "mqtt.client_id"),
     ]:
@@ -218,3 +219,22 @@ def test_sampler_health_names_each_sinks_figures_and_survives_one_that_fails():
     assert health["broken"] == {"error": "RuntimeError: no figures today"}
     assert health["keeper"] == {"written": 3}
     assert health["loop_state"] == "starting"
+
+
+def test_without_paho_the_error_names_this_pythons_pip_not_a_package_on_pypi():
+    """On an installed Pi a bare `pip install 'stretchstep[mqtt]'` would ask PyPI for a
+    package that is not there: the message names the venv's own pip and what to install."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; sys.modules['paho'] = None\n"
+            "from firmware.config import Config\n"
+            "from firmware.publish import PublishError, broker_settings\n"
+            "cfg = Config().with_values('mqtt', host='127.0.0.1')\n"
+            "try:\n    broker_settings(cfg)\nexcept PublishError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pip = str(Path(sys.executable).with_name("pip"))
+    assert done.stdout.strip() == (f"[mqtt] is configured but paho-mqtt is not installed: {pip} install "
+                                   "'paho-mqtt>=2.1,<3' (the mqtt extra; hardware/README.md §10)")

@@ -18,6 +18,9 @@ from firmware.panel import BLINK_S, StatusLight, build_panel
 from firmware.sensors.base import Sample
 
 TARED = Calibration(offset=85_000, scale=21_000, date="2026-01-01")
+# Tests that call `held()` themselves (gpiozero's hold thread runs on real time): the longest
+# hold_s, so that thread never adds a hold of its own while a loaded machine runs the test.
+MANUAL_HOLD_S = 10.0
 
 
 class FakeControl:
@@ -33,6 +36,12 @@ class FakeControl:
 
     def calibrate(self, known_kg: float) -> dict[str, Any]:
         self.calls.append(("calibrate", known_kg))
+        return {"ok": True}
+
+    def next_profile(self) -> dict[str, Any]:
+        self.calls.append("next_profile")
+        if self.refuse:
+            raise ValueError(self.refuse)
         return {"ok": True}
 
 
@@ -68,7 +77,7 @@ def press(factory: MockFactory, pin: int = 17) -> None:
 def test_a_press_tares_and_a_refusal_beeps_the_fault_pattern() -> None:
     control = FakeControl(refuse="the step is not empty right now")
     panel, factory, _ = panel_on_mock(control)
-    assert panel.faults == [] and panel.status()["button"]
+    assert panel.faults == [] and panel.health()["button"]
     press(factory)
     assert control.calls == ["tare"]
     assert "tare refused: the step is not empty" in panel.results[-1]
@@ -88,7 +97,7 @@ def test_a_press_tares_and_a_refusal_beeps_the_fault_pattern() -> None:
 
 def test_holding_calibrates_with_the_configured_weight_and_never_tares() -> None:
     control = FakeControl()
-    panel, factory, waits = panel_on_mock(control)
+    panel, factory, waits = panel_on_mock(control, hold_s=MANUAL_HOLD_S)
     button = factory.pin(17)
     button.drive_low()
     panel.button.held()             # what gpiozero calls after hold_time (its own real-time thread)
@@ -97,10 +106,69 @@ def test_holding_calibrates_with_the_configured_weight_and_never_tares() -> None
     assert waits == [2.0]           # the weight settled while the LED blinked fast
 
 
+def test_holding_on_twice_as_long_switches_profile_with_its_own_beep_and_no_calibration() -> None:
+    control = FakeControl()
+    panel, factory, waits = panel_on_mock(control, hold_s=MANUAL_HOLD_S)
+    button = factory.pin(17)
+    button.drive_low()
+    panel.button.held()             # 3 s: calibration armed (the LED blinks fast)
+    assert panel.calibrating
+    panel.button.held()             # 6 s: the next profile, at once
+    assert control.calls == ["next_profile"] and not panel.calibrating
+    button.drive_high()             # the release after it does nothing more
+    assert control.calls == ["next_profile"] and waits == []
+    panel.on_sample(1.0, 0.0, {"fault": None})
+    assert panel.cues.played == ["next_profile"] and panel.results[-1] == "next profile: done"
+    from firmware.cues import PATTERNS
+
+    others = {PATTERNS[name].durations for name in ("ready", "sensor_fault")}
+    assert PATTERNS["next_profile"].durations not in others     # not "done", not "refused"
+
+
+def test_a_long_hold_on_a_step_someone_stands_on_keeps_their_profile(store) -> None:
+    """The whole path on MockFactory: button -> DeviceControl (the detector's word) -> the
+    routine keeper; refused with the fault beep while someone stands, done once the step is empty."""
+    from firmware.control import DeviceControl
+    from firmware.routine import records
+    from firmware.routine.build import RoutineBook, build_routine
+
+    book = RoutineBook.from_config(DEFAULTS)
+    routine, keeper = build_routine(DEFAULTS, store, start=False)
+    first = routine.settings.profile
+    second = records.add_profile(store, {"name": "Bo"}, book.protocols, book.first_profile)
+    keeper.check_settings()
+
+    class Detector:
+        state = "standing"
+
+    class Running:
+        detector, source = Detector(), None
+
+    control = DeviceControl("simulated", store.path.parent, lambda: Running(),
+                            next_profile=keeper.next_profile)
+    panel, factory, _ = panel_on_mock(control, hold_s=MANUAL_HOLD_S)
+
+    def long_hold() -> None:
+        factory.pin(17).drive_low()
+        panel.button.held()
+        panel.button.held()
+        factory.pin(17).drive_high()
+        keeper.drain()
+        routine.poll(0.0, 0.0)
+
+    long_hold()
+    assert "next profile refused: The step is not empty" in panel.results[-1]
+    assert routine.settings.profile.id == first.id
+    Detector.state = "empty"
+    long_hold()
+    assert panel.results[-1] == "next profile: done" and routine.settings.profile.id == second.id
+
+
 def test_the_button_is_wired_with_the_configured_hold_time() -> None:
     panel, factory, _ = panel_on_mock(FakeControl(), hold_s=4.0)
     gpio_button = next(d for d in panel._devices if type(d).__name__ == "Button")
     assert gpio_button.hold_time == 4.0 and gpio_button.pin.info.name == "GPIO17"
+    assert gpio_button.hold_repeat          # the second hold_s is the profile gesture
     assert gpio_button.when_held == panel.button.held
 
 
@@ -121,6 +189,8 @@ def test_the_led_shows_running_fault_and_calibrating() -> None:
     button = TareButton(panel, FakeControl(), 20.0,
                         wait=lambda s: calls_while_calibrating.append(led.calls[-1]))
     button.held()
+    assert led.calls[-1] == ("blink", *BLINK_S["calibrating"])   # "let go to calibrate"
+    button.released()
     assert calls_while_calibrating == [("blink", *BLINK_S["calibrating"])]
     assert led.calls[-1] == "on"
     assert BLINK_S["calibrating"][0] < BLINK_S["fault"][0]   # fast vs slow
@@ -247,3 +317,48 @@ def test_a_sensor_that_cannot_be_opened_blinks_the_led() -> None:
     runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0, sinks=(panel,))
     assert runner._open() is None and runner.state == "retrying"
     assert led.calls[-1] == ("blink", *BLINK_S["fault"])
+
+
+def test_gpiozero_fallback_warnings_become_one_log_line_not_stderr_noise(caplog) -> None:
+    """Off a Pi gpiozero warns once per pin library it tries (PinFactoryFallback): raw Python
+    warnings with source lines on stderr and in the journal. The panel logs them as one line."""
+    import warnings
+
+    from gpiozero.exc import PinFactoryFallback
+
+    from firmware.panel import Panel, _build
+
+    def make() -> object:
+        warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"), stacklevel=1)
+        warnings.warn(PinFactoryFallback("Falling back from rpigpio: No module named 'RPi'"), stacklevel=1)
+        raise OSError("no pins")
+
+    panel = Panel()
+    with warnings.catch_warnings(record=True) as escaped, caplog.at_level("INFO", logger="stretchstep.panel"):
+        warnings.simplefilter("always")
+        assert _build(panel, "LED", 27, make) is None
+    assert escaped == []
+    said = [r.getMessage() for r in caplog.records if "gpiozero said" in r.getMessage()]
+    assert said == ["LED: gpiozero said: Falling back from lgpio: No module named 'lgpio'; "
+                    "Falling back from rpigpio: No module named 'RPi'"]
+    assert panel.faults == ["LED on BCM 27 unavailable: OSError: no pins"]
+
+
+def test_the_panel_reports_in_health_what_it_has_what_failed_and_what_the_button_did() -> None:
+    """A sink's `health()` is shown under its name in /api/health (LoopRunner._sink_health)."""
+    from gpiozero import LED
+
+    from firmware.config import Config
+    from firmware.service import LoopRunner
+
+    factory = MockFactory()
+    taken = LED(27, pin_factory=factory)                 # the LED's pin held by something else
+    panel = build_panel(DEFAULTS, FakeControl(refuse="the step is not empty right now"),
+                        pin_factory=factory)
+    press(factory)
+    runner = LoopRunner(Config(), routine=None, writer=None, live=None, session_id=0, sinks=(panel,))
+    shown = runner.health()["panel"]
+    assert shown["button"] and shown["buzzer"] and not shown["led"]
+    assert shown["faults"] == panel.faults and "LED on BCM 27 unavailable" in shown["faults"][0]
+    assert shown["last_button"].startswith("tare refused: the step is not empty")
+    taken.close()

@@ -7,6 +7,7 @@ function so the test says what the step is doing.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,16 @@ CODE = "4321"
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    yield from _serve(tmp_path, open_reads=True)
+
+
+@pytest.fixture
+def running_closed(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The same with `open_reads = false`: its health tells a caller without the code only `ok`."""
+    yield from _serve(tmp_path, open_reads=False)
+
+
+def _serve(tmp_path: Path, *, open_reads: bool) -> Iterator[dict[str, Any]]:
     from webui import create_app
     from webui.server import build_server
 
@@ -41,7 +52,7 @@ def running(tmp_path: Path) -> Iterator[dict[str, Any]]:
     state = {"now": "empty"}
     control = CalibrationControl(emulated.source, data, step_state=lambda: state["now"])
     store = Store(data / "history.sqlite")
-    app = create_app(store, LiveState(), control=control, access_code=CODE,
+    app = create_app(store, LiveState(), control=control, access_code=CODE, open_reads=open_reads,
                      config_view={"source": "hx711-emulated", "data_dir": str(data)})
     server = build_server(app, "127.0.0.1", 0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -69,6 +80,42 @@ def test_tare_goes_through_the_running_service(running) -> None:
     assert saved.offset == pytest.approx(85_000, abs=30)          # the running source's zero
     assert running["emulated"].calibration == saved               # applied to the live source too
     assert f"Saved to {calibration_path(running['data'], 'hx711-emulated')}" in done.output
+
+
+def test_with_closed_reads_tare_asks_for_the_code_and_still_goes_through_the_service(running_closed) -> None:
+    """Found trying it: with `open_reads = false` the health the command read said only "ok", so
+    it read the chip itself, behind the service's back (on a Pi: fighting it for the pins)."""
+    running = running_closed
+    done = invoke("tare", "--config", str(running["config"]))
+    assert done.exit_code == 0, done.output
+    assert "readings behind the access code" in done.output and "holds the sensor: asking it" in done.output
+    assert running["emulated"].calibration == load_calibration(running["data"], "hx711-emulated")
+    wrong = invoke("tare", "--config", str(running["config"]), code="0000")
+    assert wrong.exit_code == 2 and "did not accept that access code" in wrong.output
+    bringup = invoke("bringup", "--config", str(running["config"]), "--source", "hx711")
+    assert bringup.exit_code == 2 and "holds the sensor; stop it first" in bringup.output
+
+
+def test_a_service_holding_the_data_dir_elsewhere_is_never_worked_around(tmp_path) -> None:
+    """A stretchstep on this data dir that does not answer at the configured port (started with
+    another --port): tare and calibrate refuse, naming its pid, and save nothing."""
+    from firmware.config import Config
+    from firmware.datalock import DataDirLock
+
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text(f"[web]\nport = 9\n[store]\ndata_dir = '{data}'\n[sensor]\nsource = 'hx711-emulated'\n")
+    history = Config().with_values("store", data_dir=str(data)).with_values(
+        "sensor", source="hx711-emulated").history_dir()
+    with DataDirLock(history):
+        for args in (["tare"], ["calibrate", "--known-kg", "20"]):
+            done = invoke(*args, "--config", str(config))
+            assert done.exit_code == 2, done.output
+            assert f"refused: a stretchstep (pid {os.getpid()}) is running on {data}" in done.output
+        assert not calibration_path(data, "hx711-emulated").exists()
+    assert DataDirLock(history).holder() is None
+    done = invoke("tare", "--config", str(config))                 # once it is gone: read directly
+    assert done.exit_code == 0 and calibration_path(data, "hx711-emulated").exists(), done.output
 
 
 def test_the_services_refusal_is_one_clear_line(running) -> None:

@@ -14,8 +14,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SENSORS = ROOT / "firmware" / "sensors"
-# The old path of the source factory, kept for branches still importing it; it forwards lazily.
-FORWARDER = SENSORS / "factory.py"
 FORBIDDEN = ("firmware.calibration", "firmware.sources")
 
 
@@ -31,7 +29,7 @@ def _imports(path: Path) -> list[str]:
 
 def test_no_sensor_module_imports_calibration() -> None:
     offenders = [f"{path.relative_to(ROOT)} imports {name}"
-                 for path in sorted(SENSORS.rglob("*.py")) if path != FORWARDER
+                 for path in sorted(SENSORS.rglob("*.py"))
                  for name in _imports(path) if name.startswith(FORBIDDEN)]
     assert not offenders, offenders
 
@@ -40,7 +38,6 @@ def test_importing_the_hx711_family_loads_nothing_of_calibration() -> None:
     modules = sorted(p.stem for p in (SENSORS / "hx711").glob("*.py") if p.stem != "__init__")
     assert {"driver", "chip", "emulated", "pair", "iio", "reading", "bringup"} <= set(modules)
     code = ("import sys\n" + "".join(f"import firmware.sensors.hx711.{m}\n" for m in modules)
-            + "import firmware.sensors.factory\n"
             + "print(sorted(m for m in sys.modules if m.startswith(('firmware.calibration', "
               "'firmware.sources'))))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -48,8 +45,12 @@ def test_importing_the_hx711_family_loads_nothing_of_calibration() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_the_old_factory_path_still_opens_sources() -> None:
-    from firmware.sensors import factory
-    from firmware.sources import open_source
 
-    assert factory.open_source is open_source
+def test_the_source_factory_has_one_home() -> None:
+    """`firmware.sources` joins sensors and calibration, so it lives outside firmware/sensors;
+    the old forwarder there is gone (one way to open a source)."""
+    assert not (SENSORS / "factory.py").exists()
+    users = [str(p.relative_to(ROOT)) for p in sorted(ROOT.glob("*/**/*.py"))
+             if ".venv" not in p.parts and "firmware.sensors.factory" in p.read_text(encoding="utf-8")
+             and p != Path(__file__).resolve()]
+    assert not users, users

@@ -7,10 +7,12 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,9 +25,9 @@ from firmware.config import Config
 STARTUP_S = 20
 
 
-def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
+def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, STRETCHSTEP_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1",
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+               XDG_CONFIG_HOME=str(tmp_path / "cfg"), **(env or {}))
     cmd = [sys.executable, "-m", "firmware", "run", "--host", "127.0.0.1", "--port", "0", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     deadline = time.monotonic() + STARTUP_S
@@ -135,11 +137,20 @@ def _corrupt_calibration(tmp_path: Path) -> str:
     return "hx711-emulated"
 
 
+def _corrupt_calibration_no_chip(tmp_path: Path) -> str:
+    """A corrupt calibration.json where the chip does not answer (off a Pi): the unanswering
+    chip alone would be retried, so the corrupt file must be found before that and be fatal."""
+    (tmp_path / "data").mkdir(parents=True)
+    (tmp_path / "data" / "calibration.json").write_bytes(b"\xff\xfe{garbage")
+    return "hx711"
+
+
 @pytest.mark.parametrize(("source", "says"), [
     (lambda tmp: "replay:" + str(tmp / "missing.csv"), "cannot open trace"),
     (lambda tmp: "simulated:nope", "unknown scenario"),
     (_bad_replay, "not numbers"),
     (_corrupt_calibration, "not a calibration file"),
+    (_corrupt_calibration_no_chip, "not a calibration file"),
 ])
 def test_a_fault_retrying_cannot_fix_stops_run_with_one_line_and_stores_nothing(tmp_path, source, says):
     result = _run_briefly(tmp_path, "--source", source(tmp_path), "--speed", "50")
@@ -150,6 +161,27 @@ def test_a_fault_retrying_cannot_fix_stops_run_with_one_line_and_stores_nothing(
     db = _history_file(tmp_path)
     if db.exists():  # a bad replay was read through before a single stretch was stored
         assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM stretches").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("where", ["port in use", "address not ours"])
+def test_an_address_the_web_cannot_listen_on_is_one_line_before_anything_starts(tmp_path, where):
+    """Checked before the sampler starts: no session of a second stored, no "stopped" line."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        host = "127.0.0.1" if where == "port in use" else "192.0.2.1"   # TEST-NET: not ours, no lookup
+        env = dict(os.environ, STRETCHSTEP_DATA_DIR=str(tmp_path / "data"),
+                   XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+        result = subprocess.run([sys.executable, "-m", "firmware", "run", "--host", host, "--port", port],
+                                capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"cannot listen on {host}:{port}" in errors[0], result.stderr
+    assert ("another stretchstep running" in errors[0]) == (where == "port in use")
+    assert "stopped" not in result.stderr + result.stdout and not _history_file(tmp_path).exists()
 
 
 def test_a_damaged_history_stops_start_up_and_is_never_written(tmp_path):
@@ -237,3 +269,38 @@ def test_a_stretch_the_page_has_shown_survives_kill_9_of_the_sampler(running, un
     db = sqlite3.connect(_history_file(tmp_path))
     assert db.execute("SELECT COUNT(*) FROM stretches WHERE abs(end_t - ?) < 1e-6", (end,)).fetchone()[0] == 1
     until(lambda: _health(base)["stats"].get("pid") not in (None, pid))   # and sampling is back
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_the_runtime_folder_goes_with_the_run_even_after_a_kill_9(tmp_path, until, request):
+    """The socket lives in $RUNTIME_DIRECTORY (what the systemd unit's RuntimeDirectory= sets);
+    a supervisor killed with -9 cannot remove its folder, so the sampler, last out, does; one
+    left all the same (the whole group killed) is cleared by the next start; a clean stop
+    leaves nothing behind."""
+    runtime = Path(tempfile.mkdtemp(prefix="rt-"))     # short: the socket's path must fit 108 bytes
+    request.addfinalizer(lambda: shutil.rmtree(runtime, ignore_errors=True))
+    proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})
+    (folder,) = runtime.iterdir()
+    assert (folder / "sampler.sock").exists() and folder.stat().st_mode & 0o777 == 0o700
+    stats = until(lambda: (h := _health(base))["stats"].get("web_pid") and h["stats"])
+    proc.kill()
+    proc.wait()
+    until(lambda: _gone(stats["pid"]) and _gone(stats["web_pid"]), timeout=60)   # they notice, stop
+    assert not folder.exists()                                       # removed by the sampler
+    folder.mkdir(mode=0o700)                                         # as a kill of the group leaves it
+    (folder / "sampler.sock").write_text("")
+    (folder / "left-by-the-crash").write_text("")
+
+    proc, base = start(tmp_path, "--speed", "20", env={"RUNTIME_DIRECTORY": str(runtime)})
+    assert list(runtime.iterdir()) == [folder]
+    assert sorted(p.name for p in folder.iterdir()) == ["sampler.sock"]
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0 and list(runtime.iterdir()) == []

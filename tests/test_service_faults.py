@@ -211,3 +211,39 @@ def test_a_history_that_cannot_be_written_is_a_fault_in_health_while_sampling_go
     assert runner.state == "ended" and health["loop"]["samples"] > 1000     # sampling went on
     assert health["store_writer"]["dropped"] > 0
     assert any("readonly" in p for p in health["problems"])
+
+
+def test_the_scratch_day_lives_in_the_runtime_folder_and_is_gone_at_exit(tmp_path):
+    """While the history cannot be written the routine keeps its day in a scratch store in the
+    run's runtime folder: a killed sampler's leftover is started afresh, and exit removes it."""
+    first = sampler_module.scratch_store(tmp_path)
+    session = first.start_session("simulated", 1000.0)
+    assert first.counts()["sessions"] == 1 and session
+    del first                                   # as if killed: nothing closed, files stay
+    assert (tmp_path / sampler_module.SCRATCH_NAME).exists()
+    again = sampler_module.scratch_store(tmp_path)
+    assert again.counts()["sessions"] == 0      # the leftover does not carry over
+    sampler_module.drop_scratch(again)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_runtime_base_is_systemds_then_the_logins_then_tmp(tmp_path, monkeypatch):
+    """RuntimeDirectory= (first of a ':' list) wins, then XDG_RUNTIME_DIR; a missing folder, or
+    one too long for a unix socket's 108 bytes, falls through to /tmp."""
+    import tempfile
+    from pathlib import Path
+
+    from firmware.service import runtime
+
+    systemd, login = tmp_path / "s", tmp_path / "l"
+    systemd.mkdir()
+    login.mkdir()
+    monkeypatch.setenv("RUNTIME_DIRECTORY", f"{systemd}:/elsewhere")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(login))
+    assert runtime.runtime_base() == systemd
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path / "gone"))
+    assert runtime.runtime_base() == login
+    deep = tmp_path / ("d" * runtime.MAX_BASE_LEN)
+    deep.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    assert runtime.runtime_base() == Path(tempfile.gettempdir())

@@ -11,7 +11,7 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.history import PainLog
+from firmware.history import DayClock
 from firmware.store import SCHEMA_VERSION, Store, StoreError, StoreWriter
 
 
@@ -25,17 +25,12 @@ def local(y: int, m: int, d: int, hh: int, mm: int = 0) -> float:
     return datetime(y, m, d, hh, mm).timestamp()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "data" / "history.sqlite")
-    yield s
-    s.close()
-
-
-def test_new_file_gets_schema_version_and_wal(store):
+def test_new_file_in_a_new_folder_gets_schema_version_and_wal(tmp_path):
+    store = Store(tmp_path / "data" / "history.sqlite")
     assert store.path.exists()
     assert store.schema_version == SCHEMA_VERSION >= 1
     assert store.journal_mode == "wal"
+    store.close()
 
 
 def test_reopen_keeps_rows_and_newer_schema_is_refused(tmp_path):
@@ -77,7 +72,8 @@ def test_stretches_since_and_limit_newest_first(store):
     assert [r["wall"] for r in store.stretches(limit=2)] == [1004.0, 1003.0]
 
 
-def test_today_counts_only_the_local_calendar_day(store):
+def test_today_counts_only_the_day_its_clock_cuts(store):
+    midnight = DayClock(0)                     # a day start at 00:00: calendar days
     day_before = local(2026, 3, 9, 23, 59)
     morning, evening = local(2026, 3, 10, 0, 1), local(2026, 3, 10, 23, 58)
     store.add_event(0, stretch_end(1.0), day_before, {"leg": "right", "knee": "straight"})
@@ -85,14 +81,16 @@ def test_today_counts_only_the_local_calendar_day(store):
     store.add_event(0, stretch_end(3.0, completed=False, breaths=1, bounces=1), evening,
                     {"leg": "left", "knee": "bent"})
     store.add_event(0, Event(ev.BOUNCE, 2.5, {"hz": 2.0}), evening - 5, {"leg": "left"})
-    today = store.today(now=local(2026, 3, 10, 12))
+    today = store.today(midnight, now=local(2026, 3, 10, 12))
     assert today["date"] == "2026-03-10"
     assert today["stretches"] == 2 and today["completed_holds"] == 1
     assert today["bounces"] == 1 and today["breaths"] == 5
     assert today["by_side"]["right"] == {"stretches": 1, "completed_holds": 1, "bounces": 0,
                                          "by_knee": {"straight": 1}}
     assert today["by_side"]["left"]["bounces"] == 1 and today["by_side"]["left"]["completed_holds"] == 0
-    assert store.today(now=local(2026, 3, 11, 0, 0))["stretches"] == 0
+    assert store.today(midnight, now=local(2026, 3, 11, 0, 0))["stretches"] == 0
+    at_four = store.today(DayClock(4 * 60), now=local(2026, 3, 10, 12))
+    assert (at_four["stretches"], at_four["completed_holds"]) == (1, 0)   # 00:01 was the night before
 
 
 def test_store_is_usable_from_many_threads(store):
@@ -102,7 +100,7 @@ def test_store_is_usable_from_many_threads(store):
         try:
             for j in range(20):
                 store.add_event(0, Event(ev.BREATH, float(j), {"n": j}), 1000.0 + i, {})
-            store.today(now=1000.0)
+            store.today(DayClock(), now=1000.0)
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -200,19 +198,3 @@ def test_record_never_blocks_even_when_the_queue_is_full(store):
     assert store.counts()["events"] == 100 - writer.dropped
 
 
-def test_days_are_local_calendar_days_oldest_first(store):
-    store.add_event(0, stretch_end(1.0), local(2026, 3, 9, 8), {"leg": "right"})
-    store.add_event(0, stretch_end(2.0), local(2026, 3, 10, 8), {"leg": "right"})
-    store.add_event(0, stretch_end(3.0, completed=False), local(2026, 3, 10, 9), {"leg": "left"})
-    store.add_event(0, Event(ev.BOUNCE, 2.5), local(2026, 3, 10, 9), {})
-    PainLog(store).add(local(2026, 3, 10, 7), 6, 4, "")
-    PainLog(store).add(local(2026, 3, 10, 20), 3, None, "")
-    days = store.days(3, now=local(2026, 3, 10, 12))
-    assert [d["date"] for d in days] == ["2026-03-08", "2026-03-09", "2026-03-10"]
-    assert days[0] == {"date": "2026-03-08", "completed_holds": 0, "stretches": 0, "bounces": 0,
-                       "pain": None, "stiffness": None}
-    assert days[1]["completed_holds"] == 1
-    assert days[2] == {"date": "2026-03-10", "completed_holds": 1, "stretches": 2, "bounces": 1,
-                       "pain": 4.5, "stiffness": 4.0}
-    with pytest.raises(ValueError, match="count must be from 1 to 366"):
-        store.days(0)

@@ -109,6 +109,37 @@ def test_reanalyze_replaces_a_sessions_stretches_and_keeps_the_routine_slot(tmp_
     store.close()
 
 
+def test_reanalyze_of_a_sped_up_simulated_run_keeps_each_stretch_its_slot_and_time(tmp_path):
+    """`./dev run --speed 5`: source time runs 5x the wall clock. Each stretch keeps its own
+    routine slot and its wall time (placing the file 1:1 gave later stretches other slots)."""
+    speed = 5.0
+    source = open_source("simulated:good_routine", Config(), fast=True)
+    samples = [(s.t, s.kg) for s in source.samples()]
+    source.close()
+    truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
+    assert len(truth) >= 3
+    start_wall, t0 = time.time() - 3600, samples[0][0]
+    store = Store(tmp_path / "history.sqlite")
+    sid = store.start_session("simulated", start_wall)
+    clock = WallClock(start_wall)
+    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples))
+    for t, kg in samples:
+        clock.now = start_wall + (t - t0) / speed
+        k.on_sample(t, kg, {"state": "standing"})
+    k.close()
+    slots = [("right" if n % 2 == 0 else "left", "straight", n + 1) for n in range(len(truth))]
+    for stretch, (leg, knee, rep) in zip(truth, slots, strict=True):   # as stored live, with the slot
+        store.add_event(sid, Event(ev.STRETCH_END, stretch["end"], stretch),
+                        start_wall + (stretch["end"] - t0) / speed, {"leg": leg, "knee": knee, "rep": rep})
+    before = [r["wall"] for r in store.stretches(limit=100)[::-1]]
+    totals = reanalyze(store, tmp_path, since=start_wall - 60, echo=lambda _m: None)
+    assert (totals["old"], totals["new"]) == (len(truth), len(truth))
+    rows = store.stretches(limit=100)[::-1]
+    assert [(r["leg"], r["knee"], r["rep"]) for r in rows] == slots
+    assert max(abs(r["wall"] - w) for r, w in zip(rows, before, strict=True)) < 0.05
+    store.close()
+
+
 def test_reanalyze_leaves_stretches_outside_the_kept_trace_alone(tmp_path):
     store = Store(tmp_path / "history.sqlite")
     sid = store.start_session("hx711", 1000.0)

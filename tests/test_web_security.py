@@ -10,7 +10,6 @@ import pytest
 
 from firmware.history import PainLog
 from firmware.live import LiveState
-from firmware.store import Store
 from webui import create_app
 from webui.app import EXTENSION
 from webui.auth import COOKIE, CSRF_HEADER, ClientLockout, Sessions, client_key
@@ -19,13 +18,6 @@ from webui.security import CSP
 
 CODE = "31415926"
 OWNER, GUESSER = "192.168.1.20", "192.168.1.66"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "h.sqlite")
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -242,3 +234,44 @@ def test_a_new_code_logs_out_every_browser_of_the_old_one(store, tmp_path):
     assert browser.get("/api/session").get_json()["authenticated"] is False
     assert browser.get("/api/today").status_code == 401
     assert login(browser, first).status_code == 403 and login(browser, new).status_code == 200
+
+
+# --- a new code from the page -----------------------------------------------------------------
+def test_a_new_code_from_settings_needs_the_current_one_and_ends_other_sessions(store, tmp_path):
+    from firmware.access import ensure_access_code
+
+    access = ensure_access_code(tmp_path, "")                    # the data dir's code, as a device makes it
+    old = access.fresh
+    app = create_app(store, LiveState(), access_code=access, open_reads=False)
+    owner, other = client_at(app, OWNER), client_at(app, "192.168.1.21")
+    csrf = login(owner, old).get_json()["csrf_token"]
+    login(other, old)
+    assert other.get("/api/session").get_json()["authenticated"] is True
+    missing = owner.post("/api/access-code", json={}, headers={CSRF_HEADER: csrf})
+    assert missing.status_code == 400 and "in use now" in missing.get_json()["error"]
+    wrong = owner.post("/api/access-code", json={"current_code": "00000000"}, headers={CSRF_HEADER: csrf})
+    assert wrong.status_code == 403 and wrong.get_json()["error"] == "That is not the access code in use now."
+    assert client_at(app, GUESSER).post("/api/access-code", json={"current_code": old}).status_code == 401
+    made = owner.post("/api/access-code", json={"current_code": old}, headers={CSRF_HEADER: csrf})
+    assert made.status_code == 200
+    body = made.get_json()
+    new = body["access_code"]
+    assert new != old and re.fullmatch(r"\d{8}", new) and body["link"].endswith(f"/#code={new}")
+    assert new not in (tmp_path / "access_code").read_text()     # only its hash is kept
+    assert other.get("/api/session").get_json()["authenticated"] is False    # the others are out
+    still_in = owner.post("/api/pain", json={"pain": 2}, headers={CSRF_HEADER: body["csrf_token"]})
+    assert still_in.status_code == 201                          # this browser stays in
+    assert login(other, old).status_code == 403 and login(other, new).status_code == 200
+
+
+def test_wrong_current_codes_count_against_the_client_and_a_config_code_is_the_configs(app, fake_clock):
+    app.extensions[EXTENSION].auth.lockout = ClientLockout(clock=fake_clock)   # no real time passes
+    browser = client_at(app, OWNER)
+    csrf = login(browser).get_json()["csrf_token"]
+    for _ in range(5):
+        browser.post("/api/access-code", json={"current_code": "00000000"}, headers={CSRF_HEADER: csrf})
+    locked = browser.post("/api/access-code", json={"current_code": CODE}, headers={CSRF_HEADER: csrf})
+    assert locked.status_code == 429 and locked.get_json()["retry_after_s"] > 0
+    fresh = client_at(app, "192.168.1.30")                      # the code from the config file
+    refused = fresh.post("/api/access-code", json={"current_code": CODE}, headers={"X-Access-Code": CODE})
+    assert refused.status_code == 409 and "config file" in refused.get_json()["error"]

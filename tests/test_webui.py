@@ -11,8 +11,6 @@ import pytest
 from firmware import events as ev
 from firmware.events import Event
 from firmware.history import PainLog
-from firmware.live import LiveState
-from firmware.store import Store
 from webui import create_app
 from webui.api import sse_messages
 from webui.app import EXTENSION
@@ -39,18 +37,6 @@ class FakeControl:
 def stretch_end(t: float, completed: bool = True) -> Event:
     return Event(ev.STRETCH_END, t, {"start": t - 30, "hold_start": t - 27, "end": t, "hold_s": 27.0,
                                      "breaths": 4, "bounces": 0, "completed": completed, "peak_kg": 60.0})
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "h.sqlite")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def live():
-    return LiveState()
 
 
 @pytest.fixture
@@ -108,15 +94,6 @@ def test_today_and_stretches(client, store):
     rows = client.get(f"/api/stretches?since={now - 75}&limit=5").get_json()["stretches"]
     assert [r["leg"] for r in rows] == ["left"]
     assert len(client.get("/api/stretches?limit=1").get_json()["stretches"]) == 1
-
-
-def test_days_endpoint(client, store):
-    store.add_event(1, stretch_end(40.0), time.time(), {"leg": "right"})
-    days = client.get("/api/days?days=3").get_json()["days"]
-    assert len(days) == 3 and days[-1]["completed_holds"] == 1
-    assert len(client.get("/api/days").get_json()["days"]) == 14
-    bad = client.get("/api/days?days=400")
-    assert bad.status_code == 400 and "days must be a whole number from 1 to 366" in bad.get_json()["error"]
 
 
 @pytest.mark.parametrize("query, names", [

@@ -94,26 +94,10 @@ def state() -> Any:
 
 
 @api.get("/today")
-@doc("Today's totals", response=obj())
+@doc("Today's totals (the day begins at the day start, as in /api/history)", response=obj())
 @read_access
 def today() -> Any:
-    return jsonify(ctx().store.today())
-
-
-@api.get("/days")
-@doc("Per-day totals, oldest first", query={"days": integer(1, 366, default=14)},
-     response=obj({"days": array(obj())}, required=["days"]))
-@read_access
-def days() -> Any:
-    """Per local day, oldest first: holds, bounces, mean pain. ?days=N (1-366, default 14)."""
-    raw = request.args.get("days", "14")
-    try:
-        count = int(raw)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 366:
-        raise BadRequest(f"days must be a whole number from 1 to 366, got {raw!r}")
-    return jsonify(days=ctx().store.days(count))
+    return jsonify(ctx().store.today(ctx().history.day_clock, ctx().history.clock()))
 
 
 @api.get("/stretches")

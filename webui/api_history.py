@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import date
 from typing import Any
 
@@ -95,7 +94,7 @@ def history() -> Any:
     """Per day, oldest first, with the streak, per side/knee trends and pain by goal. ?days=N."""
     raw = request.args.get("days", "28")
     try:
-        return jsonify(jsonable(_history().report(int(raw), time.time())))
+        return jsonify(jsonable(_history().report(int(raw), _hc().clock())))
     except ValueError:
         raise BadRequest(f"days must be a whole number from 1 to 366, got {raw!r}") from None
 
@@ -199,8 +198,12 @@ def _decimated(path: Any) -> list[Sample]:
 
 # --- export -----------------------------------------------------------------------------------
 @history_api.get("/export.json")
-@doc("Every stretch, session and pain entry (a download `stretchstep import` reads)",
-     query={"since": SINCE_DAY}, response=obj({"format": text(), "version": integer()}))
+@doc("Every stretch, session and pain entry, the profiles, device settings, routines and their "
+     "holds (a download `stretchstep import` reads)", query={"since": SINCE_DAY},
+     response=obj({"format": text(), "version": integer(), "sessions": array(obj()),
+                   "stretches": array(obj()), "pain": array(obj()), "profiles": array(obj()),
+                   "settings": obj(), "routines": array(obj()), "routine_holds": array(obj())},
+                  required=["format", "version", "stretches", "pain", "profiles", "routines"]))
 @read_access
 def export_json() -> Any:
     data = export_data(ctx().store, _hc().day_clock, since=_since_date_arg())
@@ -237,7 +240,7 @@ def pain_add() -> Any:
     the day (morning, afternoon, evening) replaces the first: 200 with "replaced", else 201."""
     body = _json_body()
     try:
-        result = _pain().add(time.time(), body.get("pain"), body.get("stiffness"), body.get("note", ""))
+        result = _pain().add(_hc().clock(), body.get("pain"), body.get("stiffness"), body.get("note", ""))
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     response = jsonify({**result["entry"], "replaced": result["replaced"], "message": result["message"]})
@@ -251,7 +254,7 @@ def pain_add() -> Any:
 def pain_edit(entry_id: int) -> Any:
     changes = {k: v for k, v in _json_body().items() if k != "access_code"}
     try:
-        return jsonify(_pain().edit(entry_id, changes, time.time()))
+        return jsonify(_pain().edit(entry_id, changes, _hc().clock()))
     except PainEntryMissing as exc:
         raise BadRequest(str(exc), 404) from None
     except ValueError as exc:

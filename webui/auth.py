@@ -32,7 +32,7 @@ from typing import Any
 
 from flask import jsonify, request
 
-from firmware.access import AccessCode
+from firmware.access import AccessCode, replace_access_code
 
 HEADER = "X-Access-Code"
 CSRF_HEADER = "X-CSRF-Token"
@@ -186,19 +186,36 @@ class AuthGuard:
 
     def require_code(self, *, write: bool = True) -> None:
         """The code itself must come with the request (header or JSON body)."""
+        code = given_code()
+        if code is None:
+            self._not_locked_out()
+            what = "make changes" if write else "see this"
+            raise Refused(401, f"Enter the access code to {what}.")
+        self.confirm(code)
+
+    def confirm(self, code: str, wrong: str = "That access code is not right.") -> None:
+        """`code` must be the current one; a wrong one counts against this client."""
+        client = self._not_locked_out()
+        if not self.access.check(code):
+            self.lockout.failed(client)
+            raise Refused(403, wrong)
+        self.lockout.succeeded(client)
+
+    def _not_locked_out(self) -> str:
         client = client_key(request.remote_addr)
         wait = self.lockout.retry_after(client)
         if wait > 0:
             raise Refused(429, f"Too many wrong access codes from this device. Try again in "
                                f"{_human_wait(wait)}.", retry_after_s=wait)
-        code = given_code()
-        if code is None:
-            what = "make changes" if write else "see this"
-            raise Refused(401, f"Enter the access code to {what}.")
-        if not self.access.check(code):
-            self.lockout.failed(client)
-            raise Refused(403, "That access code is not right.")
-        self.lockout.succeeded(client)
+        return client
+
+    def replace_code(self) -> str:
+        """A new code (`firmware.access.replace_access_code`); every session made with the old
+        one ends, as after `access-code --reset`. Returns the plain code, to be shown once."""
+        code = replace_access_code(self.access)
+        self.sessions.clear()
+        self._verifier_seen = self.access.verifier()
+        return code
 
     def authenticated(self) -> bool:
         """Whether this request could read with closed reads (never raises, never counts twice)."""

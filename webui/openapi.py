@@ -2,10 +2,11 @@
 
 Each route carries its own entry, written next to it with `@doc(...)`:
 
-    @api.get("/days")
-    @doc("Per-day totals", query={"days": integer(1, 366, default=14)}, response=obj())
+    @api.get("/stretches")
+    @doc("Recent stretches, newest first", query={"limit": integer(1, 1000, default=200)},
+         response=obj({"stretches": array(obj())}, required=["stretches"]))
     @read_access
-    def days(): ...
+    def stretches(): ...
 
 `build_spec(app)` walks the app's URL map, so a route cannot be forgotten: one under /api
 without `@doc` is listed by `undocumented(app)` (a test fails on it) and shows in the spec as

@@ -3,6 +3,8 @@
     POST   /api/session {"access_code": "..."} -> 200 {"ok": true, "csrf_token": "..."} + cookie
     GET    /api/session -> {"authenticated", "csrf_token", "open_reads", "writes_enabled"}
     DELETE /api/session -> {"ok": true}; the cookie is cleared
+    POST   /api/access-code {"current_code": "..."} -> {"access_code", "link", "csrf_token"}: a new code
+
 
 The cookie is `HttpOnly` (no script can read it) and `SameSite=Strict` (no other site's page
 can send it); writes with it also need `X-CSRF-Token`. Sessions are kept in memory (see
@@ -15,8 +17,9 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from firmware.access import AccessError
 from webui.app import ctx
-from webui.auth import COOKIE, Refused
+from webui.auth import COOKIE, Refused, requires_code
 from webui.openapi import doc, obj, text
 
 session_api = Blueprint("session_api", __name__)
@@ -49,11 +52,45 @@ def login() -> Any:
     except Refused as refused:
         return refused.response()
     guard.sessions.drop(_cookie())
+    return _let_in(ok=True)
+
+
+def _let_in(**body: Any) -> Any:
+    """A new session for this browser: its cookie, and its CSRF token in the answer."""
+    guard = ctx().auth
     session_id, csrf = guard.sessions.create()
-    response = jsonify(ok=True, csrf_token=csrf)
+    response = jsonify(**body, csrf_token=csrf)
     response.set_cookie(COOKIE, session_id, max_age=int(guard.sessions.ttl_s), httponly=True,
                         samesite="Strict", path="/")
     return response
+
+
+@session_api.post("/access-code")
+@doc("Make a new access code: send the current one as current_code. The old code stops working "
+     "and every browser is logged out but this one; the answer shows the new code, once",
+     body=obj({"current_code": text(64, description="the access code in use now")},
+              required=["current_code"]),
+     response=obj({"access_code": text(), "link": text(), "csrf_token": text()},
+                  required=["access_code", "link", "csrf_token"]))
+@requires_code
+def new_access_code() -> Any:
+    """Why the current code again, besides the session: a phone left unlocked on the stairs
+    should not be enough to lock the owner out of their own step."""
+    body = request.get_json(silent=True)
+    current = body.get("current_code") if isinstance(body, dict) else None
+    guard = ctx().auth
+    try:
+        if not isinstance(current, str) or not current:
+            raise Refused(400, "Type the access code in use now, to make a new one.")
+        guard.confirm(current, "That is not the access code in use now.")
+        code = guard.replace_code()
+    except Refused as refused:
+        return refused.response()
+    except AccessError as exc:
+        response = jsonify(error=str(exc))
+        response.status_code = 409
+        return response
+    return _let_in(access_code=code, link=f"{request.host_url}#code={code}")
 
 
 @session_api.get("/session")

@@ -18,6 +18,8 @@ from firmware.calibration.files import save_calibration
 from firmware.calibration.model import Calibration, CalibrationError
 from firmware.calibration.source import CalibratedSource, calibrated_cells_of, calibration_status
 
+UNTARED_LOOKS_LIKE = ("empty", "standing")   # what an empty step through a default zero can read as
+
 
 class CalibrationControl:
     """What the web API calls on a running device: tare()/calibrate(kg) -> dict, ValueError if refused.
@@ -37,9 +39,17 @@ class CalibrationControl:
 
     def _require(self, cells: list[CalibratedSource], allowed: tuple[str, ...], problem: str,
                  advice: str) -> None:
-        """Refuse when the detector says the step is not in an `allowed` state (if it knows)."""
+        """Refuse when the detector says the step is not in an `allowed` state (if it knows).
+
+        A step never tared reads through a default zero, so the detector may take the empty
+        step for someone standing (a constant offset looks like a constant load); the first
+        tare is then allowed while it says "standing". Never while it says "stretching" or
+        "holding": those need a load that rose and changed, which no wrong zero makes, and a
+        tare then (say from Home Assistant) would zero out the person and read them as empty."""
         state = self._step_state()
-        if state is None or state in allowed or any(cell.calibration.is_default for cell in cells):
+        if state is None or state in allowed:
+            return
+        if state in UNTARED_LOOKS_LIKE and any(cell.calibration.is_default for cell in cells):
             return
         raise CalibrationError(f"{problem} (the detector says {state!r}). {advice}")
 
@@ -77,6 +87,12 @@ class CalibrationControl:
         self._require(cells, ("empty", "standing"), "someone is stretching on the step",
                       "Wait until no one is, put the known weight on and let go.")
         cell = cells[0]
+        if cell.calibration.is_default:
+            # a scale measured from a default zero is wrong, and once saved it can make the true
+            # zero look like a > 10 kg jump, which a tare from here (no --force) then refuses
+            raise CalibrationError("the step was never tared: take the weight off, tare the empty step "
+                                   "first (a press of the button, the page, or `stretchstep tare`), "
+                                   "then calibrate")
         new = cell.calibration.calibrated(cell.recent_codes(self.seconds), known_kg)
         return self._apply([(cell, new)], f"calibrated with {known_kg:g} kg")
 

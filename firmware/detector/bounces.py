@@ -6,8 +6,11 @@ into swings; a swing *qualifies* when it is big (>= `min_amp` kg) and fast (0.1-
 1-3 Hz half cycles with room for 10 Hz sampling). Two qualifying swings in a row are one
 bounce cycle: an episode starts. The curve at the start and end of a ramp or a release also
 looks like one cycle of a slow swing; it is told apart because its 1 s mean moves a lot during
-the "cycle" while a real bounce oscillates around a steady level. Only one event per episode:
-an episode ends after `gap_s` without a qualifying swing.
+the "cycle" while a real bounce oscillates around a steady level. Both swings of a bounce's
+first cycle also stand well above the hold's own quick sway *at their pace*: real sway grows
+towards low frequencies (a 1 Hz swing of an older adult's sway is as big as a small bounce),
+so slow and quick half swings are each set against the sway's own of that pace. Only one event
+per episode: an episode ends after `gap_s` without a qualifying swing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ PAIR_SHARE = 0.4  # the smaller swing of a pair is at least this share of the bi
 
 
 SWAY_EMA = 0.1    # the hold's quick sway: running mean of its quick swings (~10 swings)
+SLOW_HALF_S = 0.3  # half swings at least this long (<= 1.7 Hz) are judged against the sway's own
+                   # slow swings: real sway grows towards low frequencies, a bounce does not
 ABOVE_SWAY = 2.0  # both swings of a bounce's first cycle are at least twice that
 
 
@@ -38,7 +43,7 @@ class BounceWatch:
 
     __slots__ = ("min_amp", "max_half_s", "gap_s", "dir", "ext", "ext_t", "ext_level", "prev",
                  "prev_t", "prev_level", "last_qual_end", "last_amp", "last_dur", "last_level",
-                 "in_episode", "episodes", "masks", "fast_sway")
+                 "in_episode", "episodes", "masks", "sway_by_pace")
 
     def __init__(self, min_amp: float, *, max_half_s: float = 0.75, gap_s: float = 1.0,
                  quick_sway: float = 0.0) -> None:
@@ -56,8 +61,9 @@ class BounceWatch:
         self.in_episode = False
         self.episodes = 0
         self.masks: list[QuickSwingSpan] = []  # oldest first, not overlapping
-        self.fast_sway = quick_sway      # typical quick swing outside episodes (kg); starts from
-                                         # what standing showed
+        # typical quick swing outside episodes (kg), for swings slower and quicker than
+        # SLOW_HALF_S (sway grows towards lower frequencies); both start from what standing showed
+        self.sway_by_pace = [quick_sway, quick_sway]
 
     def feed(self, t: float, v: float, level: float) -> tuple[float, float, float] | None:
         d = self.dir
@@ -90,9 +96,10 @@ class BounceWatch:
             self.in_episode = False
         if not 0.05 <= dur <= self.max_half_s:
             return None
-        fast = self.fast_sway
+        pace = dur >= SLOW_HALF_S
+        sway = self.sway_by_pace
         if not self.in_episode:
-            self.fast_sway += SWAY_EMA * (amp - fast)
+            sway[pace] += SWAY_EMA * (amp - sway[pace])
         if amp < 0.5 * self.min_amp:
             return None
         self._mask(start - 0.6, end + 0.6)
@@ -101,6 +108,7 @@ class BounceWatch:
         self.last_qual_end, self.last_amp, self.last_dur, self.last_level = end, amp, dur, self.prev_level
         if not paired or self.in_episode or max(amp, first_amp) < self.min_amp:
             return None
+        fast = max(sway[pace], sway[first_dur >= SLOW_HALF_S])  # the sway at the pair's pace
         if min(amp, first_amp) < max(PAIR_SHARE * max(amp, first_amp), ABOVE_SWAY * fast):
             return None  # a bounce swings evenly and stands out of the hold's own quick sway
         if abs(self.ext_level - first_level) > 0.5 * max(amp, first_amp):

@@ -40,8 +40,9 @@ class DetectorConfig:
     rise_frac: float = 0.15         # onset threshold R as a share of the standing load (a stretch
                                     # rises >= 0.15 BW, >= 0.25 of a standing of <= 0.6 BW) ...
     rise_sd: float = 4.0            # ... or this many SDs of the standing 1 s mean, whichever is larger
-    slow_rise_s: float = 0.45       # 20-80 % rise time separating a heel drop (1-4 s: >= 0.41 s)
-                                    # from a foot shift (0.3-1 s: <= 0.41 s) a shift could make
+    slow_rise_s: float = 0.5        # 20-80 % rise time separating a heel drop (1-4 s: >= 0.41 s)
+                                    # from a foot shift (0.3-1 s: <= 0.41 s, sway on it stretches
+                                    # that by up to ~0.1 s), for a rise a shift could make
     release_frac: float = 0.5       # release when y falls this share of the way hold -> standing
     breath_gap_s: float = 3.0       # breath peaks at least this far apart (cycles are 4-12 s)
     breath_cycle_s: float = 7.0     # breath cycle assumed until a hold shows its own
@@ -50,7 +51,7 @@ class DetectorConfig:
     breath_floor_sway: float = 0.3  # ... or this share of the biggest slow sway swing seen standing
     breath_hyst_frac: float = 0.0025  # zig-zag hysteresis, as a share of the hold load
     bounce_frac: float = 0.04       # smallest bounce swing, as a share of the hold load ...
-    bounce_sd: float = 8.5          # ... or this many SDs of the standing 1-3 Hz band
+    bounce_sd: float = 5.0          # ... or this many SDs of the standing 1-3 Hz band
     reject_glitches: bool = True    # run firmware.detector.glitch.GlitchFilter on the input
 
     def __post_init__(self) -> None:

@@ -10,13 +10,19 @@ How it sees the step (DESIGN §2):
 - empty -> standing when the load passes `on_kg`; the standing level S is learnt when the 1 s
   mean is still, and tracked slowly while it stays within the onset threshold R; the standing
   sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
-- A stretch starts when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs)
-  *and* the rise has a heel drop's shape (a 1-4 s ramp): 20-80 % in at most 1.8 s, no 0.3 s
-  jump carrying most of it, and, unless the rise is bigger than any foot shift (0.1 BW: half
-  of S, or a sixth of a plateau already seen), slower than a shift (0.3-1 s): 20-80 % in at
-  least 0.45 s. A foot shift or a slow creep of sway only moves S. The hold starts
-  when the ramp's slope has died away; the release when y falls below the middle of hold and
-  standing; the stretch ends when the fall settles (at standing, or at zero: stepped off).
+- A ramp is followed when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs);
+  when its slope dies away (its plateau), the whole rise is judged (`_judge_ramp`) and only a
+  heel drop is announced: stretch_start (back-dated to the ramp's start) with hold_start. A
+  heel drop rises >= 0.15 BW to >= 0.6 BW: >= a quarter of S, >= 0.15 of any plateau seen this
+  visit, to >= 0.6 of it (less two standing SDs); its 20-80 % takes at most MAX_RISE_S, no 0.3 s
+  jump carries most of it, it does not pause on its way as a row of foot shifts does, and,
+  unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a
+  shift (0.3-1 s): 20-80 % in at least `slow_rise_s`. Anything else (a foot shift, a row of them, a
+  creep of sway) is told nobody and only moves S. The release comes when y falls below the
+  middle of hold and standing; the stretch ends when the fall settles (at standing, or at
+  zero: stepped off). A ramp rising out of a hold (more than a breath can add) means the
+  "hold" was standing: that stretch ends there and the new ramp is followed, so a stretch
+  taken from standing never swallows the ones after it.
 - Times are not the (late) moments of decision: start/end of ramps and releases are found by
   walking back through a ring of recent blocks to the 10/50/90 % crossings and extrapolating,
   so events carry when things happened (clamped so the stream never goes back in time).
@@ -69,7 +75,17 @@ MASK = RING - 1
 BREATH_LAG = 25     # blocks the breath counter runs behind (so bounces are known first)
 STAND_POINTS = 40   # standing kept before a stretch, at 2 Hz (20 s): the sway the hold is judged against
 DELAY = 2           # blocks the state machine runs behind the newest (spike check needs both sides)
-MAX_RISE_S = 1.8    # a heel drop's 20-80 % rise takes 0.41 x its 1-4 s ramp: at most 1.64 s (+ sway)
+MAX_RISE_S = 4.0    # a heel drop's 20-80 % rise takes 0.41 x its 1-4 s ramp: 1.64 s; real sway on it
+                    # can double that; a creep slower still is sway over a stale standing level
+RAMP_WINDOW = 25    # blocks (2.5 s): a 1-4 s ramp gains >= 0.8 of its rise in that long, >= 0.2
+NEW_RAMP_SHARE = 0.2  # of a standing of <= 0.6 BW; a breath's press <= 0.1 of a plateau (<= 0.06
+                      # BW, one press per >= 3 s cycle), twice that with sway and a bounce's rest
+STAND_RISE = 0.25   # a stretch rises >= 0.15 BW, >= 0.25 of a standing of <= 0.6 BW ...
+STRETCH_RISE = 0.15  # ... and >= 0.15 of any plateau seen (<= 1.0 BW) ...
+STRETCH_TOP = 0.6   # ... to a plateau >= 0.6 BW, >= 0.6 of any plateau seen
+STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps longer than this share of
+                    # the rise's 10-90 % time (a heel drop under real sway: <= 0.42) ...
+MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s in a 2 s ramp)
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
@@ -131,6 +147,7 @@ class HoldDetector:
         self._slope_max = 0.0
         self._releasing = False
         self._rel_i = 0
+        self._hold_i = 0          # block where the hold began
         self._completed = False
         self._breaths: BreathCounter | None = None
         self._bounce: BounceWatch | None = None
@@ -139,6 +156,7 @@ class HoldDetector:
         self._hold_rec.clear()
         self._peak = -INF
         self._n_bounces = 0
+        self._held: list[tuple[str, float, dict[str, Any]]] = []  # events of a ramp not yet announced
         self._hold_target_s = self._target_s
         self._hold_target_breaths = self._target_breaths
 
@@ -201,7 +219,9 @@ class HoldDetector:
         t = self._t_last
         if t == -INF:
             return NO_EVENTS
-        if self._state in (STRETCHING, HOLDING):
+        if self._state == STRETCHING:
+            self._not_a_stretch(relearn=False)  # a ramp never announced stays untold
+        if self._state == HOLDING:
             self._flush_breaths(t)
             self._end_stretch(t, t)
             self._state = STANDING
@@ -436,38 +456,19 @@ class HoldDetector:
         self._count = max(self._count, 0) + 1
         if self._count < 5:
             return
-        level = self._mean_m(i, 3)
-        rise = level - s
-        if rise < r:
-            return
-        t20, _ = self._cross_back(i, s + 0.2 * rise, True)
-        t80, _ = self._cross_back(i, s + 0.8 * rise, True)
-        _, j10 = self._cross_back(i, s + 0.1 * rise, True)
-        # A rise bigger than any foot shift may be a quick ramp; one a shift could make must be
-        # slower than a shift (0.3-1 s; a heel drop takes 1-4 s).
-        biggest_shift = SHIFT_SHARE * (s - self._zero)
-        if self._plateau_seen:
-            biggest_shift = min(biggest_shift, self._plateau_seen / 6.0)  # 0.1 BW <= P / 6
-        quick = SHIFT_QUICK_S if rise >= biggest_shift else self.config.slow_rise_s
-        if (quick <= t80 - t20 <= MAX_RISE_S
-                and self._largest_jump(j10, i) <= MAX_JUMP_SHARE * rise):
-            self._begin_stretch(t, i, s, level, r)
-        else:
-            # A quick step change (a foot shift), or a creep far slower than a heel drop
-            # (sway over a stale level): not a stretch; learn the new standing level.
-            self._learning = True
-            self._stand_rec.clear()
-            self._count = 0
+        if self._mean_m(i, 3) - s >= r:
+            self._begin_stretch(t, i, s)
 
-    def _begin_stretch(self, t: float, i: int, s: float, level: float, r: float) -> None:
+    def _begin_stretch(self, t: float, i: int, s: float) -> None:
+        """A rise like a stretch's onset: follow it as a ramp; it is announced (stretch_start,
+        back-dated) only when its plateau shows it was a heel drop (`_judge_ramp`)."""
         self._reset_stretch()
         rec = self._stand_rec
         self._stand_x = tuple(rec.x)
-        rec.clear()
         self._state = STRETCHING
         self._onset_t = t
+        level = self._mean_m(i, 3)
         self._start = self._rise_start(i, s, level)
-        self._emit(STRETCH_START, self._start, {})
         min_amp = max(self.config.bounce_frac * level, self.config.bounce_sd * math.sqrt(self._var_hp), 0.4)
         # a quick swing of the 1-3 Hz band spans about 2.5 of its SDs peak to peak
         self._bounce = BounceWatch(min_amp, quick_sway=2.5 * math.sqrt(self._var_hp))
@@ -486,6 +487,10 @@ class HoldDetector:
                 return
         self._feed_breaths(i - BREATH_LAG)
         top = self._plateau
+        before = self._ys[(i - RAMP_WINDOW) & MASK]
+        if y - before >= NEW_RAMP_SHARE * (top - self._zero) and i - self._hold_i >= 2 * RAMP_WINDOW:
+            self._restart_from(t, i, before)  # the "hold" was standing: a stretch rises from it
+            return
         if y < s + self.config.release_frac * (top - s) or m - self._zero < 0.5 * self.config.on_kg:
             self._count += 1
             if self._count >= 2:
@@ -500,13 +505,14 @@ class HoldDetector:
         if slope > self._slope_max:
             self._slope_max = slope
         if y < s + 0.5 * self._rise_threshold() and t - self._onset_t > 0.5:
-            self._plateau = max(self._peak, s + self._rise_threshold())
-            self._releasing = True  # gave up before a hold: treat as a release
-            self._rel_i = i
+            self._not_a_stretch(relearn=False)  # fell back before any plateau: sway, not a ramp
             return
         if slope > 0.25 * self._slope_max and t - self._onset_t < 6.0:
             return
         top = self._mean_m(i, 3)
+        if self._judge_ramp(i, s, top) is not None:
+            self._not_a_stretch(relearn=True)
+            return
         self._plateau = top
         self._plateau_seen = max(self._plateau_seen, top - self._zero)  # a plateau is >= 0.6 BW
         t50, _ = self._cross_back(i, s + 0.5 * (top - s), True)
@@ -514,7 +520,13 @@ class HoldDetector:
         hold_start = min(t, t90 + 0.5 * (t90 - t50))
         t10, _ = self._cross_back(i, s + 0.1 * (top - s), True)
         self._start = min(self._start, t10 - 0.5 * (t50 - t10)) if t10 < hold_start else self._start
+        self._emit(STRETCH_START, self._start, {})
+        self._stand_rec.clear()  # (its standing is in _stand_x)
+        for kind, at, data in self._held:
+            self._emit(kind, at, data)
+        self._held = []
         self._hold_start = hold_start
+        self._hold_i = i
         self._state = HOLDING
         self._count = 0
         self._emit(HOLD_START, hold_start, {})
@@ -532,6 +544,84 @@ class HoldDetector:
         self._breath_j = j
         self._breath_y = top
 
+    def _restart_from(self, t: float, i: int, level: float) -> None:
+        """A stretch's ramp rising out of a hold: no breath can (a press adds <= 0.06 BW, <= 0.1
+        of a plateau), so the level held was standing after all. That stretch ends where the
+        ramp began, and the ramp is followed from the level held."""
+        begun, _ = self._cross_back(i, level + 0.1 * (self._ys[i & MASK] - level), True)
+        self._flush_breaths(begun)
+        self._end_stretch(begun, begun)
+        self._state = STANDING
+        self._stand = level
+        self._learning = False
+        self._begin_stretch(t, i, level)
+
+    def _not_a_stretch(self, relearn: bool) -> None:
+        """The rise was no heel drop (a foot shift, a row of them, sway) and nothing of it was
+        announced: standing again, at the new level once it settles (`relearn`) or the old."""
+        self._reset_stretch()
+        self._state = STANDING
+        self._count = 0
+        if relearn:
+            self._learning = True
+            self._stand_rec.clear()
+
+    def _judge_ramp(self, i: int, s: float, top: float) -> str | None:
+        """Why the rise s -> top (its plateau reached by block i) is no heel drop, or None.
+
+        DESIGN §2 without the body weight: a stretch rises >= 0.15 BW to a plateau >= 0.6 BW;
+        the standing before it (<= 0.6 BW) and the plateaus seen this visit (<= 1.0 BW) bound
+        the BW from below, less the sway the levels were taken through. The ramp is one rise of
+        1-4 s; a foot shift (up to 0.1 BW in 0.3-1 s) is quicker, and a row of them pauses
+        between its steps."""
+        zero, rise = self._zero, top - s
+        bw_lo = self._plateau_seen
+        sd = 2.0 * math.sqrt(self._var_y)  # how far sway alone moves a level taken as standing
+        t10, j10 = self._cross_back(i, s + 0.1 * rise, True)
+        t20, _ = self._cross_back(i, s + 0.2 * rise, True)
+        t80, _ = self._cross_back(i, s + 0.8 * rise, True)
+        t90, _ = self._cross_back(i, s + 0.9 * rise, True)
+        j90 = j10  # where the ramp first reached 90 %: what follows is the hold (and its bounces)
+        while j90 < i and self._ms[j90 & MASK] < s + 0.9 * rise:
+            j90 += 1
+        biggest_shift = SHIFT_SHARE * (s - zero)
+        if bw_lo:
+            biggest_shift = min(biggest_shift, bw_lo / 6.0)  # 0.1 BW <= P / 6
+        quick = SHIFT_QUICK_S if rise >= biggest_shift + sd else self.config.slow_rise_s
+        if rise < max(STAND_RISE * (s - zero), STRETCH_RISE * bw_lo) - sd:
+            return "rise"
+        if top - zero < STRETCH_TOP * bw_lo - sd:
+            return "plateau"
+        if not quick <= t80 - t20 <= MAX_RISE_S:
+            return "speed"
+        if self._largest_jump(j10, j90 + 3) > MAX_JUMP_SHARE * rise:
+            return "jump"
+        if self._longest_stall(j10, j90, s, rise) > max(STALL_SHARE * (t90 - t10), MIN_STALL_S):
+            return "stall"
+        return None
+
+    def _longest_stall(self, j: int, i: int, s: float, rise: float) -> float:
+        """The longest time the block means between blocks j and i stayed within a tenth of the
+        rise, starting 15-85 % of the way up: a heel drop does not pause on its way."""
+        ms, ts = self._ms, self._ts
+        lo_v, hi_v, band = s + 0.15 * rise, s + 0.85 * rise, 0.1 * rise
+        best = 0.0
+        for a in range(max(j, i - 80), i):
+            va = ms[a & MASK]
+            if not lo_v <= va <= hi_v:
+                continue
+            lo = hi = va
+            b = a
+            while b < i:
+                v = ms[(b + 1) & MASK]
+                lo, hi = min(lo, v), max(hi, v)
+                if hi - lo > band:
+                    break
+                b += 1
+            if ts[b & MASK] - ts[a & MASK] > best:
+                best = ts[b & MASK] - ts[a & MASK]
+        return best
+
     def _watch_bounce(self, hp: float, y: float, i: int) -> None:
         watch = self._bounce
         if watch is None:
@@ -540,7 +630,11 @@ class HoldDetector:
         if found is not None:
             start, hz, pp = found
             self._n_bounces += 1
-            self._emit(BOUNCE, max(start, self._start), {"hz": round(hz, 2), "pp_kg": round(pp, 2)})
+            data = {"hz": round(hz, 2), "pp_kg": round(pp, 2)}
+            if self._state == STRETCHING:
+                self._held.append((BOUNCE, max(start, self._start), data))  # until announced
+            else:
+                self._emit(BOUNCE, max(start, self._start), data)
 
     def _feed_breaths(self, upto: int, until_t: float = INF) -> None:
         counter = self._breaths
@@ -583,7 +677,7 @@ class HoldDetector:
     def _on_release(self, t: float, y: float, i: int) -> None:
         top = self._plateau
         s = self._stand
-        if y > top - 0.25 * (top - s) and self._state == HOLDING:
+        if y > top - 0.25 * (top - s):
             self._releasing = False  # came back up: it was a dip, not a release
             return
         settled = self._flat(i, y) and i - self._rel_i >= 5
@@ -592,11 +686,8 @@ class HoldDetector:
         before = self._ys[(self._rel_i - 15) & MASK]
         end_level = y
         rel_start, end = self._fall_times(i, before, end_level)
-        if self._state == HOLDING:
-            rel_start = max(rel_start, self._hold_start)
-            self._flush_breaths(rel_start)
-        else:
-            rel_start = self._start
+        rel_start = max(rel_start, self._hold_start)
+        self._flush_breaths(rel_start)
         self._end_stretch(rel_start, max(end, rel_start))
         if end_level - self._zero < self.config.on_kg:
             self._emit(STEP_OFF, max(end, rel_start), {})

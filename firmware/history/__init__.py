@@ -1,12 +1,14 @@
 """History that answers "is it helping?": days, the pain log, export and the weekly report.
 
 `HistoryContext` is what a reader of history needs besides the store (where kept traces are, where
-days begin, the daily goal, and how many routines were done): the web app, the CLI and the report
-each get one, so they all cut days and count routines the same way.
+days begin, the daily goal, how many routines were done, and the clock that says what "now" is):
+the web app, the CLI and the report each get one, so they all cut days and count routines the
+same way (and a test can set the time to 02:00, before a 04:00 day start, for all of them).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ class HistoryContext:
     day_clock: DayClock = field(default_factory=DayClock)
     daily_goal: Callable[[], int] = _no_goal
     routines_done: RoutinesDone | None = None
+    clock: Callable[[], float] = time.time
 
 
 def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:

@@ -1,8 +1,11 @@
-"""Export the history (every stretch and the pain log) as JSON or CSV, and import a JSON export.
+"""Export the history (every stretch, the pain log, the profiles and their routines) as JSON or
+CSV, and import a JSON export.
 
-Why both: JSON is the faithful copy (every column, so `import` into a fresh store gives back the
-same history, which the round-trip test checks); CSV is what a person opens in a spreadsheet or
-hands to a physiotherapist, one row per stretch or pain entry with the day and slot spelt out.
+Why both: JSON is the faithful copy (every column of sessions, stretches, pain, profiles, device
+settings, routines and their judged holds, so `import` into a fresh store gives back the same
+history, streaks and "routines vs goal" included, which the round-trip test checks); CSV is what
+a person opens in a spreadsheet or hands to a physiotherapist, one row per stretch or pain entry
+with the day and slot spelt out.
 """
 
 from __future__ import annotations
@@ -20,8 +23,16 @@ from firmware.history.pain import PainLog
 from firmware.store import STRETCH_COLUMNS, Store
 
 FORMAT = "stretchstep-export"
-VERSION = 1
+VERSION = 2                 # 2: profiles, settings, routines and routine holds besides version 1's
+READS = (1, 2)
 SESSION_COLUMNS = ("id", "source", "started", "ended")
+PROFILE_COLUMNS = ("id", "name", "tighter_side", "protocol", "daily_goal", "body_kg", "target_s",
+                   "target_breaths", "stand_kg", "created")
+ROUTINE_COLUMNS = ("id", "profile_id", "day", "seq", "protocol", "tighter_side", "slots", "done_slots",
+                   "status", "started", "updated", "ended")
+HOLD_COLUMNS = ("id", "routine_id", "wall", "end_t", "slot", "leg", "knee", "rep", "outcome", "hold_s",
+                "breaths", "bounces")
+NOT_EXPORTED = ("revision",)  # a settings key that only says "reload": a fresh store starts its own
 PAIN_COLUMNS = ("id", "wall", "day", "part", "pain", "stiffness", "note", "edited")
 CSV_COLUMNS = ("type", "id", "day", "time", "leg", "knee", "rep", "hold_s", "breaths", "breaths_sure",
                "bounces", "completed", "peak_kg", "duration_s", "part", "pain", "stiffness", "note")
@@ -32,7 +43,7 @@ class ImportRefused(ValueError):
 
 
 def export_data(store: Store, clock: DayClock, since: float | None = None) -> dict[str, Any]:
-    """Everything from `since` (unix s; None: all), oldest first."""
+    """Everything from `since` (unix s; None: all), oldest first; profiles and settings whole."""
     lo = since if since is not None else float("-inf")
     conn = store.connection()
     stretches = []
@@ -42,13 +53,27 @@ def export_data(store: Store, clock: DayClock, since: float | None = None) -> di
         item["data"] = json.loads(item["data"] or "{}")
         item["day"] = clock.day_of(item["wall"]).isoformat()
         stretches.append(item)
-    sessions = [dict(r) for r in conn.execute(
-        f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions WHERE COALESCE(ended, started) >= ?"
-        " ORDER BY id", (lo,))]
+    sessions = _rows(conn, "sessions", SESSION_COLUMNS, "COALESCE(ended, started) >= ?", lo)
+    routines = _rows(conn, "routines", ROUTINE_COLUMNS, "updated >= ?", lo)
+    for r in routines:
+        r["done_slots"] = json.loads(r["done_slots"] or "[]")
+    holds = _rows(conn, "routine_holds", HOLD_COLUMNS,
+                  "routine_id IN (SELECT id FROM routines WHERE updated >= ?)", lo)
+    settings = {r["key"]: json.loads(r["value"]) for r in conn.execute("SELECT key, value FROM settings"
+                                                                         " ORDER BY key")
+                if r["key"] not in NOT_EXPORTED}
     return {"format": FORMAT, "version": VERSION,
             "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
             "day_start_min": clock.start_min, "sessions": sessions, "stretches": stretches,
-            "pain": PainLog(store, clock).entries(since=since, limit=10**9)}
+            "pain": PainLog(store, clock).entries(since=since, limit=10**9),
+            "profiles": _rows(conn, "profiles", PROFILE_COLUMNS, "1 = 1"), "settings": settings,
+            "routines": routines, "routine_holds": holds}
+
+
+def _rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], where: str,
+          *args: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
+                                          " ORDER BY id", args)]
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -59,10 +84,10 @@ def csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for s in data["stretches"]:
         extra = s["data"]
         yield {"type": "stretch", "id": s["id"], "day": s["day"], "time": _local(s["wall_start"]),
-               "leg": s["leg"], "knee": s["knee"], "rep": s["rep"], "hold_s": s["hold_s"],
+               "leg": s["leg"], "knee": s["knee"], "rep": s["rep"], "hold_s": _ms(s["hold_s"]),
                "breaths": s["breaths"], "breaths_sure": extra.get("breaths_sure"),
                "bounces": s["bounces"], "completed": bool(s["completed"]), "peak_kg": s["peak_kg"],
-               "duration_s": s["duration_s"]}
+               "duration_s": _ms(s["duration_s"])}
     for p in data["pain"]:
         yield {"type": "pain", "id": p["id"], "day": p["day"], "time": _local(p["wall"]), "part": p["part"],
                "pain": p["pain"], "stiffness": p["stiffness"], "note": p["note"]}
@@ -77,28 +102,50 @@ def to_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def _ms(seconds: float | None) -> float | None:
+    """To the millisecond: a spreadsheet cell shows 42.244, not the float noise of 42.24399999999999."""
+    return None if seconds is None else round(seconds, 3)
+
+
 def _local(wall: float | None) -> str:
     return "" if wall is None else datetime.fromtimestamp(wall).isoformat(timespec="seconds")
 
 
 def import_data(store: Store, data: Any) -> dict[str, int]:
-    """Load a JSON export into a store that holds no history yet; returns the rows added."""
+    """Load a JSON export into a store that holds no history yet; returns the rows added.
+
+    The export's profiles replace the store's (an empty data dir may hold the config's first
+    profile, which has no history yet) and its settings (active profile, sounds) are put back; a
+    version 1 export has neither, and the store's own profiles stay."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ImportRefused("not a stretchstep export (no \"format\": \"stretchstep-export\")")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READS:
         raise ImportRefused(f"export version {data.get('version')!r}; "
-                            f"this stretchstep reads version {VERSION}")
+                            f"this stretchstep reads versions {', '.join(map(str, READS))}")
+    conn = store.connection()
     counts = store.counts()
-    if counts.get("stretches") or counts.get("pain_log") or counts.get("sessions"):
+    routines = conn.execute("SELECT COUNT(*) FROM routines").fetchone()[0]
+    if counts.get("stretches") or counts.get("pain_log") or counts.get("sessions") or routines:
         raise ImportRefused("the data dir already holds history; import into an empty data dir "
                             "(e.g. --data-dir NEW_FOLDER)")
-    conn = store.connection()
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ImportRefused("settings must be an object")
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if data.get("profiles"):
+            conn.execute("DELETE FROM profiles")
         added = {key: _insert(conn, table, key, columns, data.get(key, []))
-                 for key, table, columns in (("sessions", "sessions", SESSION_COLUMNS),
+                 for key, table, columns in (("profiles", "profiles", PROFILE_COLUMNS),
+                                             ("sessions", "sessions", SESSION_COLUMNS),
                                              ("stretches", "stretches", STRETCH_COLUMNS),
-                                             ("pain", "pain_log", PAIN_COLUMNS))}
+                                             ("pain", "pain_log", PAIN_COLUMNS),
+                                             ("routines", "routines", ROUTINE_COLUMNS),
+                                             ("routine_holds", "routine_holds", HOLD_COLUMNS))}
+        for key, value in settings.items():
+            if key not in NOT_EXPORTED:
+                conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
+                             " DO UPDATE SET value = excluded.value", (str(key), json.dumps(value)))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -114,9 +161,18 @@ def _insert(conn: Any, table: str, key: str, columns: tuple[str, ...], rows: Any
     for n, row in enumerate(rows):
         if not isinstance(row, dict):
             raise ImportRefused(f"{key}[{n}] must be an object")
-        values = [json.dumps(row.get(c) or {}) if c == "data" else row.get(c) for c in columns]
+        values = [_column(row, c) for c in columns]
         try:
             conn.execute(sql, values)
         except sqlite3.Error as exc:  # a constraint or a value of the wrong type: name the row
             raise ImportRefused(f"{key}[{n}] cannot be stored: {exc}") from None
     return len(rows)
+
+
+def _column(row: dict[str, Any], column: str) -> Any:
+    """A value as its table keeps it: the JSON columns back to text."""
+    if column == "data":
+        return json.dumps(row.get(column) or {})
+    if column == "done_slots":
+        return json.dumps(row.get(column) or [])
+    return row.get(column)

@@ -15,7 +15,7 @@ CSS = """
 body{font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;max-width:720px;margin:2em auto;padding:0 1em}
 h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.6em 0 .4em}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:right;padding:.25em .5em;border-bottom:1px solid #ddd}
+th,td{text-align:right;padding:.25em .5em;border-bottom:1px solid #ddd;white-space:nowrap}
 th:first-child,td:first-child{text-align:left;white-space:nowrap}.muted{color:#555}svg{width:100%;height:auto}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}svg,table{break-inside:avoid}}
 """
@@ -23,6 +23,21 @@ th:first-child,td:first-child{text-align:left;white-space:nowrap}.muted{color:#5
 
 def _fmt(value: Any, suffix: str = "") -> str:
     return "–" if value is None else f"{value:g}{suffix}" if isinstance(value, float) else f"{value}{suffix}"
+
+
+def _held(seconds: float) -> str:
+    """Time held as a person reads it: "45 s", and from two minutes on "48 min" (2890.4 s was
+    a number to work out, and it wrapped its table cell)."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _share(value: float | None) -> str:
+    """A load share as a percentage, as the History page shows it."""
+    return "–" if value is None else f"{value * 100:.0f} %"
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
 
 
 def holds_chart(days: list[dict[str, Any]]) -> str:
@@ -37,8 +52,9 @@ def holds_chart(days: list[dict[str, Any]]) -> str:
         y = PAD + plot_h * (1 - k / 10)
         parts.append(f'<line x1="{PAD}" x2="{W - PAD}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>'
                      f'<text x="{W - PAD + 4}" y="{y + 4:.1f}" font-size="11">{k}</text>')
-    parts.append(f'<text x="{W - 4}" y="{PAD - 12}" font-size="11" text-anchor="end">pain / stiffness</text>'
-                 f'<text x="4" y="{PAD - 12}" font-size="11">stretches (clean, bounced)</text>'
+    parts.append(f'<text x="{W - 4}" y="{PAD - 12}" font-size="11" text-anchor="end">pain (line), stiffness'
+                 ' (dashed), 0-10</text>'
+                 f'<text x="4" y="{PAD - 12}" font-size="11">holds: clean (green), bounced (red)</text>'
                  f'<text x="{PAD - 6}" y="{PAD + 4}" font-size="11" text-anchor="end">{top}</text>')
     for i, d in enumerate(days):
         x = PAD + i * slot + slot * 0.2
@@ -81,14 +97,14 @@ def render_report(history: dict[str, Any], *, title: str = "stretchstep: the wee
     first, last = days[0]["day"], days[-1]["day"]
     rows = "".join(
         f"<tr><td>{escape(d['day'])}</td><td>{_fmt(d['routines'])}</td><td>{d['holds']}</td>"
-        f"<td>{d['clean']}</td><td>{d['bounced']}</td><td>{_fmt(d['hold_s'], ' s')}</td>"
+        f"<td>{d['clean']}</td><td>{d['bounced']}</td><td>{_held(d['hold_s'])}</td>"
         f"<td>{_fmt(d['breaths_per_hold'])}</td><td>{_fmt(d['pain'])}</td>"
         f"<td>{_fmt(d['stiffness'])}</td></tr>"
         for d in days)
     totals = {k: sum(d[k] for d in days) for k in ("routines", "holds", "clean", "bounced")}
     trend_rows = "".join(
         f"<tr><td>{escape(side)} leg, knee {escape(knee)}</td><td>{sum(p['holds'] for p in pts)}</td>"
-        f"<td>{_fmt(pts[0]['share'])}</td><td>{_fmt(pts[-1]['share'])}</td></tr>"
+        f"<td>{_share(pts[0]['share'])}</td><td>{_share(pts[-1]['share'])}</td></tr>"
         for side, knees in sorted(history["trends"].items()) for knee, pts in sorted(knees.items()))
     pg = history["pain_by_goal"]
     goal = history["goal"]
@@ -98,14 +114,14 @@ def render_report(history: dict[str, Any], *, title: str = "stretchstep: the wee
 <title>{escape(title)} {escape(first)} to {escape(last)}</title><style>{CSS}</style></head><body>
 <h1>{escape(title)}</h1>
 <p class="muted">{escape(first)} to {escape(last)} · daily goal {goal} routine{'s' if goal != 1 else ''} ·
-streak {history['streak']} day{'s' if history['streak'] != 1 else ''}</p>
+streak {_days(history['streak'])}</p>
 <h2>Summary</h2>
 <table><tr><th></th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th></tr>
 <tr><td>this week</td><td>{totals['routines']}</td><td>{totals['holds']}</td><td>{totals['clean']}</td>
 <td>{totals['bounced']}</td></tr></table>
 <p id="pain-by-goal">Mean pain on days the goal was met: <b>{_fmt(pg['goal_met']['pain'])}</b>
-({pg['goal_met']['days']} days with pain logged); on other days: <b>{_fmt(pg['goal_missed']['pain'])}</b>
-({pg['goal_missed']['days']} days).</p>
+({_days(pg['goal_met']['days'])} with pain logged); on other days: <b>{_fmt(pg['goal_missed']['pain'])}</b>
+({_days(pg['goal_missed']['days'])}).</p>
 <h2>Each day</h2>
 {holds_chart(days)}
 <table id="days"><tr><th>day</th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th><th>held</th>

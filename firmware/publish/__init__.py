@@ -6,6 +6,7 @@ paho-mqtt is imported unless `[mqtt] host` is set, so a device without a broker 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,12 @@ def _password(mqtt: Any) -> str:
         raise PublishError(f"mqtt.password_file {str(path)!r}: {exc.strerror or exc}") from None
 
 
+def _pip() -> str:
+    """The pip of the Python running us (on an installed Pi /opt/stretchstep/venv/bin/pip): a
+    bare `pip` may be another Python's, and the project is not on PyPI to `pip install` by name."""
+    return str(Path(sys.executable).with_name("pip"))
+
+
 def broker_settings(cfg: Config, device_id: str | None = None) -> Any:
     """[mqtt] resolved (password file read, defaults named) into BrokerSettings; clear errors.
     The device id is made (kept in the data dir) only once everything else is known to be fine."""
@@ -38,8 +45,8 @@ def broker_settings(cfg: Config, device_id: str | None = None) -> Any:
     try:
         from firmware.publish.mqtt import BrokerSettings
     except ImportError:
-        raise PublishError("[mqtt] is configured but paho-mqtt is not installed: "
-                           "pip install 'stretchstep[mqtt]'") from None
+        raise PublishError(f"[mqtt] is configured but paho-mqtt is not installed: {_pip()} install "
+                           "'paho-mqtt>=2.1,<3' (the mqtt extra; hardware/README.md §10)") from None
     device_id = device_id or ensure_device_id(cfg.data_dir())
     return BrokerSettings(
         device_id=device_id, host=m.host, port=m.port, prefix=m.topic_prefix or f"stretchstep/{device_id}",

@@ -12,7 +12,8 @@ from typing import Any
 
 def run_command(control: Any, profiles: Any, name: str, payload: bytes) -> dict[str, Any]:
     """{"command", "ok", "message"} for one command: "tare" (DeviceControl.tare, the web's rules)
-    or "profile" with the name chosen (a ProfileChoice, firmware.publish.profiles)."""
+    or "profile" with the name chosen (a ProfileChoice, firmware.publish.profiles), only while
+    `control` says the step is empty (DeviceControl.require_empty_step), as the button's."""
     try:
         if name == "tare":
             if control is None:
@@ -22,6 +23,8 @@ def run_command(control: Any, profiles: Any, name: str, payload: bytes) -> dict[
         else:
             if profiles is None:
                 raise ValueError("this device has no profiles to choose from")
+            if control is not None:           # the button's rule: not while someone is on the step
+                control.require_empty_step()
             chosen = profiles.activate(payload.decode("utf-8", "replace"))
             message = f"profile {chosen!r} active from the next hold"
         return {"command": name, "ok": True, "message": message}

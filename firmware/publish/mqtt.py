@@ -119,6 +119,7 @@ class MqttPublisher:
         self.refusals = 0
         self.sent = 0
         self.last_error: str | None = None
+        self._last_said: str | None = None
         self._profiles_seen: dict[str, Any] | None = None
         self._next_profile_check = 0.0
         self._resync = threading.Event()
@@ -364,13 +365,22 @@ class MqttPublisher:
             self._send(self.topics.result, _dumps(body), qos=self.settings.qos, retain=False)
 
     # --- paho's network thread --------------------------------------------------------------
+    def _say(self, level: int, message: str) -> None:
+        """Log a change of the connection's story once (a broker down for an hour retries every
+        30 s: the journal gets one line for it, and one when it is back)."""
+        if message != self._last_said:
+            self._last_said = message
+            log.log(level, "mqtt %s:%d: %s", self.settings.host, self.settings.port, message)
+
     def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
             self.refusals += 1
             self.last_error = f"broker refused the connection: {reason}"
+            self._say(logging.WARNING, f"{self.last_error}; retrying with backoff")
             return
         self.connected = True
         self.connects += 1
+        self._say(logging.INFO, "connected" if self.connects == 1 else "connected again")
         client.subscribe(self.settings.discovery_prefix + HA_STATUS, qos=1)
         if self.settings.allow_commands:
             for name in COMMANDS:
@@ -383,12 +393,15 @@ class MqttPublisher:
         reason = sys.exc_info()[1]
         self.last_error = (f"cannot reach the broker at {self.settings.host}:{self.settings.port}"
                            + (f": {reason}" if reason is not None else ""))
+        self._say(logging.WARNING, f"cannot reach the broker ({reason or 'no reason given'}); retrying "
+                                   "with backoff")
 
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any,
                        _props: Any) -> None:
         was, self.connected = self.connected, False
         if was and not self._closing:  # (a refused connect is also "disconnected": keep its reason)
             self.last_error = f"disconnected: {reason}"
+            self._say(logging.WARNING, f"{self.last_error}; events are kept until it is back")
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, _mid: int, _reason: Any, _props: Any) -> None:
         self.sent += 1

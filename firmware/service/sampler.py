@@ -21,7 +21,6 @@ import os
 import signal
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -29,7 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from firmware import events as ev
-from firmware.calibration import CalibrationError, already_filtered, calibration_status
+from firmware.calibration import (
+    CalibrationError,
+    already_filtered,
+    calibration_status,
+    cell_names,
+    load_calibration,
+)
 from firmware.config import Config, ConfigError
 from firmware.control import DeviceControl
 from firmware.detector import DetectorConfig, HoldDetector
@@ -45,6 +50,7 @@ from firmware.sensors.hx711 import SensorFault
 from firmware.sensors.trace import TraceError, iter_trace
 from firmware.service.logs import RateLimited, setup_logging
 from firmware.service.notify import Watchdog
+from firmware.service.runtime import identity, remove_orphaned
 from firmware.sources import SourceError, open_source
 from firmware.store import Store, StoreError, StoreWriter, check_history_file
 from firmware.traces import TraceKeeper, prune_traces
@@ -68,11 +74,15 @@ def make_detector(cfg: Config, *, reject_glitches: bool = True) -> HoldDetector:
 
 def open_checked_source(cfg: Config) -> SampleSource:
     """The configured source; a replay is read to its end first, so a bad line stops the run
-    before anything is stored rather than half-way through (streamed: memory stays flat)."""
+    before anything is stored rather than half-way through (streamed: memory stays flat). The
+    saved calibrations are read first too: a corrupt one is fatal even while the chip itself
+    does not answer (which is only a retried fault), so it is never hidden behind the retries."""
     spec = cfg.sensor.source
     if spec.startswith("replay:"):
         for _ in iter_trace(spec.partition(":")[2]):
             pass
+    for name in cell_names(cfg):
+        load_calibration(cfg.data_dir(), name)     # CalibrationError: fatal, with the file named
     return open_source(spec, cfg)
 
 
@@ -331,9 +341,11 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         sys.exit(EXIT_FATAL)
     watchdog = Watchdog()
     live = LiveState()
-    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device)
+    scratch = scratch_store(Path(sock_path).parent) if store is None else None
+    routine, keeper = build_routine(cfg, store if store is not None else scratch)
+    control = DeviceControl(cfg.sensor.source, cfg.data_dir(), lambda: runner.device,
+                            next_profile=keeper.next_profile if store is not None else None)
     panel = build_panel(cfg, control)   # buzzer, LED, tare button: built once; a failure is a logged fault
-    routine, keeper = build_routine(cfg, store if store is not None else scratch_store())
     traces = keep_traces(cfg, store, session_id, source)
     try:
         publishers = make_publishers(cfg, control, store, writer)   # [mqtt]: none without a host
@@ -344,14 +356,11 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
                         cues=panel.cues, sinks=(watchdog, panel, *traces, *publishers), source=source,
                         watchdog=watchdog)
     link = LinkServer(sock_path, live, control, runner.health, settle=writer.wait_written)
+    runtime = Path(sock_path).parent
+    claimed = identity(runtime)
     runner.thread.start()
     report.send(("ready", {"pid": os.getpid(), "session": session_id}))
-    parent = multiprocessing.parent_process()
-    while not stop.is_set() and runner.state != "fatal":
-        if parent is not None and multiprocessing.connection.wait([parent.sentinel], timeout=0.5):
-            break   # the supervisor is gone: stop cleanly rather than sample for no one
-        if parent is None:
-            stop.wait(0.5)
+    orphaned = _until_stopped(stop, runner)
     runner.stop.set()
     runner.thread.join(timeout=10)
     link.close()
@@ -369,10 +378,26 @@ def sampler_main(cfg: Config, sock_path: str, report: multiprocessing.connection
         trace.close()
     if store is not None:
         store.close()
+    if scratch is not None:
+        drop_scratch(scratch)
     panel.close()
+    if orphaned:              # no supervisor left to remove the runtime folder (kill -9)
+        remove_orphaned(runtime, claimed)
     if runner.state == "fatal":
         report.send(("fatal", runner.fatal))
         sys.exit(EXIT_FATAL)
+
+
+def _until_stopped(stop: threading.Event, runner: LoopRunner) -> bool:
+    """Until SIGTERM, a fatal loop or the supervisor's death; True for the last ("orphaned"):
+    then stop cleanly rather than sample for no one, and tidy what the supervisor would have."""
+    parent = multiprocessing.parent_process()
+    while not stop.is_set() and runner.state != "fatal":
+        if parent is not None and multiprocessing.connection.wait([parent.sentinel], timeout=0.5):
+            return True
+        if parent is None:
+            stop.wait(0.5)
+    return False
 
 
 def keep_traces(cfg: Config, store: Store | None, session_id: int,
@@ -393,10 +418,28 @@ def keep_traces(cfg: Config, store: Store | None, session_id: int,
         return ()
 
 
-def scratch_store() -> Store:
-    """Where the routine keeps its day when the history cannot be written: a temporary file, so
-    the routine (and its cues) still work; nothing in it outlives the run."""
-    return Store(Path(tempfile.mkdtemp(prefix="stretchstep-scratch-")) / "history.sqlite")
+SCRATCH_NAME = "scratch.sqlite"
+
+
+def scratch_store(folder: Path) -> Store:
+    """Where the routine keeps its day when the history cannot be written, so the routine (and
+    its cues) still work: a file in the run's runtime folder (firmware.service.runtime), which
+    the supervisor removes, and the next start clears if a crash left it. Nothing in it
+    outlives the run; a leftover from a killed sampler is started afresh."""
+    path = folder / SCRATCH_NAME
+    _remove_sqlite(path)
+    return Store(path)
+
+
+def drop_scratch(store: Store) -> None:
+    """Close the scratch store and remove its files (the sampler's own exit)."""
+    store.close()
+    _remove_sqlite(store.path)
+
+
+def _remove_sqlite(path: Path) -> None:
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        part.unlink(missing_ok=True)
 
 
 def _first_source(cfg: Config) -> SampleSource | None:

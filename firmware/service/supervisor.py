@@ -3,7 +3,7 @@
   supervisor (this process: no sensor, no web; signals, restarts, systemd notifications)
     |- sampler  firmware.service.sampler: sensor -> detector -> routine -> cues, store writer
     |- web      firmware.service.web: waitress; live state and commands over a unix socket
-                (firmware.service.link) in a private temporary directory; history via SQLite
+                (firmware.service.link) in the runtime dir (firmware.service.runtime); history via SQLite
 
 Start-up order: the sampler first (history checked, source opened: a fault retrying cannot fix
 stops the run here with one line), then the web (port bound), then the announcement and
@@ -25,7 +25,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +37,7 @@ from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.files import private_dir
 from firmware.service.logs import setup_logging
 from firmware.service.notify import notify
+from firmware.service.runtime import claim_runtime_dir
 
 log = logging.getLogger(__name__)
 SPAWN = multiprocessing.get_context("spawn")
@@ -152,10 +152,14 @@ class Child:
 
 def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     from firmware.service.sampler import EXIT_FATAL, sampler_main
-    from firmware.service.web import web_main
+    from firmware.service.web import check_can_listen, web_main
 
     setup_logging("supervisor")
     data_dir = cfg.data_dir()
+    try:
+        check_can_listen(cfg.web.host, cfg.web.port)
+    except OSError as exc:
+        raise ServiceError(exc.strerror) from None
     try:
         private_dir(data_dir)  # 0700 when made here: history, pain notes, the code's hash
         code = ensure_access_code(data_dir, cfg.web.access_code)
@@ -163,8 +167,16 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
     except (AccessError, DataDirLocked) as exc:
         raise ServiceError(str(exc)) from None
     except OSError as exc:
-        raise ServiceError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}; choose another "
+        why = "it is a file, not a folder" if data_dir.exists() and not data_dir.is_dir() else \
+            exc.strerror or str(exc)
+        raise ServiceError(f"cannot use the data dir {data_dir}: {why}; choose another "
                            "with --data-dir or fix its permissions") from None
+    try:
+        runtime = claim_runtime_dir(cfg.history_dir())   # under the lock: a crash's leftover goes
+    except OSError as exc:
+        lock.release()
+        raise ServiceError(f"cannot make a runtime folder: {exc}; set RUNTIME_DIRECTORY or "
+                           "XDG_RUNTIME_DIR to a writable folder") from None
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -172,7 +184,6 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    runtime = tempfile.mkdtemp(prefix="stretchstep-")
     sock_path = str(Path(runtime) / "sampler.sock")
     sampler = Child("sampler", sampler_main, (cfg, sock_path))
     web = Child("web", web_main, (cfg, sock_path, cfg.web.port))

@@ -13,6 +13,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -47,6 +48,27 @@ def build_web(cfg: Config, sock_path: str) -> tuple[Any, LinkClient, Any]:
     return app, link, store
 
 
+def listen_failure(host: str, port: int, exc: OSError) -> str:
+    """The one line for an address the web cannot listen on (a bad name, a port in use)."""
+    hint = ("; is another stretchstep running? Stop it or choose another --port"
+            if exc.errno == errno.EADDRINUSE else "")
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}"
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Bind and let go of the web's address, before anything else starts: a bad host name or a
+    port in use is then one line with nothing stored, instead of a session of a second and a
+    "stopped" before the error. (The web binds again for real; a port taken in between is
+    still reported by it.) OSError with `listen_failure`'s message."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as waitress does
+            probe.bind(address)
+    except OSError as exc:
+        raise OSError(exc.errno, listen_failure(host, port, exc)) from None
+
+
 def web_main(cfg: Config, sock_path: str, port: int,
              report: multiprocessing.connection.Connection) -> None:
     """The web process (spawned by the supervisor); reports ("ready", {"port", "pid"}) or ("fatal", why)."""
@@ -58,9 +80,7 @@ def web_main(cfg: Config, sock_path: str, port: int,
     try:
         server = build_server(app, cfg.web.host, port, threads=cfg.web.threads)
     except OSError as exc:
-        hint = ("; is another stretchstep running? Stop it or choose another --port"
-                if exc.errno == errno.EADDRINUSE else "")
-        report.send(("fatal", f"cannot listen on {cfg.web.host}:{port}: {exc.strerror or exc}{hint}"))
+        report.send(("fatal", listen_failure(cfg.web.host, port, exc)))
         sys.exit(EXIT_FATAL)
 
     def stop(_signum: int, _frame: object) -> None:

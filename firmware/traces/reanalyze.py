@@ -4,8 +4,9 @@ Why: the detector improves; the raw samples of past sessions are kept (`TraceKee
 history can be brought up to what the newer detector sees instead of staying with what an older
 one reported live. Each kept file's stretches are replaced in one transaction, only within the
 time that file covers (older days may have been pruned: their stretches stay). The routine slot a
-stretch was done for (leg, knee, rep) is carried over from the old stretch it overlaps most, as
-that came from the routine at the time, not from the samples. Events stay as they were reported.
+stretch was done for (leg, knee, rep) is carried over from the old stretch it overlaps most in
+source time, as that came from the routine at the time, not from the samples. Events stay as
+they were reported.
 """
 
 from __future__ import annotations
@@ -72,12 +73,7 @@ def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float
         wall0, t0 = float(meta["wall_t0"]), float(meta["t0"])
     except (KeyError, ValueError):
         return 0, 0  # not a kept trace: no way to place it on the wall clock
-
-    def wall_of(t: float) -> float:
-        return wall0 + (t - t0)
-
-    covered = (wall_of(span.first), wall_of(span.last))
-    return _replace(store, session_id, result["stretches"], wall_of, covered)
+    return _replace(store, session_id, result["stretches"], (span.first, span.last), (wall0, t0))
 
 
 def _rate(path: Path) -> float | None:
@@ -87,27 +83,49 @@ def _rate(path: Path) -> float | None:
     return rate_from(head, [], str(path)) if "rate_hz" in head else None
 
 
-def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]],
-             wall_of: Callable[[float], float], covered: tuple[float, float]) -> tuple[int, int]:
+def wall_per_t(old: list[dict[str, Any]]) -> float:
+    """Wall seconds per second of source time, from the stretches stored live (their `end_t` and
+    `wall`): 1 on a real sensor, 1/N for a simulated person run at `--speed N`. Why: a file is
+    placed on the wall clock from its first sample; at any other pace than 1 every later stretch
+    would land at the wrong time, and would take the wrong routine slot."""
+    timed = sorted((o["end_t"], o["wall"]) for o in old if o["end_t"] is not None and o["wall"] is not None)
+    if len(timed) < 2 or timed[-1][0] - timed[0][0] < 1.0:
+        return 1.0
+    pace = (timed[-1][1] - timed[0][1]) / (timed[-1][0] - timed[0][0])
+    return pace if 0.001 <= pace <= 1000 else 1.0
+
+
+def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], covered: tuple[float, float],
+             origin: tuple[float, float]) -> tuple[int, int]:
+    """Swap the session's stretches that ended within the file's source time `covered` for the
+    new ones; each keeps the routine slot of the old stretch it overlaps most, in source time."""
     conn = store.connection()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        where = "session_id = ? AND wall >= ? AND wall <= ?"
+        where = "session_id = ? AND end_t >= ? AND end_t <= ?"
         args = (session_id, covered[0], covered[1])
         old = [dict(r) for r in conn.execute(
-            f"SELECT wall_start, wall, leg, knee, rep FROM stretches WHERE {where}", args)]
+            f"SELECT start, end_t, wall, leg, knee, rep FROM stretches WHERE {where}", args)]
         conn.execute(f"DELETE FROM stretches WHERE {where}", args)
+        wall0, t0 = origin
+        pace = wall_per_t(old)
         for stretch in stretches:
-            span = (wall_of(stretch["start"]), wall_of(stretch["end"]))
+            span = (stretch["start"], stretch["end"])
             data = {k: v for k, v in stretch.items() if k != "breath_times"}
-            match = max(old, key=lambda o: _overlap(span, (o["wall_start"], o["wall"])), default=None)
-            if match is not None and _overlap(span, (match["wall_start"], match["wall"])) > 0:
+            match = max(old, key=lambda o: _overlap(span, _source_span(o)), default=None)
+            if match is not None and _overlap(span, _source_span(match)) > 0:
                 data.update({k: match[k] for k in SLOT_KEYS if match[k] is not None})
             data["reanalyzed"] = True
-            store.insert_stretch(conn, session_id, Event(ev.STRETCH_END, stretch["end"], data), span[1], data)
+            store.insert_stretch(conn, session_id, Event(ev.STRETCH_END, stretch["end"], data),
+                                 wall0 + (stretch["end"] - t0) * pace, data)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     return len(old), len(stretches)
+
+
+def _source_span(row: dict[str, Any]) -> tuple[float, float]:
+    end = row["end_t"]
+    return (row["start"] if row["start"] is not None else end, end)

@@ -25,6 +25,8 @@ export function s(tag, attrs = {}, text) {
 }
 
 export const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(+x)) ? "–" : Number(x).toFixed(d);
+/** A stretch's leg and knee for a list ("left bent"); "stretch" when no routine slot was known. */
+export const slotShort = (x) => x.leg ? `${x.leg} ${x.knee || ""}`.trim() : "stretch";
 export const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export const clock = (wall) => new Date(wall * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 export const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
@@ -34,6 +36,13 @@ export function say(el, text, bad = false) {
   el.classList.toggle("err", !!bad);
   el.classList.toggle("ok", !bad && !!text);
   el.textContent = text;
+}
+
+/** An axis step: the first of 1, 2, 5, 10, 20, 50, … at least `raw` and `least` (so a chart
+ *  gets a handful of round labels, however big its numbers). */
+export function niceStep(raw, least = 1) {
+  const want = Math.max(least, raw);
+  for (let mag = 1; ; mag *= 10) for (const m of [1, 2, 5]) if (m * mag >= want) return m * mag;
 }
 
 /** The viewBox width that keeps text its size in a box the stylesheet shapes (phone or desktop). */

@@ -1,7 +1,7 @@
 // The History page: today against the goal, four weeks of per-day bars with pain and
 // stiffness on their own axis, per side and knee trends, and each day's sessions with the
 // device's force-trace plot.
-import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth, slotShort, niceStep } from "./dom.js";
 import { api } from "./net.js";
 
 const DAYS = 28;
@@ -35,7 +35,7 @@ function drawWeeks(days) {
   empty.classList.remove("err");
   empty.textContent = "Nothing recorded in the last 4 weeks yet. Stretches show here as bars once the step has seen them, and pain you log shows as dots.";
   const most = Math.max(4, ...days.map((d) => d.holds || 0));
-  const step = most > 40 ? 20 : most > 20 ? 10 : most > 8 ? 5 : 2;
+  const step = niceStep(most / 4, 2);   // at most ~5 labels up the side, however busy the day
   const top = Math.ceil(most / step) * step;
   const slot = (W - L - R) / Math.max(1, days.length);
   const yH = (n) => H - B - (H - B - T) * n / top;
@@ -154,7 +154,7 @@ function sessionRow(id, items, day) {
       detail.append(link,
                     h("ol", { class: "recent" }, ...items.map((x) => h("li", {},
                       h("span", { class: "when", text: clock(x.wall) }),
-                      h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${x.breaths_sure === false ? "~" : ""}${x.breaths} breaths` }),
+                      h("span", { class: "what", text: `${slotShort(x)} · ${fmt(x.hold_s, 0)} s · ${x.breaths_sure === false ? "~" : ""}${x.breaths} breaths` }),
                       h("span", { class: x.bounces ? "bad" : x.completed ? "ok" : "short", text: x.bounces ? plural(x.bounces, "bounce") : x.completed ? "✓ held" : "short" })))));
     }
   });

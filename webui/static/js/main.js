@@ -1,7 +1,7 @@
 // stretchstep dashboard: pages by the URL's #hash, one EventSource for the live state, fetch for
 // the rest. No libraries: all of it is served by the device.
 import { $ } from "./dom.js";
-import { api, loadSession, login, session } from "./net.js";
+import { api, loadSession, login, loginWithLinkCode, session, takeLinkCode } from "./net.js";
 import { configure } from "./sound.js";
 import { connState, connect, initNow, loadToday } from "./now.js";
 import { loadHistory } from "./history.js";
@@ -35,6 +35,7 @@ function begin() {
 }
 
 async function start() {
+  const linkCode = takeLinkCode();   // first: out of the address bar before anything else runs
   initNow();
   initPain(() => { if (document.body.dataset.page === "history") loadHistory(); });
   initSettings();
@@ -42,18 +43,28 @@ async function start() {
     // After a login, a locked page starts; an open one keeps what the person was typing.
     b.addEventListener("click", async () => { if (await login() && !started) { begin(); route(); } });
   }
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", async () => {
+    const code = takeLinkCode();        // the link opened again in this tab: only the hash changed
+    if (code === null) { route(); return; }
+    route();
+    const refused = session.authenticated ? "" : await loginWithLinkCode(code);
+    const inNow = refused ? await login(refused) : session.authenticated;
+    if (inNow && !started) begin();     // a locked page opens once the link's code let it in
+  });
   route();
   try { await loadSession(); } catch (e) { /* the stream's reconnect shows the device is unreachable */ }
+  // The link `stretchstep run` prints carries the code: it logs this phone in; a wrong one asks.
+  const refused = linkCode && !session.authenticated ? await loginWithLinkCode(linkCode) : "";
   if (!session.openReads && !session.authenticated) {
     // Reads are closed: ask once. Cancel leaves a button to ask again, never a dialog on a timer.
     document.querySelector("main").hidden = true;
     $("locked").hidden = false;
     document.body.classList.add("is-locked");
     connState("locked", "locked");
-    if (await login()) begin();
+    if (await login(refused)) begin();
     return;
   }
   begin();
+  if (refused) login(refused);
 }
 start();

@@ -58,11 +58,60 @@ export async function api(path, options = {}) {
   }
 }
 
-// ---- the access-code dialog ---------------------------------------------------------------
+/** A write whose refusal is the caller's to explain (no dialog): {ok, status, data}. */
+export async function send(path, json) {
+  const res = await fetch(path, { method: "POST", credentials: "same-origin",
+                                  headers: headers({ "Content-Type": "application/json" }, true), body: JSON.stringify(json) });
+  const data = await body(res);
+  return { ok: res.ok, status: res.status, data };
+}
+
+/** A new access code made on the page: this browser holds the new session the answer set. */
+export async function newCode(current) {
+  const r = await send("/api/access-code", { current_code: current });
+  if (r.ok) { auth.csrf = r.data.csrf_token || null; auth.authenticated = true; announce(); }
+  return r;
+}
+
+// ---- the access code: from the link, or typed into the dialog ------------------------------
+/** POST the code to /api/session; on success this browser holds the session. {ok, status, data} */
+export async function sendCode(code) {
+  const res = await fetch("/api/session", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+                                            body: JSON.stringify({ access_code: code }) });
+  const data = await body(res);
+  if (res.ok) { auth.csrf = data.csrf_token || null; auth.authenticated = true; announce(); }
+  return { ok: res.ok, status: res.status, data };
+}
+
+/** What to tell a person whose code was refused. */
+function refusal(r) {
+  if (r.status === 429) return `Too many wrong tries from this phone. Wait ${Math.ceil(r.data.retry_after_s || 60)} seconds, then try again.`;
+  if (r.status === 403 || r.status === 401) return "That code is not right. Check it and try again.";
+  return r.data.error || `The device refused (${r.status}).`;
+}
+
+/** The code `stretchstep run` put in the link (#code=…), taken out of the address bar at once so
+ * it is not left in the history, a bookmark or a screenshot; null when there is none. */
+export function takeLinkCode() {
+  const m = /^#code=([^&]*)/.exec(location.hash);
+  if (!m) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  try { return decodeURIComponent(m[1]).trim() || null; } catch (e) { return null; }
+}
+
+/** Log in with the link's code. "" when let in; else the message the sign-in dialog shows. */
+export async function loginWithLinkCode(code) {
+  let r;
+  try { r = await sendCode(code); } catch (e) { return "The device did not answer the link's code. Type the code to try again."; }
+  if (r.ok) return "";
+  if (r.status === 403 || r.status === 401) return "The code in the link you opened is not this device's access code (an old link?). Type the current code.";
+  return refusal(r);
+}
+
 let pending = null;
 
-/** Show the dialog; resolves true once the device accepted the code, false on Cancel. */
-export function login() {
+/** Show the dialog (with `message`, if any); resolves true once the device accepted a code, false on Cancel. */
+export function login(message = "") {
   if (pending) return pending;
   const dlg = $("code-dialog"), input = $("code-input"), msg = $("code-msg");
   pending = new Promise((resolve) => {
@@ -80,13 +129,9 @@ export function login() {
       msg.textContent = "";
       $("code-ok").disabled = true;
       try {
-        const res = await fetch("/api/session", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-                                                  body: JSON.stringify({ access_code: code }) });
-        const data = await body(res);
-        if (res.ok) { auth.csrf = data.csrf_token || null; auth.authenticated = true; announce(); done(true); }
-        else if (res.status === 429) msg.textContent = `Too many wrong tries from this phone. Wait ${Math.ceil(data.retry_after_s || 60)} seconds, then try again.`;
-        else if (res.status === 403 || res.status === 401) { msg.textContent = "That code is not right. Check it and try again."; input.select(); }
-        else msg.textContent = data.error || `The device refused (${res.status}).`;
+        const r = await sendCode(code);
+        if (r.ok) done(true);
+        else { msg.textContent = refusal(r); input.select(); }
       } catch (err) {
         msg.textContent = "The device did not answer. Try again in a moment.";
       } finally { $("code-ok").disabled = false; }
@@ -94,7 +139,7 @@ export function login() {
     dlg.addEventListener("cancel", onCancel);
     $("code-cancel").addEventListener("click", onCancel);
     $("code-form").addEventListener("submit", onSubmit);
-    input.value = ""; msg.textContent = "";
+    input.value = ""; msg.textContent = message;
     dlg.showModal();
     input.focus();
   });

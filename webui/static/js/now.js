@@ -1,6 +1,6 @@
 // The Now page: one EventSource for the live state, the hold timer, breaths, the force line,
 // bounce warnings and the routine's slot, rest and cues.
-import { $, h, s, setText, fmt, plural, clock, say, fitWidth } from "./dom.js";
+import { $, h, s, setText, fmt, plural, clock, say, fitWidth, slotShort, niceStep } from "./dom.js";
 import { api } from "./net.js";
 import * as sound from "./sound.js";
 
@@ -27,6 +27,8 @@ export function phase(st) {  // exported for the browser tests
 }
 
 const targetS = (st) => Number(st.target_s) || 30;
+// A hold the routine did not count is asked for again: the slot line says so, and why.
+const AGAIN = { bounced: "that one bounced", early: "that one ended before the target" };
 const routineOf = (st) => st.routine || null;
 
 /** "right leg, knee straight, 2 of 3", from the routine's label or the older flat fields. */
@@ -78,7 +80,10 @@ function render() {
   const slot = r ? r.slot : (st.leg ? { leg: st.leg, knee: st.knee, rep: st.rep, reps: st.reps } : null);
   const next = r ? r.next : null;
   if (r && r.done) setText($("slot"), `Routine done${r.goal ? `: ${r.routines_today} of ${r.goal} today` : ""}`);
-  else setText($("slot"), slot ? `${inHold ? "Now" : "Next"}: ${slotLabel(slot)}` : "–");
+  else {
+    const last = r && r.last_hold, again = !inHold && last && slot && slot.label && last.label === slot.label && AGAIN[last.outcome];
+    setText($("slot"), slot ? `${again ? "Again" : inHold ? "Now" : "Next"}: ${slotLabel(slot)}${again ? ` (${again})` : ""}` : "–");
+  }
   const switching = next && slot && next.leg !== slot.leg;
   setText($("then"), next ? `${switching && p === "done" ? "Then switch legs: " : "Then: "}${slotLabel(next)}` : "");
   const rest = r && r.rest_s_left > 0 ? r.rest_s_left : null;
@@ -122,7 +127,8 @@ function routineCue(r) {
     showAlert("Other leg, please", slot ? `The plan says: ${slot}` : "", "info", 3500);
     sound.cue("bounce", leg ? `Other leg please: the ${leg} leg.` : undefined);
   } else if (r.cue === "hold_complete") {
-    showAlert("Hold complete", "Ease off slowly", "good", 2500);
+    const bounced = Number(live.status.bounces) > 0;   // it will not count: say so now, not after
+    showAlert("Hold complete", bounced ? "Ease off slowly. It bounced, so this one comes again." : "Ease off slowly", "good", 2500);
     sound.cue("hold_complete");
   } else if (r.cue === "bounce") sound.cue("bounce");
   else if (r.cue === "rest_over" || r.cue === "ready") sound.cue(r.cue, slot ? `Now the ${slot}.` : undefined);
@@ -183,8 +189,6 @@ function addPoint(t, kg) {
 // ---- the force line ------------------------------------------------------------------------
 const H = 160, L = 34, R = 8, T = 18, B = 22;
 let W = 360;
-function niceStep(span) { for (const st of [5, 10, 20, 25, 50, 100]) if (span / st <= 5) return st; return 200; }
-
 function drawChart() {
   const svg = $("chart");
   W = fitWidth(svg, H);
@@ -199,7 +203,7 @@ function drawChart() {
     const a = Math.max(tStart, live.holdStart), b = live.holdEnd === null ? tEnd : live.holdEnd;
     if (b > tStart) kids.push(s("rect", { x: x(a), y: T, width: Math.max(0, x(b) - x(a)), height: H - B - T, class: "band" }));
   }
-  const step = niceStep(hi - lo);
+  const step = niceStep((hi - lo) / 5, 5);
   for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
     kids.push(s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
     kids.push(s("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end" }, String(v)));
@@ -227,7 +231,8 @@ function drawChart() {
     if (kind === "breath") { const p = near(t); if (p) kids.push(s("circle", { cx: x(t), cy: y(p[1]), r: 4, class: "breath" })); }
     else if (kind === "bounce") {
       kids.push(s("line", { x1: x(t), x2: x(t), y1: T, y2: H - B, class: "bounce" }));
-      kids.push(s("text", { x: x(t) + 3, y: T + 10, class: "bounce-label" }, "bounce"));
+      const late = x(t) > W - R - 48;   // near "now" the word goes to the line's left, inside the chart
+      kids.push(s("text", { x: x(t) + (late ? -3 : 3), y: T + 10, "text-anchor": late ? "end" : "start", class: "bounce-label" }, "bounce"));
     } else if (kind === "hold_complete") {
       kids.push(s("line", { x1: x(t), x2: x(t), y1: T, y2: H - B, class: "complete" }));
       kids.push(s("text", { x: x(t) - 3, y: T + 10, "text-anchor": "end", class: "complete-label" }, "target"));
@@ -298,7 +303,7 @@ export async function loadToday() {
       const verdict = x.bounces ? plural(x.bounces, "bounce") : x.completed ? "✓ held" : "short";
       return h("li", {},
         h("span", { class: "when", text: clock(x.wall) }),
-        h("span", { class: "what", text: `${x.leg || "?"} ${x.knee || ""} · ${fmt(x.hold_s, 0)} s · ${b} breath${x.breaths === 1 ? "" : "s"}` }),
+        h("span", { class: "what", text: `${slotShort(x)} · ${fmt(x.hold_s, 0)} s · ${b} breath${x.breaths === 1 ? "" : "s"}` }),
         h("span", { class: x.bounces ? "bad" : x.completed ? "ok" : "short", text: verdict }));
     }));
   } catch (e) { say($("now-today"), e.message, true); }

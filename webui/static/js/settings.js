@@ -1,7 +1,7 @@
 // Settings behind the access code: profile, body weight, tighter side, protocol and targets,
 // daily goal, sounds; tare and calibrate as a guided flow with the live reading.
 import { $, h, setText, fmt, say } from "./dom.js";
-import { api, login, logout, session, NeedsCode } from "./net.js";
+import { api, login, logout, newCode, session, NeedsCode } from "./net.js";
 import { onLive } from "./now.js";
 import * as sound from "./sound.js";
 
@@ -43,6 +43,27 @@ function showAuth() {
   setText($("auth-state"), ok ? "This phone holds the access code: changes are allowed." : "Changing settings needs the device's access code.");
   $("auth-login").hidden = ok;
   $("auth-logout").hidden = !ok;
+  $("code-change").hidden = !ok;
+}
+
+/** A new access code, shown once here (the device keeps only its hash). */
+async function makeCode() {
+  const msg = $("code-change-msg"), current = $("cur-code").value.trim();
+  $("code-new").hidden = true;
+  if (!current) { say(msg, "Type the access code in use now first.", true); return; }
+  $("make-code").disabled = true;
+  try {
+    const r = await newCode(current);
+    if (r.ok) {
+      $("cur-code").value = "";
+      setText($("code-new-value"), r.data.access_code);
+      setText($("code-new-link"), r.data.link);
+      $("code-new").hidden = false;
+      say(msg, "Done: the old code no longer works.");
+    } else if (r.status === 429) say(msg, `Too many wrong codes from this phone. Try again in ${Math.ceil(r.data.retry_after_s || 60)} s.`, true);
+    else say(msg, r.data.error || `The device refused (${r.status}).`, true);
+  } catch (e) { say(msg, "The device did not answer. If the old code stops working, run stretchstep access-code --reset on the device.", true); }
+  finally { $("make-code").disabled = false; }
 }
 
 async function save(e) {
@@ -130,6 +151,7 @@ export function initSettings() {
   $("settings-form").addEventListener("submit", save);
   $("s-profile").addEventListener("change", activate);
   $("s-add-profile").addEventListener("click", addProfile);
+  $("make-code").addEventListener("click", makeCode);
   $("auth-logout").addEventListener("click", async () => { await logout(); say($("settings-msg"), "This phone has forgotten the code."); });
   document.addEventListener("auth-changed", showAuth);
   onLive(watchReading);

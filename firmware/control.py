@@ -63,8 +63,8 @@ class DeviceControl:
         under way to someone else."""
         state = self._step_state()
         if state not in (None, "empty"):
-            raise ValueError(f"The step is not empty right now (the detector says {state!r}); step off "
-                             "and try again.")
+            raise ValueError(f"step off first: someone is on the step (the detector says {state!r}), and "
+                             "a profile switch waits for an empty step so a hold under way stays theirs")
         return {"ok": True}
 
     def next_profile(self) -> dict[str, Any]:

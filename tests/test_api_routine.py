@@ -3,10 +3,13 @@ change reaching the sampler's routine through the store."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from firmware import events as ev
 from firmware.config import DEFAULTS
+from firmware.control import DeviceControl
 from firmware.events import Event
 from firmware.routine.build import build_routine
 from webui import create_app
@@ -62,6 +65,37 @@ def test_profiles_crud_and_activate(client):
     assert act.status_code == 200 and act.get_json()["active"]["id"] == ann["id"]
     routine = client.get("/api/routine").get_json()
     assert routine["protocol"]["id"] == "30s-x3" and routine["slot"]["leg"] == "left" and routine["goal"] == 4
+
+
+class StepIs:
+    """The running Device as DeviceControl sees it: only its detector's state matters here."""
+
+    def __init__(self, state):
+        self.detector = SimpleNamespace(state=state)
+
+
+def test_a_profile_switch_from_the_web_waits_for_an_empty_step_like_the_buttons(store, live):
+    """The button's long hold and Home Assistant's select refuse while someone is on the step
+    (DeviceControl.require_empty_step); the web's activate is refused by the same rule, 409 with a
+    reason a person acts on, and the active profile stays."""
+    device = StepIs("holding")
+    control = DeviceControl("simulated", store.path.parent, device=lambda: device, next_profile=lambda: None)
+    client = create_app(store, live, control=control, access_code=CODE).test_client()
+    first = client.get("/api/profiles").get_json()["active"]
+    ann = client.post("/api/profiles", json={"name": "Ann"}, headers=AUTH).get_json()
+    refused = client.post(f"/api/profiles/{ann['id']}/activate", headers=AUTH)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"].startswith("step off first: someone is on the step "
+                                                  "(the detector says 'holding')")
+    assert client.get("/api/profiles").get_json()["active"] == first
+    with pytest.raises(ValueError, match="^step off first"):       # the button's and HA's check
+        control.next_profile()
+    assert client.post("/api/profiles/99/activate", headers=AUTH).status_code == 404  # unknown first
+    device.detector.state = "empty"
+    done = client.post(f"/api/profiles/{ann['id']}/activate", headers=AUTH)
+    assert done.status_code == 200 and client.get("/api/profiles").get_json()["active"] == ann["id"]
+    responses = client.get("/api/openapi.json").get_json()["paths"]["/api/profiles/{profile_id}/activate"]
+    assert "step off first" in responses["post"]["responses"]["409"]["description"]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "message"), [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -385,4 +386,25 @@ def test_the_tare_flow_shows_the_reading_and_refuses_an_occupied_step(device, br
     refused = "Clear the step first: the device tares only an empty step."
     expect(page.locator("#sensor-msg")).to_have_text(refused)
     expect(page.locator("#code-dialog")).to_be_hidden()
+    assert not page.errors
+
+
+def test_a_profile_switch_in_settings_while_someone_stands_on_the_step_says_step_off_first(device, browser):
+    """The page's profile switch follows the button's and Home Assistant's rule (not while someone
+    is on the step) and shows the device's reason; the select goes back to who is active."""
+    dev = device("simulated:standing", speed=1)
+    added = urllib.request.Request(dev.url + "api/profiles", method="POST",
+                                   data=json.dumps({"name": "Ben"}).encode(),
+                                   headers={"Content-Type": "application/json", "X-Access-Code": ACCESS_CODE})
+    with urllib.request.urlopen(added, timeout=10) as response:
+        assert response.status == 201
+    page = new_page(browser)
+    page.goto(dev.url + "#settings")
+    page.locator("#auth-login").click()
+    enter_code(page)
+    expect(page.locator("#state-word")).not_to_have_text("Step on", timeout=15_000)   # someone is on it
+    expect(page.locator("#s-profile option")).to_have_count(2)
+    page.locator("#s-profile").select_option(label="Ben")
+    expect(page.locator("#settings-msg")).to_have_text(re.compile(r"^step off first: someone is on the step"))
+    expect(page.locator("#s-profile option:checked")).to_have_text("me")
     assert not page.errors

@@ -157,7 +157,7 @@ def test_a_long_hold_on_a_step_someone_stands_on_keeps_their_profile(store) -> N
         routine.poll(0.0, 0.0)
 
     long_hold()
-    assert "next profile refused: The step is not empty" in panel.results[-1]
+    assert "next profile refused: step off first: someone is on the step" in panel.results[-1]
     assert routine.settings.profile.id == first.id
     Detector.state = "empty"
     long_hold()

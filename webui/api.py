@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
@@ -156,11 +156,7 @@ def _visible_health(c: WebContext, body: dict[str, Any]) -> dict[str, Any]:
      response=obj({"ok": {"const": True}, "result": obj()}))
 @requires_code
 def tare() -> Any:
-    control = _control()
-    try:
-        result = control.tare()
-    except ValueError as exc:
-        raise BadRequest(str(exc), getattr(exc, "http_status", 409)) from None
+    result = ask_control(_control().tare)
     return jsonify(ok=True, result=jsonable(result))
 
 
@@ -176,12 +172,17 @@ def calibrate() -> Any:
     if isinstance(known, bool) or not isinstance(known, int | float) or not lo <= known <= hi:
         raise BadRequest(f"known_kg must be a number from {lo:g} to {hi:g} (kg on the step), "
                          f"got {json.dumps(known)}")
-    control = _control()
+    result = ask_control(_control().calibrate, known_kg=float(known))
+    return jsonify(ok=True, result=jsonable(result))
+
+
+def ask_control(command: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a DeviceControl command; its refusal (ValueError, a message for a person) is a 409, or
+    the status it carries (503: the sampler is not answering)."""
     try:
-        result = control.calibrate(float(known))
+        return command(**kwargs)
     except ValueError as exc:
         raise BadRequest(str(exc), getattr(exc, "http_status", 409)) from None
-    return jsonify(ok=True, result=jsonable(result))
 
 
 def _control() -> Any:

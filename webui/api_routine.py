@@ -16,7 +16,7 @@ from firmware.live import jsonable
 from firmware.routine import records
 from firmware.routine.build import RoutineBook
 from firmware.routine.profiles import PROFILE_RULES
-from webui.api import BadRequest, _bad_request, _json_body
+from webui.api import BadRequest, _bad_request, _json_body, ask_control
 from webui.app import ctx
 from webui.auth import read_access, requires_code
 from webui.openapi import array, doc, integer, nullable, number, obj, text
@@ -61,6 +61,7 @@ PROFILE = obj({"id": integer(1), **PROFILE_FIELDS, "stand_kg": nullable(number(0
 SETTINGS_FIELDS = {"target_s": number(5, 300), "target_breaths": integer(0, 20), "protocol": text(),
                    "daily_goal": integer(1, 50), "tighter_side": LEG, "body_kg": nullable(number(20, 300)),
                    "buzzer": BOOL, "phone_sounds": BOOL, "spoken_cues": BOOL}
+ERROR = {"$ref": "#/components/schemas/Error"}
 SETTINGS = obj({**SETTINGS_FIELDS, "min_hold_s": number(0), "profile": NAMED}, required=list(SETTINGS_FIELDS))
 
 
@@ -157,12 +158,22 @@ def profile_update(profile_id: int) -> Any:
 
 
 @routine_api.post("/profiles/<id:profile_id>/activate")
-@doc("Make a profile the active one (applies from the next hold)", body=obj(), body_required=False,
-     response=obj({"active": PROFILE, "applies": text()}, required=["active"]))
+@doc("Make a profile the active one (applies from the next hold); refused while someone is on the step",
+     body=obj(), body_required=False,
+     response=obj({"active": PROFILE, "applies": text()}, required=["active"]),
+     responses={409: ('someone is on the step: "step off first: ..."', ERROR),
+                503: ("the sampler is not answering, so nobody can tell whether the step is empty", ERROR)})
 @requires_code
 def profile_activate(profile_id: int) -> Any:
+    """The button's and Home Assistant's rule (DeviceControl.require_empty_step): a hold under way
+    stays the stretching person's. No control (no sampler feeds this app): nothing to ask."""
+    store = ctx().store
+    if records.profile(store, profile_id) is None:
+        raise BadRequest(f"no profile with id {profile_id}", 404)
+    if ctx().control is not None:
+        ask_control(ctx().control.require_empty_step)
     try:
-        chosen = records.activate(ctx().store, profile_id)
+        chosen = records.activate(store, profile_id)
     except KeyError:
         raise BadRequest(f"no profile with id {profile_id}", 404) from None
     return jsonify(active=chosen.to_dict(), applies="from the next hold")

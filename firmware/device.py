@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from firmware import events as ev
 from firmware.events import Event
 from firmware.sensors.base import Sample, SampleSource
+from firmware.store import WALL_PER_T
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,8 @@ class Device:
         else:
             context = {"leg": leg} if leg is not None else {}
         if self.writer is not None:
+            if self.speed != 1.0:   # source time runs `speed` times the wall's: say so to the store
+                context = {**context, WALL_PER_T: 1.0 / self.speed}
             self.writer.record(self.session_id, event, self.wall(), context)
         if self.routine is not None:
             self._routine_cues(self.routine.on_event, event, leg)

@@ -134,6 +134,7 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+WALL_PER_T = "wall_per_t"   # an event's context key: wall seconds per source second (1 unless --speed)
 STRETCH_COLUMNS = ("id", "session_id", "wall", "wall_start", "start", "hold_start", "end_t", "duration_s",
                    "hold_s", "breaths", "bounces", "completed", "peak_kg", "leg", "knee", "rep", "data")
 
@@ -329,11 +330,14 @@ class Store:
         conn.execute("INSERT INTO events(session_id, kind, t, wall, data) VALUES (?, ?, ?, ?, ?)",
                      (sid, event.kind, event.t, wall, _dumps(data)))
         if event.kind == ev.STRETCH_END:
-            self.insert_stretch(conn, sid, event, wall, data)
+            self.insert_stretch(conn, sid, event, wall, data, wall_per_t=float(context.get(WALL_PER_T, 1.0)))
 
     @staticmethod
     def insert_stretch(conn: sqlite3.Connection, sid: int | None, event: Event, wall: float,
-                        data: dict[str, Any]) -> None:
+                        data: dict[str, Any], *, wall_per_t: float = 1.0) -> None:
+        """One stretches row. `wall_per_t`: wall seconds per second of source time (1/N for a
+        simulated person at `--speed N`): the start's wall time is the end's less the duration on
+        the wall clock, so a stretch never starts before the session that saw it."""
         start = finite_or_none(data.get("start"))
         end = finite_or_none(data.get("end", event.t))
         duration = (end - start) if start is not None and end is not None else None
@@ -341,7 +345,8 @@ class Store:
             "INSERT INTO stretches(session_id, wall, wall_start, start, hold_start, end_t, duration_s,"
             " hold_s, breaths, bounces, completed, peak_kg, leg, knee, rep, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, wall, wall - (duration or 0.0), start, finite_or_none(data.get("hold_start")), end,
+            (sid, wall, wall - (duration or 0.0) * wall_per_t, start, finite_or_none(data.get("hold_start")),
+             end,
              duration, finite_or_none(data.get("hold_s")), int(data.get("breaths") or 0),
              int(data.get("bounces") or 0), 1 if data.get("completed") else 0,
              finite_or_none(data.get("peak_kg")), data.get("leg"), data.get("knee"), data.get("rep"),

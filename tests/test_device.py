@@ -169,3 +169,29 @@ def test_a_new_device_on_the_same_routine_gets_its_target(fake_clock):
     again = ScriptedDetector({})
     Device(ListSource([]), again, routine=routine, clock=fake_clock, wait=fake_clock.wait)
     assert first.targets == again.targets == [(45.0, 0)]
+
+
+@pytest.mark.parametrize("speed", [1.0, 5.0])
+def test_a_stored_stretch_lies_within_its_session_at_any_speed(fake_clock, store, speed):
+    """At `--speed N` source time runs N times the wall clock's: a 35 s stretch takes 7 wall
+    seconds at speed 5, so its start on the wall clock is 7 s before its end, not 35 (which put it
+    before the session began). The wall clock here is the fake one the pacing advances."""
+    from firmware.store import StoreWriter
+
+    samples = [Sample(n / 10, 30.0) for n in range(401)]
+    stretch = Event(ev.STRETCH_END, 40.0, {"start": 5.0, "end": 40.0, "hold_start": 8.0, "hold_s": 32.0,
+                                           "completed": True})
+    session = store.start_session("simulated", fake_clock())
+    writer = StoreWriter(store)
+    device = Device(ListSource(samples), ScriptedDetector({40.0: [stretch]}), writer=writer,
+                    session_id=session, speed=speed, clock=fake_clock, wall=fake_clock, wait=fake_clock.wait)
+    device.run()
+    store.end_session(session, fake_clock())
+    assert writer.flush()
+    writer.close()
+    row = store.connection().execute("SELECT s.started, s.ended, st.wall_start, st.wall, st.duration_s"
+                                     " FROM stretches st JOIN sessions s ON s.id = st.session_id").fetchone()
+    started, ended, wall_start, wall, duration = row
+    assert duration == pytest.approx(35.0)                        # the stretch's own length: source time
+    assert started <= wall_start < wall <= ended
+    assert wall - wall_start == pytest.approx(35.0 / speed)

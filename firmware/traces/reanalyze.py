@@ -117,7 +117,7 @@ def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], cov
                 data.update({k: match[k] for k in SLOT_KEYS if match[k] is not None})
             data["reanalyzed"] = True
             store.insert_stretch(conn, session_id, Event(ev.STRETCH_END, stretch["end"], data),
-                                 wall0 + (stretch["end"] - t0) * pace, data)
+                                 wall0 + (stretch["end"] - t0) * pace, data, wall_per_t=pace)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

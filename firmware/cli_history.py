@@ -11,7 +11,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -25,11 +25,13 @@ from firmware.history import (
     History,
     ImportRefused,
     export_data,
+    export_events,
+    export_traces,
     history_context,
     import_data,
+    json_chunks,
     render_report,
     to_csv,
-    to_json,
 )
 from firmware.store import Store
 from firmware.traces import reanalyze
@@ -78,7 +80,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
-def write_output(out: Path, text: str) -> None:
+def write_output(out: Path, text: str | Iterable[str]) -> None:
     """`firmware.files.write_atomic`, with a missing folder or a refusal as one clear line."""
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
@@ -102,17 +104,27 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)
+    start = hc.day_clock.bounds(since)[0] if since else None
+    events: list[int] = []           # one entry per event streamed out, for the summary line
     try:
-        data = export_data(store, hc.day_clock, since=hc.day_clock.bounds(since)[0] if since else None)
+        data = export_data(store, hc.day_clock, since=start)
+        traces = export_traces(data, hc.data_dir, hc.day_clock, start) if fmt == "json" else []
+        text = to_csv(data) if fmt == "csv" else json_chunks(
+            data, (events.append(1) or e for e in export_events(store, start)), traces)
+        if out is None:
+            for piece in (text,) if isinstance(text, str) else text:
+                click.echo(piece, nl=False)
+            return
+        write_output(out, text)
     finally:
         store.close()
-    text = to_csv(data) if fmt == "csv" else to_json(data) + "\n"
-    if out is None:
-        click.echo(text, nl=False)
+    stretches, pain = _count(len(data["stretches"]), "stretch", "stretches"), \
+        _count(len(data["pain"]), "pain entry", "pain entries")
+    if fmt == "csv":
+        click.echo(f"wrote {stretches} and {pain} to {out}")
     else:
-        write_output(out, text)
-        click.echo(f"wrote {_count(len(data['stretches']), 'stretch', 'stretches')} and "
-                   f"{_count(len(data['pain']), 'pain entry', 'pain entries')} to {out}")
+        click.echo(f"wrote {stretches}, {pain}, {_count(len(events), 'event')} and "
+                   f"{_count(len(traces), 'kept trace')} to {out}")
 
 
 @click.command(name="import")
@@ -130,14 +142,15 @@ def import_command(export_file, config_path, data_dir) -> None:
     with _writing_alone(cfg, "cannot import"):
         store = _open_store(cfg, must_exist=False)
         try:
-            added = import_data(store, data)
+            added = import_data(store, data, cfg.history_dir())
         except ImportRefused as exc:
             raise click.ClickException(f"{export_file}: {exc}") from None
         finally:
             store.close()
     click.echo(f"imported {_count(added['stretches'], 'stretch', 'stretches')}, "
                f"{_count(added['pain'], 'pain entry', 'pain entries')}, "
-               f"{_count(added['sessions'], 'session')}, "
+               f"{_count(added['sessions'], 'session')}, {_count(added['events'], 'event')}, "
+               f"{_count(added['traces'], 'kept trace')}, "
                f"{_count(added['profiles'], 'profile')} and {_count(added['routines'], 'routine')} "
                f"into {cfg.history_dir()}")
 

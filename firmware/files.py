@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -32,15 +33,16 @@ def create_private(path: str | Path) -> None:
     os.close(fd)
 
 
-def write_atomic(path: str | Path, text: str, *, mode: int = FILE_MODE) -> Path:
+def write_atomic(path: str | Path, text: str | Iterable[str], *, mode: int = FILE_MODE) -> Path:
     """Replace `path` with `text` atomically (temp file, fsync, rename, fsync of the folder);
-    owner-only unless `mode` says otherwise."""
+    owner-only unless `mode` says otherwise. `text` may come in pieces (a streamed export)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            for piece in (text,) if isinstance(text, str) else text:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

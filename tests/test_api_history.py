@@ -150,3 +150,51 @@ def test_at_two_in_the_morning_every_reader_says_the_same_today(store, tmp_path:
     assert today["completed_holds"] == day["holds"] == mqtt["holds"] == 1
     assert today["bounces"] == 1
     assert store.today(DayClock(0), now)["stretches"] == 1     # midnight would have split them
+
+
+def test_a_session_exported_and_imported_into_an_empty_data_dir_keeps_its_events_and_plot(
+        client, store, tmp_path):
+    """Format 3: the download (streamed) carries the session's events and its kept trace file;
+    `stretchstep import` into an empty data dir gives back the same events and the same force plot."""
+    from click.testing import CliRunner
+
+    from firmware.cli import main
+    from firmware.config import Config
+    from firmware.store import Store
+
+    wall = time.time()
+    sid = store.start_session("hx711", wall - 60)
+    for n, t in enumerate((14.0, 20.0, 26.0)):
+        store.add_event(sid, Event(ev.BREATH, t, {"n": n + 1}), wall - 40 + t, {})
+    store.add_event(sid, Event(ev.BOUNCE, 22.0, {"hz": 2.1, "pp_kg": 9.0}), wall - 18, {"leg": "right"})
+    store.add_event(sid, stretch_end(40.0), wall, {"leg": "right", "knee": "bent", "rep": 1})
+    store.end_session(sid, wall + 5)
+    keeper = TraceKeeper(tmp_path, sid, 10.0, flush_s=3600)
+    for i in range(450):
+        keeper.on_sample(i / 10, 40.0 + (10.0 if 100 < i < 400 else 0.0), {"state": "standing"})
+    keeper.close()
+    plot, events = client.get(f"/api/sessions/{sid}/plot.svg"), client.get(f"/api/sessions/{sid}").get_json()
+    assert plot.status_code == 200 and len(events["events"]) == 5
+
+    download = client.get("/api/export.json")
+    assert download.is_streamed and download.status_code == 200
+    data = json.loads(download.get_data())
+    assert data["version"] == 3
+    assert [e["kind"] for e in data["events"]] == ["breath"] * 3 + ["bounce", "stretch_end"]
+    assert [(t["session_id"], t["day"]) for t in data["traces"]] == [(sid, events["trace_days"][0])]
+    exported = tmp_path / "export.json"
+    exported.write_bytes(download.get_data())
+
+    fresh_dir = tmp_path / "fresh"
+    result = CliRunner().invoke(main, ["import", str(exported), "--data-dir", str(fresh_dir)])
+    assert result.exit_code == 0 and "5 events, 1 kept trace" in result.output, result.output
+    history_dir = Config().with_values("store", data_dir=str(fresh_dir)).history_dir()
+    fresh = Store(history_dir / "history.sqlite")
+    try:
+        again = create_app(fresh, LiveState(), access_code=CODE,
+                           history=HistoryContext(data_dir=history_dir)).test_client()
+        assert again.get(f"/api/sessions/{sid}").get_json() == events
+        replot = again.get(f"/api/sessions/{sid}/plot.svg")
+        assert replot.status_code == 200 and replot.data == plot.data
+    finally:
+        fresh.close()

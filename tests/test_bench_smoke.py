@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("trace_memory.py", "peak RSS growth"),
     ("page_latency.py", "page weight"),
     ("mqtt_fleet.py", "0 lost at QoS 1 PASS"),
+    ("export_size.py", "stretchstep import:"),
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     if script == "mqtt_fleet.py":

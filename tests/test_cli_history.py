@@ -45,11 +45,13 @@ def cli(tmp_path, monkeypatch):
 def test_export_json_then_import_into_a_new_data_dir(cli, data_dir, tmp_path):
     out = tmp_path / "all.json"
     result = cli("export", "--format", "json", "-o", out, "--data-dir", data_dir)
-    assert result.exit_code == 0 and "wrote 3 stretches and 1 pain entry" in result.output
+    assert result.exit_code == 0
+    assert "wrote 3 stretches, 1 pain entry, 3 events and 0 kept traces" in result.output
     fresh = tmp_path / "fresh"
     result = cli("import", out, "--data-dir", fresh)
     assert result.exit_code == 0
-    assert "imported 3 stretches, 1 pain entry, 1 session, 0 profiles and 0 routines" in result.output
+    assert ("imported 3 stretches, 1 pain entry, 1 session, 3 events, 0 kept traces, 0 profiles and "
+            "0 routines" in result.output)
     again = tmp_path / "again.json"
     cli("export", "--format", "json", "-o", again, "--data-dir", fresh)
     a, b = json.loads(out.read_text()), json.loads(again.read_text())

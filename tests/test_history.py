@@ -18,6 +18,7 @@ from firmware.history import (
     PainEntryMissing,
     PainLog,
     export_data,
+    export_events,
     import_data,
     parse_day_start,
     render_report,
@@ -181,7 +182,8 @@ def test_export_then_import_into_a_fresh_store_gives_the_same_history(store, tmp
     seeded_routines(store)
     store.start_session("hx711", local(2026, 3, 8, 8))
     clock = DayClock()
-    first = export_data(store, clock)
+    first = export_data(store, clock) | {"events": list(export_events(store, page=4))}   # paged
+    assert len(first["events"]) == 6
     assert [p["name"] for p in first["profiles"]] == ["me", "Ana"]
     assert first["settings"]["buzzer"] is False and "revision" not in first["settings"]
     fresh = Store(tmp_path / "fresh.sqlite")
@@ -189,11 +191,12 @@ def test_export_then_import_into_a_fresh_store_gives_the_same_history(store, tmp
         records.ensure_profile(fresh, {"name": "default", "tighter_side": "right", "protocol": "step-calf",
                                        "daily_goal": 3})    # what a first `stretchstep run` leaves behind
         added = import_data(fresh, json.loads(json.dumps(first)))
-        assert added == {"profiles": 2, "sessions": 1, "stretches": 6, "pain": 3, "routines": 1,
-                         "routine_holds": 2}
+        assert added == {"profiles": 2, "sessions": 1, "stretches": 6, "events": 6, "pain": 3, "routines": 1,
+                         "routine_holds": 2, "traces": 0}
         again = export_data(fresh, clock)
         for key in ("sessions", "stretches", "pain", "profiles", "settings", "routines", "routine_holds"):
             assert again[key] == first[key], key
+        assert list(export_events(fresh)) == first["events"]
         assert records.active_profile(fresh).name == "Ana"                 # who was active, too
         assert records.routines_done(fresh, "2026-03-08") == 1             # history's routines vs goal
         with pytest.raises(ImportRefused, match="already holds history"):
@@ -219,13 +222,37 @@ def test_a_version_1_export_imports_and_keeps_the_stores_profiles(store, tmp_pat
         fresh.close()
 
 
+def test_a_version_2_export_imports_its_rows_without_events_or_traces(store, tmp_path):
+    seeded(store)
+    seeded_routines(store)
+    old = export_data(store, DayClock()) | {"version": 2}
+    fresh = Store(tmp_path / "fresh.sqlite")
+    try:
+        added = import_data(fresh, old)
+        counted = tuple(added[k] for k in ("stretches", "profiles", "routines", "events", "traces"))
+        assert counted == (6, 2, 1, 0, 0)
+    finally:
+        fresh.close()
+
+
 @pytest.mark.parametrize("data, match", [
     ([], "not a stretchstep export"), ({"format": "x"}, "not a stretchstep export"),
-    ({"format": "stretchstep-export", "version": 99}, "version 99; this stretchstep reads versions 1, 2"),
+    ({"format": "stretchstep-export", "version": 99}, "version 99; this stretchstep reads versions 1, 2, 3"),
     ({"format": "stretchstep-export", "version": 2, "settings": []}, "settings must be an object"),
     ({"format": "stretchstep-export", "version": 2, "routines": [{"id": 1}]},
      r"routines\[0\] cannot be stored: NOT NULL"),
     ({"format": "stretchstep-export", "version": 1, "stretches": "x"}, "stretches must be a list"),
+    ({"format": "stretchstep-export", "version": 3, "events": [{"id": 1, "kind": "breath"}]},
+     r"events\[0\] cannot be stored: NOT NULL"),
+    ({"format": "stretchstep-export", "version": 3,
+      "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI"}]},
+     r"traces\[0\] is for session 1, which the export does not hold"),
+    *[({"format": "stretchstep-export", "version": 3,
+        "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
+        "traces": [{"session_id": 1, "day": day, "gzip_base64": blob}]}, match)
+      for day, blob, match in (("2026-03-08", "no base64!", "not base64"),
+                               ("2026-03-08", "aGVsbG8=", "does not hold a gzip file"),
+                               ("../../x", "H4sI", "day must be YYYY-MM-DD"))],
     ({"format": "stretchstep-export", "version": 1, "pain": [{"id": 1, "wall": 1.0, "pain": 44, "note": ""}]},
      r"pain\[0\] cannot be stored: CHECK constraint"),
 ])
@@ -233,6 +260,7 @@ def test_a_bad_import_is_refused_and_adds_nothing(store, data, match):
     with pytest.raises(ImportRefused, match=match):
         import_data(store, data)
     assert store.counts() == {"sessions": 0, "stretches": 0, "events": 0, "pain_log": 0}
+    assert not list(store.path.parent.glob("traces/*"))
 
 
 def test_csv_export_has_a_row_per_stretch_and_pain_entry_with_day_and_slot(store):

@@ -13,7 +13,17 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from firmware.events import Event
-from firmware.history import History, HistoryContext, PainEntryMissing, PainLog, export_data, to_csv, to_json
+from firmware.history import (
+    History,
+    HistoryContext,
+    PainEntryMissing,
+    PainLog,
+    export_data,
+    export_events,
+    export_traces,
+    json_chunks,
+    to_csv,
+)
 from firmware.live import jsonable
 from firmware.plot import render_svg
 from firmware.sensors.base import Sample
@@ -198,16 +208,27 @@ def _decimated(path: Any) -> list[Sample]:
 
 # --- export -----------------------------------------------------------------------------------
 @history_api.get("/export.json")
-@doc("Every stretch, session and pain entry, the profiles, device settings, routines and their "
-     "holds (a download `stretchstep import` reads)", query={"since": SINCE_DAY},
+@doc("Every stretch, session, event and pain entry, the profiles, device settings, routines and "
+     "their holds, and the sessions' kept force traces (format 3: a download `stretchstep import` reads)",
+     query={"since": SINCE_DAY},
      response=obj({"format": text(), "version": integer(), "sessions": array(obj()),
-                   "stretches": array(obj()), "pain": array(obj()), "profiles": array(obj()),
-                   "settings": obj(), "routines": array(obj()), "routine_holds": array(obj())},
-                  required=["format", "version", "stretches", "pain", "profiles", "routines"]))
+                   "stretches": array(obj()), "events": array(obj()), "pain": array(obj()),
+                   "profiles": array(obj()), "settings": obj(), "routines": array(obj()),
+                   "routine_holds": array(obj()),
+                   "traces": array(obj({"session_id": integer(), "day": text(format="date"),
+                                        "size": integer(0), "gzip_base64": text(
+                                            description="the kept trace file (gzip), base64")},
+                                       required=["session_id", "day", "gzip_base64"]))},
+                  required=["format", "version", "stretches", "events", "pain", "profiles", "routines",
+                            "traces"]))
 @read_access
 def export_json() -> Any:
-    data = export_data(ctx().store, _hc().day_clock, since=_since_date_arg())
-    return Response(to_json(data), mimetype="application/json",
+    """Streamed: the small tables are read here; the events a page at a time and the kept trace
+    files a chunk at a time as the answer goes out (a year is tens of MB: see the README)."""
+    since, store = _since_date_arg(), ctx().store
+    data = export_data(store, _hc().day_clock, since=since)
+    traces = export_traces(data, _hc().data_dir, _hc().day_clock, since)
+    return Response(json_chunks(data, export_events(store, since), traces), mimetype="application/json",
                     headers={"Content-Disposition": 'attachment; filename="stretchstep-export.json"'})
 
 

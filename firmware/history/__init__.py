@@ -15,7 +15,16 @@ from pathlib import Path
 
 from firmware.config import Config
 from firmware.history.days import DayClock, parse_day_start
-from firmware.history.export import ImportRefused, export_data, import_data, to_csv, to_json
+from firmware.history.export import (
+    ImportRefused,
+    export_data,
+    export_events,
+    export_traces,
+    import_data,
+    json_chunks,
+    to_csv,
+    to_json,
+)
 from firmware.history.pain import PainEntryMissing, PainLog
 from firmware.history.report import render_report
 from firmware.history.summary import History, RoutinesDone
@@ -47,5 +56,5 @@ def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:
 
 
 __all__ = ["DayClock", "History", "HistoryContext", "ImportRefused", "PainEntryMissing", "PainLog",
-           "export_data", "history_context", "import_data", "parse_day_start", "render_report", "to_csv",
-           "to_json"]
+           "export_data", "export_events", "export_traces", "history_context", "import_data", "json_chunks",
+           "parse_day_start", "render_report", "to_csv", "to_json"]

@@ -1,9 +1,10 @@
-"""Export the history (every stretch, the pain log, the profiles and their routines) as JSON or
-CSV, and import a JSON export.
+"""Export the history (every stretch, the pain log, the profiles and their routines, the sessions'
+events and kept force traces) as JSON or CSV, and import a JSON export.
 
-Why both: JSON is the faithful copy (every column of sessions, stretches, pain, profiles, device
-settings, routines and their judged holds, so `import` into a fresh store gives back the same
-history, streaks and "routines vs goal" included, which the round-trip test checks); CSV is what
+Why both: JSON is the faithful copy (every column of sessions, stretches, events, pain, profiles,
+device settings, routines and their judged holds, and the kept trace files, so `import` into a
+fresh data dir gives back the same history, streaks, "routines vs goal" and each session's force
+plot, which the round-trip tests check); CSV is what
 a person opens in a spreadsheet or hands to a physiotherapist, one row per stretch or pain entry
 with the day and slot spelt out.
 """
@@ -14,18 +15,22 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from firmware.history.days import DayClock
+from firmware.history.kept import KeptTrace, TraceRefused, kept_traces, remove, restore_traces, trace_json
 from firmware.history.pain import PainLog
 from firmware.store import STRETCH_COLUMNS, Store
 
 FORMAT = "stretchstep-export"
-VERSION = 2                 # 2: profiles, settings, routines and routine holds besides version 1's
-READS = (1, 2)
+VERSION = 3                 # 3: the sessions' events and kept traces besides version 2's
+READS = (1, 2, 3)           # 2: profiles, settings, routines and routine holds besides version 1's
 SESSION_COLUMNS = ("id", "source", "started", "ended")
+EVENT_COLUMNS = ("id", "session_id", "kind", "t", "wall", "data")
 PROFILE_COLUMNS = ("id", "name", "tighter_side", "protocol", "daily_goal", "body_kg", "target_s",
                    "target_breaths", "stand_kg", "created")
 ROUTINE_COLUMNS = ("id", "profile_id", "day", "seq", "protocol", "tighter_side", "slots", "done_slots",
@@ -76,8 +81,76 @@ def _rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], where:
                                           " ORDER BY id", args)]
 
 
+ENCODER = json.JSONEncoder(indent=1, allow_nan=False, default=str)
+
+
 def to_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=1, allow_nan=False, default=str)
+    return ENCODER.encode(data)
+
+
+def export_events(store: Store, since: float | None = None, page: int = 2000) -> Iterator[dict[str, Any]]:
+    """The events from `since` on, oldest first, read a page at a time (a year is some 10^5:
+    as one list of dicts they cost a Pi 100 MB). Only those already written when it starts."""
+    lo = since if since is not None else float("-inf")
+    conn = store.connection()
+    last, top = 0, conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+    while last < top:
+        rows = conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id > ? AND id <= ?"
+                            " AND wall >= ? ORDER BY id LIMIT ?", (last, top, lo, page)).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield {**dict(row), "data": json.loads(row["data"] or "{}")}
+        last = rows[-1]["id"]
+
+
+def export_traces(data: dict[str, Any], data_dir: str | Path | None, clock: DayClock,
+                  since: float | None = None) -> list[KeptTrace]:
+    """The kept trace files of the exported sessions, from the day of `since` on."""
+    return kept_traces(data_dir, (s["id"] for s in data["sessions"]),
+                       clock.day_of(since) if since is not None else None)
+
+
+def json_chunks(data: dict[str, Any], events: Iterable[dict[str, Any]],
+                traces: Iterable[KeptTrace]) -> Iterator[str]:
+    """The JSON export (format 3), piece by piece, for a web response or a file to stream: `data`
+    as `to_json` writes it (less its closing brace), then "events" a page at a time, then
+    "traces", each file read and encoded a chunk at a time. Nothing is joined whole."""
+    yield from _grouped(_open_ended(ENCODER.iterencode(data)))
+    yield ',\n "events": ['
+    yield from _grouped(("," if n else "") + "\n  " + json.dumps(e, allow_nan=False, default=str)
+                        for n, e in enumerate(events))
+    yield '\n ],\n "traces": ['
+    first = True
+    for trace in traces:
+        for n, piece in enumerate(trace_json(trace)):
+            yield ("\n  " if first else ",\n  ") + piece if n == 0 else piece
+            first = False
+    yield "\n ]\n}\n"
+
+
+def _open_ended(chunks: Iterable[str]) -> Iterator[str]:
+    """An indented dict's JSON without its closing "\n}" (the export goes on after it)."""
+    last: deque[str] = deque()
+    for chunk in chunks:
+        last.append(chunk)
+        if len(last) > 2:
+            yield last.popleft()
+    assert "".join(last) == "\n}", last
+
+
+def _grouped(pieces: Iterable[str], size: int = 64 * 1024) -> Iterator[str]:
+    """Small pieces joined into about `size` characters (a write per piece would be slow)."""
+    group: list[str] = []
+    length = 0
+    for piece in pieces:
+        group.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(group)
+            group, length = [], 0
+    if group:
+        yield "".join(group)
 
 
 def csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -111,12 +184,15 @@ def _local(wall: float | None) -> str:
     return "" if wall is None else datetime.fromtimestamp(wall).isoformat(timespec="seconds")
 
 
-def import_data(store: Store, data: Any) -> dict[str, int]:
-    """Load a JSON export into a store that holds no history yet; returns the rows added.
+def import_data(store: Store, data: Any, data_dir: str | Path | None = None) -> dict[str, int]:
+    """Load a JSON export into a store that holds no history yet; returns the rows (and trace
+    files) added. The traces go to `data_dir/traces/` (default: the store's folder, where the
+    sampler keeps them), written before the rows commit and removed again if they fail.
 
     The export's profiles replace the store's (an empty data dir may hold the config's first
     profile, which has no history yet) and its settings (active profile, sounds) are put back; a
-    version 1 export has neither, and the store's own profiles stay."""
+    version 1 export has neither, and the store's own profiles stay; before version 3 there are
+    no events or traces."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ImportRefused("not a stretchstep export (no \"format\": \"stretchstep-export\")")
     if data.get("version") not in READS:
@@ -139,6 +215,7 @@ def import_data(store: Store, data: Any) -> dict[str, int]:
                  for key, table, columns in (("profiles", "profiles", PROFILE_COLUMNS),
                                              ("sessions", "sessions", SESSION_COLUMNS),
                                              ("stretches", "stretches", STRETCH_COLUMNS),
+                                             ("events", "events", EVENT_COLUMNS),
                                              ("pain", "pain_log", PAIN_COLUMNS),
                                              ("routines", "routines", ROUTINE_COLUMNS),
                                              ("routine_holds", "routine_holds", HOLD_COLUMNS))}
@@ -146,7 +223,18 @@ def import_data(store: Store, data: Any) -> dict[str, int]:
             if key not in NOT_EXPORTED:
                 conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
                              " DO UPDATE SET value = excluded.value", (str(key), json.dumps(value)))
-        conn.execute("COMMIT")
+        sessions = {r["id"] for r in data.get("sessions", []) if isinstance(r.get("id"), int)}
+        try:
+            written = restore_traces(data_dir if data_dir is not None else store.path.parent,
+                                     data.get("traces", []), sessions)
+        except TraceRefused as exc:
+            raise ImportRefused(str(exc)) from None
+        added["traces"] = len(written)
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            remove(written)
+            raise
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -1,0 +1,123 @@
+"""The kept force traces in a JSON export (format 3): listed, streamed out, written back.
+
+Why the trace files go in whole, as base64 of their gzip bytes, and not as rows of samples: a
+day on the step is some 10^5 samples; as JSON numbers a year of them would be gigabytes to write
+and, worse, one Python float each to read back on a Pi. As gzip they are about 5 bytes a sample,
+one string per file, and `import` restores the very file the plot and `reanalyze` read. The
+export is streamed (`export.json_chunks`): the database part is built in memory (tens of MB for a year
+at most), each trace file is read and encoded 48 KiB at a time, so neither the web process nor
+`stretchstep export` ever holds a whole trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from firmware.files import FILE_MODE, private_dir
+from firmware.traces.keeper import session_traces, trace_dir
+
+CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
+GZIP_MAGIC = b"\x1f\x8b"
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class TraceRefused(ValueError):
+    """A trace in an export cannot be restored (the message names it)."""
+
+
+@dataclass(frozen=True)
+class KeptTrace:
+    session_id: int
+    day: str
+    path: Path
+
+
+def kept_traces(data_dir: str | Path | None, session_ids: Iterable[int],
+                since_day: date | None = None) -> list[KeptTrace]:
+    """The kept trace files of these sessions, from `since_day` on (None: all), oldest first."""
+    if data_dir is None:
+        return []
+    found = []
+    for sid in sorted(set(session_ids)):
+        for path in session_traces(data_dir, sid):
+            day = path.name.split("-", 2)[2].removesuffix(".csv.gz")
+            if since_day is None or day >= since_day.isoformat():
+                found.append(KeptTrace(sid, day, path))
+    return found
+
+
+def trace_json(trace: KeptTrace) -> Iterator[str]:
+    """One trace as a JSON object, piece by piece; nothing when the file went (pruned meanwhile)."""
+    try:
+        size = trace.path.stat().st_size   # a file still being appended: what is there now
+        fh = trace.path.open("rb")
+    except OSError:
+        return
+    with fh:
+        meta = json.dumps({"session_id": trace.session_id, "day": trace.day, "size": size})
+        yield f"{meta[:-1]}, \"gzip_base64\": \""
+        left = size
+        while left > 0:
+            chunk = fh.read(min(CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield base64.b64encode(chunk).decode("ascii")
+        yield "\"}"
+
+
+def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> list[Path]:
+    """Write an export's traces into `data_dir/traces/` (names made here, never taken from the
+    file); returns the files written. TraceRefused names the first item that cannot be."""
+    if not isinstance(items, list):
+        raise TraceRefused("traces must be a list")
+    decoded = [_decoded(n, item, session_ids) for n, item in enumerate(items)]
+    folder = private_dir(trace_dir(data_dir)) if decoded else trace_dir(data_dir)
+    written: list[Path] = []
+    try:
+        for sid, day, blob in decoded:
+            path = folder / f"session-{sid}-{day}.csv.gz"
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, path)
+            written.append(path)
+    except OSError as exc:
+        remove(written)
+        raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
+    return written
+
+
+def remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]:
+    where = f"traces[{n}]"
+    if not isinstance(item, dict):
+        raise TraceRefused(f"{where} must be an object")
+    sid, day, text = item.get("session_id"), item.get("day"), item.get("gzip_base64")
+    if isinstance(sid, bool) or not isinstance(sid, int) or sid not in session_ids:
+        raise TraceRefused(f"{where} is for session {sid!r}, which the export does not hold")
+    if not isinstance(day, str) or not DAY_RE.match(day):
+        raise TraceRefused(f"{where}: day must be YYYY-MM-DD, got {day!r}")
+    try:
+        blob = base64.b64decode(text if isinstance(text, str) else "", validate=True)
+    except (binascii.Error, ValueError):
+        raise TraceRefused(f"{where}: gzip_base64 is not base64") from None
+    if not blob.startswith(GZIP_MAGIC):
+        raise TraceRefused(f"{where}: gzip_base64 does not hold a gzip file")
+    return sid, day, blob

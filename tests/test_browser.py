@@ -127,3 +127,59 @@ def test_a_bouncy_stretch_raises_a_warning_that_names_it(device, phone):
     said = phone.evaluate("window.__alerts")
     assert "Ease off slowly. It bounced, so this one comes again." in said, said   # told at the target
     assert not phone.errors
+
+
+SMALL_PHONE = {"width": 360, "height": 740}
+
+
+def test_on_a_small_phone_a_cue_banner_leaves_the_state_word_readable(device, browser):
+    """At 360x740 the banner (role alert) sits above the tab bar, not over the state word: both
+    are read from the same frame while a cue shows (the first one, "Ready" or "Hold complete")."""
+    dev = device("simulated:good_routine", speed=8)
+    context = browser.new_context(viewport=SMALL_PHONE, device_scale_factor=1, has_touch=True)
+    page = context.new_page()
+    watch_errors(page)
+    page.goto(dev.url)
+    seen = page.wait_for_function("""() => {
+        const banner = document.getElementById('alert'), word = document.getElementById('state-word');
+        if (banner.hidden) return null;
+        const a = banner.getBoundingClientRect(), w = word.getBoundingClientRect();
+        return {banner: [a.top, a.bottom], word: [w.top, w.bottom, w.left, w.right], text: word.textContent,
+                role: banner.getAttribute('role'), title: document.getElementById('alert-title').textContent,
+                height: innerHeight, width: innerWidth}; }""", polling="raf", timeout=30_000).json_value()
+    (a_top, a_bottom), (w_top, w_bottom, w_left, w_right) = seen["banner"], seen["word"]
+    assert seen["role"] == "alert" and seen["title"] and seen["text"], seen
+    assert w_top >= 0 and w_bottom <= seen["height"] and w_left >= 0 and w_right <= seen["width"], seen
+    assert w_bottom <= a_top or a_bottom <= w_top, seen                  # no overlap
+    assert a_bottom <= page.locator("nav.tabs").bounding_box()["y"] + 0.5, seen   # nor over the tabs
+    screenshot(page, "now-cue-small-phone")
+    assert not page.errors
+    context.close()
+
+
+def test_an_empty_step_reads_zero_not_minus_a_tenth_and_a_real_negative_load_still_shows(device, phone):
+    """The simulated cell's noise (σ 0.05 kg) on the empty step: every figure the page draws as
+    "Step on" is "0.0 kg", though the readings themselves (status.kg, what health and MQTT get)
+    go past ±0.05 kg. The state word and the figure come from one render, so each frame's pair
+    of them is read from the page together."""
+    dev = device("simulated:step_on_off", speed=1)
+    phone.goto(dev.url)
+    expect(phone.locator("#conn")).to_have_text("live")
+    phone.evaluate("""() => import('/static/js/now.js').then((m) => {
+        window.__kg = []; window.__band = m.ZERO_BAND_KG;
+        const look = () => { const st = m.liveState.status;
+            window.__kg.push([document.getElementById('state-word').dataset.state,
+                              document.getElementById('kg').textContent, st.state, st.kg]);
+            requestAnimationFrame(look); };
+        requestAnimationFrame(look); })""")
+    phone.wait_for_function("""() => window.__kg.filter(([, , state, kg]) => state === 'empty'
+        && Math.abs(kg) >= 0.05 && Math.abs(kg) < window.__band).length >= 10""", timeout=30_000)
+    drawn = [text for word, text, _, _ in phone.evaluate("window.__kg") if word == "empty"]
+    assert drawn and all(text == "0.0 kg" or abs(float(text.split()[0])) >= 0.3 for text in drawn), \
+        sorted(set(drawn))
+    words = phone.evaluate("""() => import('/static/js/now.js').then((m) => [
+        m.kgShown(-0.1, 'empty'), m.kgShown(0.29, 'empty'), m.kgShown(-0.6, 'empty'),
+        m.kgShown(-0.1, 'standing'), m.kgShown(-0.1, 'fault'), m.kgShown(null, 'empty'),
+        m.kgShown(41.26, 'standing')])""")
+    assert words == ["0.0 kg", "0.0 kg", "-0.6 kg", "-0.1 kg", "-0.1 kg", "– kg", "41.3 kg"]
+    assert not phone.errors

@@ -27,6 +27,16 @@ export function phase(st) {  // exported for the browser tests
 }
 
 const targetS = (st) => Number(st.target_s) || 30;
+
+// An empty, tared step reads 0 ± the cell's noise (DESIGN §2: σ 0.02-0.15 kg), so the figure
+// would flicker "-0.1 kg". Within 2σ of the noisiest cell it shows 0.0 while the detector says
+// empty. Only the figure: status.kg (health, MQTT, the tare flow's reading) stays the reading, and
+// a load further from zero (a wrong tare, a fault's reading) or anything on a step in use shows as is.
+export const ZERO_BAND_KG = 0.3;
+export function kgShown(kg, state) {  // exported for the browser tests
+  const quiet = state === "empty" && typeof kg === "number" && Math.abs(kg) < ZERO_BAND_KG;
+  return `${fmt(quiet ? 0 : kg)} kg`;
+}
 // A hold the routine did not count is asked for again: the slot line says so, and why.
 const AGAIN = { bounced: "that one bounced", early: "that one ended before the target" };
 const routineOf = (st) => st.routine || null;
@@ -46,7 +56,7 @@ function render() {
   const word = $("state-word");
   word.dataset.state = p;
   setText(word, p === "fault" && st.fault ? `Sensor fault: ${st.fault}` : WORDS[p]);
-  setText($("kg"), `${fmt(st.kg)} kg`);
+  setText($("kg"), kgShown(st.kg, st.state));
 
   const target = targetS(st);
   const inHold = st.state === "holding" || (st.state === "stretching" && live.held);

@@ -6,7 +6,6 @@ and `stretchstep export` use, so the page, the report and a download always agre
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Any
 
@@ -24,6 +23,7 @@ from firmware.history import (
     json_chunks,
     to_csv,
 )
+from firmware.history.days import DAY_RE
 from firmware.live import jsonable
 from firmware.plot import render_svg
 from firmware.sensors.base import Sample
@@ -50,7 +50,6 @@ DAY_ROW = obj({"day": text(), "routines": integer(), "goal": integer(), "goal_me
                "stretches": integer(), "holds": integer(), "clean": integer(), "bounced": integer(),
                "hold_s": number(), "breaths_per_hold": nullable(number()), "pain": nullable(number()),
                "stiffness": nullable(number()), "per_slot": obj()})
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PLOT_MAX_SAMPLES = 40_000
 
 

@@ -8,10 +8,12 @@ and all of them ask this one class.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 PARTS = ("morning", "afternoon", "evening")
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")   # a day as the API and the trace files name it
 NOON = time(12, 0)
 EVENING = time(18, 0)
 

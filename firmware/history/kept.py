@@ -16,7 +16,6 @@ import binascii
 import contextlib
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -24,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from firmware.files import FILE_MODE, private_dir
+from firmware.history.days import DAY_RE
 from firmware.traces.keeper import session_traces, trace_dir
 
 CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
 GZIP_MAGIC = b"\x1f\x8b"
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class TraceRefused(ValueError):
@@ -120,4 +119,7 @@ def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]
         raise TraceRefused(f"{where}: gzip_base64 is not base64") from None
     if not blob.startswith(GZIP_MAGIC):
         raise TraceRefused(f"{where}: gzip_base64 does not hold a gzip file")
+    size = item.get("size")
+    if isinstance(size, int) and not isinstance(size, bool) and size != len(blob):
+        raise TraceRefused(f"{where} holds {len(blob)} bytes where the export says {size}: it was cut short")
     return sid, day, blob

@@ -106,7 +106,9 @@ function render() {
   }
   const sug = r && r.suggested_profile;
   $("suggest").hidden = !sug;
-  if (sug) { setText($("suggest-text"), `By the weight on the step this looks like ${sug.name}, not ${r.profile.name}.`); $("suggest-yes").dataset.id = sug.id; }
+  // a profile switch waits for an empty step (the button's rule, POST .../activate answers 409)
+  const later = st.state && st.state !== "empty" ? " Step off, then switch." : "";
+  if (sug) { setText($("suggest-text"), `By the weight on the step this looks like ${sug.name}, not ${r.profile.name}.${later}`); $("suggest-yes").dataset.id = sug.id; }
   sound.keepAwake(st.state && st.state !== "empty");
   showTodayLine();
 }

@@ -137,6 +137,9 @@ def test_reanalyze_of_a_sped_up_simulated_run_keeps_each_stretch_its_slot_and_ti
     rows = store.stretches(limit=100)[::-1]
     assert [(r["leg"], r["knee"], r["rep"]) for r in rows] == slots
     assert max(abs(r["wall"] - w) for r, w in zip(rows, before, strict=True)) < 0.05
+    for r in rows:   # its start on the wall clock at the run's pace: within the session
+        assert start_wall <= r["wall_start"] < r["wall"], r
+        assert r["wall"] - r["wall_start"] == pytest.approx(r["duration_s"] / speed, abs=0.01)
     store.close()
 
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from firmware.files import FILE_MODE, private_dir
 from firmware.history.days import DAY_RE
-from firmware.traces.keeper import session_traces, trace_dir
 
 CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
 GZIP_MAGIC = b"\x1f\x8b"
@@ -46,6 +45,8 @@ def kept_traces(data_dir: str | Path | None, session_ids: Iterable[int],
     """The kept trace files of these sessions, from `since_day` on (None: all), oldest first."""
     if data_dir is None:
         return []
+    from firmware.traces.keeper import session_traces  # here: firmware.traces imports firmware.history
+
     found = []
     for sid in sorted(set(session_ids)):
         for path in session_traces(data_dir, sid):
@@ -80,6 +81,8 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     file); returns the files written. TraceRefused names the first item that cannot be."""
     if not isinstance(items, list):
         raise TraceRefused("traces must be a list")
+    from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
+
     decoded = [_decoded(n, item, session_ids) for n, item in enumerate(items)]
     folder = private_dir(trace_dir(data_dir)) if decoded else trace_dir(data_dir)
     written: list[Path] = []

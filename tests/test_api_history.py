@@ -184,6 +184,8 @@ def test_a_session_exported_and_imported_into_an_empty_data_dir_keeps_its_events
     assert [(t["session_id"], t["day"]) for t in data["traces"]] == [(sid, events["trace_days"][0])]
     exported = tmp_path / "export.json"
     exported.write_bytes(download.get_data())
+    later = json.loads(client.get("/api/export.json?since=2999-01-01").get_data())
+    assert (later["events"], later["traces"], later["sessions"]) == ([], [], [])   # ?since cuts them too
 
     fresh_dir = tmp_path / "fresh"
     result = CliRunner().invoke(main, ["import", str(exported), "--data-dir", str(fresh_dir)])

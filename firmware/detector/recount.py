@@ -45,6 +45,7 @@ Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 STEP_S = 0.5           # the hold record's spacing
@@ -263,15 +264,10 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
                 best, top = score, (c, m, hidden, v)
         return top
 
-    # 1. The rhythm: every cycle through the shortest cycle's view, then again with every
-    #    member held to END_SHARE of the typical press that found (sway bumps between the
-    #    presses would otherwise make a chain at half the cycle). No hidden beats yet: with the
-    #    cycle still open, a chain at a shorter one could take every press plus beats between.
-    short = _view(MIN_CYCLE_S, step)
-    cycle, members, hidden, v = best_chain(CYCLES, floor, short, bridge=False)
+    # 1. The rhythm: every cycle through its own view, each chain judged by how clear its
+    #    presses stand of the rest of the hold in that view (see _clarity).
+    cycle, members, hidden, v = _rhythm(view, step, floor)
     threshold = max(floor, END_SHARE * _median([v.hs[j] for j in members]))
-    if threshold > floor:
-        cycle, members, hidden, v = best_chain(CYCLES, threshold, short, bridge=False)
     if len(members) >= 2:
         cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
     if members:
@@ -305,6 +301,63 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
                       standing_sway, edges, n_hidden)
 
 
+def _rhythm(view: Callable[[tuple[int, int]], _View], step: float, floor: float
+            ) -> tuple[float, list[int], list[bool], _View]:
+    """The hold's rhythm: for every cycle on the grid, the best chain through the view fitted
+    to that cycle (where a press of that cycle shows its whole rise and faster sway is
+    flattened), held to END_SHARE of its own typical press. Chains are compared by their
+    `_margin`: in kg over what that view shows off the chain, so views of different cycles
+    compare, and a chain gains by a member only if it rises above the rest of the hold. A chain
+    whose gaps are not one rhythm (`_steady`) is no candidate. With no chain of two, the single
+    biggest rise through the shortest cycle's view (a hold of one press, or none)."""
+    best = -math.inf
+    found: tuple[float, list[int], list[bool], _View] | None = None
+    for c in CYCLES:
+        v = view(_view(c, step))
+        _, m, hidden = chain(v, c, floor)
+        if not m:
+            continue
+        threshold = max(floor, END_SHARE * _median([v.hs[j] for j in m]))
+        _, m, hidden = chain(v, c, threshold)
+        if len(m) < 2 or not _steady(v.ts, m, hidden):
+            continue
+        score = _margin(v, m, hidden, c, threshold)
+        if score > best:
+            best, found = score, (c, m, hidden, v)
+    if found is not None:
+        return found
+    v = view(_view(MIN_CYCLE_S, step))
+    _, m, hidden = chain(v, MIN_CYCLE_S, floor, bridge=False)
+    return MIN_CYCLE_S, m, hidden, v
+
+
+def _margin(v: _View, m: list[int], hidden: list[bool], cycle: float, threshold: float) -> float:
+    """How much a chain's members rise above what else the view shows: each member's rise less
+    the biggest rise off the chain (half a cycle from every member), or less the chain's own
+    threshold if that is higher; a hidden beat, a member of no rise, costs the same. Sway
+    bumps a short cycle strings together stand no higher than the rest of the sway there;
+    presses seen through their own view stand well above it."""
+    least = max(threshold, _biggest_off(v, [v.ts[j] for j in m], cycle))
+    return sum(v.hs[j] - least for j in m) - sum(hidden) * least
+
+
+STEADY = (1.0 + JITTER) / (1.0 - JITTER)  # cycles within +-25 % of a mean: longest / shortest
+
+
+def _steady(ts: list[float], m: list[int], hidden: list[bool]) -> bool:
+    """Whether a chain's gaps (a bridged gap as two beats) can be one hold's rhythm: cycles
+    vary +-25 % about the hold's mean, so the longest is at most STEADY times the shortest."""
+    gaps = [(ts[b] - ts[a]) / (2.0 if h else 1.0) for a, b, h in zip(m, m[1:], hidden[1:], strict=False)]
+    return max(gaps) <= STEADY * min(gaps)
+
+
+def _biggest_off(v: _View, chosen: list[float], cycle: float) -> float:
+    """The biggest rise peak in v more than half a (shortest) cycle from every chosen press."""
+    away = cycle * (1.0 - JITTER) / 2.0
+    return max((h for tc, h in zip(v.ts, v.hs, strict=True) if all(abs(tc - c) > away for c in chosen)),
+               default=0.0)
+
+
 def _rhythm_accounts(chosen: list[float], edges: tuple[float, float], cycle: float) -> bool:
     """Whether the rhythm leaves no room for a press the sway hid. Beyond either end of the
     chain the next press would come a cycle on, and be seen whole half its rise later: an edge
@@ -331,10 +384,8 @@ def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, sta
     """How big the sway is in the counter's own statistic, from three sides: the biggest rise
     off the chain (half a cycle from every press), the spread of the presses' own heights
     (sway adds to each press as it falls), and the standing just before the stretch."""
-    away = cycle * (1.0 - JITTER) / 2.0
-    off = [h for tc, h in zip(v.ts, v.hs, strict=True) if all(abs(tc - c) > away for c in chosen)]
     spread = max(heights) - min(heights) if len(heights) >= 2 else 0.0
-    return max([standing, spread, *off])
+    return max(standing, spread, _biggest_off(v, chosen, cycle))
 
 
 def _extend(members: list[int], hidden: list[bool], v: _View, cycle: float

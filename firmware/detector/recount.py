@@ -264,8 +264,8 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
                 best, top = score, (c, m, hidden, v)
         return top
 
-    # 1. The rhythm: every cycle through its own view, each chain judged by how clear its
-    #    presses stand of the rest of the hold in that view (see _clarity).
+    # 1. The rhythm: every cycle through its own view, each chain judged by how far its
+    #    presses stand above the rest of the hold in that view (_rhythm, _margin).
     cycle, members, hidden, v = _rhythm(view, step, floor)
     threshold = max(floor, END_SHARE * _median([v.hs[j] for j in members]))
     if len(members) >= 2:
@@ -334,11 +334,15 @@ def _rhythm(view: Callable[[tuple[int, int]], _View], step: float, floor: float
 def _margin(v: _View, m: list[int], hidden: list[bool], cycle: float, threshold: float) -> float:
     """How much a chain's members rise above what else the view shows: each member's rise less
     the biggest rise off the chain (half a cycle from every member), or less the chain's own
-    threshold if that is higher; a hidden beat, a member of no rise, costs the same. Sway
-    bumps a short cycle strings together stand no higher than the rest of the sway there;
-    presses seen through their own view stand well above it."""
+    threshold if that is higher. A hidden beat costs the typical member's rise: the rhythm
+    says a press of that size belongs there, and the view shows none (without that cost a
+    chain at a short cycle takes every rise of the hold, presses and sway, bridging the rest,
+    and leaves nothing off the chain to be measured against). Sway bumps that a short cycle
+    strings together stand no higher than the rest of the sway in that view; presses seen
+    through their own view stand well above it."""
+    heights = [v.hs[j] for j in m]
     least = max(threshold, _biggest_off(v, [v.ts[j] for j in m], cycle))
-    return sum(v.hs[j] - least for j in m) - sum(hidden) * least
+    return sum(h - least for h in heights) - sum(hidden) * _median(heights)
 
 
 STEADY = (1.0 + JITTER) / (1.0 - JITTER)  # cycles within +-25 % of a mean: longest / shortest

@@ -308,10 +308,11 @@ def _rhythm(view: Callable[[tuple[int, int]], _View], step: float, floor: float
     flattened), held to END_SHARE of its own typical press. Chains are compared by their
     `_margin`: in kg over what that view shows off the chain, so views of different cycles
     compare, and a chain gains by a member only if it rises above the rest of the hold. A chain
-    whose gaps are not one rhythm (`_steady`) is no candidate. With no chain of two, the single
+    whose gaps are not one rhythm (`_steady`) is chosen only when no chain is (rise times are
+    blurred by sway: better an unsteady chain than none). With no chain of two, the single
     biggest rise through the shortest cycle's view (a hold of one press, or none)."""
-    best = -math.inf
-    found: tuple[float, list[int], list[bool], _View] | None = None
+    best = [-math.inf, -math.inf]  # [steady chains, the others]
+    found: list[tuple[float, list[int], list[bool], _View] | None] = [None, None]
     for c in CYCLES:
         v = view(_view(c, step))
         _, m, hidden = chain(v, c, floor)
@@ -319,13 +320,15 @@ def _rhythm(view: Callable[[tuple[int, int]], _View], step: float, floor: float
             continue
         threshold = max(floor, END_SHARE * _median([v.hs[j] for j in m]))
         _, m, hidden = chain(v, c, threshold)
-        if len(m) < 2 or not _steady(v.ts, m, hidden):
+        if len(m) < 2:
             continue
         score = _margin(v, m, hidden, c, threshold)
-        if score > best:
-            best, found = score, (c, m, hidden, v)
-    if found is not None:
-        return found
+        tier = 0 if _steady(v.ts, m, hidden) else 1
+        if score > best[tier]:
+            best[tier], found[tier] = score, (c, m, hidden, v)
+    for top in found:
+        if top is not None:
+            return top
     v = view(_view(MIN_CYCLE_S, step))
     _, m, hidden = chain(v, MIN_CYCLE_S, floor, bridge=False)
     return MIN_CYCLE_S, m, hidden, v
@@ -334,15 +337,31 @@ def _rhythm(view: Callable[[tuple[int, int]], _View], step: float, floor: float
 def _margin(v: _View, m: list[int], hidden: list[bool], cycle: float, threshold: float) -> float:
     """How much a chain's members rise above what else the view shows: each member's rise less
     the biggest rise off the chain (half a cycle from every member), or less the chain's own
-    threshold if that is higher. A hidden beat costs the typical member's rise: the rhythm
+    threshold, or the biggest fall no member accounts for (`_excess_fall`), whichever is
+    highest. A hidden beat costs the typical member's rise: the rhythm
     says a press of that size belongs there, and the view shows none (without that cost a
     chain at a short cycle takes every rise of the hold, presses and sway, bridging the rest,
     and leaves nothing off the chain to be measured against). Sway bumps that a short cycle
     strings together stand no higher than the rest of the sway in that view; presses seen
     through their own view stand well above it."""
     heights = [v.hs[j] for j in m]
-    least = max(threshold, _biggest_off(v, [v.ts[j] for j in m], cycle))
+    least = max(threshold, _biggest_off(v, [v.ts[j] for j in m], cycle), _excess_fall(v, m))
     return sum(h - least for h in heights) - sum(hidden) * _median(heights)
+
+
+def _excess_fall(v: _View, m: list[int]) -> float:
+    """The biggest fall after a member beyond that member's own rise: an in-breath lets off at
+    most what its out-breath pressed (DESIGN §2), so a fall past it is sway, and the chain's
+    members must stand above it too. A chain of sway bumps strung over slow presses meets the
+    slow let-offs between its members, falls that none of its small rises accounts for."""
+    worst = 0.0
+    r = v.r
+    for a, b in zip(m, m[1:] + [None], strict=False):
+        ka = v.idx[a]
+        kb = v.idx[b] if b is not None else len(r)
+        if kb > ka + 1:
+            worst = max(worst, -min(r[ka + 1:kb]) - v.hs[a])
+    return worst
 
 
 STEADY = (1.0 + JITTER) / (1.0 - JITTER)  # cycles within +-25 % of a mean: longest / shortest

@@ -193,7 +193,7 @@ def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
     score = [0.0] * n
     back = [-1] * n
     skip = [False] * n
-    lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
+    lo_gap, hi_gap = _gaps(cycle)
     reach = 2.0 * hi_gap if bridge else hi_gap
     best, best_i = 0.0, -1
     for i in range(n):
@@ -226,6 +226,13 @@ def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
     out.reverse()
     hidden.reverse()
     return best, out, hidden
+
+
+def _gaps(cycle: float) -> tuple[float, float]:
+    """The shortest and longest gap between two presses of a chain at `cycle`: within GAP_SPAN
+    of it, and never beyond what a breath can take (4-12 s cycles varying +-25 %)."""
+    return (max(cycle / GAP_SPAN, MIN_CYCLE_S * (1.0 - JITTER)),
+            min(cycle * GAP_SPAN, MAX_CYCLE_S * (1.0 + JITTER)))
 
 
 def _cycles() -> list[float]:
@@ -420,7 +427,7 @@ def _extend(members: list[int], hidden: list[bool], v: _View, cycle: float
     if not members:
         return members, hidden
     least = END_SHARE * _median([v.hs[j] for j in members])
-    lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
+    lo_gap, hi_gap = _gaps(cycle)
     ts, hs = v.ts, v.hs
     out, skips = list(members), list(hidden)
     while True:

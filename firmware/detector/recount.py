@@ -14,11 +14,14 @@ weighed together (DESIGN §2):
   hold form one quasi-periodic chain. A sway rise off the beat cannot join it.
 
 `count_presses` finds, by dynamic programming, the chain of rise peaks that keeps a cycle's
-rhythm with the largest total rise above a threshold. First through the view of the shortest
-cycle for every cycle on a grid over 4-12 s (one view, so the scores compare, and it resolves
-every cycle's presses): that gives the rhythm. The threshold is the floor at first, then
-END_SHARE of the typical press that chain found: the presses of one hold are of a size, and a
-sway bump between two presses, far smaller, must not make a chain at half the cycle. Then
+rhythm. First the rhythm: for every cycle on a grid over 4-12 s, the best chain through the
+view fitted to that cycle, the threshold the floor at first, then END_SHARE of the typical
+press that chain found (the presses of one hold are of a size, and a sway bump between two
+presses, far smaller, must not make a chain at half the cycle). The cycles' chains are
+compared by their margin over the rest of the hold in their own view (`_margin`), not by how
+many members they have: through a short cycle's view a slow press shows a fraction of its rise
+and sway bumps their whole, so chains of sway there would otherwise outnumber the presses
+(issue 10). Then
 through the view fitted to that rhythm (window = 45 % of the cycle, the middle of the press
 duty; smoothing a quarter of it), at cycles near it, where two members two beats apart may
 bridge a beat the sway hid (it counts, as a press of no rise). At the chain's ends the rhythm
@@ -39,7 +42,8 @@ gap to call it a rhythm (`_rhythm_accounts`). The sway seen is a maximum over a 
 and presses hid in holds where it came out at 0.3-0.6 of the press.
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
-30 s hold costs about a millisecond once, at its end.
+30 s hold costs one to two milliseconds once, at its end (every cycle of the grid is
+searched through its own view).
 """
 
 from __future__ import annotations

@@ -293,7 +293,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     chosen = [v.ts[j] for j in members]
     heights = [v.hs[j] for j in members]
     standing_sway = standing_rise(standing, v.view)
-    sway = _sway(v, chosen, heights, cycle, standing_sway)
+    sway = _sway(v, members, cycle, standing_sway)
     beats = len(chosen) - 1 + n_hidden
     rhythm = (chosen[-1] - chosen[0]) / beats if beats > 0 else 0.0
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
@@ -414,12 +414,14 @@ def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, 
     return all(h < least for tk, h in zip(t, v.r, strict=True) if tk < lo or tk > hi)
 
 
-def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, standing: float) -> float:
-    """How big the sway is in the counter's own statistic, from three sides: the biggest rise
+def _sway(v: _View, members: list[int], cycle: float, standing: float) -> float:
+    """How big the sway is in the counter's own statistic, from four sides: the biggest rise
     off the chain (half a cycle from every press), the spread of the presses' own heights
-    (sway adds to each press as it falls), and the standing just before the stretch."""
+    (sway adds to each press as it falls), the biggest fall no press accounts for, and the
+    standing just before the stretch."""
+    heights = [v.hs[j] for j in members]
     spread = max(heights) - min(heights) if len(heights) >= 2 else 0.0
-    return max(standing, spread, _biggest_off(v, chosen, cycle))
+    return max(standing, spread, _biggest_off(v, [v.ts[j] for j in members], cycle), _excess_fall(v, members))
 
 
 def _extend(members: list[int], hidden: list[bool], v: _View, cycle: float

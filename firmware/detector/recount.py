@@ -26,9 +26,7 @@ through the view fitted to that rhythm (window = 45 % of the cycle, the middle o
 duty; smoothing a quarter of it), at cycles near it, where two members two beats apart may
 bridge a beat the sway hid (it counts, as a press of no rise). At the chain's ends the rhythm
 is weighed against the size: an end rise smaller than END_SHARE of the typical press is dropped
-(sway in the quiet lead or tail that fell on the beat), and a rise of at least that on the next
-beat past an end is added (a press the sway half hid, where a person still breathing is likelier
-than sway). The count is the chain's length with its hidden beats.
+(sway in the quiet lead or tail that fell on the beat). The count is the chain's length with its hidden beats.
 
 Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
 times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
@@ -63,7 +61,7 @@ NEAR = 1.15            # the presses are sought at cycles within 15 % of the rhy
 DUTY = 0.45            # press share of a cycle: the middle of 30-60 % sets the rise window
 SMOOTH = 0.25          # smoothing box, share of the cycle: flattens sway faster than a press
 DIP = 0.5              # between two presses the rise falls to half the smaller one
-END_SHARE = 0.35       # a chain end (or a beat added past it) is at least this share of the
+END_SHARE = 0.35       # every member, and a chain end, is at least this share of the
                        # typical press: sway in a quiet lead or tail falls on the beat by chance
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
@@ -287,7 +285,6 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
         near = [c for c in CYCLES if abs(math.log(c / cycle)) <= math.log(NEAR)] or [cycle]
         cycle, members, hidden, v = best_chain(near, threshold)
     members, hidden = _trim(members, hidden, v.hs)
-    members, hidden = _extend(members, hidden, v, cycle)
     n_hidden = sum(hidden)
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
@@ -422,37 +419,6 @@ def _sway(v: _View, members: list[int], cycle: float, standing: float) -> float:
     heights = [v.hs[j] for j in members]
     spread = max(heights) - min(heights) if len(heights) >= 2 else 0.0
     return max(standing, spread, _biggest_off(v, [v.ts[j] for j in members], cycle), _excess_fall(v, members))
-
-
-def _extend(members: list[int], hidden: list[bool], v: _View, cycle: float
-            ) -> tuple[list[int], list[bool]]:
-    """Add a rise on the next beat past either end of the chain when it is at least END_SHARE
-    of the typical press: on the beat, a person still breathing is more likely than sway, so a
-    press half hidden by sway there needs less than half a press to count (one at a time,
-    each as the chain rule wants it: in rhythm, a rise of its own)."""
-    if not members:
-        return members, hidden
-    least = END_SHARE * _median([v.hs[j] for j in members])
-    lo_gap, hi_gap = _gaps(cycle)
-    ts, hs = v.ts, v.hs
-    out, skips = list(members), list(hidden)
-    while True:
-        last = out[-1]
-        nxt = [j for j in range(last + 1, len(ts)) if lo_gap <= ts[j] - ts[last] <= hi_gap and hs[j] >= least
-               and min(v.low[last:j] + hs[last + 1:j]) <= DIP * min(hs[j], hs[last])]
-        if not nxt:
-            break
-        out.append(max(nxt, key=lambda j: hs[j]))
-        skips.append(False)
-    while True:
-        first = out[0]
-        prv = [j for j in range(first) if lo_gap <= ts[first] - ts[j] <= hi_gap and hs[j] >= least
-               and min(v.low[j:first] + hs[j + 1:first]) <= DIP * min(hs[j], hs[first])]
-        if not prv:
-            break
-        out.insert(0, max(prv, key=lambda j: hs[j]))
-        skips.insert(0, False)
-    return out, skips
 
 
 def _trim(members: list[int], hidden: list[bool], hs: list[float]) -> tuple[list[int], list[bool]]:

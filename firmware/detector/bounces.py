@@ -36,7 +36,9 @@ SWAY_EMA = 0.2    # the hold's quick sway: running mean of its last ~5 quick swi
                   # sway waxes and wanes, and a bounce must stand out of the sway around it)
 SLOW_HALF_S = 0.3  # half swings at least this long (<= 1.7 Hz) are judged against the sway's own
                    # slow swings: real sway grows towards low frequencies, a bounce does not
-ABOVE_SWAY = 2.5  # both swings of a bounce's first cycle are at least this many times that
+ABOVE_SWAY = 2.5  # both swings of a bounce's first cycle are at least this many times that ...
+ONE_CYCLE_ABOVE = (3.75, 2.0)  # ... or the bigger 1.5 times that and the smaller 2x: a bounce of
+                               # one cycle swings a quarter, a half, a quarter (A, 2A, A)
 MAX_CYCLE_S = 1.0  # a bounce is 1-3 Hz: its first cycle (two half swings) takes at most 1 s
 LEVEL_SHARE = 0.35  # over a bounce's first cycle the 1 s mean moves less than this share of it
 
@@ -127,8 +129,12 @@ class BounceWatch:
         if dur + first_dur > MAX_CYCLE_S:
             return None  # slower than 1 Hz: sway (which grows towards low frequencies), no bounce
         fast = max(sway[pace], sway[first_dur >= SLOW_HALF_S])  # the sway at the pair's pace
-        if min(amp, first_amp) < max(PAIR_SHARE * max(amp, first_amp), ABOVE_SWAY * fast):
-            return None  # a bounce swings evenly and stands out of the hold's own quick sway
+        lo, hi = min(amp, first_amp), max(amp, first_amp)
+        if lo < PAIR_SHARE * hi:
+            return None  # a bounce swings evenly
+        big, small = ONE_CYCLE_ABOVE
+        if lo < ABOVE_SWAY * fast and not (hi >= big * fast and lo >= small * fast):
+            return None  # a bounce stands out of the hold's own quick sway
         if abs(self.ext_level - first_level) > LEVEL_SHARE * max(amp, first_amp):
             return None  # the mean load moved: a ramp or release bend, not an oscillation
         self.in_episode = True

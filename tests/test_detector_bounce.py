@@ -58,3 +58,47 @@ def test_quick_sway_as_big_as_the_watch_minimum_is_no_bounce_and_does_not_start_
     start, _, pp = found[0]
     assert 12.0 <= start <= 12.8 and pp > 4.0  # (its rate is blurred by the sway beneath)
 
+
+
+def swings_over(quick_sway: float, swing, seconds: float = 20.0) -> list[tuple[float, float, float]]:
+    watch = BounceWatch(1.0, quick_sway=quick_sway)
+    found = []
+    for k in range(int(seconds * RATE)):
+        t = k / RATE
+        hit = watch.feed(t, swing(t), 40.0)
+        if hit is not None:
+            found.append(hit)
+    return found
+
+
+def test_a_bounce_is_judged_against_the_sway_before_it_not_against_itself() -> None:
+    # quiet hold (0.4 kg quick swings), then 2 Hz swings of 1.2 kg: 3x the sway before them.
+    # Had the pair's own swings joined the sway first, its bar would have risen past them.
+    def swing(t: float) -> float:
+        sway = 0.2 * math.sin(2 * math.pi * 1.7 * t)
+        return sway + (0.6 * math.sin(2 * math.pi * 2.0 * (t - 12.0)) if 12.0 <= t <= 13.5 else 0.0)
+
+    found = swings_over(0.4, swing)
+    assert len(found) == 1 and 12.0 <= found[0][0] <= 12.8
+
+
+def test_a_one_cycle_bounce_is_flagged_though_its_quarter_swings_are_half_its_half_swing() -> None:
+    # one 2 Hz cycle of 4 kg peak to peak over sway whose quick swings are 0.8 kg: the quarter
+    # swings (2 kg) are 2.5x the sway, the half swing (4 kg) 5x
+    def swing(t: float) -> float:
+        sway = 0.4 * math.sin(2 * math.pi * 1.3 * t)
+        return sway + (2.0 * math.sin(2 * math.pi * 2.0 * (t - 12.0)) if 12.0 <= t <= 12.5 else 0.0)
+
+    found = swings_over(0.8, swing)
+    assert len(found) == 1 and 11.8 <= found[0][0] <= 12.6
+
+
+@pytest.mark.parametrize("hz", [0.8, 0.9])
+def test_sway_swings_as_big_as_a_bounce_but_slower_than_1_hz_are_no_bounce(hz: float) -> None:
+    # DESIGN §2: a bounce is 1-3 Hz; sway grows towards low frequencies, and below 1 Hz its
+    # swings may be several times its usual quick sway (here 5x, in bursts)
+    def swing(t: float) -> float:
+        burst = 1.0 if 8.0 <= t % 10.0 <= 10.0 else 0.2
+        return 1.0 * burst * math.sin(2 * math.pi * hz * t)
+
+    assert swings_over(0.4, swing, seconds=60.0) == []

@@ -297,10 +297,13 @@ def test_a_stretch_after_a_foot_shift_starts_from_the_new_level(rate: float) -> 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 @pytest.mark.parametrize("shift_s", [0.3, 0.6, 1.0])
-def test_a_whole_foot_shift_from_a_low_stance_is_not_a_stretch(rate: float, shift_s: float) -> None:
+@pytest.mark.parametrize("stance", [0.25, 0.3])
+def test_a_whole_foot_shift_from_a_low_stance_is_not_a_stretch(rate: float, shift_s: float,
+                                                                stance: float) -> None:
     # DESIGN §2: a shift steps the level by up to 10 % BW in 0.3-1 s; from a standing of
-    # 0.25 BW that is 40 % of the standing, as much as a stretch's ramp from a high stance
-    low = 0.25 * BODY
+    # 0.25-0.3 BW that is a third or more of the standing, as much as a stretch's ramp from a
+    # high stance
+    low = stance * BODY
     script = Script().flat(0.0, 2.0).ramp(low, 0.6).flat(low, 8.0).ramp(low + 0.1 * BODY, shift_s) \
         .flat(low + 0.1 * BODY, 20.0).ramp(0.0, 0.6).flat(0.0, 2.0)
     events = run(script.samples(rate, sway=0.005 * BODY))
@@ -332,6 +335,18 @@ def test_stretches_a_short_pause_apart_stay_apart(rate: float, pause_s: float) -
     events = run(script.samples(rate, sway=0.005 * BODY))
     ends = [e for e in events if e.kind == ev.STRETCH_END]
     assert len(ends) == 3 and all(e.data["breaths"] == 3 for e in ends)
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("seed", [1, 3])
+def test_stretches_3_s_apart_over_real_sized_sway_stay_apart(rate: float, seed: int) -> None:
+    # DESIGN §2: pauses between stretches can be as short as 3 s, over an older adult's sway
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0)
+    for _ in range(3):
+        script.stretch(3, hold_s=24.0).flat(STAND, 3.0)
+    script.overlays.append((2.6, script.t, real_sized_sway(seed)))
+    events = run(script.samples(rate, seed=seed))
+    assert kinds(events, ev.STRETCH_START, ev.STRETCH_END) == [ev.STRETCH_START, ev.STRETCH_END] * 3
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])

@@ -1,6 +1,6 @@
 """How accurate is the detector? Scores `analyze` over the corpus's test part against DESIGN §6.
 
-    python bench/accuracy.py [--part test|tune] [--corpus DIR] [--rate 10|80] [--jobs N] [-v] [--quick]
+    python bench/accuracy.py [--part test|tune] [--corpus DIR ...] [--rate 10|80] [--jobs N] [-v] [--quick]
 
 Builds the corpus first if DIR holds none (bench/corpus/ by default; a temporary folder with
 --quick; see bench/corpus.py for how the tuning and test parts differ). Runs the analysis
@@ -17,7 +17,8 @@ on the very same holds, and a threshold at 0.6 BW given the body weight for stre
 - the bar table of DESIGN §6 for both rates together and each alone.
 
 Exit status: 1 when a bar is missed on the test part (0 with --part tune or --quick, which are
-for looking, not judging).
+for looking, not judging). `--corpus` may be given more than once (corpora of other seeds): the
+parts are scored together, so each bin holds more holds and its figure wobbles less.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def report(scored: Scored, verbose: bool, out: Out) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score the detector against the labelled corpus.")
     parser.add_argument("--quick", action="store_true", help="a small corpus in a temp dir (CI smoke)")
-    parser.add_argument("--corpus", type=Path, default=None, help=f"corpus folder (default {DEFAULT_CORPUS})")
+    parser.add_argument("--corpus", type=Path, action="append", default=None,
+                        help=f"corpus folder (default {DEFAULT_CORPUS}); repeat to score several together")
     parser.add_argument("--part", choices=("test", "tune"), default="test",
                         help="which part to score (default test: the one the bars are judged on)")
     parser.add_argument("--rate", type=float, choices=(10.0, 80.0), default=None, help="only this rate")
@@ -228,15 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="stretchstep-corpus-") as tmp:
-        folder = args.corpus or (Path(tmp) if args.quick else DEFAULT_CORPUS)
-        truths = ensure_corpus(folder, args.part, args.quick)
+        folders = args.corpus or [Path(tmp) if args.quick else DEFAULT_CORPUS]
+        truths = [p for folder in folders for p in ensure_corpus(folder, args.part, args.quick)]
         if args.rate is not None:
             truths = [p for p in truths if _rate_of(p) == args.rate]
+        where = ", ".join(str(folder / args.part) for folder in folders)
         if not truths:
-            print(f"no traces to score in {folder / args.part}")
+            print(f"no traces to score in {where}")
             return 0 if args.quick else 1
         scored = run(truths, args.jobs)
-    print(f"part: {args.part} ({folder / args.part})")
+    print(f"part: {args.part} ({where})")
     ok = report(scored, args.verbose, print)
     print(f"\n{len(scored)} traces scored in {time.perf_counter() - started:.1f} s: "
           f"{'every bar met' if ok else 'some bars not met'}")

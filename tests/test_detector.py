@@ -542,3 +542,28 @@ def test_set_target_rejects_nonsense() -> None:
 def test_body_weight_is_optional_and_may_be_given() -> None:
     samples = routine(3).samples(80.0)
     assert kinds(run(samples, body_kg=BODY)) == kinds(run(samples))
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_rise_that_ends_below_the_standing_stepped_on_at_is_not_a_stretch(rate: float) -> None:
+    # DESIGN §2: standing <= 0.6 BW <= a plateau, so no stretch of this person ends below a
+    # level they stood at: after walking down from 0.5 to 0.3 BW, one smooth 1.5 s rise of
+    # 0.18 BW (ramp-shaped, ramp-sized) back up to 0.48 BW is standing, not a heel drop
+    high, low = 0.5 * BODY, 0.3 * BODY
+    script = Script().flat(0.0, 2.0).ramp(high, 0.6).flat(high, 10.0).ramp(high - 0.1 * BODY, 0.5) \
+        .flat(high - 0.1 * BODY, 3.0).ramp(low, 0.5).flat(low, 8.0).ramp(low + 0.18 * BODY, 1.5) \
+        .flat(low + 0.18 * BODY, 25.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_level_reached_by_a_rise_judged_no_stretch_does_not_bound_the_next_stretch(rate: float) -> None:
+    # a creep too slow for a heel drop (12 s) up to 0.75 BW is not a stretch, and so the level it
+    # reached proves nothing about the body weight: the real stretch after it, to 0.7 BW, counts
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 8.0).ramp(0.75 * BODY, 12.0) \
+        .flat(0.75 * BODY, 15.0).ramp(STAND, 2.0).flat(STAND, 8.0).stretch(3, top=0.7 * BODY, hold_s=24.0) \
+        .flat(STAND, 5.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    ends = [e.data for e in events if e.kind == ev.STRETCH_END]
+    assert len(ends) == 1 and ends[0]["breaths"] == 3 and ends[0]["hold_s"] > 20.0

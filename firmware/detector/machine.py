@@ -10,19 +10,21 @@ How it sees the step (DESIGN §2):
 - empty -> standing when the load passes `on_kg`; the standing level S is learnt when the 1 s
   mean is still, and tracked slowly while it stays within the onset threshold R; the standing
   sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
-- A ramp is followed when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs);
-  when its slope dies away (its plateau), the whole rise is judged (`_judge_ramp`) and only a
-  heel drop is announced: stretch_start (back-dated to the ramp's start) with hold_start. A
-  heel drop rises >= 0.15 BW to >= 0.6 BW: >= a quarter of S, >= 0.15 of any plateau seen this
-  visit, to >= 0.6 of it (less two standing SDs); its 20-80 % takes at most MAX_RISE_S, no 0.3 s
-  jump carries most of it, it does not pause on its way as a row of foot shifts does, and,
-  unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a
-  shift (0.3-1 s): 20-80 % in at least `slow_rise_s`. Anything else (a foot shift, a row of them, a
-  creep of sway) is told nobody and only moves S. The release comes when y falls below the
-  middle of hold and standing; the stretch ends when the fall settles (at standing, or at
-  zero: stepped off). A ramp rising out of a hold (more than a breath can add) means the
-  "hold" was standing: that stretch ends there and the new ramp is followed, so a stretch
-  taken from standing never swallows the ones after it.
+- A ramp is followed when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs); when
+  its slope dies away (its plateau), the whole rise is judged (`_judge_ramp`) and only a heel drop
+  is announced: stretch_start (back-dated to the ramp's start) with hold_start. A heel drop rises
+  >= 0.15 BW to >= 0.6 BW: >= a quarter of S, >= 0.15 of any plateau seen this visit, to >= 0.6 of
+  it, and (standing being <= 0.6 BW) >= a quarter of the highest standing this visit, to no lower
+  than it (less two standing SDs; only standing reached by stepping on, a release or a shift down
+  counts: a level a rejected rise reached may be a stretch missed); its 20-80 % takes at most
+  MAX_RISE_S, no 0.3 s jump carries most of it, it does not pause on its way as a row of foot
+  shifts does, and, unless the rise is bigger than any single shift (0.1 BW: half of S), it is
+  slower than a shift (0.3-1 s): 20-80 % in at least `slow_rise_s`. Anything else (a foot shift, a
+  row of them, a creep of sway) is told nobody and only moves S. The release comes when y falls
+  below the middle of hold and standing; the stretch ends when the fall settles (at standing, or
+  at zero: stepped off). A ramp rising out of a hold (more than a breath can add) means the "hold"
+  was standing: that stretch ends there and the new ramp is followed, so a stretch taken from
+  standing never swallows the ones after it.
 - Times are not the (late) moments of decision: start/end of ramps and releases are found by
   walking back through a ring of recent blocks to the 10/50/90 % crossings and extrapolating,
   so events carry when things happened (clamped so the stream never goes back in time).
@@ -83,6 +85,7 @@ NEW_RAMP_SHARE = 0.2  # of a standing of <= 0.6 BW; a breath's press <= 0.1 of a
 STAND_RISE = 0.25   # a stretch rises >= 0.15 BW, >= 0.25 of a standing of <= 0.6 BW ...
 STRETCH_RISE = 0.15  # ... and >= 0.15 of any plateau seen (<= 1.0 BW) ...
 STRETCH_TOP = 0.6   # ... to a plateau >= 0.6 BW, >= 0.6 of any plateau seen
+STAND_TOP = 0.6     # standing is <= 0.6 BW: the visit's highest standing bounds the BW from below
 STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps longer than this share of
                     # the rise's 10-90 % time (a heel drop under real sway: <= 0.42) ...
 MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s in a 2 s ramp)
@@ -135,6 +138,9 @@ class HoldDetector:
         self._hold_rec = HoldRecord()
         self._stand_x: tuple[float, ...] = ()  # the standing just before this stretch, at 2 Hz
         self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
+        self._stand_seen = 0.0    # highest settled standing this visit; bounds the BW too
+        self._stand_trusted = False  # the standing was reached by stepping on, a release or a
+        # shift down, not by a rise judged no heel drop (that may have been a stretch missed)
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
         self._reset_stretch()
         self._last_summary: dict[str, Any] | None = None
@@ -371,7 +377,8 @@ class HoldDetector:
             if self._count >= 3:
                 self._count = 0
                 self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
-                self._plateau_seen = 0.0  # perhaps someone else
+                self._plateau_seen = self._stand_seen = 0.0  # perhaps someone else
+                self._stand_trusted = True
                 self._state = STANDING
                 self._learning = True
                 self._stand = NAN
@@ -434,6 +441,8 @@ class HoldDetector:
             if -0.5 * r <= d <= 0.5 * r:  # quiet: learn the level and how much it sways
                 self._count = 0
                 self._stand = s + 0.03 * d
+                if self._stand_trusted and self._stand - self._zero > self._stand_seen:
+                    self._stand_seen = self._stand - self._zero
                 # Sway: the change of the 1 s mean over 1 s (blind to S lagging a slow drift).
                 dy = y - self._ys[(i - WINDOW) & MASK]
                 cap = 0.075 * (s - self._zero)  # a bound that does not feed back through r
@@ -554,6 +563,7 @@ class HoldDetector:
         self._state = STANDING
         self._stand = level
         self._learning = False
+        self._stand_trusted = False
         self._begin_stretch(t, i, level)
 
     def _not_a_stretch(self, relearn: bool) -> None:
@@ -564,6 +574,7 @@ class HoldDetector:
         self._count = 0
         if relearn:
             self._learning = True
+            self._stand_trusted = False
             self._stand_rec.clear()
 
     def _judge_ramp(self, i: int, s: float, top: float) -> str | None:
@@ -575,7 +586,10 @@ class HoldDetector:
         1-4 s; a foot shift (up to 0.1 BW in 0.3-1 s) is quicker, and a row of them pauses
         between its steps."""
         zero, rise = self._zero, top - s
-        bw_lo = self._plateau_seen
+        # BW >= the plateaus seen (<= 1.0 BW) and >= the standing seen / 0.6 (<= 0.6 BW): a rise
+        # that ends below a level this person stood at, or gains less than 0.15 of that BW,
+        # is sway or a shift back up
+        bw_lo = max(self._plateau_seen, self._stand_seen / STAND_TOP)
         sd = 2.0 * math.sqrt(self._var_y)  # how far sway alone moves a level taken as standing
         t10, j10 = self._cross_back(i, s + 0.1 * rise, True)
         t20, _ = self._cross_back(i, s + 0.2 * rise, True)
@@ -585,8 +599,8 @@ class HoldDetector:
         while j90 < i and self._ms[j90 & MASK] < s + 0.9 * rise:
             j90 += 1
         biggest_shift = SHIFT_SHARE * (s - zero)
-        if bw_lo:
-            biggest_shift = min(biggest_shift, bw_lo / 6.0)  # 0.1 BW <= P / 6
+        if self._plateau_seen:
+            biggest_shift = min(biggest_shift, self._plateau_seen / 6.0)  # 0.1 BW <= P / 6
         quick = SHIFT_QUICK_S if rise >= biggest_shift + sd else self.config.slow_rise_s
         if rise < max(STAND_RISE * (s - zero), STRETCH_RISE * bw_lo) - sd:
             return "rise"
@@ -697,6 +711,7 @@ class HoldDetector:
             self._state = STANDING
             self._stand = end_level
             self._learning = False
+            self._stand_trusted = True
         self._count = 0
 
     def _recount(self) -> PressCount:

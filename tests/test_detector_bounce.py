@@ -71,26 +71,24 @@ def swings_over(quick_sway: float, swing, seconds: float = 20.0) -> list[tuple[f
     return found
 
 
-def test_a_bounce_is_judged_against_the_sway_before_it_not_against_itself() -> None:
-    # quiet hold (0.4 kg quick swings), then 2 Hz swings of 1.2 kg: 3x the sway before them.
-    # Had the pair's own swings joined the sway first, its bar would have risen past them.
-    def swing(t: float) -> float:
-        sway = 0.2 * math.sin(2 * math.pi * 1.7 * t)
-        return sway + (0.6 * math.sin(2 * math.pi * 2.0 * (t - 12.0)) if 12.0 <= t <= 13.5 else 0.0)
+@pytest.mark.parametrize(("quick_sway", "sway_hz", "pp_kg", "seconds"), [
+    # quiet hold (0.4 kg quick swings), then 2 Hz swings of 1.2 kg for 1.5 s: 3x the sway
+    # before them; had the pair's own swings joined the sway first, its bar would have risen
+    # past them
+    (0.4, 1.7, 1.2, 1.5),
+    # one 2 Hz cycle of 4 kg over sway whose quick swings are 0.8 kg: its quarter swings (2 kg)
+    # are 2.5x the sway and half its half swing (4 kg, 5x)
+    (0.8, 1.3, 4.0, 0.5),
+])
+def test_a_bounce_is_flagged_against_the_sway_before_it(quick_sway: float, sway_hz: float, pp_kg: float,
+                                                        seconds: float) -> None:
+    def swing(t: float) -> float:  # the sway's swings are as big as what the watch was told
+        sway = 0.5 * quick_sway * math.sin(2 * math.pi * sway_hz * t)
+        on = 12.0 <= t <= 12.0 + seconds
+        return sway + (0.5 * pp_kg * math.sin(2 * math.pi * 2.0 * (t - 12.0)) if on else 0.0)
 
-    found = swings_over(0.4, swing)
-    assert len(found) == 1 and 12.0 <= found[0][0] <= 12.8
-
-
-def test_a_one_cycle_bounce_is_flagged_though_its_quarter_swings_are_half_its_half_swing() -> None:
-    # one 2 Hz cycle of 4 kg peak to peak over sway whose quick swings are 0.8 kg: the quarter
-    # swings (2 kg) are 2.5x the sway, the half swing (4 kg) 5x
-    def swing(t: float) -> float:
-        sway = 0.4 * math.sin(2 * math.pi * 1.3 * t)
-        return sway + (2.0 * math.sin(2 * math.pi * 2.0 * (t - 12.0)) if 12.0 <= t <= 12.5 else 0.0)
-
-    found = swings_over(0.8, swing)
-    assert len(found) == 1 and 11.8 <= found[0][0] <= 12.6
+    found = swings_over(quick_sway, swing)
+    assert len(found) == 1 and 11.8 <= found[0][0] <= 12.8
 
 
 @pytest.mark.parametrize("hz", [0.8, 0.9])

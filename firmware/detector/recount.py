@@ -169,10 +169,11 @@ class _View:
     """R through one (box, half) view, its candidate peaks (local maxima >= floor) and the
     lowest R between each candidate and the next (for the chain's dip test)."""
 
-    __slots__ = ("view", "r", "idx", "ts", "hs", "low")
+    __slots__ = ("view", "t", "r", "idx", "ts", "hs", "low")
 
     def __init__(self, sums: list[float], t: list[float], view: tuple[int, int], floor: float) -> None:
         self.view = view
+        self.t = t
         r = self.r = rises(sums, *view)
         self.idx = [k for k in range(1, len(r) - 1) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
         self.ts = [t[k] for k in self.idx]
@@ -383,9 +384,10 @@ def _steady(ts: list[float], m: list[int], hidden: list[bool]) -> bool:
 
 
 def _biggest_off(v: _View, chosen: list[float], cycle: float) -> float:
-    """The biggest rise peak in v more than half a (shortest) cycle from every chosen press."""
+    """The biggest rise in v more than half a (shortest) cycle from every chosen press, peak or
+    shoulder: sway riding on a press's flank rises as much without making a peak of its own."""
     away = cycle * (1.0 - JITTER) / 2.0
-    return max((h for tc, h in zip(v.ts, v.hs, strict=True) if all(abs(tc - c) > away for c in chosen)),
+    return max((h for tc, h in zip(v.t, v.r, strict=True) if all(abs(tc - c) > away for c in chosen)),
                default=0.0)
 
 

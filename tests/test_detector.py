@@ -297,10 +297,13 @@ def test_a_stretch_after_a_foot_shift_starts_from_the_new_level(rate: float) -> 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 @pytest.mark.parametrize("shift_s", [0.3, 0.6, 1.0])
-def test_a_whole_foot_shift_from_a_low_stance_is_not_a_stretch(rate: float, shift_s: float) -> None:
+@pytest.mark.parametrize("stance", [0.25, 0.3])
+def test_a_whole_foot_shift_from_a_low_stance_is_not_a_stretch(rate: float, shift_s: float,
+                                                                stance: float) -> None:
     # DESIGN §2: a shift steps the level by up to 10 % BW in 0.3-1 s; from a standing of
-    # 0.25 BW that is 40 % of the standing, as much as a stretch's ramp from a high stance
-    low = 0.25 * BODY
+    # 0.25-0.3 BW that is a third or more of the standing, as much as a stretch's ramp from a
+    # high stance
+    low = stance * BODY
     script = Script().flat(0.0, 2.0).ramp(low, 0.6).flat(low, 8.0).ramp(low + 0.1 * BODY, shift_s) \
         .flat(low + 0.1 * BODY, 20.0).ramp(0.0, 0.6).flat(0.0, 2.0)
     events = run(script.samples(rate, sway=0.005 * BODY))
@@ -332,6 +335,18 @@ def test_stretches_a_short_pause_apart_stay_apart(rate: float, pause_s: float) -
     events = run(script.samples(rate, sway=0.005 * BODY))
     ends = [e for e in events if e.kind == ev.STRETCH_END]
     assert len(ends) == 3 and all(e.data["breaths"] == 3 for e in ends)
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("seed", [1, 3])
+def test_stretches_3_s_apart_over_real_sized_sway_stay_apart(rate: float, seed: int) -> None:
+    # DESIGN §2: pauses between stretches can be as short as 3 s, over an older adult's sway
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 5.0)
+    for _ in range(3):
+        script.stretch(3, hold_s=24.0).flat(STAND, 3.0)
+    script.overlays.append((2.6, script.t, real_sized_sway(seed)))
+    events = run(script.samples(rate, seed=seed))
+    assert kinds(events, ev.STRETCH_START, ev.STRETCH_END) == [ev.STRETCH_START, ev.STRETCH_END] * 3
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
@@ -404,19 +419,36 @@ def real_sized_sway(seed: int) -> Callable[[float], float]:
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_hold_with_real_sized_sway_gives_no_bounce_and_a_bounce_in_it_is_flagged(rate: float,
-                                                                                   seed: int) -> None:
+@pytest.mark.parametrize(("hz", "pp_frac", "cycles"), [(2.5, 0.12, 3), (1.5, 0.08, 3), (1.5, 0.15, 1)])
+def test_a_hold_with_real_sized_sway_gives_no_bounce_and_a_bounce_in_it_is_flagged(
+        rate: float, seed: int, hz: float, pp_frac: float, cycles: int) -> None:
     def visit(with_bounce: bool) -> list[ev.Event]:
         script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 20.0).ramp(0.8 * BODY, 2.0) \
             .hold(40.0, 4, lead=3.0)
         if with_bounce:
-            script.bounce(20.0, 2.5, 0.12 * BODY, 3)
+            script.bounce(20.0, hz, pp_frac * BODY, cycles)
         script.ramp(STAND, 2.0).flat(STAND, 5.0)
         script.overlays.append((2.6, script.t, real_sized_sway(seed)))
         return run(script.samples(rate))
 
     assert ev.BOUNCE not in kinds(visit(with_bounce=False))
     assert kinds(visit(with_bounce=True)).count(ev.BOUNCE) == 1
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("hz", [0.75, 0.85])
+@pytest.mark.parametrize("pp_frac", [0.06, 0.08])
+def test_sway_as_big_as_a_breath_below_1_hz_is_no_bounce(rate: float, hz: float, pp_frac: float) -> None:
+    # swings as big as the biggest press (6 % BW peak to peak) or bigger, slower than a bounce
+    # (DESIGN §2: 1-3 Hz), in bursts of 3 s over the real-sized sway of an older adult
+    script = Script().flat(0.0, 2.0).ramp(STAND, 0.6).flat(STAND, 20.0).ramp(0.8 * BODY, 2.0) \
+        .hold(40.0, 4, lead=3.0).ramp(STAND, 2.0).flat(STAND, 5.0)
+    script.overlays.append((2.6, script.t, real_sized_sway(4)))
+    amp = 0.5 * pp_frac * BODY
+    for t0 in (30.0, 45.0):
+        script.overlays.append((t0, t0 + 3.0, lambda t: amp * math.sin(2 * math.pi * hz * t)))
+    events = run(script.samples(rate))
+    assert kinds(events, ev.STRETCH_START, ev.BOUNCE) == [ev.STRETCH_START]
 
 
 @pytest.mark.parametrize("kg", [3.0, 15.0, 40.0])

@@ -58,3 +58,45 @@ def test_quick_sway_as_big_as_the_watch_minimum_is_no_bounce_and_does_not_start_
     start, _, pp = found[0]
     assert 12.0 <= start <= 12.8 and pp > 4.0  # (its rate is blurred by the sway beneath)
 
+
+
+def swings_over(quick_sway: float, swing, seconds: float = 20.0) -> list[tuple[float, float, float]]:
+    watch = BounceWatch(1.0, quick_sway=quick_sway)
+    found = []
+    for k in range(int(seconds * RATE)):
+        t = k / RATE
+        hit = watch.feed(t, swing(t), 40.0)
+        if hit is not None:
+            found.append(hit)
+    return found
+
+
+@pytest.mark.parametrize(("quick_sway", "sway_hz", "pp_kg", "seconds"), [
+    # quiet hold (0.4 kg quick swings), then 2 Hz swings of 1.2 kg for 1.5 s: 3x the sway
+    # before them; had the pair's own swings joined the sway first, its bar would have risen
+    # past them
+    (0.4, 1.7, 1.2, 1.5),
+    # one 2 Hz cycle of 4 kg over sway whose quick swings are 0.8 kg: its quarter swings (2 kg)
+    # are 2.5x the sway and half its half swing (4 kg, 5x)
+    (0.8, 1.3, 4.0, 0.5),
+])
+def test_a_bounce_is_flagged_against_the_sway_before_it(quick_sway: float, sway_hz: float, pp_kg: float,
+                                                        seconds: float) -> None:
+    def swing(t: float) -> float:  # the sway's swings are as big as what the watch was told
+        sway = 0.5 * quick_sway * math.sin(2 * math.pi * sway_hz * t)
+        on = 12.0 <= t <= 12.0 + seconds
+        return sway + (0.5 * pp_kg * math.sin(2 * math.pi * 2.0 * (t - 12.0)) if on else 0.0)
+
+    found = swings_over(quick_sway, swing)
+    assert len(found) == 1 and 11.8 <= found[0][0] <= 12.8
+
+
+@pytest.mark.parametrize("hz", [0.8, 0.9])
+def test_sway_swings_as_big_as_a_bounce_but_slower_than_1_hz_are_no_bounce(hz: float) -> None:
+    # DESIGN §2: a bounce is 1-3 Hz; sway grows towards low frequencies, and below 1 Hz its
+    # swings may be several times its usual quick sway (here 5x, in bursts)
+    def swing(t: float) -> float:
+        burst = 1.0 if 8.0 <= t % 10.0 <= 10.0 else 0.2
+        return 1.0 * burst * math.sin(2 * math.pi * hz * t)
+
+    assert swings_over(0.4, swing, seconds=60.0) == []

@@ -123,6 +123,25 @@ def test_sway_in_the_quiet_tail_is_not_a_press() -> None:
     assert recount(ts, xs).count == 3
 
 
+@pytest.mark.parametrize("sway_s", [4.0, 4.5])
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_slow_presses_under_faster_sway_are_not_outnumbered_by_sway_bumps(sway_s: float, seed: int) -> None:
+    # issue 10 (tune_sim_13): two presses of an 11.4 s cycle over 55 % of it, let off almost
+    # wholly, under breathing-band sway of 4-4.5 s at 1/1.77 of the press (any phase). Through
+    # a 4 s cycle's view the slow press shows a fraction of its rise and the sway bumps their
+    # whole, twice as often: the old counter took a chain of them in 3 of these 16 holds (5-7)
+    found = recount(*draw([11.4] * 2, duty=0.55, let_off=0.86, sway_pp=PRESS / 1.77, sway_hz=1 / sway_s,
+                          lead=3.0, seed=seed))
+    assert found.count == 2
+
+
+def test_a_staircase_of_five_at_the_shortest_cycle_counts_five() -> None:
+    # the tune corpus never draws cycles under 6 s or let-offs under 20 %: the counter must
+    # still count both, here together, and under some sway
+    found = recount(*draw([4.0] * 5, let_off=0.0, duty=0.4, sway_pp=0.3 * PRESS, sway_hz=0.12, seed=2))
+    assert found.count == 5
+
+
 def test_no_presses_and_no_sway_is_a_sure_zero() -> None:
     found = recount(*draw([], tail=30.0))
     assert found.count == 0 and found.sure
@@ -215,3 +234,21 @@ def test_any_clean_hold_across_design_ranges_is_counted_exactly_and_surely(
     found = recount(*draw(cycles, duty=duty, let_off=let_off, press=press_frac * 70.0, lead=lead, tail=tail))
     assert found.count == n
     assert found.sure and found.hidden == 0
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n=st.integers(2, 8), cycle=st.floats(4.0, 12.0), duty=st.floats(0.3, 0.6), let_off=st.floats(0.2, 1.0),
+       jitter=st.lists(st.floats(-0.2, 0.2), min_size=8, max_size=8), sway_hz=st.floats(0.08, 0.25),
+       seed=st.integers(0, 1000))
+def test_any_hold_under_moderate_sway_is_counted_within_one(
+        n: int, cycle: float, duty: float, let_off: float, jitter: list[float], sway_hz: float,
+        seed: int) -> None:
+    # DESIGN §2 with breathing-band sway at a third of the press (press-to-sway 3, at any
+    # frequency of the band, so as fast as the fastest breath or as slow as the slowest): the
+    # presses stand clear of it, so the count is within one whatever the cycle. Let-offs from a
+    # fifth up: a staircase under sway this fast still miscounts in about 1 % of draws (issue
+    # 10, left open; the clean staircases above and the one at 4 s under slow sway count)
+    cycles = [cycle * (1.0 + j) for j in jitter[:n]]
+    found = recount(*draw(cycles, duty=duty, let_off=let_off, sway_pp=PRESS / 3.0, sway_hz=sway_hz,
+                          seed=seed))
+    assert abs(found.count - n) <= 1

@@ -233,7 +233,10 @@ def test_a_killed_web_process_is_restarted_and_sampling_never_stops(running, unt
     proc, base, tmp_path = running
     first = until(lambda: (h := _health(base))["stats"]["loop"].get("samples", 0) > 100 and h)
     os.kill(first["stats"]["web_pid"], signal.SIGKILL)
-    again = until(lambda: (h := _health(base))["stats"]["web_pid"] != first["stats"]["web_pid"] and h)
+    # the new web process answers at once, and says it is not ok until the sampler's figures
+    # reach it (it knows nothing of the loop before that)
+    again = until(lambda: (h := _health(base))["stats"]["web_pid"] != first["stats"]["web_pid"]
+                  and "loop" in h["stats"] and h)
     assert again["stats"]["pid"] == first["stats"]["pid"]        # the same sampler
     assert again["stats"]["loop"]["samples"] > first["stats"]["loop"]["samples"]
     assert again["ok"] is True

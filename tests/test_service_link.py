@@ -3,6 +3,7 @@ LiveMirror on the other, commands forwarded by name. Waits are bounded polls, ne
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -12,7 +13,7 @@ from firmware import events as ev
 from firmware.control import ControlUnavailable, DeviceControl
 from firmware.events import Event
 from firmware.live import LiveState
-from firmware.service.link import CommandRefused, LinkClient, LinkServer, RemoteControl
+from firmware.service.link import CommandRefused, LinkClient, LinkServer, RemoteControl, _encode
 
 
 class SamplerControl:
@@ -109,6 +110,27 @@ def test_health_tells_when_the_sampler_is_lost_and_recovers(link, until):
         assert client.connects == 2
     finally:
         again.close()
+
+
+def test_health_is_not_ok_until_the_sampler_has_sent_its_figures(tmp_path, until):
+    """A web process (re)started beside a running sampler knows nothing of the loop until the
+    first figures arrive: connected is not the same as ok (a sampler that sent its snapshot and
+    nothing yet of its health)."""
+    path = str(tmp_path / "quiet.sock")
+    quiet = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    quiet.bind(path)
+    quiet.listen(1)
+    client = LinkClient(path)
+    conn, _ = quiet.accept()
+    try:
+        conn.sendall(_encode({"type": "snapshot", "data": LiveState().snapshot()}))
+        until(lambda: client.connected)
+        health = client.health()
+        assert health["ok"] is False and "first figures" in " ".join(health["problems"])
+    finally:
+        client.close()
+        conn.close()
+        quiet.close()
 
 
 def test_an_event_reaches_the_web_only_after_the_store_committed_it(tmp_path, until):

@@ -32,10 +32,15 @@ PAIR_SHARE = 0.4  # the smaller swing of a pair is at least this share of the bi
                   # swings evenly; sampling a 3 Hz swing at 10 Hz can shrink one to ~0.6)
 
 
-SWAY_EMA = 0.1    # the hold's quick sway: running mean of its quick swings (~10 swings)
+SWAY_EMA = 0.2    # the hold's quick sway: running mean of its last ~5 quick swings (2-3 s; real
+                  # sway waxes and wanes, and a bounce must stand out of the sway around it)
 SLOW_HALF_S = 0.3  # half swings at least this long (<= 1.7 Hz) are judged against the sway's own
                    # slow swings: real sway grows towards low frequencies, a bounce does not
-ABOVE_SWAY = 2.0  # both swings of a bounce's first cycle are at least twice that
+ABOVE_SWAY = 2.5  # both swings of a bounce's first cycle are at least this many times that ...
+ONE_CYCLE_ABOVE = (3.75, 2.0)  # ... or the bigger 1.5 times that and the smaller 2x: a bounce of
+                               # one cycle swings a quarter, a half, a quarter (A, 2A, A)
+MAX_CYCLE_S = 1.0  # a bounce is 1-3 Hz: its first cycle (two half swings) takes at most 1 s
+LEVEL_SHARE = 0.35  # over a bounce's first cycle the 1 s mean moves less than this share of it
 
 
 class BounceWatch:
@@ -43,7 +48,7 @@ class BounceWatch:
 
     __slots__ = ("min_amp", "max_half_s", "gap_s", "dir", "ext", "ext_t", "ext_level", "prev",
                  "prev_t", "prev_level", "last_qual_end", "last_amp", "last_dur", "last_level",
-                 "in_episode", "episodes", "masks", "sway_by_pace")
+                 "in_episode", "episodes", "masks", "sway_by_pace", "unjudged")
 
     def __init__(self, min_amp: float, *, max_half_s: float = 0.75, gap_s: float = 1.0,
                  quick_sway: float = 0.0) -> None:
@@ -64,6 +69,9 @@ class BounceWatch:
         # typical quick swing outside episodes (kg), for swings slower and quicker than
         # SLOW_HALF_S (sway grows towards lower frequencies); both start from what standing showed
         self.sway_by_pace = [quick_sway, quick_sway]
+        # the last swing (pace, amp), not yet in sway_by_pace: a swing joins the sway only once
+        # the next one shows it began no bounce, so a pair is never judged against itself
+        self.unjudged: tuple[bool, float] | None = None
 
     def feed(self, t: float, v: float, level: float) -> tuple[float, float, float] | None:
         d = self.dir
@@ -91,15 +99,25 @@ class BounceWatch:
 
     def _swing(self, amp: float, dur: float) -> tuple[float, float, float] | None:
         amp = abs(amp)
-        start, end = self.prev_t, self.ext_t
-        if self.in_episode and end - self.last_qual_end > self.gap_s:
+        if self.in_episode and self.ext_t - self.last_qual_end > self.gap_s:
             self.in_episode = False
-        if not 0.05 <= dur <= self.max_half_s:
-            return None
+        quick = 0.05 <= dur <= self.max_half_s
+        before = self.unjudged
+        self.unjudged = (dur >= SLOW_HALF_S, amp) if quick and not self.in_episode else None
+        found = self._judge(amp, dur) if quick else None
+        if found is not None:
+            self.unjudged = None  # a bounce's swings are no part of the hold's sway
+        elif before is not None and not self.in_episode:
+            # the swing before began no bounce with this one: it was the hold's own sway
+            pace, was = before
+            self.sway_by_pace[pace] += SWAY_EMA * (was - self.sway_by_pace[pace])
+        return found
+
+    def _judge(self, amp: float, dur: float) -> tuple[float, float, float] | None:
+        """Does this quick swing, with the one before, make a bounce's first cycle?"""
+        start, end = self.prev_t, self.ext_t
         pace = dur >= SLOW_HALF_S
         sway = self.sway_by_pace
-        if not self.in_episode:
-            sway[pace] += SWAY_EMA * (amp - sway[pace])
         if amp < 0.5 * self.min_amp:
             return None
         self._mask(start - 0.6, end + 0.6)
@@ -108,10 +126,16 @@ class BounceWatch:
         self.last_qual_end, self.last_amp, self.last_dur, self.last_level = end, amp, dur, self.prev_level
         if not paired or self.in_episode or max(amp, first_amp) < self.min_amp:
             return None
+        if dur + first_dur > MAX_CYCLE_S:
+            return None  # slower than 1 Hz: sway (which grows towards low frequencies), no bounce
         fast = max(sway[pace], sway[first_dur >= SLOW_HALF_S])  # the sway at the pair's pace
-        if min(amp, first_amp) < max(PAIR_SHARE * max(amp, first_amp), ABOVE_SWAY * fast):
-            return None  # a bounce swings evenly and stands out of the hold's own quick sway
-        if abs(self.ext_level - first_level) > 0.5 * max(amp, first_amp):
+        lo, hi = min(amp, first_amp), max(amp, first_amp)
+        if lo < PAIR_SHARE * hi:
+            return None  # a bounce swings evenly
+        big, small = ONE_CYCLE_ABOVE
+        if lo < ABOVE_SWAY * fast and not (hi >= big * fast and lo >= small * fast):
+            return None  # a bounce stands out of the hold's own quick sway
+        if abs(self.ext_level - first_level) > LEVEL_SHARE * max(amp, first_amp):
             return None  # the mean load moved: a ramp or release bend, not an oscillation
         self.in_episode = True
         self.episodes += 1

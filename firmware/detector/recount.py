@@ -14,18 +14,19 @@ weighed together (DESIGN §2):
   hold form one quasi-periodic chain. A sway rise off the beat cannot join it.
 
 `count_presses` finds, by dynamic programming, the chain of rise peaks that keeps a cycle's
-rhythm with the largest total rise above a threshold. First through the view of the shortest
-cycle for every cycle on a grid over 4-12 s (one view, so the scores compare, and it resolves
-every cycle's presses): that gives the rhythm. The threshold is the floor at first, then
-END_SHARE of the typical press that chain found: the presses of one hold are of a size, and a
-sway bump between two presses, far smaller, must not make a chain at half the cycle. Then
+rhythm. First the rhythm: for every cycle on a grid over 4-12 s, the best chain through the
+view fitted to that cycle, the threshold the floor at first, then END_SHARE of the typical
+press that chain found (the presses of one hold are of a size, and a sway bump between two
+presses, far smaller, must not make a chain at half the cycle). The cycles' chains are
+compared by their margin over the rest of the hold in their own view (`_margin`), not by how
+many members they have: through a short cycle's view a slow press shows a fraction of its rise
+and sway bumps their whole, so chains of sway there would otherwise outnumber the presses
+(issue 10). Then
 through the view fitted to that rhythm (window = 45 % of the cycle, the middle of the press
 duty; smoothing a quarter of it), at cycles near it, where two members two beats apart may
 bridge a beat the sway hid (it counts, as a press of no rise). At the chain's ends the rhythm
 is weighed against the size: an end rise smaller than END_SHARE of the typical press is dropped
-(sway in the quiet lead or tail that fell on the beat), and a rise of at least that on the next
-beat past an end is added (a press the sway half hid, where a person still breathing is likelier
-than sway). The count is the chain's length with its hidden beats.
+(sway in the quiet lead or tail that fell on the beat). The count is the chain's length with its hidden beats.
 
 Sure: the presses stood clear of the sway when the typical press is at least `SURE_RATIO`
 times the sway seen in the same statistic (no body weight or scale needed): the biggest rise
@@ -39,12 +40,14 @@ gap to call it a rhythm (`_rhythm_accounts`). The sway seen is a maximum over a 
 and presses hid in holds where it came out at 0.3-0.6 of the press.
 
 Pure Python on a few hundred points: the hold is kept decimated to 2 Hz (`HoldRecord`); a
-30 s hold costs about a millisecond once, at its end.
+30 s hold costs one to two milliseconds once, at its end (every cycle of the grid is
+searched through its own view).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 STEP_S = 0.5           # the hold record's spacing
@@ -58,7 +61,7 @@ NEAR = 1.15            # the presses are sought at cycles within 15 % of the rhy
 DUTY = 0.45            # press share of a cycle: the middle of 30-60 % sets the rise window
 SMOOTH = 0.25          # smoothing box, share of the cycle: flattens sway faster than a press
 DIP = 0.5              # between two presses the rise falls to half the smaller one
-END_SHARE = 0.35       # a chain end (or a beat added past it) is at least this share of the
+END_SHARE = 0.35       # every member, and a chain end, is at least this share of the
                        # typical press: sway in a quiet lead or tail falls on the beat by chance
 FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 % BW press on a
                        # plateau of at most 1.0 BW, seen at about half its size through a window
@@ -166,10 +169,11 @@ class _View:
     """R through one (box, half) view, its candidate peaks (local maxima >= floor) and the
     lowest R between each candidate and the next (for the chain's dip test)."""
 
-    __slots__ = ("view", "r", "idx", "ts", "hs", "low")
+    __slots__ = ("view", "t", "r", "idx", "ts", "hs", "low")
 
     def __init__(self, sums: list[float], t: list[float], view: tuple[int, int], floor: float) -> None:
         self.view = view
+        self.t = t
         r = self.r = rises(sums, *view)
         self.idx = [k for k in range(1, len(r) - 1) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
         self.ts = [t[k] for k in self.idx]
@@ -192,7 +196,7 @@ def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
     score = [0.0] * n
     back = [-1] * n
     skip = [False] * n
-    lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
+    lo_gap, hi_gap = _gaps(cycle)
     reach = 2.0 * hi_gap if bridge else hi_gap
     best, best_i = 0.0, -1
     for i in range(n):
@@ -225,6 +229,13 @@ def chain(v: _View, cycle: float, threshold: float, bridge: bool = True
     out.reverse()
     hidden.reverse()
     return best, out, hidden
+
+
+def _gaps(cycle: float) -> tuple[float, float]:
+    """The shortest and longest gap between two presses of a chain at `cycle`: within GAP_SPAN
+    of it, and never beyond what a breath can take (4-12 s cycles varying +-25 %)."""
+    return (max(cycle / GAP_SPAN, MIN_CYCLE_S * (1.0 - JITTER)),
+            min(cycle * GAP_SPAN, MAX_CYCLE_S * (1.0 + JITTER)))
 
 
 def _cycles() -> list[float]:
@@ -263,15 +274,10 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
                 best, top = score, (c, m, hidden, v)
         return top
 
-    # 1. The rhythm: every cycle through the shortest cycle's view, then again with every
-    #    member held to END_SHARE of the typical press that found (sway bumps between the
-    #    presses would otherwise make a chain at half the cycle). No hidden beats yet: with the
-    #    cycle still open, a chain at a shorter one could take every press plus beats between.
-    short = _view(MIN_CYCLE_S, step)
-    cycle, members, hidden, v = best_chain(CYCLES, floor, short, bridge=False)
+    # 1. The rhythm: every cycle through its own view, each chain judged by how far its
+    #    presses stand above the rest of the hold in that view (_rhythm, _margin).
+    cycle, members, hidden, v = _rhythm(view, step, floor)
     threshold = max(floor, END_SHARE * _median([v.hs[j] for j in members]))
-    if threshold > floor:
-        cycle, members, hidden, v = best_chain(CYCLES, threshold, short, bridge=False)
     if len(members) >= 2:
         cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
     if members:
@@ -280,13 +286,12 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
         near = [c for c in CYCLES if abs(math.log(c / cycle)) <= math.log(NEAR)] or [cycle]
         cycle, members, hidden, v = best_chain(near, threshold)
     members, hidden = _trim(members, hidden, v.hs)
-    members, hidden = _extend(members, hidden, v, cycle)
     n_hidden = sum(hidden)
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
     heights = [v.hs[j] for j in members]
     standing_sway = standing_rise(standing, v.view)
-    sway = _sway(v, chosen, heights, cycle, standing_sway)
+    sway = _sway(v, members, cycle, standing_sway)
     beats = len(chosen) - 1 + n_hidden
     rhythm = (chosen[-1] - chosen[0]) / beats if beats > 0 else 0.0
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
@@ -303,6 +308,87 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     return PressCount(len(chosen) + n_hidden, sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
                       standing_sway, edges, n_hidden)
+
+
+def _rhythm(view: Callable[[tuple[int, int]], _View], step: float, floor: float
+            ) -> tuple[float, list[int], list[bool], _View]:
+    """The hold's rhythm: for every cycle on the grid, the best chain through the view fitted
+    to that cycle (where a press of that cycle shows its whole rise and faster sway is
+    flattened), held to END_SHARE of its own typical press. Chains are compared by their
+    `_margin`: in kg over what that view shows off the chain, so views of different cycles
+    compare, and a chain gains by a member only if it rises above the rest of the hold. A chain
+    whose gaps are not one rhythm (`_steady`) is chosen only when no chain is (rise times are
+    blurred by sway: better an unsteady chain than none). With no chain of two, the single
+    biggest rise through the shortest cycle's view (a hold of one press, or none)."""
+    best = [-math.inf, -math.inf]  # [steady chains, the others]
+    found: list[tuple[float, list[int], list[bool], _View] | None] = [None, None]
+    for c in CYCLES:
+        v = view(_view(c, step))
+        _, m, hidden = chain(v, c, floor)
+        if not m:
+            continue
+        threshold = max(floor, END_SHARE * _median([v.hs[j] for j in m]))
+        _, m, hidden = chain(v, c, threshold)
+        if len(m) < 2:
+            continue
+        score = _margin(v, m, hidden, c, threshold)
+        tier = 0 if _steady(v.ts, m, hidden) else 1
+        if score > best[tier]:
+            best[tier], found[tier] = score, (c, m, hidden, v)
+    for top in found:
+        if top is not None:
+            return top
+    v = view(_view(MIN_CYCLE_S, step))
+    _, m, hidden = chain(v, MIN_CYCLE_S, floor, bridge=False)
+    return MIN_CYCLE_S, m, hidden, v
+
+
+def _margin(v: _View, m: list[int], hidden: list[bool], cycle: float, threshold: float) -> float:
+    """How much a chain's members rise above what else the view shows: each member's rise less
+    the biggest rise off the chain (half a cycle from every member), or less the chain's own
+    threshold, or the biggest fall no member accounts for (`_excess_fall`), whichever is
+    highest. A hidden beat costs the typical member's rise: the rhythm
+    says a press of that size belongs there, and the view shows none (without that cost a
+    chain at a short cycle takes every rise of the hold, presses and sway, bridging the rest,
+    and leaves nothing off the chain to be measured against). Sway bumps that a short cycle
+    strings together stand no higher than the rest of the sway in that view; presses seen
+    through their own view stand well above it."""
+    heights = [v.hs[j] for j in m]
+    least = max(threshold, _biggest_off(v, [v.ts[j] for j in m], cycle), _excess_fall(v, m))
+    return sum(h - least for h in heights) - sum(hidden) * _median(heights)
+
+
+def _excess_fall(v: _View, m: list[int]) -> float:
+    """The biggest fall after a member beyond that member's own rise: an in-breath lets off at
+    most what its out-breath pressed (DESIGN §2), so a fall past it is sway, and the chain's
+    members must stand above it too. A chain of sway bumps strung over slow presses meets the
+    slow let-offs between its members, falls that none of its small rises accounts for."""
+    worst = 0.0
+    r = v.r
+    for a, b in zip(m, m[1:] + [None], strict=False):
+        ka = v.idx[a]
+        kb = v.idx[b] if b is not None else len(r)
+        if kb > ka + 1:
+            worst = max(worst, -min(r[ka + 1:kb]) - v.hs[a])
+    return worst
+
+
+STEADY = (1.0 + JITTER) / (1.0 - JITTER)  # cycles within +-25 % of a mean: longest / shortest
+
+
+def _steady(ts: list[float], m: list[int], hidden: list[bool]) -> bool:
+    """Whether a chain's gaps (a bridged gap as two beats) can be one hold's rhythm: cycles
+    vary +-25 % about the hold's mean, so the longest is at most STEADY times the shortest."""
+    gaps = [(ts[b] - ts[a]) / (2.0 if h else 1.0) for a, b, h in zip(m, m[1:], hidden[1:], strict=False)]
+    return max(gaps) <= STEADY * min(gaps)
+
+
+def _biggest_off(v: _View, chosen: list[float], cycle: float) -> float:
+    """The biggest rise in v more than half a (shortest) cycle from every chosen press, peak or
+    shoulder: sway riding on a press's flank rises as much without making a peak of its own."""
+    away = cycle * (1.0 - JITTER) / 2.0
+    return max((h for tc, h in zip(v.t, v.r, strict=True) if all(abs(tc - c) > away for c in chosen)),
+               default=0.0)
 
 
 def _rhythm_accounts(chosen: list[float], edges: tuple[float, float], cycle: float) -> bool:
@@ -327,45 +413,14 @@ def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, 
     return all(h < least for tk, h in zip(t, v.r, strict=True) if tk < lo or tk > hi)
 
 
-def _sway(v: _View, chosen: list[float], heights: list[float], cycle: float, standing: float) -> float:
-    """How big the sway is in the counter's own statistic, from three sides: the biggest rise
+def _sway(v: _View, members: list[int], cycle: float, standing: float) -> float:
+    """How big the sway is in the counter's own statistic, from four sides: the biggest rise
     off the chain (half a cycle from every press), the spread of the presses' own heights
-    (sway adds to each press as it falls), and the standing just before the stretch."""
-    away = cycle * (1.0 - JITTER) / 2.0
-    off = [h for tc, h in zip(v.ts, v.hs, strict=True) if all(abs(tc - c) > away for c in chosen)]
+    (sway adds to each press as it falls), the biggest fall no press accounts for, and the
+    standing just before the stretch."""
+    heights = [v.hs[j] for j in members]
     spread = max(heights) - min(heights) if len(heights) >= 2 else 0.0
-    return max([standing, spread, *off])
-
-
-def _extend(members: list[int], hidden: list[bool], v: _View, cycle: float
-            ) -> tuple[list[int], list[bool]]:
-    """Add a rise on the next beat past either end of the chain when it is at least END_SHARE
-    of the typical press: on the beat, a person still breathing is more likely than sway, so a
-    press half hidden by sway there needs less than half a press to count (one at a time,
-    each as the chain rule wants it: in rhythm, a rise of its own)."""
-    if not members:
-        return members, hidden
-    least = END_SHARE * _median([v.hs[j] for j in members])
-    lo_gap, hi_gap = cycle / GAP_SPAN, cycle * GAP_SPAN
-    ts, hs = v.ts, v.hs
-    out, skips = list(members), list(hidden)
-    while True:
-        last = out[-1]
-        nxt = [j for j in range(last + 1, len(ts)) if lo_gap <= ts[j] - ts[last] <= hi_gap and hs[j] >= least
-               and min(v.low[last:j] + hs[last + 1:j]) <= DIP * min(hs[j], hs[last])]
-        if not nxt:
-            break
-        out.append(max(nxt, key=lambda j: hs[j]))
-        skips.append(False)
-    while True:
-        first = out[0]
-        prv = [j for j in range(first) if lo_gap <= ts[first] - ts[j] <= hi_gap and hs[j] >= least
-               and min(v.low[j:first] + hs[j + 1:first]) <= DIP * min(hs[j], hs[first])]
-        if not prv:
-            break
-        out.insert(0, max(prv, key=lambda j: hs[j]))
-        skips.insert(0, False)
-    return out, skips
+    return max(standing, spread, _biggest_off(v, [v.ts[j] for j in members], cycle), _excess_fall(v, members))
 
 
 def _trim(members: list[int], hidden: list[bool], hs: list[float]) -> tuple[list[int], list[bool]]:

@@ -298,6 +298,8 @@ class LinkClient:
         problems = list(sampler.pop("problems", []))
         if not self.connected:
             problems.append("the web process has lost its sampler")
+        elif not sampler:  # just (re)connected: nothing is known of the loop yet
+            problems.append("waiting for the sampler's first figures")
         age = time.monotonic() - self.last_heard if self.last_heard else None
         return {**sampler, "problems": problems, "ok": not problems,
                 "link": {"connected": self.connected, "connects": self.connects,

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(("script", "expect"), [
     ("accuracy.py", "F1"),
+    ("independent.py", "independent generator"),
     ("speed.py", "µs"),
     ("hx711_read.py", "samples/s"),
     ("loop_load.py", "p99"),

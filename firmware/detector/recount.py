@@ -46,6 +46,7 @@ searched through its own view).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -385,10 +386,19 @@ def _steady(ts: list[float], m: list[int], hidden: list[bool]) -> bool:
 
 def _biggest_off(v: _View, chosen: list[float], cycle: float) -> float:
     """The biggest rise in v more than half a (shortest) cycle from every chosen press, peak or
-    shoulder: sway riding on a press's flank rises as much without making a peak of its own."""
+    shoulder: sway riding on a press's flank rises as much without making a peak of its own.
+    (Each point is set against its nearest press only: called per chain, so it must be cheap.)"""
     away = cycle * (1.0 - JITTER) / 2.0
-    return max((h for tc, h in zip(v.t, v.r, strict=True) if all(abs(tc - c) > away for c in chosen)),
-               default=0.0)
+    near = sorted(chosen)
+    n = len(near)
+    best: float | None = None
+    for tc, h in zip(v.t, v.r, strict=True):
+        if best is not None and h <= best:
+            continue
+        k = bisect.bisect_left(near, tc)
+        if (k == n or abs(tc - near[k]) > away) and (k == 0 or abs(tc - near[k - 1]) > away):
+            best = h
+    return 0.0 if best is None else best
 
 
 def _rhythm_accounts(chosen: list[float], edges: tuple[float, float], cycle: float) -> bool:

@@ -263,14 +263,12 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
             views[key] = _View(sums, t, key, floor)
         return views[key]
 
-    def best_chain(cycles: list[float], threshold: float, fixed: tuple[int, int] | None = None,
-                   bridge: bool = True) -> tuple[float, list[int], list[bool], _View]:
+    def best_chain(cycles: list[float], threshold: float) -> tuple[float, list[int], list[bool], _View]:
         best = 0.0
-        top: tuple[float, list[int], list[bool], _View] = (
-            0.0, [], [], view(fixed or _view(cycles[0], step)))
+        top: tuple[float, list[int], list[bool], _View] = (0.0, [], [], view(_view(cycles[0], step)))
         for c in cycles:
-            v = view(fixed or _view(c, step))
-            score, m, hidden = chain(v, c, threshold, bridge)
+            v = view(_view(c, step))
+            score, m, hidden = chain(v, c, threshold)
             if score > best:
                 best, top = score, (c, m, hidden, v)
         return top

@@ -231,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="stretchstep-corpus-") as tmp:
         folders = args.corpus or [Path(tmp) if args.quick else DEFAULT_CORPUS]
+        missing = [f for f in folders if not list((f / args.part).glob("*.truth.json"))]
+        if len(folders) > 1 and missing:  # one folder is built (seed 0); several are each a seed's
+            print(f"accuracy: no {args.part} part in {missing[0]}: build it first with "
+                  f"python bench/corpus.py {missing[0]} --seed N", file=sys.stderr)
+            return 2
         truths = [p for folder in folders for p in ensure_corpus(folder, args.part, args.quick)]
         if args.rate is not None:
             truths = [p for p in truths if _rate_of(p) == args.rate]

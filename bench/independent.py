@@ -430,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a handful of traces (CI smoke)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss per trace")
     args = parser.parse_args(argv)
+    if args.visits < 0 or args.idle < 0 or args.visits + args.idle == 0:
+        parser.error("--visits and --idle are counts per rate: not negative, and not both 0")
     started = time.perf_counter()
     rates = [args.rate] if args.rate else [10.0, 80.0]
     visits, idle = (2, 3) if args.quick else (args.visits, args.idle)

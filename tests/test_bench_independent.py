@@ -62,3 +62,13 @@ def test_breathing_band_measure_passes_a_breath_and_stops_drift_and_tremor():
     assert pp_of(1 / 7) > 1.0          # a 7 s cycle comes through (peak to peak of 2 in)
     assert pp_of(0.01) < 0.3           # slow drift is stopped
     assert pp_of(1.5) < 0.3            # bounce-speed sway is stopped
+
+
+def test_counts_that_draw_nothing_are_refused_in_one_line(capsys):
+    import pytest
+
+    from bench.independent import main
+    with pytest.raises(SystemExit) as stop:
+        main(["--visits", "0", "--idle", "0"])
+    assert stop.value.code == 2
+    assert "not negative, and not both 0" in capsys.readouterr().err

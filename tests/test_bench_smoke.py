@@ -56,3 +56,14 @@ def test_pulse_width_never_judges_emulated_pins_and_real_pins_off_a_pi_are_one_l
     assert result.returncode == 2 and "Traceback" not in result.stderr and result.stdout == ""
     said = [line for line in result.stderr.splitlines() if line.startswith("pulse_width: ")]
     assert len(said) == 1 and said[0].startswith("pulse_width: cannot read the HX711 on real pins: ")
+
+
+def test_accuracy_over_several_corpora_names_a_missing_one_and_builds_nothing(tmp_path, capsys):
+    """One --corpus folder without its part is built (seed 0); of several, each is a seed's own,
+    so a missing one is named, with how to build it, and nothing is written."""
+    from bench.accuracy import main
+
+    assert main(["--corpus", str(tmp_path / "a"), "--corpus", str(tmp_path / "b"), "--part", "tune"]) == 2
+    err = capsys.readouterr().err
+    assert "no tune part in" in err and "bench/corpus.py" in err
+    assert not any(tmp_path.iterdir())

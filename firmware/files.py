@@ -33,15 +33,17 @@ def create_private(path: str | Path) -> None:
     os.close(fd)
 
 
-def write_atomic(path: str | Path, text: str | Iterable[str], *, mode: int = FILE_MODE) -> Path:
+def write_atomic(path: str | Path, text: str | bytes | Iterable[str], *, mode: int = FILE_MODE) -> Path:
     """Replace `path` with `text` atomically (temp file, fsync, rename, fsync of the folder);
-    owner-only unless `mode` says otherwise. `text` may come in pieces (a streamed export)."""
+    owner-only unless `mode` says otherwise. `text` may come in pieces (a streamed export), or
+    be bytes (a restored gzip trace)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for piece in (text,) if isinstance(text, str) else text:
+        raw = isinstance(text, bytes)
+        with (os.fdopen(fd, "wb") if raw else os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as fh:
+            for piece in (text,) if isinstance(text, str | bytes) else text:
                 fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())

@@ -253,7 +253,12 @@ def test_a_version_2_export_imports_its_rows_without_events_or_traces(store, tmp
       for day, blob, match in (("2026-03-08", "no base64!", "not base64"),
                                ("2026-03-08", "aGVsbG8=", "does not hold a gzip file"),
                                ("2026-03-08", "H4sIAA==", "holds 4 bytes where the export says 9"),
-                               ("../../x", "H4sI", "day must be YYYY-MM-DD"))],
+                               ("../../x", "H4sI", "day must be YYYY-MM-DD"),
+                               ("2026-13-45", "H4sI", "day must be YYYY-MM-DD"))],
+    ({"format": "stretchstep-export", "version": 3,
+      "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
+      "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI"}] * 2},
+     r"traces\[1\]: a second trace for session 1 on 2026-03-08"),
     ({"format": "stretchstep-export", "version": 1, "pain": [{"id": 1, "wall": 1.0, "pain": 44, "note": ""}]},
      r"pain\[0\] cannot be stored: CHECK constraint"),
 ])

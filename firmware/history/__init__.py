@@ -23,7 +23,6 @@ from firmware.history.export import (
     import_data,
     json_chunks,
     to_csv,
-    to_json,
 )
 from firmware.history.pain import PainEntryMissing, PainLog
 from firmware.history.report import render_report
@@ -57,4 +56,4 @@ def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:
 
 __all__ = ["DayClock", "History", "HistoryContext", "ImportRefused", "PainEntryMissing", "PainLog",
            "export_data", "export_events", "export_traces", "history_context", "import_data", "json_chunks",
-           "parse_day_start", "render_report", "to_csv", "to_json"]
+           "parse_day_start", "render_report", "to_csv"]

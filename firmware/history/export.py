@@ -84,10 +84,6 @@ def _rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], where:
 ENCODER = json.JSONEncoder(indent=1, allow_nan=False, default=str)
 
 
-def to_json(data: dict[str, Any]) -> str:
-    return ENCODER.encode(data)
-
-
 def export_events(store: Store, since: float | None = None, page: int = 2000) -> Iterator[dict[str, Any]]:
     """The events from `since` on, oldest first, read a page at a time (a year is some 10^5:
     as one list of dicts they cost a Pi 100 MB). Only those already written when it starts."""
@@ -114,7 +110,7 @@ def export_traces(data: dict[str, Any], data_dir: str | Path | None, clock: DayC
 def json_chunks(data: dict[str, Any], events: Iterable[dict[str, Any]],
                 traces: Iterable[KeptTrace]) -> Iterator[str]:
     """The JSON export (format 3), piece by piece, for a web response or a file to stream: `data`
-    as `to_json` writes it (less its closing brace), then "events" a page at a time, then
+    as ENCODER writes it (less its closing brace), then "events" a page at a time, then
     "traces", each file read and encoded a chunk at a time. Nothing is joined whole."""
     yield from _grouped(_open_ended(ENCODER.iterencode(data)))
     yield ',\n "events": ['

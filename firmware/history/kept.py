@@ -15,14 +15,13 @@ import base64
 import binascii
 import contextlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from firmware.files import FILE_MODE, private_dir
+from firmware.files import private_dir, write_atomic
 from firmware.history.days import DAY_RE
 
 CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
@@ -84,17 +83,16 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
 
     decoded = [_decoded(n, item, session_ids) for n, item in enumerate(items)]
+    seen: set[tuple[int, str]] = set()
+    for n, (sid, day, _) in enumerate(decoded):
+        if (sid, day) in seen:
+            raise TraceRefused(f"traces[{n}]: a second trace for session {sid} on {day}")
+        seen.add((sid, day))
     folder = private_dir(trace_dir(data_dir)) if decoded else trace_dir(data_dir)
     written: list[Path] = []
     try:
         for sid, day, blob in decoded:
-            path = folder / f"session-{sid}-{day}.csv.gz"
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, path)
-            written.append(path)
+            written.append(write_atomic(folder / f"session-{sid}-{day}.csv.gz", blob))
     except OSError as exc:
         remove(written)
         raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
@@ -114,8 +112,8 @@ def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]
     sid, day, text = item.get("session_id"), item.get("day"), item.get("gzip_base64")
     if isinstance(sid, bool) or not isinstance(sid, int) or sid not in session_ids:
         raise TraceRefused(f"{where} is for session {sid!r}, which the export does not hold")
-    if not isinstance(day, str) or not DAY_RE.match(day):
-        raise TraceRefused(f"{where}: day must be YYYY-MM-DD, got {day!r}")
+    if not isinstance(day, str) or not DAY_RE.match(day) or not _is_date(day):
+        raise TraceRefused(f"{where}: day must be YYYY-MM-DD (a real date), got {day!r}")
     try:
         blob = base64.b64decode(text if isinstance(text, str) else "", validate=True)
     except (binascii.Error, ValueError):
@@ -126,3 +124,11 @@ def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]
     if isinstance(size, int) and not isinstance(size, bool) and size != len(blob):
         raise TraceRefused(f"{where} holds {len(blob)} bytes where the export says {size}: it was cut short")
     return sid, day, blob
+
+
+def _is_date(day: str) -> bool:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True

@@ -164,3 +164,33 @@ def test_kept_traces_are_gzip_in_the_trace_format(tmp_path):
     text = gzip.decompress(session_traces(tmp_path, 3)[0].read_bytes()).decode()
     assert text.startswith("# stretchstep trace v1\n# rate_hz=80\n# session=3\n# wall_t0=")
     assert text.rstrip().endswith("0.0125,nan")
+
+
+def test_a_kept_trace_says_its_pace_so_reanalyze_places_a_sped_up_run_with_one_stretch_stored(tmp_path):
+    """The keeper writes the run's pace in the header (`# wall_per_t=`): reanalyze no longer has
+    to guess it from the stretches stored live, which it cannot do from fewer than two."""
+    speed = 5.0
+    source = open_source("simulated:good_routine", Config(), fast=True)
+    samples = [(s.t, s.kg) for s in source.samples()]
+    source.close()
+    truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
+    assert len(truth) >= 3
+    start_wall, t0 = time.time() - 3600, samples[0][0]
+    store = Store(tmp_path / "history.sqlite")
+    sid = store.start_session("simulated", start_wall)
+    clock = WallClock(start_wall)
+    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples),
+                    wall_per_t=1.0 / speed)
+    for t, kg in samples:
+        clock.now = start_wall + (t - t0) / speed
+        k.on_sample(t, kg, {"state": "standing"})
+    k.close()
+    first = truth[0]   # only one stretch stored live (the run was stopped early, say)
+    store.add_event(sid, Event(ev.STRETCH_END, first["end"], first),
+                    start_wall + (first["end"] - t0) / speed, {})
+    reanalyze(store, tmp_path, since=start_wall - 60, echo=lambda _m: None)
+    rows = store.stretches(limit=100)[::-1]
+    assert len(rows) == len(truth)
+    for r, s in zip(rows, truth, strict=True):
+        assert r["wall"] == pytest.approx(start_wall + (s["end"] - t0) / speed, abs=0.05)
+    store.close()

@@ -412,7 +412,8 @@ def keep_traces(cfg: Config, store: Store | None, session_id: int,
         if gone:
             log.info("pruned %d kept trace(s) older than %d days", gone, days)
         rate = source.rate_hz if source is not None else cfg.sensor.rate_hz
-        return (TraceKeeper(cfg.history_dir(), session_id, rate),)
+        # the pace the Device runs the source at, so reanalyze places the file on the wall clock
+        return (TraceKeeper(cfg.history_dir(), session_id, rate, wall_per_t=1.0 / cfg.simulation.speed),)
     except OSError as exc:
         log.error("cannot keep raw traces in %s: %s; sampling goes on", cfg.history_dir(), exc)
         return ()

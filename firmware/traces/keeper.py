@@ -62,8 +62,10 @@ class TraceKeeper:
 
     def __init__(self, data_dir: str | Path, session_id: int, rate_hz: float, *,
                  clock: DayClock | None = None, max_buffer: int = 80 * 120, flush_s: float = FLUSH_S,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, wall_per_t: float | None = None) -> None:
         self.folder = trace_dir(data_dir)
+        self.wall_per_t = wall_per_t  # wall seconds per source second (1/N at --speed N); None:
+        # not known here, and reanalyze infers it from the stretches stored live
         self.folder.mkdir(parents=True, exist_ok=True)
         self.session_id = session_id
         self.rate_hz = rate_hz
@@ -139,8 +141,9 @@ class TraceKeeper:
 
     def _append(self, path: Path, rows: list[tuple[float, float, float]]) -> None:
         fresh = not path.exists() or path.stat().st_size == 0
+        pace = [] if self.wall_per_t is None else [f"# wall_per_t={self.wall_per_t:.6g}"]
         lines = [MAGIC, f"# rate_hz={self.rate_hz:g}", f"# session={self.session_id}",
-                 f"# wall_t0={rows[0][2]:.3f}", f"# t0={rows[0][0]:.4f}", "t,kg"] if fresh else []
+                 f"# wall_t0={rows[0][2]:.3f}", f"# t0={rows[0][0]:.4f}", *pace, "t,kg"] if fresh else []
         lines.extend(f"{t:.4f},{'nan' if kg != kg else format(kg, '.4f')}" for t, kg, _ in rows)
         try:
             with gzip.open(path, "ab", compresslevel=6) as fh:  # one complete member per write

@@ -71,9 +71,10 @@ def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float
         return 0, 0
     try:
         wall0, t0 = float(meta["wall_t0"]), float(meta["t0"])
+        pace = float(meta["wall_per_t"]) if "wall_per_t" in meta else None
     except (KeyError, ValueError):
         return 0, 0  # not a kept trace: no way to place it on the wall clock
-    return _replace(store, session_id, result["stretches"], (span.first, span.last), (wall0, t0))
+    return _replace(store, session_id, result["stretches"], (span.first, span.last), (wall0, t0), pace)
 
 
 def _rate(path: Path) -> float | None:
@@ -87,7 +88,9 @@ def wall_per_t(old: list[dict[str, Any]]) -> float:
     """Wall seconds per second of source time, from the stretches stored live (their `end_t` and
     `wall`): 1 on a real sensor, 1/N for a simulated person run at `--speed N`. Why: a file is
     placed on the wall clock from its first sample; at any other pace than 1 every later stretch
-    would land at the wrong time, and would take the wrong routine slot."""
+    would land at the wrong time, and would take the wrong routine slot. Only for files kept
+    before the keeper wrote its pace in the header (`# wall_per_t=`); with fewer than two
+    stretches stored it cannot tell and says 1."""
     timed = sorted((o["end_t"], o["wall"]) for o in old if o["end_t"] is not None and o["wall"] is not None)
     if len(timed) < 2 or timed[-1][0] - timed[0][0] < 1.0:
         return 1.0
@@ -96,7 +99,7 @@ def wall_per_t(old: list[dict[str, Any]]) -> float:
 
 
 def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], covered: tuple[float, float],
-             origin: tuple[float, float]) -> tuple[int, int]:
+             origin: tuple[float, float], pace: float | None = None) -> tuple[int, int]:
     """Swap the session's stretches that ended within the file's source time `covered` for the
     new ones; each keeps the routine slot of the old stretch it overlaps most, in source time."""
     conn = store.connection()
@@ -108,7 +111,7 @@ def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], cov
             f"SELECT start, end_t, wall, leg, knee, rep FROM stretches WHERE {where}", args)]
         conn.execute(f"DELETE FROM stretches WHERE {where}", args)
         wall0, t0 = origin
-        pace = wall_per_t(old)
+        pace = pace if pace is not None and 0.001 <= pace <= 1000 else wall_per_t(old)
         for stretch in stretches:
             span = (stretch["start"], stretch["end"])
             data = {k: v for k, v in stretch.items() if k != "breath_times"}

@@ -92,6 +92,10 @@ MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s 
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
+SWAY_RISE = 7.5     # a stretch rises >= 0.15 BW; standing sway's SD is <= 2 % BW even for older
+                    # adults (2-7 % BW peak to peak in the breathing band): >= 7.5 standing SDs
+CONFIRM_S = 2.5     # a hold lasts longer than this (a breath cycle is >= 3 s: 4 s less 25 %); a
+                    # "plateau" that falls back sooner was a sway excursion or a shift and back
 
 EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
 STATE_NAMES = ("empty", "standing", "stretching", "holding")
@@ -163,13 +167,14 @@ class HoldDetector:
         self._peak = -INF
         self._n_bounces = 0
         self._held: list[tuple[str, float, dict[str, Any]]] = []  # events of a ramp not yet announced
+        self._unconfirmed = False  # holding, but not yet for CONFIRM_S: its events are held back
         self._hold_target_s = self._target_s
         self._hold_target_breaths = self._target_breaths
 
     # ------------------------------------------------------------------ public interface
     @property
     def state(self) -> str:
-        if self._state == STRETCHING or (self._state == HOLDING and self._releasing):
+        if self._state == STRETCHING or (self._state == HOLDING and (self._releasing or self._unconfirmed)):
             return "stretching"
         return STATE_NAMES[self._state]
 
@@ -184,7 +189,7 @@ class HoldDetector:
         self._target_breaths = breaths
 
     def status(self) -> dict[str, Any]:
-        holding = self._state == HOLDING
+        holding = self._state == HOLDING and not self._unconfirmed
         hold_s = max(0.0, self._t_last - self._hold_start) if holding else 0.0
         return {
             "state": self.state,
@@ -225,8 +230,8 @@ class HoldDetector:
         t = self._t_last
         if t == -INF:
             return NO_EVENTS
-        if self._state == STRETCHING:
-            self._not_a_stretch(relearn=False)  # a ramp never announced stays untold
+        if self._state == STRETCHING or self._unconfirmed:
+            self._not_a_stretch(relearn=False)  # a ramp or a hold never announced stays untold
         if self._state == HOLDING:
             self._flush_breaths(t)
             self._end_stretch(t, t)
@@ -239,6 +244,9 @@ class HoldDetector:
 
     # ------------------------------------------------------------------ events
     def _emit(self, kind: str, t: float, data: dict[str, Any]) -> None:
+        if self._unconfirmed:
+            self._held.append((kind, t, data))  # told only once the hold is confirmed
+            return
         # Events never go back in time: a back-dated one is clamped to the last one emitted.
         if t < self._last_emit_t:
             t = self._last_emit_t
@@ -246,6 +254,8 @@ class HoldDetector:
         self._pending.append(Event(kind, round(t, 4), data))
 
     def _hold_complete(self, t: float) -> None:
+        if self._unconfirmed:
+            return  # due once the hold is confirmed
         if self._state != HOLDING or self._releasing or self._completed:
             self._due = INF
             return
@@ -495,6 +505,8 @@ class HoldDetector:
             if self._state != HOLDING:
                 return
         self._feed_breaths(i - BREATH_LAG)
+        if self._unconfirmed and t >= self._hold_start + CONFIRM_S + 1.0:
+            self._confirm()  # (the 1 s mean that would show a release begun by then is all in)
         top = self._plateau
         before = self._ys[(i - RAMP_WINDOW) & MASK]
         if y - before >= NEW_RAMP_SHARE * (top - self._zero) and i - self._hold_i >= 2 * RAMP_WINDOW:
@@ -529,17 +541,16 @@ class HoldDetector:
         hold_start = min(t, t90 + 0.5 * (t90 - t50))
         t10, _ = self._cross_back(i, s + 0.1 * (top - s), True)
         self._start = min(self._start, t10 - 0.5 * (t50 - t10)) if t10 < hold_start else self._start
-        self._emit(STRETCH_START, self._start, {})
         self._stand_rec.clear()  # (its standing is in _stand_x)
-        for kind, at, data in self._held:
-            self._emit(kind, at, data)
-        self._held = []
+        # Announced (stretch_start, the bounces of the ramp, hold_start, ...) only once the hold
+        # has lasted CONFIRM_S: until then its events are held back (`_emit`).
+        self._held.insert(0, (STRETCH_START, self._start, {}))
+        self._unconfirmed = True
         self._hold_start = hold_start
         self._hold_i = i
         self._state = HOLDING
         self._count = 0
         self._emit(HOLD_START, hold_start, {})
-        self._due = hold_start + self._hold_target_s
         cfg = self.config
         floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sway * self._sway.swing, 0.2)
         self._breaths = BreathCounter(floor_rise, max(cfg.breath_hyst_frac * top, 0.02),
@@ -552,6 +563,15 @@ class HoldDetector:
             j -= 1
         self._breath_j = j
         self._breath_y = top
+
+    def _confirm(self) -> None:
+        """The hold has lasted CONFIRM_S: tell what was held back (back-dated as it was), and
+        hold_complete becomes due."""
+        self._unconfirmed = False
+        held, self._held = self._held, []
+        for kind, at, data in held:
+            self._emit(kind, at, data)
+        self._due = self._hold_start + self._hold_target_s
 
     def _restart_from(self, t: float, i: int, level: float) -> None:
         """A stretch's ramp rising out of a hold: no breath can (a press adds <= 0.06 BW, <= 0.1
@@ -604,6 +624,8 @@ class HoldDetector:
         quick = SHIFT_QUICK_S if rise >= biggest_shift + sd else self.config.slow_rise_s
         if rise < max(STAND_RISE * (s - zero), STRETCH_RISE * bw_lo) - sd:
             return "rise"
+        if rise < SWAY_RISE * math.sqrt(self._var_y):
+            return "sway"
         if top - zero < STRETCH_TOP * bw_lo - sd:
             return "plateau"
         if not quick <= t80 - t20 <= MAX_RISE_S:
@@ -701,8 +723,13 @@ class HoldDetector:
         end_level = y
         rel_start, end = self._fall_times(i, before, end_level)
         rel_start = max(rel_start, self._hold_start)
-        self._flush_breaths(rel_start)
-        self._end_stretch(rel_start, max(end, rel_start))
+        if self._unconfirmed and rel_start < self._hold_start + CONFIRM_S:
+            self._not_a_stretch(relearn=True)  # fell back before CONFIRM_S: no hold, nothing told
+        else:
+            if self._unconfirmed:
+                self._confirm()  # a short hold, but a hold
+            self._flush_breaths(rel_start)
+            self._end_stretch(rel_start, max(end, rel_start))
         if end_level - self._zero < self.config.on_kg:
             self._emit(STEP_OFF, max(end, rel_start), {})
             self._state = EMPTY

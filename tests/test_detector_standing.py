@@ -1,0 +1,98 @@
+"""Standing is never a stretch, and the smallest stretch DESIGN §2 allows is still one.
+
+The traces are hand-made with `Script` (tests/test_detector.py): each test puts the level where
+§2 says it may go (standing 0.2-0.6 BW, shifts of <= 0.1 BW in 0.3-1 s, a stretch's ramp of
+>= 0.15 BW in 1-4 s to a plateau of 0.6-1.0 BW) and says what the detector must make of it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from firmware import events as ev
+from tests.test_detector import BODY, Script, kinds, run
+
+
+def stretches(events: list[ev.Event]) -> list[dict]:
+    return [e.data for e in events if e.kind == ev.STRETCH_END]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("up_s", [1.0, 2.0])
+def test_a_rise_that_falls_back_within_two_seconds_is_no_stretch(rate: float, up_s: float) -> None:
+    # an older adult's sway excursion (or a shift and back): ramp-shaped, ramp-sized (0.2 BW in
+    # 1.5 s from 0.45 BW), but the "plateau" lasts no longer than a breath cycle's first part
+    stand = 0.45 * BODY
+    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 10.0).ramp(stand + 0.2 * BODY, 1.5) \
+        .flat(stand + 0.2 * BODY, up_s).ramp(stand, 1.5).flat(stand, 10.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_short_hold_is_told_whole_once_it_has_lasted(rate: float) -> None:
+    # a 4 s hold without breaths: announced late (once it has lasted), dated as it happened
+    stand = 0.45 * BODY
+    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 8.0).ramp(0.8 * BODY, 2.0) \
+        .flat(0.8 * BODY, 4.0).ramp(stand, 2.0).flat(stand, 6.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STRETCH_START, ev.HOLD_START, ev.STRETCH_END, ev.STEP_OFF]
+    (found,) = stretches(events)
+    assert abs(found["start"] - 10.6) < 0.5 and abs(found["hold_s"] - 4.0) < 1.0
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_hold_complete_still_fires_on_the_sample_it_is_due(rate: float) -> None:
+    # the hold is confirmed well before a 10 s target: the cue is not made late by the wait
+    stand = 0.45 * BODY
+    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 8.0).stretch(2, hold_s=20.0) \
+        .flat(stand, 5.0)
+    events = run(script.samples(rate), target_s=10.0)
+    start = next(e for e in events if e.kind == ev.HOLD_START).t
+    done = next(e for e in events if e.kind == ev.HOLD_COMPLETE)
+    assert 0.0 <= done.t - (start + 10.0) <= 1.5 / rate
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("stand_s", [40.0, 41.0, 43.0])
+def test_a_rise_no_bigger_than_a_few_of_the_standing_sway_is_no_stretch(rate: float, stand_s: float) -> None:
+    # the heaviest sway of §2 (6 % BW peak to peak at 0.23 Hz) and a smooth 2 s rise of 0.1 BW
+    # that stays: §2's smallest stretch (0.15 BW) is 7.5 standing SDs of the 1 s mean at the
+    # most; this rise is less. A real stretch over the same sway is still one.
+    stand = 0.45 * BODY
+
+    def visit(rise: float, hold_s: float) -> list[ev.Event]:
+        script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, stand_s).ramp(stand + rise, 2.0) \
+            .flat(stand + rise, hold_s).ramp(0.0, 0.6).flat(0.0, 2.0)
+        return run(script.samples(rate, sway=0.03 * BODY))
+
+    assert kinds(visit(0.1 * BODY, 30.0), ev.STRETCH_START) == []
+    assert kinds(visit(0.3 * BODY, 30.0), ev.STRETCH_START) == [ev.STRETCH_START]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("ramp_s", [1.5, 2.5, 4.0])
+def test_the_smallest_stretch_from_the_highest_standing_is_found(rate: float, ramp_s: float) -> None:
+    # DESIGN §2's corner: standing at 0.6 BW, a ramp of 0.15 BW (1-4 s) to 0.75 BW, 3 breaths
+    stand, top = 0.6 * BODY, 0.75 * BODY
+    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 10.0).ramp(top, ramp_s) \
+        .hold(24.0, 3, press=0.03 * BODY).ramp(stand, 2.0).flat(stand, 6.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    (found,) = stretches(events)
+    assert abs(found["start"] - 12.6) < 0.6 and found["hold_s"] > 20.0
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("settle_s", [1.0, 2.0])
+def test_standing_that_walks_up_in_three_shifts_then_sways_is_no_stretch(rate: float,
+                                                                         settle_s: float) -> None:
+    # three 0.08 BW shifts (0.5 s each) from 0.3 BW: 0.24 BW in all, more than a stretch's
+    # ramp, but in steps a foot makes, to a level (0.54 BW) this person may stand at
+    level = 0.3 * BODY
+    script = Script().flat(0.0, 2.0).ramp(level, 0.6).flat(level, 10.0)
+    for _ in range(3):
+        level += 0.08 * BODY
+        script.ramp(level, 0.5).flat(level, settle_s)
+    script.flat(level, 40.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]

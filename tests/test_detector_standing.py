@@ -96,3 +96,17 @@ def test_standing_that_walks_up_in_three_shifts_then_sways_is_no_stretch(rate: f
     script.flat(level, 40.0).ramp(0.0, 0.6).flat(0.0, 2.0)
     events = run(script.samples(rate, sway=0.005 * BODY))
     assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_ramp_that_slows_on_its_way_up_is_one_stretch_held_from_its_top(rate: float) -> None:
+    # a 4 s heel drop that slows for a second at 0.62 BW (as sway can make it) and goes on to
+    # 0.85 BW: the slow part looked like its plateau, but more than a breath adds after it, so
+    # the rise is judged whole and the hold starts at its top
+    stand = 0.45 * BODY
+    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 8.0).ramp(0.62 * BODY, 1.5) \
+        .ramp(0.64 * BODY, 1.0).ramp(0.85 * BODY, 1.5).hold(24.0, 3).ramp(stand, 2.0).flat(stand, 6.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    (found,) = stretches(events)
+    assert abs(found["start"] - 10.6) < 0.6
+    assert abs(found["hold_start"] - 14.6) < 0.6 and found["breaths"] == 3

@@ -94,6 +94,7 @@ SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standi
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
 SWAY_RISE = 7.5     # a stretch rises >= 0.15 BW; standing sway's SD is <= 2 % BW even for older
                     # adults (2-7 % BW peak to peak in the breathing band): >= 7.5 standing SDs
+UNSETTLED = 0.1     # x plateau, more than a breath adds (<= 0.06 BW of a >= 0.6 BW plateau)
 CONFIRM_S = 2.5     # a hold lasts longer than this (a breath cycle is >= 3 s: 4 s less 25 %); a
                     # "plateau" that falls back sooner was a sway excursion or a shift and back
 
@@ -505,9 +506,13 @@ class HoldDetector:
             if self._state != HOLDING:
                 return
         self._feed_breaths(i - BREATH_LAG)
-        if self._unconfirmed and t >= self._hold_start + CONFIRM_S + 1.0:
-            self._confirm()  # (the 1 s mean that would show a release begun by then is all in)
         top = self._plateau
+        if self._unconfirmed:
+            if y - top > UNSETTLED * (top - self._zero) + 0.25 * (top - s) + 2.0 * math.sqrt(self._var_y):
+                self._resume_ramp(t)  # more than a breath adds: that was a pause on the way up
+                return
+            if t >= self._hold_start + CONFIRM_S + 1.0:
+                self._confirm()  # (the 1 s mean that would show a release begun by then is all in)
         before = self._ys[(i - RAMP_WINDOW) & MASK]
         if y - before >= NEW_RAMP_SHARE * (top - self._zero) and i - self._hold_i >= 2 * RAMP_WINDOW:
             self._restart_from(t, i, before)  # the "hold" was standing: a stretch rises from it
@@ -535,7 +540,6 @@ class HoldDetector:
             self._not_a_stretch(relearn=True)
             return
         self._plateau = top
-        self._plateau_seen = max(self._plateau_seen, top - self._zero)  # a plateau is >= 0.6 BW
         t50, _ = self._cross_back(i, s + 0.5 * (top - s), True)
         t90, _ = self._cross_back(i, s + 0.9 * (top - s), True)
         hold_start = min(t, t90 + 0.5 * (t90 - t50))
@@ -568,10 +572,23 @@ class HoldDetector:
         """The hold has lasted CONFIRM_S: tell what was held back (back-dated as it was), and
         hold_complete becomes due."""
         self._unconfirmed = False
+        self._plateau_seen = max(self._plateau_seen, self._plateau - self._zero)  # a plateau is >= 0.6 BW
         held, self._held = self._held, []
         for kind, at, data in held:
             self._emit(kind, at, data)
         self._due = self._hold_start + self._hold_target_s
+
+    def _resume_ramp(self, t: float) -> None:
+        """The level climbed on from the "plateau" by more than a breath can add before the hold
+        was confirmed: it was a pause on the way up (a row of shifts, or a ramp slowed by sway).
+        Nothing was told; the rise is followed on and judged whole at its next plateau."""
+        self._unconfirmed = False
+        self._held = [e for e in self._held if e[0] == BOUNCE]
+        self._state = STRETCHING
+        self._onset_t = t
+        self._plateau = self._hold_start = NAN
+        self._breaths = None
+        self._hold_rec.clear()
 
     def _restart_from(self, t: float, i: int, level: float) -> None:
         """A stretch's ramp rising out of a hold: no breath can (a press adds <= 0.06 BW, <= 0.1

@@ -97,6 +97,8 @@ SWAY_RISE = 7.5     # a stretch rises >= 0.15 BW; standing sway's SD is <= 2 % B
 UNSETTLED = 0.1     # x plateau, more than a breath adds (<= 0.06 BW of a >= 0.6 BW plateau)
 CONFIRM_S = 2.5     # a hold lasts longer than this (a breath cycle is >= 3 s: 4 s less 25 %); a
                     # "plateau" that falls back sooner was a sway excursion or a shift and back
+CONFIRM_LAG = 2.5   # s after that, a release (1-4 s) begun by then shows: the 1 s mean (0.5 s late) is
+                    # halfway down a 4 s fall
 
 EMPTY, STANDING, STRETCHING, HOLDING = 0, 1, 2, 3
 STATE_NAMES = ("empty", "standing", "stretching", "holding")
@@ -511,8 +513,8 @@ class HoldDetector:
             if y - top > UNSETTLED * (top - self._zero) + 0.25 * (top - s) + 2.0 * math.sqrt(self._var_y):
                 self._resume_ramp(t)  # more than a breath adds: that was a pause on the way up
                 return
-            if t >= self._hold_start + CONFIRM_S + 1.0:
-                self._confirm()  # (the 1 s mean that would show a release begun by then is all in)
+            if t >= self._hold_start + CONFIRM_S + CONFIRM_LAG:
+                self._confirm()
         before = self._ys[(i - RAMP_WINDOW) & MASK]
         if y - before >= NEW_RAMP_SHARE * (top - self._zero) and i - self._hold_i >= 2 * RAMP_WINDOW:
             self._restart_from(t, i, before)  # the "hold" was standing: a stretch rises from it

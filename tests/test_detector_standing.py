@@ -112,3 +112,19 @@ def test_a_ramp_that_slows_on_its_way_up_is_one_stretch_held_from_its_top(rate: 
     (found,) = stretches(events)
     assert abs(found["start"] - 10.6) < 0.6
     assert abs(found["hold_start"] - 14.6) < 0.6 and found["breaths"] == 3
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_shift_down_after_a_rejected_rise_is_standing_that_bounds_the_next_rise(rate: float) -> None:
+    # a creep too slow for a heel drop (12 s) takes the level from 0.3 to 0.58 BW: that level
+    # proves nothing (it may be a stretch missed), but the shift down from it (0.1 BW) is
+    # standing all the same; so a ramp-shaped rise that ends below it, after the level has
+    # walked down, is standing too (DESIGN §2: no plateau is below a standing)
+    low = 0.3 * BODY
+    script = Script().flat(0.0, 2.0).ramp(low, 0.6).flat(low, 10.0).ramp(0.58 * BODY, 12.0) \
+        .flat(0.58 * BODY, 8.0).ramp(0.48 * BODY, 0.6).flat(0.48 * BODY, 10.0)
+    for level in (0.4, 0.32):
+        script.ramp(level * BODY, 0.6).flat(level * BODY, 8.0)
+    script.ramp(0.46 * BODY, 1.5).flat(0.46 * BODY, 30.0).ramp(0.0, 0.6).flat(0.0, 2.0)
+    events = run(script.samples(rate, sway=0.005 * BODY))
+    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]

@@ -473,6 +473,7 @@ class HoldDetector:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
                 self._learning = True
+                self._stand_trusted = True  # standing whatever the level above it was
                 self._stand_rec.clear()
             return
         self._count = max(self._count, 0) + 1

@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -77,25 +78,44 @@ def trace_json(trace: KeptTrace) -> Iterator[str]:
 
 def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> list[Path]:
     """Write an export's traces into `data_dir/traces/` (names made here, never taken from the
-    file); returns the files written. TraceRefused names the first item that cannot be."""
+    file); returns the files written. TraceRefused names the first item that cannot be.
+
+    Why two passes: a year of traces decoded at once was most of an 846 MB import, too much for a
+    512 MB Pi. The first pass decodes and checks each item and drops it, so nothing is written
+    when any is bad; the second decodes each again and writes it, one alive at a time. They are
+    written into a hidden staging folder and moved into `traces/` only once all are there, so a
+    crash midway leaves no file that a later session of the same id and day would append to."""
     if not isinstance(items, list):
         raise TraceRefused("traces must be a list")
     from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
 
-    decoded = [_decoded(n, item, session_ids) for n, item in enumerate(items)]
     seen: set[tuple[int, str]] = set()
-    for n, (sid, day, _) in enumerate(decoded):
+    for n, item in enumerate(items):
+        sid, day = _decoded(n, item, session_ids)[:2]      # the bytes go at once
         if (sid, day) in seen:
             raise TraceRefused(f"traces[{n}]: a second trace for session {sid} on {day}")
         seen.add((sid, day))
-    folder = private_dir(trace_dir(data_dir)) if decoded else trace_dir(data_dir)
+    if not items:
+        return []
+    folder = private_dir(trace_dir(data_dir))
+    staging = folder / f".import-{os.getpid()}"
+    staged: list[Path] = []
     written: list[Path] = []
     try:
-        for sid, day, blob in decoded:
-            written.append(write_atomic(folder / f"session-{sid}-{day}.csv.gz", blob))
+        private_dir(staging)
+        for n, item in enumerate(items):
+            sid, day, blob = _decoded(n, item, session_ids)
+            staged.append(write_atomic(staging / f"session-{sid}-{day}.csv.gz", blob))
+            del blob
+        for path in staged:
+            os.replace(path, folder / path.name)
+            written.append(folder / path.name)
     except OSError as exc:
-        remove(written)
+        remove(written + staged)
         raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            staging.rmdir()
     return written
 
 

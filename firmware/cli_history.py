@@ -8,7 +8,6 @@ failure never leaves half a report or erases an older one.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -22,6 +21,7 @@ from firmware.config import Config
 from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.files import PUBLIC_MODE, write_atomic
 from firmware.history import (
+    ExportUnreadable,
     History,
     ImportRefused,
     export_data,
@@ -30,6 +30,7 @@ from firmware.history import (
     history_context,
     import_data,
     json_chunks,
+    read_export,
     render_report,
     to_csv,
 )
@@ -135,8 +136,8 @@ def import_command(export_file, config_path, data_dir) -> None:
     """Load a JSON export (from `stretchstep export --format json`) into an empty data dir."""
     cfg = load_config(config_path, data_dir)
     try:
-        data = json.loads(export_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_export(export_file)
+    except ExportUnreadable as exc:
         raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
     cfg.history_dir().mkdir(parents=True, exist_ok=True)
     with _writing_alone(cfg, "cannot import"):

@@ -24,6 +24,7 @@ from typing import Any
 
 from firmware.files import private_dir, write_atomic
 from firmware.history.days import DAY_RE
+from firmware.history.export_file import KeptItems
 
 CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
 GZIP_MAGIC = b"\x1f\x8b"
@@ -85,7 +86,7 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     when any is bad; the second decodes each again and writes it, one alive at a time. They are
     written into a hidden staging folder and moved into `traces/` only once all are there, so a
     crash midway leaves no file that a later session of the same id and day would append to."""
-    if not isinstance(items, list):
+    if not isinstance(items, list | KeptItems):
         raise TraceRefused("traces must be a list")
     from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
 
@@ -110,9 +111,11 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
         for path in staged:
             os.replace(path, folder / path.name)
             written.append(folder / path.name)
-    except OSError as exc:
+    except BaseException as exc:
         remove(written + staged)
-        raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
+        if isinstance(exc, OSError):
+            raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
+        raise
     finally:
         with contextlib.suppress(OSError):
             staging.rmdir()

@@ -255,6 +255,11 @@ def test_a_version_2_export_imports_its_rows_without_events_or_traces(store, tmp
                                ("2026-03-08", "H4sIAA==", "holds 4 bytes where the export says 9"),
                                ("../../x", "H4sI", "day must be YYYY-MM-DD"),
                                ("2026-13-45", "H4sI", "day must be YYYY-MM-DD"))],
+    *[({"format": "stretchstep-export", "version": 3,
+        "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
+        "traces": [{"session_id": sid, "day": "2026-03-08", "gzip_base64": "H4sI"}]},
+       rf"traces\[0\]: session_id must be a number \(a session's id\), got {match}")
+      for sid, match in (("1", "'1'"), (None, "None"), (1.5, "1.5"), (True, "True"))],
     ({"format": "stretchstep-export", "version": 3,
       "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
       "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI"}] * 2},

@@ -81,11 +81,12 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     """Write an export's traces into `data_dir/traces/` (names made here, never taken from the
     file); returns the files written. TraceRefused names the first item that cannot be.
 
-    Why two passes: a year of traces decoded at once was most of an 846 MB import, too much for a
-    512 MB Pi. The first pass decodes and checks each item and drops it, so nothing is written
-    when any is bad; the second decodes each again and writes it, one alive at a time. They are
-    written into a hidden staging folder and moved into `traces/` only once all are there, so a
-    crash midway leaves no file that a later session of the same id and day would append to."""
+    Why two passes: a year of traces decoded at once is some 300 MB, too much for a 512 MB Pi
+    (`items` is read from the file again for each pass, `export_file.KeptItems`). The first pass
+    decodes and checks each item and drops it, so nothing is written when any is bad; the second
+    decodes each again and writes it, one alive at a time. They are written into a hidden staging
+    folder and moved into `traces/` only once all are there, so a crash midway leaves no file that
+    a later session of the same id and day would append to."""
     if not isinstance(items, list | KeptItems):
         raise TraceRefused("traces must be a list")
     from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
@@ -133,8 +134,10 @@ def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]
     if not isinstance(item, dict):
         raise TraceRefused(f"{where} must be an object")
     sid, day, text = item.get("session_id"), item.get("day"), item.get("gzip_base64")
-    if isinstance(sid, bool) or not isinstance(sid, int) or sid not in session_ids:
-        raise TraceRefused(f"{where} is for session {sid!r}, which the export does not hold")
+    if isinstance(sid, bool) or not isinstance(sid, int):
+        raise TraceRefused(f"{where}: session_id must be a number (a session's id), got {sid!r}")
+    if sid not in session_ids:
+        raise TraceRefused(f"{where} is for session {sid}, which the export does not hold")
     if not isinstance(day, str) or not DAY_RE.match(day) or not _is_date(day):
         raise TraceRefused(f"{where}: day must be YYYY-MM-DD (a real date), got {day!r}")
     try:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,18 +68,27 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
     progress twice (once cut at the end of the kept trace, once when it really ended); so these
     commands, like a second `run`, refuse while another process holds the data dir."""
     try:
-        lock = DataDirLock(cfg.history_dir()).acquire()
+        with DataDirLock(cfg.history_dir()):
+            yield
     except DataDirLocked as exc:
         raise click.ClickException(f"{what}: {exc} (e.g. sudo systemctl stop stretchstep)") from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
     """'1 pain entry', '3 pain entries': what the command says it did, in words."""
     return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+class _Counted:
+    """The items of an iterable as they go through, counted (the export's summary line)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items, self.count = items, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.count += 1
+            yield item
 
 
 def write_output(out: Path, text: str | Iterable[str]) -> None:
@@ -106,12 +116,11 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
     hc = history_context(cfg)
     store = _open_store(cfg)
     start = hc.day_clock.bounds(since)[0] if since else None
-    events: list[int] = []           # one entry per event streamed out, for the summary line
+    events = _Counted(export_events(store, start))      # read (and counted) only by the JSON
     try:
         data = export_data(store, hc.day_clock, since=start)
         traces = export_traces(data, hc.data_dir, hc.day_clock, start) if fmt == "json" else []
-        text = to_csv(data) if fmt == "csv" else json_chunks(
-            data, (events.append(1) or e for e in export_events(store, start)), traces)
+        text = to_csv(data) if fmt == "csv" else json_chunks(data, events, traces)
         if out is None:
             for piece in (text,) if isinstance(text, str) else text:
                 click.echo(piece, nl=False)
@@ -124,7 +133,7 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
     if fmt == "csv":
         click.echo(f"wrote {stretches} and {pain} to {out}")
     else:
-        click.echo(f"wrote {stretches}, {pain}, {_count(len(events), 'event')} and "
+        click.echo(f"wrote {stretches}, {pain}, {_count(events.count, 'event')} and "
                    f"{_count(len(traces), 'kept trace')} to {out}")
 
 

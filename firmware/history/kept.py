@@ -46,12 +46,13 @@ def kept_traces(data_dir: str | Path | None, session_ids: Iterable[int],
     """The kept trace files of these sessions, from `since_day` on (None: all), oldest first."""
     if data_dir is None:
         return []
-    from firmware.traces.keeper import session_traces  # here: firmware.traces imports firmware.history
+    # here, not at the top: firmware.traces imports firmware.history
+    from firmware.traces.keeper import session_traces, trace_day
 
     found = []
     for sid in sorted(set(session_ids)):
         for path in session_traces(data_dir, sid):
-            day = path.name.split("-", 2)[2].removesuffix(".csv.gz")
+            day = trace_day(path)
             if since_day is None or day >= since_day.isoformat():
                 found.append(KeptTrace(sid, day, path))
     return found
@@ -89,7 +90,7 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     a later session of the same id and day would append to."""
     if not isinstance(items, list | KeptItems):
         raise TraceRefused("traces must be a list")
-    from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
+    from firmware.traces.keeper import trace_dir, trace_name  # here: firmware.traces imports history
 
     seen: set[tuple[int, str]] = set()
     for n, item in enumerate(items):
@@ -107,7 +108,7 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
         private_dir(staging)
         for n, item in enumerate(items):
             sid, day, blob = _decoded(n, item, session_ids)
-            staged.append(write_atomic(staging / f"session-{sid}-{day}.csv.gz", blob))
+            staged.append(write_atomic(staging / trace_name(sid, day), blob))
             del blob
         for path in staged:
             os.replace(path, folder / path.name)

@@ -37,6 +37,7 @@ from firmware.history import (
 )
 from firmware.store import Store
 from firmware.traces import reanalyze
+from firmware.words import counted
 
 
 class DateParam(click.ParamType):
@@ -72,11 +73,6 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
             yield
     except DataDirLocked as exc:
         raise click.ClickException(f"{what}: {exc} (e.g. sudo systemctl stop stretchstep)") from None
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """'1 pain entry', '3 pain entries': what the command says it did, in words."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 class _Counted:
@@ -128,13 +124,13 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
         write_output(out, text)
     finally:
         store.close()
-    stretches, pain = _count(len(data["stretches"]), "stretch", "stretches"), \
-        _count(len(data["pain"]), "pain entry", "pain entries")
+    stretches, pain = counted(len(data["stretches"]), "stretch", "stretches"), \
+        counted(len(data["pain"]), "pain entry", "pain entries")
     if fmt == "csv":
         click.echo(f"wrote {stretches} and {pain} to {out}")
     else:
-        click.echo(f"wrote {stretches}, {pain}, {_count(events.count, 'event')} and "
-                   f"{_count(len(traces), 'kept trace')} to {out}")
+        click.echo(f"wrote {stretches}, {pain}, {counted(events.count, 'event')} and "
+                   f"{counted(len(traces), 'kept trace')} to {out}")
 
 
 @click.command(name="import")
@@ -157,11 +153,11 @@ def import_command(export_file, config_path, data_dir) -> None:
             raise click.ClickException(f"{export_file}: {exc}") from None
         finally:
             store.close()
-    click.echo(f"imported {_count(added['stretches'], 'stretch', 'stretches')}, "
-               f"{_count(added['pain'], 'pain entry', 'pain entries')}, "
-               f"{_count(added['sessions'], 'session')}, {_count(added['events'], 'event')}, "
-               f"{_count(added['traces'], 'kept trace')}, "
-               f"{_count(added['profiles'], 'profile')} and {_count(added['routines'], 'routine')} "
+    click.echo(f"imported {counted(added['stretches'], 'stretch', 'stretches')}, "
+               f"{counted(added['pain'], 'pain entry', 'pain entries')}, "
+               f"{counted(added['sessions'], 'session')}, {counted(added['events'], 'event')}, "
+               f"{counted(added['traces'], 'kept trace')}, "
+               f"{counted(added['profiles'], 'profile')} and {counted(added['routines'], 'routine')} "
                f"into {cfg.history_dir()}")
 
 

@@ -14,10 +14,11 @@ webui.auth), so they end when the device restarts.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, request
 
-from firmware.access import AccessError
+from firmware.access import AccessError, link
 from webui.app import ctx
 from webui.auth import COOKIE, Refused, requires_code
 from webui.openapi import doc, obj, text
@@ -97,7 +98,13 @@ def new_access_code() -> Any:
         response = jsonify(error=str(exc))
         response.status_code = 409
         return response
-    return _let_in(access_code=code, link=f"{request.host_url}#code={code}")
+    return _let_in(access_code=code, link=_link(code))
+
+
+def _link(code: str) -> str:
+    """The page's address as this browser reached it, with the new code: `firmware.access.link`."""
+    here = urlsplit(request.host_url)
+    return link(here.hostname or "localhost", here.port or 80, code)
 
 
 @session_api.get("/session")

@@ -101,8 +101,10 @@ export function takeLinkCode() {
   try { return decodeURIComponent(m[1]).trim() || null; } catch (e) { return null; }
 }
 
-/** Log in with the link's code. "" when let in; else the message the sign-in dialog shows. */
+/** Log in with the link's code. "" when let in (or already in, or no code); else the message the
+ * sign-in dialog shows. */
 export async function loginWithLinkCode(code) {
+  if (!code || auth.authenticated) return "";
   let r;
   try { r = await sendCode(code); } catch (e) { return "The device did not answer the link's code. Type the code to try again."; }
   if (r.ok) return "";

@@ -87,7 +87,7 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     decodes and checks each item and drops it, so nothing is written when any is bad; the second
     decodes each again and writes it, one alive at a time. They are written into a hidden staging
     folder and moved into `traces/` only once all are there, so a crash midway leaves no file that
-    a later session of the same id and day would append to."""
+    a later session of the same id and day would append to (and the next import clears it)."""
     if not isinstance(items, list | KeptItems):
         raise TraceRefused("traces must be a list")
     from firmware.traces.keeper import trace_dir, trace_name  # here: firmware.traces imports history
@@ -101,6 +101,10 @@ def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> l
     if not items:
         return []
     folder = private_dir(trace_dir(data_dir))
+    for crashed in folder.glob(".import-*"):   # a killed import's; the data dir's lock lets one run
+        remove(crashed.iterdir())
+        with contextlib.suppress(OSError):
+            crashed.rmdir()
     staging = folder / f".import-{os.getpid()}"
     staged: list[Path] = []
     written: list[Path] = []

@@ -17,6 +17,18 @@ def stretches(events: list[ev.Event]) -> list[dict]:
     return [e.data for e in events if e.kind == ev.STRETCH_END]
 
 
+def standing(level_frac: float, seconds: float) -> Script:
+    """2 s of empty step, then standing at `level_frac` BW for `seconds`."""
+    level = level_frac * BODY
+    return Script().flat(0.0, 2.0).ramp(level, 0.6).flat(level, seconds)
+
+
+def visit(script: Script, rate: float, sway_frac: float = 0.005, **config) -> list[ev.Event]:
+    """The events of the visit, stepped off at its end, over sway of `sway_frac` BW at 0.23 Hz."""
+    script.ramp(0.0, 0.6).flat(0.0, 2.0)
+    return run(script.samples(rate, sway=sway_frac * BODY), **config)
+
+
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 @pytest.mark.parametrize(("up_s", "down_s"), [(1.0, 1.5), (2.0, 1.5), (1.0, 4.0)])
 def test_a_rise_that_falls_back_within_two_seconds_is_no_stretch(rate: float, up_s: float,
@@ -25,19 +37,17 @@ def test_a_rise_that_falls_back_within_two_seconds_is_no_stretch(rate: float, up
     # 1.5 s from 0.45 BW), but the "plateau" lasts no longer than a breath cycle's first part
     # before it falls back (quickly, or over 4 s: as slowly as a release)
     stand = 0.45 * BODY
-    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 10.0).ramp(stand + 0.2 * BODY, 1.5) \
-        .flat(stand + 0.2 * BODY, up_s).ramp(stand, down_s).flat(stand, 10.0).ramp(0.0, 0.6).flat(0.0, 2.0)
-    events = run(script.samples(rate, sway=0.005 * BODY))
-    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+    script = standing(0.45, 10.0).ramp(stand + 0.2 * BODY, 1.5).flat(stand + 0.2 * BODY, up_s) \
+        .ramp(stand, down_s).flat(stand, 10.0)
+    assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 def test_a_short_hold_is_told_whole_once_it_has_lasted(rate: float) -> None:
     # a 4 s hold without breaths: announced once it has lasted (here at its end), dated as it happened
-    stand = 0.45 * BODY
-    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 8.0).ramp(0.8 * BODY, 2.0) \
-        .flat(0.8 * BODY, 4.0).ramp(stand, 2.0).flat(stand, 6.0).ramp(0.0, 0.6).flat(0.0, 2.0)
-    events = run(script.samples(rate, sway=0.005 * BODY))
+    script = standing(0.45, 8.0).ramp(0.8 * BODY, 2.0).flat(0.8 * BODY, 4.0).ramp(0.45 * BODY, 2.0) \
+        .flat(0.45 * BODY, 6.0)
+    events = visit(script, rate)
     assert kinds(events) == [ev.STEP_ON, ev.STRETCH_START, ev.HOLD_START, ev.STRETCH_END, ev.STEP_OFF]
     (found,) = stretches(events)
     assert abs(found["start"] - 10.6) < 0.5 and abs(found["hold_s"] - 4.0) < 1.0
@@ -46,10 +56,8 @@ def test_a_short_hold_is_told_whole_once_it_has_lasted(rate: float) -> None:
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 def test_hold_complete_still_fires_on_the_sample_it_is_due(rate: float) -> None:
     # the hold is confirmed well before a 10 s target: the cue is not made late by the wait
-    stand = 0.45 * BODY
-    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 8.0).stretch(2, hold_s=20.0) \
-        .flat(stand, 5.0)
-    events = run(script.samples(rate), target_s=10.0)
+    events = visit(standing(0.45, 8.0).stretch(2, hold_s=20.0).flat(0.45 * BODY, 5.0), rate, 0.0,
+                   target_s=10.0)
     start = next(e for e in events if e.kind == ev.HOLD_START).t
     done = next(e for e in events if e.kind == ev.HOLD_COMPLETE)
     assert 0.0 <= done.t - (start + 10.0) <= 1.5 / rate
@@ -61,26 +69,22 @@ def test_a_rise_no_bigger_than_a_few_of_the_standing_sway_is_no_stretch(rate: fl
     # the heaviest sway of §2 (6 % BW peak to peak at 0.23 Hz) and a smooth 2 s rise of 0.1 BW
     # that stays: §2's smallest stretch (0.15 BW) is 7.5 standing SDs of the 1 s mean at the
     # most; this rise is less. A real stretch over the same sway is still one.
-    stand = 0.45 * BODY
+    def rise_of(frac: float) -> list[str]:
+        top = (0.45 + frac) * BODY
+        return kinds(visit(standing(0.45, stand_s).ramp(top, 2.0).flat(top, 30.0), rate, 0.03),
+                     ev.STRETCH_START)
 
-    def visit(rise: float, hold_s: float) -> list[ev.Event]:
-        script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, stand_s).ramp(stand + rise, 2.0) \
-            .flat(stand + rise, hold_s).ramp(0.0, 0.6).flat(0.0, 2.0)
-        return run(script.samples(rate, sway=0.03 * BODY))
-
-    assert kinds(visit(0.1 * BODY, 30.0), ev.STRETCH_START) == []
-    assert kinds(visit(0.3 * BODY, 30.0), ev.STRETCH_START) == [ev.STRETCH_START]
+    assert rise_of(0.1) == []
+    assert rise_of(0.3) == [ev.STRETCH_START]
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
 @pytest.mark.parametrize("ramp_s", [1.5, 2.5, 4.0])
 def test_the_smallest_stretch_from_the_highest_standing_is_found(rate: float, ramp_s: float) -> None:
     # DESIGN §2's corner: standing at 0.6 BW, a ramp of 0.15 BW (1-4 s) to 0.75 BW, 3 breaths
-    stand, top = 0.6 * BODY, 0.75 * BODY
-    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 10.0).ramp(top, ramp_s) \
-        .hold(24.0, 3, press=0.03 * BODY).ramp(stand, 2.0).flat(stand, 6.0).ramp(0.0, 0.6).flat(0.0, 2.0)
-    events = run(script.samples(rate, sway=0.005 * BODY))
-    (found,) = stretches(events)
+    script = standing(0.6, 10.0).ramp(0.75 * BODY, ramp_s).hold(24.0, 3, press=0.03 * BODY) \
+        .ramp(0.6 * BODY, 2.0).flat(0.6 * BODY, 6.0)
+    (found,) = stretches(visit(script, rate))
     assert abs(found["start"] - 12.6) < 0.6 and found["hold_s"] > 20.0
 
 
@@ -90,14 +94,11 @@ def test_standing_that_walks_up_in_three_shifts_then_sways_is_no_stretch(rate: f
                                                                          settle_s: float) -> None:
     # three 0.08 BW shifts (0.5 s each) from 0.3 BW: 0.24 BW in all, more than a stretch's
     # ramp, but in steps a foot makes, to a level (0.54 BW) this person may stand at
-    level = 0.3 * BODY
-    script = Script().flat(0.0, 2.0).ramp(level, 0.6).flat(level, 10.0)
-    for _ in range(3):
-        level += 0.08 * BODY
-        script.ramp(level, 0.5).flat(level, settle_s)
-    script.flat(level, 40.0).ramp(0.0, 0.6).flat(0.0, 2.0)
-    events = run(script.samples(rate, sway=0.005 * BODY))
-    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+    script = standing(0.3, 10.0)
+    for k in (1, 2, 3):
+        script.ramp((0.3 + 0.08 * k) * BODY, 0.5).flat((0.3 + 0.08 * k) * BODY, settle_s)
+    script.flat(script.level, 40.0)
+    assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
@@ -105,11 +106,9 @@ def test_a_ramp_that_slows_on_its_way_up_is_one_stretch_held_from_its_top(rate: 
     # a 4 s heel drop that slows for a second at 0.62 BW (as sway can make it) and goes on to
     # 0.85 BW: the slow part looked like its plateau, but more than a breath adds after it, so
     # the rise is judged whole and the hold starts at its top
-    stand = 0.45 * BODY
-    script = Script().flat(0.0, 2.0).ramp(stand, 0.6).flat(stand, 8.0).ramp(0.62 * BODY, 1.5) \
-        .ramp(0.64 * BODY, 1.0).ramp(0.85 * BODY, 1.5).hold(24.0, 3).ramp(stand, 2.0).flat(stand, 6.0)
-    events = run(script.samples(rate, sway=0.005 * BODY))
-    (found,) = stretches(events)
+    script = standing(0.45, 8.0).ramp(0.62 * BODY, 1.5).ramp(0.64 * BODY, 1.0).ramp(0.85 * BODY, 1.5) \
+        .hold(24.0, 3).ramp(0.45 * BODY, 2.0).flat(0.45 * BODY, 6.0)
+    (found,) = stretches(visit(script, rate))
     assert abs(found["start"] - 10.6) < 0.6
     assert abs(found["hold_start"] - 14.6) < 0.6 and found["breaths"] == 3
 
@@ -120,11 +119,8 @@ def test_a_shift_down_after_a_rejected_rise_is_standing_that_bounds_the_next_ris
     # proves nothing (it may be a stretch missed), but the shift down from it (0.1 BW) is
     # standing all the same; so a ramp-shaped rise that ends below it, after the level has
     # walked down, is standing too (DESIGN §2: no plateau is below a standing)
-    low = 0.3 * BODY
-    script = Script().flat(0.0, 2.0).ramp(low, 0.6).flat(low, 10.0).ramp(0.58 * BODY, 12.0) \
-        .flat(0.58 * BODY, 8.0).ramp(0.48 * BODY, 0.6).flat(0.48 * BODY, 10.0)
-    for level in (0.4, 0.32):
-        script.ramp(level * BODY, 0.6).flat(level * BODY, 8.0)
-    script.ramp(0.46 * BODY, 1.5).flat(0.46 * BODY, 30.0).ramp(0.0, 0.6).flat(0.0, 2.0)
-    events = run(script.samples(rate, sway=0.005 * BODY))
-    assert kinds(events) == [ev.STEP_ON, ev.STEP_OFF]
+    script = standing(0.3, 10.0).ramp(0.58 * BODY, 12.0).flat(0.58 * BODY, 8.0)
+    for level in (0.48, 0.4, 0.32):
+        script.ramp(level * BODY, 0.6).flat(level * BODY, 8.0 if level < 0.48 else 10.0)
+    script.ramp(0.46 * BODY, 1.5).flat(0.46 * BODY, 30.0)
+    assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]

@@ -153,6 +153,7 @@ class HoldDetector:
         self._last_summary: dict[str, Any] | None = None
 
     def _reset_stretch(self) -> None:
+        self._due = INF
         self._start = NAN
         self._hold_start = NAN
         self._onset_t = NAN
@@ -257,14 +258,14 @@ class HoldDetector:
         self._pending.append(Event(kind, round(t, 4), data))
 
     def _hold_complete(self, t: float) -> None:
-        if self._unconfirmed:
-            return  # due once the hold is confirmed
         if self._state != HOLDING or self._releasing or self._completed:
             self._due = INF
             return
         top, s = self._plateau, self._stand
         if self._raw[self._i & MASK] < s + 0.6 * (top - s):
             return  # the newest load is well down: a release under way (or a bounce's dip); wait
+        if self._unconfirmed:
+            self._confirm()  # a target shorter than the wait: the cue does not wait, the hold is told
         self._due = INF
         self._completed = True
         breaths = self._breaths.count if self._breaths is not None else 0
@@ -558,6 +559,7 @@ class HoldDetector:
         self._state = HOLDING
         self._count = 0
         self._emit(HOLD_START, hold_start, {})
+        self._due = hold_start + self._hold_target_s
         cfg = self.config
         floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sway * self._sway.swing, 0.2)
         self._breaths = BreathCounter(floor_rise, max(cfg.breath_hyst_frac * top, 0.02),
@@ -579,7 +581,6 @@ class HoldDetector:
         held, self._held = self._held, []
         for kind, at, data in held:
             self._emit(kind, at, data)
-        self._due = self._hold_start + self._hold_target_s
 
     def _resume_ramp(self, t: float) -> None:
         """The level climbed on from the "plateau" by more than a breath can add before the hold

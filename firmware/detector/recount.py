@@ -357,17 +357,14 @@ def _margin(v: _View, m: list[int], hidden: list[bool], cycle: float, threshold:
     """How much a chain's members rise above what else the view shows: each member's rise less
     the biggest rise off the chain (half a cycle from every member), or less the chain's own
     threshold, or the biggest fall no member accounts for (`_excess_fall`), whichever is
-    highest. A hidden beat is on the chain (what rose there is no rise off it: counting it so
-    would charge the beat twice), and costs the typical member's rise: the rhythm
+    highest. A hidden beat costs the typical member's rise: the rhythm
     says a press of that size belongs there, and the view shows none (without that cost a
     chain at a short cycle takes every rise of the hold, presses and sway, bridging the rest,
     and leaves nothing off the chain to be measured against). Sway bumps that a short cycle
     strings together stand no higher than the rest of the sway in that view; presses seen
     through their own view stand well above it."""
     heights = [v.hs[j] for j in m]
-    beats = [v.ts[j] for j in m]
-    beats += [0.5 * (v.ts[a] + v.ts[b]) for a, b, h in zip(m, m[1:], hidden[1:], strict=False) if h]
-    least = max(threshold, _biggest_off(v, beats, cycle), _excess_fall(v, m))
+    least = max(threshold, _biggest_off(v, [v.ts[j] for j in m], cycle), _excess_fall(v, m))
     return sum(h - least for h in heights) - sum(hidden) * _median(heights)
 
 

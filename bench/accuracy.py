@@ -46,6 +46,7 @@ from bench.score import (  # noqa: E402
     holds_by,
     score_trace,
     verdicts,
+    wilson,
 )
 from firmware.analysis import analyze_samples  # noqa: E402
 from firmware.sensors.trace import read_trace  # noqa: E402
@@ -187,8 +188,8 @@ def bar_table(scored: Scored, out: Out) -> bool:
     """DESIGN §6 per rate and for both; True when no bar is missed anywhere."""
     columns = {rate: _tally(items).metrics() for rate, items in _by_rate(scored).items()}
     out("\nbars (DESIGN §6):")
-    out(f"  {'':32}{'bar':>8}" + "".join(f"{rate:>18}" for rate in columns))
-    ok = True
+    out(f"  {'':32}{'bar':>8}" + "".join(f"{rate:>18}" for rate in columns) + "   both: n, 95 % interval")
+    ok, pooled = True, columns["both rates"]
     for key, op, bar, label in BARS:
         cells = []
         for m in columns.values():
@@ -198,8 +199,17 @@ def bar_table(scored: Scored, out: Out) -> bool:
             cells.append(f"{_fmt(key, m[key])} {mark}")
         shown = f"{op} {bar:g}" if not key.startswith(("clear", "middle", "sure", "unsure", "stretch_f1",
                                                         "bounce_r")) else f"{op} {100 * bar:g} %"
-        out(f"  {label:32}{shown:>8}" + "".join(f"{c:>18}" for c in cells))
+        out(f"  {label:32}{shown:>8}" + "".join(f"{c:>18}" for c in cells) + _interval(key, pooled))
     return ok
+
+
+def _interval(key: str, m: dict[str, Any]) -> str:
+    """How far the pooled share could move on another draw of the same size (Wilson, 95 %)."""
+    n = m["counted"].get(key)
+    if not n or m[key] is None:
+        return ""
+    lo, hi = wilson(m[key], n)
+    return f"   n={n}, {100 * lo:.1f}-{100 * hi:.1f} %"
 
 
 def report(scored: Scored, verbose: bool, out: Out) -> bool:

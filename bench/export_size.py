@@ -18,7 +18,6 @@ processes of their own; the figures are the export's size and each command's tim
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from bench.trace_memory import peak_rss_mb  # noqa: E402
 from firmware.config import Config  # noqa: E402
 from firmware.detector import DetectorConfig, HoldDetector  # noqa: E402
 from firmware.events import Event  # noqa: E402
-from firmware.history import DayClock  # noqa: E402
+from firmware.history import DayClock, read_export  # noqa: E402
 from firmware.sensors.simulated import scenario  # noqa: E402
 from firmware.store import Store  # noqa: E402
 from firmware.traces import TraceKeeper  # noqa: E402
@@ -107,8 +106,7 @@ def main() -> int:
             print(f"export failed with status {status}")
             return 1
         size_mb = out.stat().st_size / 1e6
-        with out.open(encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = read_export(out)     # as import reads it: the traces one at a time
         traces_mb = sum(len(t["gzip_base64"]) for t in data["traces"]) / 1e6
         rss_in, secs_in, status = peak_rss_mb("import", str(out), "--data-dir", str(root / "fresh"))
         if status != 0:

@@ -259,7 +259,21 @@ class Tally:
             "idle_traces": sum(1 for x in s if x.idle),
             "idle_false_stretches": sum(x.found for x in s if x.idle),
             "idle_false_bounces": sum(x.false_bounces for x in s if x.idle),
+            "counted": {"clear_exact": clear["holds"], "clear_within1": clear["holds"],
+                        "middle_within1": middle["holds"], "sure_exact": sure["holds"],
+                        "unsure_below1": low["holds"], "bounce_recall": episodes},
         }
+
+
+def wilson(share: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson interval of a share seen in n trials. A bin of 60 holds at 90 % spans
+    about 80-95 %: a bar missed or met by less than that is within the corpus's own noise, and
+    the report says so rather than letting a lucky draw pass for a result."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 # DESIGN §6, in the metrics' names: (metric, op, bar, what it says).

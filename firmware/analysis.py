@@ -17,6 +17,7 @@ from firmware.detector import DetectorConfig, HoldDetector
 from firmware.events import Event
 from firmware.sensors.base import Sample
 from firmware.sensors.trace import TraceError, iter_trace, rate_from
+from firmware.words import counted
 
 __all__ = ["TraceError", "analyze_samples", "analyze_trace", "format_table"]
 
@@ -151,7 +152,7 @@ def format_table(result: dict[str, Any]) -> str:
     else:
         lines.append("no bounces")
     steps = result["steps"]
-    lines.append(f"{len(steps)} step visit{'s' if len(steps) != 1 else ''}"
+    lines.append(counted(len(steps), "step visit")
                  + (": " + ", ".join(f"{s['on']:.1f}-{'?' if s['off'] is None else format(s['off'], '.1f')}"
                                      for s in steps) if steps else ""))
     return "\n".join(lines)

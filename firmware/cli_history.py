@@ -8,12 +8,12 @@ failure never leaves half a report or erases an older one.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,6 +22,7 @@ from firmware.config import Config
 from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.files import PUBLIC_MODE, write_atomic
 from firmware.history import (
+    ExportUnreadable,
     History,
     ImportRefused,
     export_data,
@@ -30,11 +31,13 @@ from firmware.history import (
     history_context,
     import_data,
     json_chunks,
+    read_export,
     render_report,
     to_csv,
 )
 from firmware.store import Store
 from firmware.traces import reanalyze
+from firmware.words import counted
 
 
 class DateParam(click.ParamType):
@@ -66,18 +69,22 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
     progress twice (once cut at the end of the kept trace, once when it really ended); so these
     commands, like a second `run`, refuse while another process holds the data dir."""
     try:
-        lock = DataDirLock(cfg.history_dir()).acquire()
+        with DataDirLock(cfg.history_dir()):
+            yield
     except DataDirLocked as exc:
         raise click.ClickException(f"{what}: {exc} (e.g. sudo systemctl stop stretchstep)") from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """'1 pain entry', '3 pain entries': what the command says it did, in words."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
+class _Counted:
+    """The items of an iterable as they go through, counted (the export's summary line)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items, self.count = items, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.count += 1
+            yield item
 
 
 def write_output(out: Path, text: str | Iterable[str]) -> None:
@@ -105,12 +112,11 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
     hc = history_context(cfg)
     store = _open_store(cfg)
     start = hc.day_clock.bounds(since)[0] if since else None
-    events: list[int] = []           # one entry per event streamed out, for the summary line
+    events = _Counted(export_events(store, start))      # read (and counted) only by the JSON
     try:
         data = export_data(store, hc.day_clock, since=start)
         traces = export_traces(data, hc.data_dir, hc.day_clock, start) if fmt == "json" else []
-        text = to_csv(data) if fmt == "csv" else json_chunks(
-            data, (events.append(1) or e for e in export_events(store, start)), traces)
+        text = to_csv(data) if fmt == "csv" else json_chunks(data, events, traces)
         if out is None:
             for piece in (text,) if isinstance(text, str) else text:
                 click.echo(piece, nl=False)
@@ -118,13 +124,13 @@ def export_command(since, fmt, out, config_path, data_dir) -> None:
         write_output(out, text)
     finally:
         store.close()
-    stretches, pain = _count(len(data["stretches"]), "stretch", "stretches"), \
-        _count(len(data["pain"]), "pain entry", "pain entries")
+    stretches, pain = counted(len(data["stretches"]), "stretch", "stretches"), \
+        counted(len(data["pain"]), "pain entry", "pain entries")
     if fmt == "csv":
         click.echo(f"wrote {stretches} and {pain} to {out}")
     else:
-        click.echo(f"wrote {stretches}, {pain}, {_count(len(events), 'event')} and "
-                   f"{_count(len(traces), 'kept trace')} to {out}")
+        click.echo(f"wrote {stretches}, {pain}, {counted(events.count, 'event')} and "
+                   f"{counted(len(traces), 'kept trace')} to {out}")
 
 
 @click.command(name="import")
@@ -135,8 +141,8 @@ def import_command(export_file, config_path, data_dir) -> None:
     """Load a JSON export (from `stretchstep export --format json`) into an empty data dir."""
     cfg = load_config(config_path, data_dir)
     try:
-        data = json.loads(export_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_export(export_file)
+    except ExportUnreadable as exc:
         raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
     cfg.history_dir().mkdir(parents=True, exist_ok=True)
     with _writing_alone(cfg, "cannot import"):
@@ -147,11 +153,11 @@ def import_command(export_file, config_path, data_dir) -> None:
             raise click.ClickException(f"{export_file}: {exc}") from None
         finally:
             store.close()
-    click.echo(f"imported {_count(added['stretches'], 'stretch', 'stretches')}, "
-               f"{_count(added['pain'], 'pain entry', 'pain entries')}, "
-               f"{_count(added['sessions'], 'session')}, {_count(added['events'], 'event')}, "
-               f"{_count(added['traces'], 'kept trace')}, "
-               f"{_count(added['profiles'], 'profile')} and {_count(added['routines'], 'routine')} "
+    click.echo(f"imported {counted(added['stretches'], 'stretch', 'stretches')}, "
+               f"{counted(added['pain'], 'pain entry', 'pain entries')}, "
+               f"{counted(added['sessions'], 'session')}, {counted(added['events'], 'event')}, "
+               f"{counted(added['traces'], 'kept trace')}, "
+               f"{counted(added['profiles'], 'profile')} and {counted(added['routines'], 'routine')} "
                f"into {cfg.history_dir()}")
 
 

@@ -24,14 +24,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from firmware import events as ev
 from firmware.events import Event
 from firmware.files import FILE_MODE, create_private, private_dir
-
-if TYPE_CHECKING:  # firmware.history imports this module
-    from firmware.history.days import DayClock
 
 log = logging.getLogger(__name__)
 
@@ -354,15 +351,9 @@ class Store:
         )
 
     # --- reads ----------------------------------------------------------------------------
-    def today(self, day_clock: DayClock, now: float | None = None) -> dict[str, Any]:
-        """Counts for the stretching day of `now` (default: the wall clock), cut by `day_clock`.
-
-        Why the caller's DayClock and not midnight: at 02:00 the stretches of the evening before
-        are still "today" on the History page, in MQTT's retained counts and in the report;
-        /api/today must say the same, so every reader cuts days with the one configured clock."""
-        day = day_clock.day_of(time.time() if now is None else now)
-        start, end = day_clock.bounds(day)
-        date = day.isoformat()
+    def day_counts(self, start: float, end: float) -> dict[str, Any]:
+        """Counts of the stretches and bounces in [start, end) (unix s): where a day begins is
+        `firmware.history.today_counts`' to say, not the store's."""
         conn = self._conn()
         rows = conn.execute("SELECT leg, knee, completed, breaths, bounces FROM stretches"
                             " WHERE wall >= ? AND wall < ?", (start, end)).fetchall()
@@ -378,7 +369,6 @@ class Store:
         for row in bounce_rows:
             _side(by_side, json.loads(row["data"] or "{}").get("leg"))["bounces"] += 1
         return {
-            "date": date,
             "stretches": len(rows),
             "completed_holds": sum(r["completed"] for r in rows),
             "bounces": len(bounce_rows),

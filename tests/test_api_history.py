@@ -11,7 +11,7 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.history import HistoryContext
+from firmware.history import HistoryContext, today_counts
 from firmware.live import LiveState
 from firmware.traces import TraceKeeper
 from webui import create_app
@@ -149,7 +149,7 @@ def test_at_two_in_the_morning_every_reader_says_the_same_today(store, tmp_path:
     assert today["stretches"] == day["stretches"] == mqtt["stretches"] == 2
     assert today["completed_holds"] == day["holds"] == mqtt["holds"] == 1
     assert today["bounces"] == 1
-    assert store.today(DayClock(0), now)["stretches"] == 1     # midnight would have split them
+    assert today_counts(store, DayClock(0), now)["stretches"] == 1     # midnight would have split them
 
 
 def test_a_session_exported_and_imported_into_an_empty_data_dir_keeps_its_events_and_plot(

@@ -132,6 +132,25 @@ def test_config_that_is_a_folder(cli, tmp_path):
     user_error(cli("config", "--config", tmp_path), "is a directory")
 
 
+def test_an_export_cut_short_is_refused_saying_where_and_imports_nothing(cli, tmp_path):
+    text = json.dumps({"format": "stretchstep-export", "version": 3, "sessions": [],
+                       "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI" * 100}]})
+    path = write(tmp_path / "cut.json", text[:200])
+    user_error(cli("import", path, "--data-dir", tmp_path / "fresh"), "cut.json: not a JSON export",
+               "Unterminated string starting at byte 128")
+    fresh = tmp_path / "fresh"
+    assert not list(fresh.rglob("*.sqlite")) and not list(fresh.rglob("session-*"))
+
+
+def test_an_export_naming_a_session_by_a_string_is_refused_saying_an_id_is_a_number(cli, tmp_path):
+    path = write(tmp_path / "e.json", json.dumps({
+        "format": "stretchstep-export", "version": 3,
+        "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
+        "traces": [{"session_id": "1", "day": "2026-03-08", "gzip_base64": "H4sI"}]}))
+    user_error(cli("import", path, "--data-dir", tmp_path / "fresh"),
+               "traces[0]: session_id must be a number (a session's id), got '1'")
+
+
 def test_bad_host_is_a_user_error(cli, tmp_path):
     """192.0.2.1 (TEST-NET) is no address of this machine: bind fails locally, nothing is sent."""
     user_error(cli("run", "--host", "192.0.2.1", "--port", 0), "cannot listen on 192.0.2.1:0")

@@ -10,7 +10,7 @@ import pytest
 
 from bench.accuracy import bar_table, main, report
 from bench.baseline import plain_timer, threshold_stretches
-from bench.score import HoldScore, Tally, TraceScore, press_to_sway, score_trace, verdicts
+from bench.score import HoldScore, Tally, TraceScore, press_to_sway, score_trace, verdicts, wilson
 from firmware.sensors.base import Sample
 
 
@@ -113,3 +113,14 @@ def test_the_test_part_exit_status_says_whether_the_bars_hold(tmp_path, monkeypa
     (tmp_path / "tune" / "a.truth.json").write_text('{"rate_hz": 10}')
     assert main(["--corpus", str(tmp_path)]) == 1
     assert main(["--corpus", str(tmp_path), "--part", "tune"]) == 0  # looking, not judging
+
+
+def test_a_share_is_reported_with_the_interval_its_sample_size_allows() -> None:
+    lo, hi = wilson(0.9, 100)
+    assert lo == pytest.approx(0.826, abs=0.002) and hi == pytest.approx(0.945, abs=0.002)
+    assert wilson(1.0, 10)[1] == 1.0 and wilson(1.0, 10)[0] < 0.75  # ten of ten is not certainty
+    assert wilson(0.5, 0) == (0.0, 1.0)
+    lines: list[str] = []
+    bar_table(scored([hold(0, 3.0)] * 9 + [hold(2, 3.0)]), out=lines.append)
+    row = next(line for line in lines if "breaths exact, ratio >= 1.5" in line)
+    assert "n=20, 69.9-97.2 %" in row  # 18 of 20 over both rates

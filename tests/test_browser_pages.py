@@ -144,6 +144,24 @@ def test_closed_reads_ask_once_and_cancel_does_not_bring_the_dialog_back(device,
     assert not page.errors
 
 
+def test_too_many_wrong_codes_in_the_dialog_say_when_to_try_again(device, browser):
+    """The device's lockout (5 wrong codes free, then waits that double) in the words Settings uses
+    too (net.js tooManyTries). Tries until the device makes this client wait: a slow try only
+    doubles the next wait, so the loop ends whatever the machine's load."""
+    dev = device("simulated:step_on_off", speed=1, open_reads=False)
+    page = new_page(browser)
+    page.goto(dev.url)
+    msg = page.locator("#code-msg")
+    for _ in range(12):
+        enter_code(page, "13572468")
+        expect(page.locator("#code-ok")).to_be_enabled()           # the answer is in
+        if (msg.text_content() or "").startswith("Too many"):
+            break
+    expect(msg).to_have_text(re.compile(r"^Too many wrong codes from this phone\. Try again in \d+ s\.$"))
+    expect(page.locator("#code-dialog")).to_be_visible()
+    assert not page.errors
+
+
 def _session(page: Page) -> dict:
     return page.evaluate("fetch('/api/session').then(r => r.json())")
 

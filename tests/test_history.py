@@ -255,6 +255,11 @@ def test_a_version_2_export_imports_its_rows_without_events_or_traces(store, tmp
                                ("2026-03-08", "H4sIAA==", "holds 4 bytes where the export says 9"),
                                ("../../x", "H4sI", "day must be YYYY-MM-DD"),
                                ("2026-13-45", "H4sI", "day must be YYYY-MM-DD"))],
+    *[({"format": "stretchstep-export", "version": 3,
+        "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
+        "traces": [{"session_id": sid, "day": "2026-03-08", "gzip_base64": "H4sI"}]},
+       rf"traces\[0\]: session_id must be a number \(a session's id\), got {match}")
+      for sid, match in (("1", "'1'"), (None, "None"), (1.5, "1.5"), (True, "True"))],
     ({"format": "stretchstep-export", "version": 3,
       "sessions": [{"id": 1, "source": "hx711", "started": 1.0}],
       "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI"}] * 2},
@@ -267,6 +272,65 @@ def test_a_bad_import_is_refused_and_adds_nothing(store, data, match):
         import_data(store, data)
     assert store.counts() == {"sessions": 0, "stretches": 0, "events": 0, "pain_log": 0}
     assert not list(store.path.parent.glob("traces/*"))
+
+
+def traces_export(blobs: list[bytes]) -> dict:
+    import base64
+
+    sessions = [{"id": n + 1, "source": "hx711", "started": 1.0} for n in range(len(blobs))]
+    return {"format": "stretchstep-export", "version": 3, "sessions": sessions,
+            "traces": [{"session_id": n + 1, "day": "2026-03-08", "size": len(b),
+                        "gzip_base64": base64.b64encode(b).decode()} for n, b in enumerate(blobs)]}
+
+
+def test_an_import_holds_one_decoded_trace_at_a_time(store, monkeypatch):
+    """A year of traces decoded at once was most of an 846 MB import: each decoded trace is
+    counted while alive (a bytes subclass that knows when it goes), and never two are."""
+    import base64
+    import gzip
+
+    alive = {"now": 0, "most": 0}
+
+    class Decoded(bytes):
+        def __new__(cls, value: bytes):
+            alive["now"] += 1
+            alive["most"] = max(alive["most"], alive["now"])
+            return super().__new__(cls, value)
+
+        def __del__(self):
+            alive["now"] -= 1
+
+    real = base64.b64decode
+    monkeypatch.setattr(base64, "b64decode", lambda *a, **k: Decoded(real(*a, **k)))
+    blobs = [gzip.compress(f"t,kg\n0,{n}\n".encode()) for n in range(4)]
+    added = import_data(store, traces_export(blobs))
+    assert added["traces"] == 4 and alive["most"] == 1
+    written = sorted(store.path.parent.glob("traces/*"))
+    assert [p.read_bytes() for p in written] == blobs
+    assert [p.name for p in written] == [f"session-{n}-2026-03-08.csv.gz" for n in range(1, 5)]
+
+
+def test_an_import_clears_what_a_killed_import_left_in_its_staging_folder(store):
+    import gzip
+
+    left = store.path.parent / "traces" / ".import-99999"
+    left.mkdir(parents=True)
+    (left / "session-1-2026-03-08.csv.gz").write_bytes(b"half")
+    blob = gzip.compress(b"t,kg\n0,1\n")
+    assert import_data(store, traces_export([blob]))["traces"] == 1
+    assert [p.name for p in (store.path.parent / "traces").iterdir()] == ["session-1-2026-03-08.csv.gz"]
+    assert (store.path.parent / "traces" / "session-1-2026-03-08.csv.gz").read_bytes() == blob
+
+
+def test_a_bad_trace_after_good_ones_writes_none_of_them(store):
+    import gzip
+
+    data = traces_export([gzip.compress(b"t,kg\n0,1\n")] * 3)
+    data["traces"][2]["gzip_base64"] = "aGVsbG8="
+    with pytest.raises(ImportRefused, match=r"traces\[2\]: gzip_base64 does not hold a gzip file"):
+        import_data(store, data)
+    assert store.counts()["sessions"] == 0
+    assert not list(store.path.parent.glob("traces/*")) and not list(store.path.parent.glob("traces/.*"))
 
 
 def test_csv_export_has_a_row_per_stretch_and_pain_entry_with_day_and_slot(store):

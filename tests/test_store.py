@@ -11,7 +11,7 @@ import pytest
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.history import DayClock
+from firmware.history import DayClock, today_counts
 from firmware.store import SCHEMA_VERSION, Store, StoreError, StoreWriter
 
 
@@ -81,15 +81,15 @@ def test_today_counts_only_the_day_its_clock_cuts(store):
     store.add_event(0, stretch_end(3.0, completed=False, breaths=1, bounces=1), evening,
                     {"leg": "left", "knee": "bent"})
     store.add_event(0, Event(ev.BOUNCE, 2.5, {"hz": 2.0}), evening - 5, {"leg": "left"})
-    today = store.today(midnight, now=local(2026, 3, 10, 12))
+    today = today_counts(store, midnight, now=local(2026, 3, 10, 12))
     assert today["date"] == "2026-03-10"
     assert today["stretches"] == 2 and today["completed_holds"] == 1
     assert today["bounces"] == 1 and today["breaths"] == 5
     assert today["by_side"]["right"] == {"stretches": 1, "completed_holds": 1, "bounces": 0,
                                          "by_knee": {"straight": 1}}
     assert today["by_side"]["left"]["bounces"] == 1 and today["by_side"]["left"]["completed_holds"] == 0
-    assert store.today(midnight, now=local(2026, 3, 11, 0, 0))["stretches"] == 0
-    at_four = store.today(DayClock(4 * 60), now=local(2026, 3, 10, 12))
+    assert today_counts(store, midnight, now=local(2026, 3, 11, 0, 0))["stretches"] == 0
+    at_four = today_counts(store, DayClock(4 * 60), now=local(2026, 3, 10, 12))
     assert (at_four["stretches"], at_four["completed_holds"]) == (1, 0)   # 00:01 was the night before
 
 
@@ -100,7 +100,7 @@ def test_store_is_usable_from_many_threads(store):
         try:
             for j in range(20):
                 store.add_event(0, Event(ev.BREATH, float(j), {"n": j}), 1000.0 + i, {})
-            store.today(DayClock(), now=1000.0)
+            today_counts(store, DayClock(), now=1000.0)
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 

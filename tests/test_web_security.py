@@ -275,3 +275,22 @@ def test_wrong_current_codes_count_against_the_client_and_a_config_code_is_the_c
     fresh = client_at(app, "192.168.1.30")                      # the code from the config file
     refused = fresh.post("/api/access-code", json={"current_code": CODE}, headers={"X-Access-Code": CODE})
     assert refused.status_code == 409 and "config file" in refused.get_json()["error"]
+
+
+def test_each_refusal_of_a_new_code_is_in_the_openapi_description(app, fake_clock):
+    """Every status POST /api/access-code answers besides 200 has its own entry, a JSON reason."""
+    app.extensions[EXTENSION].auth.lockout = ClientLockout(clock=fake_clock)
+    browser = client_at(app, OWNER)
+    csrf = {CSRF_HEADER: login(browser).get_json()["csrf_token"]}
+    seen = {client_at(app, GUESSER).post("/api/access-code", json={"current_code": CODE}).status_code,
+            browser.post("/api/access-code", json={}, headers=csrf).status_code,
+            client_at(app, "192.168.1.30").post("/api/access-code", json={"current_code": CODE},
+                                                headers={"X-Access-Code": CODE}).status_code}
+    seen |= {browser.post("/api/access-code", json={"current_code": "00000000"}, headers=csrf).status_code
+             for _ in range(6)}
+    assert seen == {400, 401, 403, 409, 429}
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    documented = spec["paths"]["/api/access-code"]["post"]["responses"]
+    for status in seen:
+        assert documented[str(status)]["content"]["application/json"]["schema"] == \
+            {"$ref": "#/components/schemas/Error"}, status

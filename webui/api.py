@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from firmware.history import today_counts
 from firmware.live import jsonable
 from webui.app import WebContext, ctx
 from webui.auth import read_access, requires_code
@@ -97,7 +98,7 @@ def state() -> Any:
 @doc("Today's totals (the day begins at the day start, as in /api/history)", response=obj())
 @read_access
 def today() -> Any:
-    return jsonify(ctx().store.today(ctx().history.day_clock, ctx().history.clock()))
+    return jsonify(today_counts(ctx().store, ctx().history.day_clock, ctx().history.clock()))
 
 
 @api.get("/stretches")

@@ -28,7 +28,7 @@ from firmware.live import jsonable
 from firmware.plot import render_svg
 from firmware.sensors.base import Sample
 from firmware.sensors.trace import TraceError, iter_trace
-from firmware.traces import session_traces
+from firmware.traces import session_traces, trace_day
 from webui.api import SINCE, BadRequest, _bad_request, _json_body, _since_arg
 from webui.app import ctx
 from webui.auth import read_access, requires_code
@@ -71,7 +71,7 @@ def _traces(session_id: int) -> dict[str, Any]:
     data_dir = _hc().data_dir
     if data_dir is None:
         return {}
-    return {p.name.split("-", 2)[2].removesuffix(".csv.gz"): p for p in session_traces(data_dir, session_id)}
+    return {trace_day(p): p for p in session_traces(data_dir, session_id)}
 
 
 def _day_arg(raw: str, name: str = "day") -> date:

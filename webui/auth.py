@@ -163,13 +163,17 @@ class AuthGuard:
         return self.access.enabled
 
     def session_csrf(self) -> str | None:
-        """The CSRF token of this browser's session, if it has one. A new code (`access-code
-        --reset`, usually because the old one got out) ends every session made with the old."""
+        """The CSRF token of this browser's session, if it has one."""
+        self._end_sessions_of_an_old_code()
+        return self.sessions.csrf(request.cookies.get(COOKIE))
+
+    def _end_sessions_of_an_old_code(self) -> None:
+        """A new code (`access-code --reset` or the page's, usually because the old one got out)
+        ends every session made with the old."""
         verifier = self.access.verifier()
         if verifier != self._verifier_seen:
             self.sessions.clear()
             self._verifier_seen = verifier
-        return self.sessions.csrf(request.cookies.get(COOKIE))
 
     def require(self, *, write: bool) -> None:
         """Return when the request may go on; raise Refused saying why not."""
@@ -213,8 +217,7 @@ class AuthGuard:
         """A new code (`firmware.access.replace_access_code`); every session made with the old
         one ends, as after `access-code --reset`. Returns the plain code, to be shown once."""
         code = replace_access_code(self.access)
-        self.sessions.clear()
-        self._verifier_seen = self.access.verifier()
+        self._end_sessions_of_an_old_code()
         return code
 
     def authenticated(self) -> bool:

@@ -14,10 +14,11 @@ webui.auth), so they end when the device restarts.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, request
 
-from firmware.access import AccessError
+from firmware.access import AccessError, link
 from webui.app import ctx
 from webui.auth import COOKIE, Refused, requires_code
 from webui.openapi import doc, obj, text
@@ -30,6 +31,7 @@ def _never_cached(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"   # it carries the CSRF token
     return response
 
+ERROR = {"$ref": "#/components/schemas/Error"}
 CODE_BODY = obj({"access_code": text(64, description="the device's access code")})
 SESSION_STATE = obj({
     "authenticated": {"type": "boolean"},
@@ -71,7 +73,13 @@ def _let_in(**body: Any) -> Any:
      body=obj({"current_code": text(64, description="the access code in use now")},
               required=["current_code"]),
      response=obj({"access_code": text(), "link": text(), "csrf_token": text()},
-                  required=["access_code", "link", "csrf_token"]))
+                  required=["access_code", "link", "csrf_token"]),
+     responses={400: ("no current_code: type the code in use now", ERROR),
+                401: ("no session and no code: enter the access code first", ERROR),
+                403: ("current_code (or the code sent) is not the one in use, the page is out of date, "
+                      "or the device has no code", ERROR),
+                409: ("the code is set in the config file, which stays the config's to change", ERROR),
+                429: ("too many wrong codes from this client: retry_after_s says when to try again", ERROR)})
 @requires_code
 def new_access_code() -> Any:
     """Why the current code again, besides the session: a phone left unlocked on the stairs
@@ -90,7 +98,13 @@ def new_access_code() -> Any:
         response = jsonify(error=str(exc))
         response.status_code = 409
         return response
-    return _let_in(access_code=code, link=f"{request.host_url}#code={code}")
+    return _let_in(access_code=code, link=_link(code))
+
+
+def _link(code: str) -> str:
+    """The page's address as this browser reached it, with the new code: `firmware.access.link`."""
+    here = urlsplit(request.host_url)
+    return link(here.hostname or "localhost", here.port or 80, code)
 
 
 @session_api.get("/session")

@@ -24,9 +24,10 @@ from firmware.history.export import (
     json_chunks,
     to_csv,
 )
+from firmware.history.export_file import ExportUnreadable, read_export
 from firmware.history.pain import PainEntryMissing, PainLog
 from firmware.history.report import render_report
-from firmware.history.summary import History, RoutinesDone
+from firmware.history.summary import History, RoutinesDone, today_counts
 from firmware.store import Store
 
 
@@ -54,6 +55,6 @@ def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:
     return HistoryContext(data_dir=cfg.history_dir(), **book.history_hooks(store))
 
 
-__all__ = ["DayClock", "History", "HistoryContext", "ImportRefused", "PainEntryMissing", "PainLog",
-           "export_data", "export_events", "export_traces", "history_context", "import_data", "json_chunks",
-           "parse_day_start", "render_report", "to_csv"]
+__all__ = ["DayClock", "ExportUnreadable", "History", "HistoryContext", "ImportRefused", "PainEntryMissing",
+           "PainLog", "export_data", "export_events", "export_traces", "history_context", "import_data",
+           "json_chunks", "parse_day_start", "read_export", "render_report", "to_csv", "today_counts"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.history.days import DayClock
+from firmware.history.export_file import ExportUnreadable
 from firmware.history.kept import KeptTrace, TraceRefused, kept_traces, remove, restore_traces, trace_json
 from firmware.history.pain import PainLog
 from firmware.store import STRETCH_COLUMNS, Store
@@ -223,7 +224,7 @@ def import_data(store: Store, data: Any, data_dir: str | Path | None = None) -> 
         try:
             written = restore_traces(data_dir if data_dir is not None else store.path.parent,
                                      data.get("traces", []), sessions)
-        except TraceRefused as exc:
+        except (TraceRefused, ExportUnreadable) as exc:
             raise ImportRefused(str(exc)) from None
         added["traces"] = len(written)
         try:

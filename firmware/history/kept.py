@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,7 @@ from typing import Any
 
 from firmware.files import private_dir, write_atomic
 from firmware.history.days import DAY_RE
+from firmware.history.export_file import KeptItems
 
 CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
 GZIP_MAGIC = b"\x1f\x8b"
@@ -44,12 +46,13 @@ def kept_traces(data_dir: str | Path | None, session_ids: Iterable[int],
     """The kept trace files of these sessions, from `since_day` on (None: all), oldest first."""
     if data_dir is None:
         return []
-    from firmware.traces.keeper import session_traces  # here: firmware.traces imports firmware.history
+    # here, not at the top: firmware.traces imports firmware.history
+    from firmware.traces.keeper import session_traces, trace_day
 
     found = []
     for sid in sorted(set(session_ids)):
         for path in session_traces(data_dir, sid):
-            day = path.name.split("-", 2)[2].removesuffix(".csv.gz")
+            day = trace_day(path)
             if since_day is None or day >= since_day.isoformat():
                 found.append(KeptTrace(sid, day, path))
     return found
@@ -77,25 +80,51 @@ def trace_json(trace: KeptTrace) -> Iterator[str]:
 
 def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> list[Path]:
     """Write an export's traces into `data_dir/traces/` (names made here, never taken from the
-    file); returns the files written. TraceRefused names the first item that cannot be."""
-    if not isinstance(items, list):
-        raise TraceRefused("traces must be a list")
-    from firmware.traces.keeper import trace_dir  # here: firmware.traces imports firmware.history
+    file); returns the files written. TraceRefused names the first item that cannot be.
 
-    decoded = [_decoded(n, item, session_ids) for n, item in enumerate(items)]
+    Why two passes: a year of traces decoded at once is some 300 MB, too much for a 512 MB Pi
+    (`items` is read from the file again for each pass, `export_file.KeptItems`). The first pass
+    decodes and checks each item and drops it, so nothing is written when any is bad; the second
+    decodes each again and writes it, one alive at a time. They are written into a hidden staging
+    folder and moved into `traces/` only once all are there, so a crash midway leaves no file that
+    a later session of the same id and day would append to (and the next import clears it)."""
+    if not isinstance(items, list | KeptItems):
+        raise TraceRefused("traces must be a list")
+    from firmware.traces.keeper import trace_dir, trace_name  # here: firmware.traces imports history
+
     seen: set[tuple[int, str]] = set()
-    for n, (sid, day, _) in enumerate(decoded):
+    for n, item in enumerate(items):
+        sid, day = _decoded(n, item, session_ids)[:2]      # the bytes go at once
         if (sid, day) in seen:
             raise TraceRefused(f"traces[{n}]: a second trace for session {sid} on {day}")
         seen.add((sid, day))
-    folder = private_dir(trace_dir(data_dir)) if decoded else trace_dir(data_dir)
+    if not items:
+        return []
+    folder = private_dir(trace_dir(data_dir))
+    for crashed in folder.glob(".import-*"):   # a killed import's; the data dir's lock lets one run
+        remove(crashed.iterdir())
+        with contextlib.suppress(OSError):
+            crashed.rmdir()
+    staging = folder / f".import-{os.getpid()}"
+    staged: list[Path] = []
     written: list[Path] = []
     try:
-        for sid, day, blob in decoded:
-            written.append(write_atomic(folder / f"session-{sid}-{day}.csv.gz", blob))
-    except OSError as exc:
-        remove(written)
-        raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
+        private_dir(staging)
+        for n, item in enumerate(items):
+            sid, day, blob = _decoded(n, item, session_ids)
+            staged.append(write_atomic(staging / trace_name(sid, day), blob))
+            del blob
+        for path in staged:
+            os.replace(path, folder / path.name)
+            written.append(folder / path.name)
+    except BaseException as exc:
+        remove(written + staged)
+        if isinstance(exc, OSError):
+            raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            staging.rmdir()
     return written
 
 
@@ -110,8 +139,10 @@ def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]
     if not isinstance(item, dict):
         raise TraceRefused(f"{where} must be an object")
     sid, day, text = item.get("session_id"), item.get("day"), item.get("gzip_base64")
-    if isinstance(sid, bool) or not isinstance(sid, int) or sid not in session_ids:
-        raise TraceRefused(f"{where} is for session {sid!r}, which the export does not hold")
+    if isinstance(sid, bool) or not isinstance(sid, int):
+        raise TraceRefused(f"{where}: session_id must be a number (a session's id), got {sid!r}")
+    if sid not in session_ids:
+        raise TraceRefused(f"{where} is for session {sid}, which the export does not hold")
     if not isinstance(day, str) or not DAY_RE.match(day) or not _is_date(day):
         raise TraceRefused(f"{where}: day must be YYYY-MM-DD (a real date), got {day!r}")
     try:

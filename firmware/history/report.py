@@ -10,6 +10,8 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from firmware.words import counted
+
 W, H, PAD = 640, 220, 36
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;max-width:720px;margin:2em auto;padding:0 1em}
@@ -34,10 +36,6 @@ def _held(seconds: float) -> str:
 def _share(value: float | None) -> str:
     """A load share as a percentage, as the History page shows it."""
     return "–" if value is None else f"{value * 100:.0f} %"
-
-
-def _days(n: int) -> str:
-    return f"{n} day{'' if n == 1 else 's'}"
 
 
 def holds_chart(days: list[dict[str, Any]]) -> str:
@@ -113,15 +111,16 @@ def render_report(history: dict[str, Any], *, title: str = "stretchstep: the wee
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{escape(title)} {escape(first)} to {escape(last)}</title><style>{CSS}</style></head><body>
 <h1>{escape(title)}</h1>
-<p class="muted">{escape(first)} to {escape(last)} · daily goal {goal} routine{'s' if goal != 1 else ''} ·
-streak {_days(history['streak'])}</p>
+<p class="muted">{escape(first)} to {escape(last)} · daily goal {counted(goal, 'routine')} ·
+streak {counted(history['streak'], 'day')}</p>
 <h2>Summary</h2>
 <table><tr><th></th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th></tr>
 <tr><td>this week</td><td>{totals['routines']}</td><td>{totals['holds']}</td><td>{totals['clean']}</td>
 <td>{totals['bounced']}</td></tr></table>
 <p id="pain-by-goal">Mean pain on days the goal was met: <b>{_fmt(pg['goal_met']['pain'])}</b>
-({_days(pg['goal_met']['days'])} with pain logged); on other days: <b>{_fmt(pg['goal_missed']['pain'])}</b>
-({_days(pg['goal_missed']['days'])}).</p>
+({counted(pg['goal_met']['days'], 'day')} with pain logged);
+on other days: <b>{_fmt(pg['goal_missed']['pain'])}</b>
+({counted(pg['goal_missed']['days'], 'day')}).</p>
 <h2>Each day</h2>
 {holds_chart(days)}
 <table id="days"><tr><th>day</th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th><th>held</th>

@@ -11,6 +11,7 @@ was not. Days are cut by `DayClock`, the same as the routine and the pain log.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,16 @@ from firmware.store import Store
 MAX_DAYS = 366
 # Walls of routines completed in [start, end): supplied by the routine package.
 RoutinesDone = Callable[[float, float], Sequence[float]]
+
+
+def today_counts(store: Store, day_clock: DayClock, now: float | None = None) -> dict[str, Any]:
+    """Counts for the stretching day of `now` (default: the wall clock), cut by `day_clock`.
+
+    Why the caller's DayClock and not midnight: at 02:00 the stretches of the evening before
+    are still "today" on the History page, in MQTT's retained counts and in the report;
+    /api/today must say the same, so every reader cuts days with the one configured clock."""
+    day = day_clock.day_of(time.time() if now is None else now)
+    return {"date": day.isoformat(), **store.day_counts(*day_clock.bounds(day))}
 
 
 def _mean(values: Sequence[float], digits: int = 1) -> float | None:

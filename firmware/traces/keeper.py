@@ -36,6 +36,16 @@ def trace_dir(data_dir: str | Path) -> Path:
     return Path(data_dir) / "traces"
 
 
+def trace_name(session_id: int, day: str) -> str:
+    """The file name a session's trace of `day` (YYYY-MM-DD) is kept under."""
+    return f"session-{session_id}-{day}.csv.gz"
+
+
+def trace_day(path: Path) -> str:
+    """The day (YYYY-MM-DD) a kept trace file is for, read back from `trace_name`'s name."""
+    return path.name.split("-", 2)[2].removesuffix(".csv.gz")
+
+
 def session_traces(data_dir: str | Path, session_id: int) -> list[Path]:
     """A session's kept trace files, oldest day first."""
     return sorted(trace_dir(data_dir).glob(f"session-{session_id}-*.csv.gz"))
@@ -86,7 +96,7 @@ class TraceKeeper:
         self._thread.start()
 
     def path_for(self, wall: float) -> Path:
-        return self.folder / f"session-{self.session_id}-{self.clock.day_of(wall).isoformat()}.csv.gz"
+        return self.folder / trace_name(self.session_id, self.clock.day_of(wall).isoformat())
 
     # --- the sink (called on the sampling loop: never blocks on the disk) ---------------------
     def on_sample(self, t: float, kg: float, status: dict[str, Any] | None = None) -> None:

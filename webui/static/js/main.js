@@ -47,24 +47,27 @@ async function start() {
     const code = takeLinkCode();        // the link opened again in this tab: only the hash changed
     if (code === null) { route(); return; }
     route();
-    const refused = session.authenticated ? "" : await loginWithLinkCode(code);
-    const inNow = refused ? await login(refused) : session.authenticated;
-    if (inNow && !started) begin();     // a locked page opens once the link's code let it in
+    await enter(code);
   });
   route();
   try { await loadSession(); } catch (e) { /* the stream's reconnect shows the device is unreachable */ }
-  // The link `stretchstep run` prints carries the code: it logs this phone in; a wrong one asks.
-  const refused = linkCode && !session.authenticated ? await loginWithLinkCode(linkCode) : "";
-  if (!session.openReads && !session.authenticated) {
-    // Reads are closed: ask once. Cancel leaves a button to ask again, never a dialog on a timer.
-    document.querySelector("main").hidden = true;
-    $("locked").hidden = false;
-    document.body.classList.add("is-locked");
-    connState("locked", "locked");
-    if (await login(refused)) begin();
+  await enter(linkCode);
+}
+
+/** Start the page, or keep it locked. The link `stretchstep run` prints carries the code (`code`,
+ * null when none): it logs this phone in, and a wrong one opens the dialog saying why. */
+async function enter(code) {
+  const refused = await loginWithLinkCode(code);
+  if (started || session.openReads || session.authenticated) {
+    begin();                            // a page already started stays as it is
+    if (refused) login(refused);
     return;
   }
-  begin();
-  if (refused) login(refused);
+  // Reads are closed: ask once. Cancel leaves a button to ask again, never a dialog on a timer.
+  document.querySelector("main").hidden = true;
+  $("locked").hidden = false;
+  document.body.classList.add("is-locked");
+  connState("locked", "locked");
+  if (await login(refused)) begin();
 }
 start();

@@ -52,7 +52,7 @@ export async function api(path, options = {}) {
       if (await login()) continue;
       throw new NeedsCode(write ? "Not saved: changes need the access code." : "This needs the access code.");
     }
-    if (res.status === 429) throw new Error(`Too many wrong codes from this phone. Try again in ${Math.ceil(data.retry_after_s || 60)} s.`);
+    if (res.status === 429) throw new Error(tooManyTries(data));
     if (res.status === 404 && (!data.error || data.error.startsWith("no such endpoint"))) throw new Error("This device's software does not offer that yet.");
     throw new Error(data.error || `The device refused (${res.status}).`);
   }
@@ -66,26 +66,28 @@ export async function send(path, json) {
   return { ok: res.ok, status: res.status, data };
 }
 
-/** A new access code made on the page: this browser holds the new session the answer set. */
-export async function newCode(current) {
-  const r = await send("/api/access-code", { current_code: current });
+/** `send`, where an answer that lets this browser in (a new session's cookie and CSRF token) is kept. */
+async function sendForSession(path, json) {
+  const r = await send(path, json);
   if (r.ok) { auth.csrf = r.data.csrf_token || null; auth.authenticated = true; announce(); }
   return r;
 }
 
+/** A new access code made on the page: this browser holds the new session the answer set. */
+export function newCode(current) { return sendForSession("/api/access-code", { current_code: current }); }
+
+/** What to tell a person the device makes wait (429) before the next code from this phone. */
+export function tooManyTries(data) {
+  return `Too many wrong codes from this phone. Try again in ${Math.ceil(data.retry_after_s || 60)} s.`;
+}
+
 // ---- the access code: from the link, or typed into the dialog ------------------------------
 /** POST the code to /api/session; on success this browser holds the session. {ok, status, data} */
-export async function sendCode(code) {
-  const res = await fetch("/api/session", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-                                            body: JSON.stringify({ access_code: code }) });
-  const data = await body(res);
-  if (res.ok) { auth.csrf = data.csrf_token || null; auth.authenticated = true; announce(); }
-  return { ok: res.ok, status: res.status, data };
-}
+function sendCode(code) { return sendForSession("/api/session", { access_code: code }); }
 
 /** What to tell a person whose code was refused. */
 function refusal(r) {
-  if (r.status === 429) return `Too many wrong tries from this phone. Wait ${Math.ceil(r.data.retry_after_s || 60)} seconds, then try again.`;
+  if (r.status === 429) return tooManyTries(r.data);
   if (r.status === 403 || r.status === 401) return "That code is not right. Check it and try again.";
   return r.data.error || `The device refused (${r.status}).`;
 }
@@ -99,8 +101,10 @@ export function takeLinkCode() {
   try { return decodeURIComponent(m[1]).trim() || null; } catch (e) { return null; }
 }
 
-/** Log in with the link's code. "" when let in; else the message the sign-in dialog shows. */
+/** Log in with the link's code. "" when let in (or already in, or no code); else the message the
+ * sign-in dialog shows. */
 export async function loginWithLinkCode(code) {
+  if (!code || auth.authenticated) return "";
   let r;
   try { r = await sendCode(code); } catch (e) { return "The device did not answer the link's code. Type the code to try again."; }
   if (r.ok) return "";

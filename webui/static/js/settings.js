@@ -1,7 +1,7 @@
 // Settings behind the access code: profile, body weight, tighter side, protocol and targets,
 // daily goal, sounds; tare and calibrate as a guided flow with the live reading.
 import { $, h, setText, fmt, say } from "./dom.js";
-import { api, login, logout, newCode, session, NeedsCode } from "./net.js";
+import { api, login, logout, newCode, session, tooManyTries, NeedsCode } from "./net.js";
 import { onLive } from "./now.js";
 import * as sound from "./sound.js";
 
@@ -60,7 +60,7 @@ async function makeCode() {
       setText($("code-new-link"), r.data.link);
       $("code-new").hidden = false;
       say(msg, "Done: the old code no longer works.");
-    } else if (r.status === 429) say(msg, `Too many wrong codes from this phone. Try again in ${Math.ceil(r.data.retry_after_s || 60)} s.`, true);
+    } else if (r.status === 429) say(msg, tooManyTries(r.data), true);
     else say(msg, r.data.error || `The device refused (${r.status}).`, true);
   } catch (e) { say(msg, "The device did not answer. If the old code stops working, run stretchstep access-code --reset on the device.", true); }
   finally { $("make-code").disabled = false; }

@@ -132,9 +132,7 @@ def test_slow_presses_under_faster_sway_are_not_outnumbered_by_sway_bumps(sway_s
     # whole, twice as often: the old counter took a chain of them in 3 of these 16 holds (5-7)
     found = recount(*draw([11.4] * 2, duty=0.55, let_off=0.86, sway_pp=PRESS / 1.77, sway_hz=1 / sway_s,
                           lead=3.0, seed=seed))
-    # (where the rhythm at twice the pace scores near it, the unsure count is the one between
-    # the two readings, within one of either: _hedged below)
-    assert found.count == 2 or (not found.sure and found.count == 3)
+    assert found.count == 2
 
 
 def test_a_staircase_of_five_at_the_shortest_cycle_counts_five() -> None:

@@ -32,8 +32,11 @@ or tail longer than a cycle, its jitter and half a rise, in which something rose
 the sway hid (`_beats_beyond`; only when the presses stand clear of the sway, so the rhythm is
 worth extending, and with three or more of them, so there is one).
 
-An unsure count is hedged between its readings (`_hedged`): when the steady rhythms that score
-within RIVAL_SHARE of the best count two apart, the count between is within one of either. On
+An unsure count whose typical press is no bigger than the sway it leaves (in the same statistic:
+there the best reading is a coin toss) is hedged between its readings (`_hedged`): when the
+steady rhythms that score within RIVAL_SHARE of the best count two apart, the count between is
+within one of either (where the presses stand above the sway, the best reading is more often
+exact, and the hedge would cost more exact counts than it saves misses by two). On
 the wide tuning data (issue 10's sets) 91 of 97 misses by more than one at press-to-sway >= 1
 were unsure, most of them a rhythm at about half or twice the true cycle, or presses lost at the
 ends; the hedge trades a few exact counts of unsure holds for counts within one.
@@ -320,7 +323,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
     count = len(chosen) + n_hidden
-    if not sure:
+    if not sure and typical < sway:  # no bigger than the sway it leaves: a reading among rivals
         count = _hedged(count, rivals)
     return PressCount(count, sure, typical, sway, rhythm, tuple(chosen), tuple(heights),
                       standing_sway, edges, n_hidden)

@@ -56,10 +56,13 @@ def server(tmp_path_factory):
     assert proc.returncode == 0, output
 
 
-def fuzz(base: str, workdir: Path, *headers: str, seconds: float = 120) -> str:
+def fuzz(base: str, workdir: Path, *headers: str, seconds: float = 300) -> str:
+    """Schemathesis against the real server. The time limits only catch a hang: the server at
+    --speed 20 keeps a long raw trace, and its plot.svg took over 10 s once on a loaded 2-core
+    machine, which is not what this test is about (the page-load bars are benchmarks)."""
     schemathesis = Path(sys.executable).with_name("schemathesis")
     cmd = [str(schemathesis), "run", f"{base}/api/openapi.json", "--checks", CHECKS,
-           "--exclude-path", "/api/stream", "--max-examples", "15", "--request-timeout", "10",
+           "--exclude-path", "/api/stream", "--max-examples", "15", "--request-timeout", "60",
            "--workers", "1", *[arg for h in headers for arg in ("-H", h)]]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds, cwd=workdir,
                             env=dict(os.environ, NO_COLOR="1", SCHEMATHESIS_TELEMETRY="false"))

@@ -109,10 +109,9 @@ def test_reanalyze_replaces_a_sessions_stretches_and_keeps_the_routine_slot(tmp_
     store.close()
 
 
-def test_reanalyze_of_a_sped_up_simulated_run_keeps_each_stretch_its_slot_and_time(tmp_path):
-    """`./dev run --speed 5`: source time runs 5x the wall clock. Each stretch keeps its own
-    routine slot and its wall time (placing the file 1:1 gave later stretches other slots)."""
-    speed = 5.0
+def kept_sped_up_run(tmp_path, speed: float, **keeper: float):
+    """A simulated routine kept by a TraceKeeper at `speed` times the wall clock (`--speed`),
+    with its session begun an hour ago: (store, session id, the stretches, wall start, t0)."""
     source = open_source("simulated:good_routine", Config(), fast=True)
     samples = [(s.t, s.kg) for s in source.samples()]
     source.close()
@@ -122,11 +121,19 @@ def test_reanalyze_of_a_sped_up_simulated_run_keeps_each_stretch_its_slot_and_ti
     store = Store(tmp_path / "history.sqlite")
     sid = store.start_session("simulated", start_wall)
     clock = WallClock(start_wall)
-    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples))
+    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples), **keeper)
     for t, kg in samples:
         clock.now = start_wall + (t - t0) / speed
         k.on_sample(t, kg, {"state": "standing"})
     k.close()
+    return store, sid, truth, start_wall, t0
+
+
+def test_reanalyze_of_a_sped_up_simulated_run_keeps_each_stretch_its_slot_and_time(tmp_path):
+    """`./dev run --speed 5`: source time runs 5x the wall clock. Each stretch keeps its own
+    routine slot and its wall time (placing the file 1:1 gave later stretches other slots)."""
+    speed = 5.0
+    store, sid, truth, start_wall, t0 = kept_sped_up_run(tmp_path, speed)
     slots = [("right" if n % 2 == 0 else "left", "straight", n + 1) for n in range(len(truth))]
     for stretch, (leg, knee, rep) in zip(truth, slots, strict=True):   # as stored live, with the slot
         store.add_event(sid, Event(ev.STRETCH_END, stretch["end"], stretch),
@@ -170,21 +177,7 @@ def test_a_kept_trace_says_its_pace_so_reanalyze_places_a_sped_up_run_with_one_s
     """The keeper writes the run's pace in the header (`# wall_per_t=`): reanalyze no longer has
     to guess it from the stretches stored live, which it cannot do from fewer than two."""
     speed = 5.0
-    source = open_source("simulated:good_routine", Config(), fast=True)
-    samples = [(s.t, s.kg) for s in source.samples()]
-    source.close()
-    truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
-    assert len(truth) >= 3
-    start_wall, t0 = time.time() - 3600, samples[0][0]
-    store = Store(tmp_path / "history.sqlite")
-    sid = store.start_session("simulated", start_wall)
-    clock = WallClock(start_wall)
-    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples),
-                    wall_per_t=1.0 / speed)
-    for t, kg in samples:
-        clock.now = start_wall + (t - t0) / speed
-        k.on_sample(t, kg, {"state": "standing"})
-    k.close()
+    store, sid, truth, start_wall, t0 = kept_sped_up_run(tmp_path, speed, wall_per_t=1.0 / speed)
     first = truth[0]   # only one stretch stored live (the run was stopped early, say)
     store.add_event(sid, Event(ev.STRETCH_END, first["end"], first),
                     start_wall + (first["end"] - t0) / speed, {})

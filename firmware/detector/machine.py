@@ -18,10 +18,11 @@ How it sees the step (DESIGN §2):
   than it (less two standing SDs; only standing reached by stepping on, a release or a shift down
   counts: a level a rejected rise reached may be a stretch missed); its 20-80 % takes at most
   MAX_RISE_S, no 0.3 s jump carries most of it, it does not pause on its way as a row of foot
-  shifts does, and, unless the rise is bigger than any single shift (0.1 BW: half of S), it is
-  slower than a shift (0.3-1 s): 20-80 % in at least `slow_rise_s`; and it rises >= SWAY_RISE
-  standing SDs. Such a hold is still told only once it is confirmed: it has lasted CONFIRM_S and
-  a release begun by then would show (CONFIRM_LAG); until then its events are held back, a
+  shifts does (long pauses, or shorter ones between bursts quicker than one smooth ramp), and,
+  unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a shift
+  (0.3-1 s): 20-80 % in at least `slow_rise_s`; and it rises >= SWAY_RISE standing SDs. Such a
+  hold is still told only once it is confirmed: it has lasted CONFIRM_S and a release begun by
+  then would show (CONFIRM_LAG); until then its events are held back, a
   "plateau" that falls back is dropped untold, and one that climbs on by more than a breath adds
   resumes the ramp. Anything else (a foot shift, a row of them, a creep of sway) is told nobody
   and only moves S. The release comes when y falls

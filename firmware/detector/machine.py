@@ -103,6 +103,9 @@ STEP_PACE = 2.4     # a rise whose steepest 0.3 s gains more than this many time
 STEP_STALL = 0.25   # pauses for this share of its 10-90 % time (a smooth ramp: ~0.15 at its slow
                     # ends) and >= MIN_STALL_S, moved in quick steps between flats: a row of foot
                     # shifts. A heel drop slowed by sway pauses where it is slow, not between bursts
+                    # (on the tuning sets heel drops reach 2.5 x without such a pause; with one, 2
+                    # of ~5700 pass 2.4 x, and 1.9 x would lose 14: rows with flats <= 0.7 s are
+                    # as smooth as a ramp and stay unseen)
 SWAY_RISE = 7.5     # a stretch rises >= 0.15 BW; standing sway's SD is <= 2 % BW even for older
                     # adults (2-7 % BW peak to peak in the breathing band): >= 7.5 standing SDs
 UNSETTLED = 0.1     # x plateau, more than a breath adds (<= 0.06 BW of a >= 0.6 BW plateau)

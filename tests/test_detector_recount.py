@@ -192,6 +192,14 @@ def test_an_unsure_count_between_two_readings_two_apart_is_the_one_between() -> 
     assert _hedged(2, []) == 2
 
 
+def test_an_unsure_count_is_the_one_within_one_of_the_most_readings() -> None:
+    # a count found at 8 beside rival readings of 4 and 5: 5 is within one of two of the three
+    # (the two-apart rule alone left 8, two off whichever of 4 and 5 is the truth)
+    assert _hedged(8, [(5.0, 8), (4.0, 4), (4.5, 5)]) == 5
+    assert _hedged(4, [(5.0, 4), (4.0, 5), (4.5, 8)]) == 4  # the count found is one of the most
+    assert _hedged(8, [(5.0, 8), (3.0, 4), (3.0, 5)]) == 8  # weak rivals are no readings
+
+
 def test_no_presses_and_no_sway_is_a_sure_zero() -> None:
     found = recount(*draw([], tail=30.0))
     assert found.count == 0 and found.sure

@@ -14,7 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware.detector.recount import MAX_POINTS, STEP_S, HoldRecord, _hedged, count_presses, standing_rise
+from firmware.detector.recount import (
+    MAX_POINTS,
+    STEP_S,
+    SURE_RATIO,
+    HoldRecord,
+    _hedged,
+    count_presses,
+    standing_rise,
+)
 
 PLATEAU = 56.0   # kg at the cell (0.8 of a 70 kg person)
 PRESS = 2.8      # kg: a 4 % BW press
@@ -178,6 +186,23 @@ def test_a_long_tail_where_something_rose_holds_the_beat_the_rhythm_puts_there()
     assert flat.count == 4 and flat.sure
     late = ts[-1] - 5.0
     found = recount(ts, [x + 0.4 * PRESS * smooth((t - late) / 2.0) for t, x in zip(ts, xs, strict=True)])
+    assert found.count == 5 and not found.sure and found.hidden == 1
+
+
+def test_the_beat_in_a_long_tail_counts_where_the_presses_are_only_just_above_the_sway() -> None:
+    # The same four presses and a tail that rose, and off the beat between two presses a sway
+    # bump of 0.8 of a press: the presses stand above the sway the chain leaves, but by less
+    # than SURE_RATIO. Their rhythm is still the hold's (the readings among rivals are for
+    # presses no bigger than the sway), so the press it puts in the tail counts; unsure
+    ts, xs = draw([6.0] * 4, tail=10.0)
+    late, t0 = ts[-1] - 5.0, 11.5
+
+    def bump(t: float) -> float:
+        return 0.8 * PRESS * (smooth((t - t0) / 2.0) - smooth((t - t0 - 2.0) / 2.0))
+
+    tail = [0.4 * PRESS * smooth((t - late) / 2.0) + bump(t) for t in ts]
+    found = recount(ts, [x + y for x, y in zip(xs, tail, strict=True)])
+    assert 1.0 <= found.press_kg / found.sway_kg < SURE_RATIO
     assert found.count == 5 and not found.sure and found.hidden == 1
 
 

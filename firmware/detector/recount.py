@@ -29,8 +29,11 @@ is weighed against the size: an end rise smaller than END_SHARE of the typical p
 (sway in the quiet lead or tail that fell on the beat). The count is the chain's length with its hidden beats,
 and with the beats the rhythm puts beyond its ends: breathing goes on through the hold, so a lead
 or tail longer than a cycle, its jitter and half a rise, in which something rose, held a press
-the sway hid (`_beats_beyond`; only when the presses stand clear of the sway, so the rhythm is
-worth extending, and with three or more of them, so there is one).
+the sway hid (`_beats_beyond`; only when the typical press is at least the sway it leaves, so
+the rhythm is the hold's and worth extending: below that the count is a reading among rivals,
+see the hedge; and with three or more presses, so there is a rhythm). (That bound was
+SURE_RATIO: from it down to the sway, on the 19 tuning sets 19 cells of the per-set bars gained
+a hold or two and 3 lost one, most at exact >= 1.5.)
 
 An unsure count whose typical press is no bigger than the sway it leaves (in the same statistic:
 there the best reading is a coin toss) is the count within one of the most of its readings
@@ -310,7 +313,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     beats = len(chosen) - 1 + n_hidden
     rhythm = (chosen[-1] - chosen[0]) / beats if beats > 0 else 0.0
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
-    if len(chosen) >= 3 and typical >= SURE_RATIO * sway:
+    if len(chosen) >= 3 and typical >= sway:
         n_hidden += _beats_beyond(v, t, chosen, edges, rhythm, END_SHARE * typical)
     if members:
         # every press, not just the typical one, stands clear of what standing alone made (a

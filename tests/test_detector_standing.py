@@ -93,14 +93,16 @@ def test_the_smallest_stretch_from_the_highest_standing_is_found(rate: float, ra
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])
-@pytest.mark.parametrize("settle_s", [1.0, 2.0])
-def test_standing_that_walks_up_in_three_shifts_then_sways_is_no_stretch(rate: float,
+@pytest.mark.parametrize(("shift_s", "settle_s"), [(0.3, 0.8), (0.5, 0.8), (0.3, 0.9), (0.5, 1.0), (0.5, 2)])
+def test_standing_that_walks_up_in_three_shifts_then_sways_is_no_stretch(rate: float, shift_s: float,
                                                                          settle_s: float) -> None:
-    # three 0.08 BW shifts (0.5 s each) from 0.3 BW: 0.24 BW in all, more than a stretch's
-    # ramp, but in steps a foot makes, to a level (0.54 BW) this person may stand at
+    # three 0.08 BW shifts (0.3-0.5 s each) from 0.3 BW: 0.24 BW in all, more than a stretch's
+    # ramp, but in steps a foot makes, to a level (0.54 BW) this person may stand at. With
+    # flats of 0.8-0.9 s the pause is short beside the whole rise (< 0.45 of it), but the steps
+    # between are quicker than any one smooth ramp of that length (the "steps" rule)
     script = standing(0.3, 10.0)
     for k in (1, 2, 3):
-        script.ramp((0.3 + 0.08 * k) * BODY, 0.5).flat((0.3 + 0.08 * k) * BODY, settle_s)
+        script.ramp((0.3 + 0.08 * k) * BODY, shift_s).flat((0.3 + 0.08 * k) * BODY, settle_s)
     script.flat(script.level, 40.0)
     assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
 
@@ -128,6 +130,19 @@ def test_a_shift_down_after_a_rejected_rise_is_standing_that_bounds_the_next_ris
         script.ramp(level * BODY, 0.6).flat(level * BODY, 8.0 if level < 0.48 else 10.0)
     script.ramp(0.46 * BODY, 1.5).flat(0.46 * BODY, 30.0)
     assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("stand_s", [10.0, 11.0, 12.0, 13.0])
+def test_the_smallest_slow_stretch_under_heavy_sway_is_no_row_of_shifts(rate: float, stand_s: float) -> None:
+    # §2's smallest stretch from its highest standing (0.15 BW from 0.6 BW) at its slowest (4 s)
+    # under an older adult's sway (3 % BW peak to peak at 0.23 Hz, four phases): the sway slows
+    # and may stall the ramp, but its steps are no quicker than the ramp itself, unlike a row of
+    # foot shifts (the test above), so it is still a stretch (its start as sway moves its 10 % point)
+    script = standing(0.6, stand_s).ramp(0.75 * BODY, 4.0).hold(24.0, 3, press=0.03 * BODY) \
+        .ramp(0.6 * BODY, 2.0).flat(0.6 * BODY, 6.0)
+    (found,) = stretches(visit(script, rate, sway_frac=0.015))
+    assert abs(found["start"] - (2.6 + stand_s)) < 1.2 and found["hold_s"] > 20.0
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])

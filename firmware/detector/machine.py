@@ -18,10 +18,11 @@ How it sees the step (DESIGN §2):
   than it (less two standing SDs; only standing reached by stepping on, a release or a shift down
   counts: a level a rejected rise reached may be a stretch missed); its 20-80 % takes at most
   MAX_RISE_S, no 0.3 s jump carries most of it, it does not pause on its way as a row of foot
-  shifts does, and, unless the rise is bigger than any single shift (0.1 BW: half of S), it is
-  slower than a shift (0.3-1 s): 20-80 % in at least `slow_rise_s`; and it rises >= SWAY_RISE
-  standing SDs. Such a hold is still told only once it is confirmed: it has lasted CONFIRM_S and
-  a release begun by then would show (CONFIRM_LAG); until then its events are held back, a
+  shifts does (long pauses, or shorter ones between bursts quicker than one smooth ramp), and,
+  unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a shift
+  (0.3-1 s): 20-80 % in at least `slow_rise_s`; and it rises >= SWAY_RISE standing SDs. Such a
+  hold is still told only once it is confirmed: it has lasted CONFIRM_S and a release begun by
+  then would show (CONFIRM_LAG); until then its events are held back, a
   "plateau" that falls back is dropped untold, and one that climbs on by more than a breath adds
   resumes the ramp. Anything else (a foot shift, a row of them, a creep of sway) is told nobody
   and only moves S. The release comes when y falls
@@ -96,6 +97,15 @@ MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s 
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
+RAMP_PACE = 0.28    # share of its rise one smooth ramp gains in its steepest 0.3 s, per 1 s of its
+                    # 10-90 % time (raised cosine 0.278, minimum jerk 0.283): x 1/t1090
+STEP_PACE = 2.4     # a rise whose steepest 0.3 s gains more than this many times that, and that
+STEP_STALL = 0.25   # pauses for this share of its 10-90 % time (a smooth ramp: ~0.15 at its slow
+                    # ends) and >= MIN_STALL_S, moved in quick steps between flats: a row of foot
+                    # shifts. A heel drop slowed by sway pauses where it is slow, not between bursts
+                    # (on the tuning sets heel drops reach 2.5 x without such a pause; with one, 2
+                    # of ~5700 pass 2.4 x, and 1.9 x would lose 14: rows with flats <= 0.7 s are
+                    # as smooth as a ramp and stay unseen)
 SWAY_RISE = 7.5     # a stretch rises >= 0.15 BW; standing sway's SD is <= 2 % BW even for older
                     # adults (2-7 % BW peak to peak in the breathing band): >= 7.5 standing SDs
 UNSETTLED = 0.1     # x plateau, more than a breath adds (<= 0.06 BW of a >= 0.6 BW plateau)
@@ -657,18 +667,24 @@ class HoldDetector:
             return "plateau"
         if not quick <= t80 - t20 <= MAX_RISE_S:
             return "speed"
-        if self._largest_jump(j10, j90 + 3) > MAX_JUMP_SHARE * rise:
+        steepest = self._largest_jump(j10, j90 + 3) / rise  # share of the rise in its steepest 0.3 s
+        if steepest > MAX_JUMP_SHARE:
             return "jump"
-        if self._longest_stall(j10, j90, s, rise) > max(STALL_SHARE * (t90 - t10), MIN_STALL_S):
+        (stall, between), t1090 = self._longest_stalls(j10, j90, s, rise), t90 - t10
+        if stall > max(STALL_SHARE * t1090, MIN_STALL_S):
             return "stall"
+        if between >= max(STEP_STALL * t1090, MIN_STALL_S) and steepest * t1090 > STEP_PACE * RAMP_PACE:
+            return "steps"
         return None
 
-    def _longest_stall(self, j: int, i: int, s: float, rise: float) -> float:
-        """The longest time the block means between blocks j and i stayed within a tenth of the
-        rise, starting 15-85 % of the way up: a heel drop does not pause on its way."""
+    def _longest_stalls(self, j: int, i: int, s: float, rise: float) -> tuple[float, float]:
+        """The longest times the block means between blocks j and i stayed within a tenth of the
+        rise, starting 15-85 % of the way up (a heel drop does not pause on its way), and
+        starting 15-65 % (a pause with a quarter of the rise still to come after it: between
+        the steps of a row, not a ramp easing into a plateau that creeps on)."""
         ms, ts = self._ms, self._ts
-        lo_v, hi_v, band = s + 0.15 * rise, s + 0.85 * rise, 0.1 * rise
-        best = 0.0
+        lo_v, mid_v, hi_v, band = s + 0.15 * rise, s + 0.65 * rise, s + 0.85 * rise, 0.1 * rise
+        best = best_mid = 0.0
         for a in range(max(j, i - 80), i):
             va = ms[a & MASK]
             if not lo_v <= va <= hi_v:
@@ -681,9 +697,12 @@ class HoldDetector:
                 if hi - lo > band:
                     break
                 b += 1
-            if ts[b & MASK] - ts[a & MASK] > best:
-                best = ts[b & MASK] - ts[a & MASK]
-        return best
+            held = ts[b & MASK] - ts[a & MASK]
+            if held > best:
+                best = held
+            if va <= mid_v and held > best_mid:
+                best_mid = held
+        return best, best_mid
 
     def _watch_bounce(self, hp: float, y: float, i: int) -> None:
         watch = self._bounce

@@ -31,6 +31,7 @@ from firmware.history import (
     history_context,
     import_data,
     json_chunks,
+    mend_import,
     read_export,
     render_report,
     to_csv,
@@ -148,6 +149,9 @@ def import_command(export_file, config_path, data_dir) -> None:
     with _writing_alone(cfg, "cannot import"):
         store = _open_store(cfg, must_exist=False)
         try:
+            mended = mend_import(store, cfg.history_dir())
+            if mended:
+                click.echo(mended, err=True)
             added = import_data(store, data, cfg.history_dir())
         except ImportRefused as exc:
             raise click.ClickException(f"{export_file}: {exc}") from None

@@ -310,18 +310,6 @@ def test_an_import_holds_one_decoded_trace_at_a_time(store, monkeypatch):
     assert [p.name for p in written] == [f"session-{n}-2026-03-08.csv.gz" for n in range(1, 5)]
 
 
-def test_an_import_clears_what_a_killed_import_left_in_its_staging_folder(store):
-    import gzip
-
-    left = store.path.parent / "traces" / ".import-99999"
-    left.mkdir(parents=True)
-    (left / "session-1-2026-03-08.csv.gz").write_bytes(b"half")
-    blob = gzip.compress(b"t,kg\n0,1\n")
-    assert import_data(store, traces_export([blob]))["traces"] == 1
-    assert [p.name for p in (store.path.parent / "traces").iterdir()] == ["session-1-2026-03-08.csv.gz"]
-    assert (store.path.parent / "traces" / "session-1-2026-03-08.csv.gz").read_bytes() == blob
-
-
 def test_a_bad_trace_after_good_ones_writes_none_of_them(store):
     import gzip
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sqlite3
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -261,15 +262,32 @@ def _insert(conn: Any, table: str, key: str, columns: tuple[str, ...], rows: Any
     if not isinstance(rows, list):
         raise ImportRefused(f"{key} must be a list")
     sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    numeric = {r["name"]: r["type"] for r in conn.execute(f"PRAGMA table_info({table})")
+               if r["type"] in ("REAL", "INTEGER")}
     for n, row in enumerate(rows):
         if not isinstance(row, dict):
             raise ImportRefused(f"{key}[{n}] must be an object")
         values = [_column(row, c) for c in columns]
+        for column, value in zip(columns, values, strict=True):
+            if column in numeric and not _is_number(value, numeric[column]):
+                raise ImportRefused(f"{key}[{n}].{column} must be "
+                                    f"{'a whole number' if numeric[column] == 'INTEGER' else 'a number'}"
+                                    f" (or null), got {value!r}")
         try:
             conn.execute(sql, values)
         except sqlite3.Error as exc:  # a constraint or a value of the wrong type: name the row
             raise ImportRefused(f"{key}[{n}] cannot be stored: {exc}") from None
     return len(rows)
+
+
+def _is_number(value: Any, kind: str) -> bool:
+    """Whether a value fits a number column. Why check: SQLite keeps "x" in a REAL column as
+    text, and a stretch whose wall is "x" later broke every export and report with a traceback."""
+    if value is None or isinstance(value, bool):
+        return True                       # null where NOT NULL allows it; a bool is 0 or 1
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value) and (kind == "REAL" or value.is_integer())
 
 
 def _column(row: dict[str, Any], column: str) -> Any:

@@ -272,7 +272,7 @@ def _insert(conn: Any, table: str, key: str, columns: tuple[str, ...], rows: Any
             if column in numeric and not _is_number(value, numeric[column]):
                 raise ImportRefused(f"{key}[{n}].{column} must be "
                                     f"{'a whole number' if numeric[column] == 'INTEGER' else 'a number'}"
-                                    f" (or null), got {value!r}")
+                                    f", got {value!r}")
         try:
             conn.execute(sql, values)
         except sqlite3.Error as exc:  # a constraint or a value of the wrong type: name the row

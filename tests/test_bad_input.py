@@ -137,7 +137,8 @@ def test_an_export_cut_short_is_refused_saying_where_and_imports_nothing(cli, tm
                        "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI" * 100}]})
     path = write(tmp_path / "cut.json", text[:200])
     user_error(cli("import", path, "--data-dir", tmp_path / "fresh"), "cut.json: not a JSON export",
-               "Unterminated string starting at byte 128")
+               "Unterminated string starting at byte 128: the file stops before the JSON does, "
+               "it was cut short")
     fresh = tmp_path / "fresh"
     assert not list(fresh.rglob("*.sqlite")) and not list(fresh.rglob("session-*"))
 

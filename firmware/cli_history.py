@@ -144,7 +144,7 @@ def import_command(export_file, config_path, data_dir) -> None:
     try:
         data = read_export(export_file)
     except ExportUnreadable as exc:
-        raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
+        raise click.ClickException(f"{export_file}: not a JSON export: {exc}") from None
     cfg.history_dir().mkdir(parents=True, exist_ok=True)
     with _writing_alone(cfg, "cannot import"):
         store = _open_store(cfg, must_exist=False)

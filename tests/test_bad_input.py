@@ -143,6 +143,13 @@ def test_an_export_cut_short_is_refused_saying_where_and_imports_nothing(cli, tm
     assert not list(fresh.rglob("*.sqlite")) and not list(fresh.rglob("session-*"))
 
 
+def test_the_csv_export_given_to_import_is_refused_saying_which_export_it_reads(cli, tmp_path):
+    path = write(tmp_path / "all.csv", "type,id,day,time,leg,knee,rep,hold_s\nstretch,1,2026-03-08,\n")
+    user_error(cli("import", path, "--data-dir", tmp_path / "fresh"),
+               "all.csv: not a JSON export: this is the CSV export; import reads the JSON one "
+               "(stretchstep export --format json)")
+
+
 def test_an_export_naming_a_session_by_a_string_is_refused_saying_an_id_is_a_number(cli, tmp_path):
     path = write(tmp_path / "e.json", json.dumps({
         "format": "stretchstep-export", "version": 3,

@@ -56,8 +56,9 @@ class DateParam(click.ParamType):
 def _open_store(cfg: Config, *, must_exist: bool = True) -> Store:
     path = cfg.history_dir() / "history.sqlite"
     if must_exist and not path.exists():
-        raise click.ClickException(f"no history in {cfg.history_dir()} (no history.sqlite); "
-                                   "is --data-dir / [store] data_dir right?")
+        raise click.ClickException(f"no history in {cfg.history_dir()} yet (no history.sqlite): "
+                                   "`stretchstep run` starts it there; or is --data-dir / "
+                                   "[store] data_dir wrong?")
     click.echo(f"history: {path}", err=True)
     return Store(path)
 

@@ -83,7 +83,8 @@ def test_report_writes_a_self_contained_page(cli, data_dir, tmp_path):
 def test_commands_on_a_data_dir_with_no_history_say_so(cli, tmp_path):
     for args in (["export"], ["report"], ["reanalyze", "--since", "2026-01-01"]):
         result = cli(*args, "--data-dir", tmp_path / "empty")
-        assert result.exit_code == 2 and "no history in" in result.output and "Traceback" not in result.output
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "no history in" in result.output and "`stretchstep run` starts it there" in result.output
 
 
 def test_reanalyze_without_kept_traces_says_where_it_looked(cli, data_dir):

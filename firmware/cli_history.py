@@ -74,7 +74,8 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
         with DataDirLock(cfg.history_dir()):
             yield
     except DataDirLocked as exc:
-        raise click.ClickException(f"{what}: {exc} (e.g. sudo systemctl stop stretchstep)") from None
+        hint = "the service stops with: sudo systemctl stop stretchstep"
+        raise click.ClickException(f"{what}: {exc}; {hint}") from None
 
 
 class _Counted:

@@ -110,6 +110,7 @@ def test_commands_that_rewrite_history_refuse_while_the_device_runs(cli, data_di
         result = cli(*args, "--data-dir", data_dir)
     assert result.exit_code == 2 and f"cannot {command}: " in result.output     # as a second `run` does
     assert "in use by another stretchstep (pid " in result.output and "Traceback" not in result.output
+    assert "; the service stops with: sudo systemctl stop stretchstep" in result.output
     store = Store(history / "history.sqlite")
     assert store.counts() == before                              # nothing written
     store.close()

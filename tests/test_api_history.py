@@ -102,7 +102,11 @@ def test_exports_are_downloads_of_every_stretch_pain_entry_profile_and_routine(c
     assert data["routines"][0]["done_slots"] == [0] and data["routine_holds"][0]["outcome"] == "clean"
     csv = client.get("/api/export.csv?since=2000-01-01")
     assert csv.mimetype == "text/csv" and csv.data.decode().count("\n") == 3
-    assert client.get("/api/export.csv?since=tomorrow").status_code == 400
+    for kind in ("csv", "json"):
+        refused = client.get(f"/api/export.{kind}?since=tomorrow")
+        assert refused.status_code == 400
+        said = "since must be a date YYYY-MM-DD (or unix seconds), got 'tomorrow'"
+        assert refused.get_json() == {"error": said}
 
 
 def test_pain_is_added_replaced_edited_and_deleted_with_the_code(client):

@@ -88,7 +88,10 @@ def _since_date_arg() -> float | None:
     raw = request.args.get("since", "")
     if DAY_RE.match(raw):
         return _hc().day_clock.bounds(_day_arg(raw, "since"))[0]
-    return _since_arg()
+    try:
+        return _since_arg()
+    except BadRequest:      # it said "unix seconds" only, where a person writes a day
+        raise BadRequest(f"since must be a date YYYY-MM-DD (or unix seconds), got {raw[:40]!r}") from None
 
 
 # --- history ----------------------------------------------------------------------------------

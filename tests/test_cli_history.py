@@ -116,3 +116,23 @@ def test_commands_that_rewrite_history_refuse_while_the_device_runs(cli, data_di
     store.close()
     freed = cli(*args, "--data-dir", data_dir)                   # the lock gone, the command runs
     assert "in use by another" not in freed.output
+
+
+def test_an_export_piped_into_a_reader_that_stops_ends_quietly(data_dir, tmp_path):
+    """`stretchstep export | head`: the pipe's reader is gone (here before the export writes at
+    all, so it is the same on any machine); no "Error: Broken pipe", no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env.pop("STRETCHSTEP_DATA_DIR", None)
+    try:
+        child = subprocess.run([sys.executable, "-m", "firmware", "export", "--data-dir", str(data_dir)],
+                               stdout=write, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    finally:
+        os.close(write)
+    assert child.returncode == 1
+    assert child.stderr.splitlines() == [f"history: {data_dir}/simulated/history.sqlite"], child.stderr

@@ -46,12 +46,32 @@ def test_only_time_on_the_step_is_kept_with_a_margin_either_side(tmp_path):
     assert (k.written, k.dropped) == (130, 0) and oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_a_full_buffer_drops_and_counts_instead_of_growing(tmp_path):
+def test_a_full_buffer_drops_and_counts_instead_of_growing(tmp_path, monkeypatch):
+    """The disk stalled (the writer held until the samples are in): what does not fit is dropped."""
+    import threading
+
+    stalled = threading.Event()
+    real = TraceKeeper._write_pending
+    monkeypatch.setattr(TraceKeeper, "_write_pending", lambda self: (stalled.wait(60), real(self)))
     clock = WallClock(time.time())
     k = TraceKeeper(tmp_path, 1, 80.0, wall=clock, max_buffer=100, flush_s=3600)
     keep(k, clock, [(i / 80, 40.0) for i in range(250)])
+    stalled.set()
     k.close()
     assert (k.written, k.dropped) == (100, 150)
+
+
+def test_a_half_full_buffer_is_written_without_waiting_for_the_flush(tmp_path, until):
+    """A sped-up run (`--speed 50`: 4000 samples a wall second) fills the buffer twice between
+    flushes: it used to drop half of them. Here the flush is an hour away."""
+    clock = WallClock(time.time())
+    k = TraceKeeper(tmp_path, 1, 80.0, wall=clock, max_buffer=100, flush_s=3600)
+    keep(k, clock, [(i / 80, 40.0) for i in range(50)])
+    until(lambda: k.written == 50)
+    keep(k, clock, [(i / 80, 40.0) for i in range(50, 100)])
+    until(lambda: k.written == 100)
+    k.close()
+    assert (k.written, k.dropped) == (100, 0)
 
 
 def test_a_trace_torn_by_a_power_cut_reads_up_to_the_tear(tmp_path):

@@ -78,6 +78,13 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
         raise click.ClickException(f"{what}: {exc}; {hint}") from None
 
 
+def _mend(store: Store, cfg: Config) -> None:
+    """Finish or undo a killed import before rewriting history (as `run` does at start), saying so."""
+    mended = mend_import(store, cfg.history_dir())
+    if mended:
+        click.echo(mended, err=True)
+
+
 class _Counted:
     """The items of an iterable as they go through, counted (the export's summary line)."""
 
@@ -151,9 +158,7 @@ def import_command(export_file, config_path, data_dir) -> None:
     with _writing_alone(cfg, "cannot import"):
         store = _open_store(cfg, must_exist=False)
         try:
-            mended = mend_import(store, cfg.history_dir())
-            if mended:
-                click.echo(mended, err=True)
+            _mend(store, cfg)
             added = import_data(store, data, cfg.history_dir())
         except ImportRefused as exc:
             raise click.ClickException(f"{export_file}: {exc}") from None
@@ -203,6 +208,7 @@ def reanalyze_command(since, config_path, data_dir) -> None:
     store = _open_store(cfg)
     try:
         with _writing_alone(cfg, "cannot reanalyze"):
+            _mend(store, cfg)
             totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
                                target_s=cfg.detector.target_s, echo=click.echo)
     finally:

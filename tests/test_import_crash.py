@@ -193,3 +193,13 @@ def test_a_move_that_fails_at_start_up_is_said_and_tried_again(tmp_path, env, mo
     finally:
         store.close()
     assert held(data_dir) == (3, False, NAMES, [])
+
+
+def test_reanalyze_finishes_a_killed_import_before_it_replays(tmp_path, env, monkeypatch):
+    """`reanalyze` holds the data dir like `import`: the traces it would replay are moved first."""
+    data_dir = crashed_import(tmp_path, "move2", env)
+    monkeypatch.setenv("XDG_CONFIG_HOME", env["XDG_CONFIG_HOME"])
+    monkeypatch.delenv("STRETCHSTEP_DATA_DIR", raising=False)
+    result = CliRunner().invoke(main, ["reanalyze", "--since", "2026-03-01", "--data-dir", str(data_dir)])
+    assert "finished an import that was stopped after its history was saved: moved 2" in result.output
+    assert held(data_dir) == (3, False, NAMES, [])

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,11 +151,9 @@ def _recorded(store: Store, data_dir: str | Path) -> Staged | None:
     if row is None:
         return None
     value = json.loads(row["value"])
+    value = value if isinstance(value, dict) else {}
     folder, names = str(value.get("folder", "")), value.get("names", [])
-    if not STAGING_RE.fullmatch(folder):
-        folder = ".import-0"               # not ours: move nothing from outside traces/
-    return Staged(trace_dir(data_dir) / folder, tuple(_names(names)))
-
-
-def _names(names: Iterable[Any]) -> Iterable[str]:
-    return (str(n) for n in names if NAME_RE.fullmatch(str(n)))
+    if not STAGING_RE.fullmatch(folder):   # never a folder outside traces/, nor traces/ itself
+        folder, names = ".import-0", []
+    names = names if isinstance(names, list) else []
+    return Staged(trace_dir(data_dir) / folder, tuple(str(n) for n in names if NAME_RE.fullmatch(str(n))))

@@ -370,6 +370,15 @@ def test_settings_need_the_code_and_change_the_next_holds_target(device, browser
     page = new_page(browser)
     page.goto(dev.url + "#settings")
     expect(page.locator("#s-target")).to_have_value("30")
+    puts = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    page.locator("#s-target").fill("0")          # out of range: said in the label's words, not sent
+    page.locator("#s-save").click()
+    expect(page.locator("#settings-msg")).to_have_text(
+        "Hold target (seconds) must be a whole number from 5 to 300, or empty for the protocol's; 0 is not.")
+    expect(page.locator("#s-target")).to_be_focused()
+    expect(page.locator("#code-dialog")).to_be_hidden()
+    assert puts == []
     page.locator("#s-target").fill("12")
     page.locator("#s-save").click()
     page.locator("#code-cancel").click()

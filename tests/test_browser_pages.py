@@ -117,6 +117,10 @@ def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, br
     plot = page.locator(".session-detail img.plot")                   # the device's SVG of the kept trace
     expect(plot).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
+    # on a phone: drawn 720 px wide at its own size (its labels 11 px), scrolled in its box
+    drawn = plot.evaluate("img => [img.naturalWidth, img.clientWidth]")     # clientWidth: less its border
+    assert drawn == [720, 720]
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
     screenshot(page, "history")
     assert not page.errors
 

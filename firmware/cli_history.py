@@ -110,14 +110,15 @@ def write_output(out: Path, text: str | Iterable[str]) -> None:
 
 @click.command(name="export")
 @click.option("--since", type=DateParam(), default=None, help="First day to export (default: everything).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="csv: stretches and pain, for a spreadsheet; json: everything, for `stretchstep import`.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: standard output).")
 @config_option
 @data_dir_option
 def export_command(since, fmt, out, config_path, data_dir) -> None:
-    """Export every stretch and the pain log (CSV for a spreadsheet); JSON also keeps the profiles
-    and routines, to import elsewhere."""
+    """Export every stretch and the pain log (CSV for a spreadsheet); JSON also keeps the profiles,
+    settings, routines, events and kept force traces, to import elsewhere."""
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)

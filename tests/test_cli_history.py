@@ -136,3 +136,9 @@ def test_an_export_piped_into_a_reader_that_stops_ends_quietly(data_dir, tmp_pat
         os.close(write)
     assert child.returncode == 1
     assert child.stderr.splitlines() == [f"history: {data_dir}/simulated/history.sqlite"], child.stderr
+
+
+def test_export_help_says_what_each_format_holds(cli):
+    said = " ".join(cli("export", "--help").output.split())
+    assert "JSON also keeps the profiles, settings, routines, events and kept force traces" in said
+    assert "json: everything, for `stretchstep import`" in said

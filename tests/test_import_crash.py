@@ -176,6 +176,13 @@ def test_nothing_to_mend_says_nothing_and_a_whole_import_leaves_no_record(tmp_pa
         store.close()
 
 
+def test_an_empty_staging_folder_is_removed_without_a_word(store):
+    """What a power cut can leave after a whole import (the folder's removal not yet on disk)."""
+    empty = store.path.parent / "traces" / ".import-123"
+    empty.mkdir(parents=True)
+    assert mend_import(store, store.path.parent) is None and not empty.exists()
+
+
 def test_a_move_that_fails_at_start_up_is_said_and_tried_again(tmp_path, env, monkeypatch):
     """A disk error while finishing: the start goes on (the rows hold the ids, so a new session
     cannot take an imported one's trace) and the next start finishes."""

@@ -106,8 +106,8 @@ def move_staged(store: Store, data_dir: str | Path) -> tuple[int, int] | None:
             moved += 1
         elif not target.exists():
             missing += 1
-    fsync_dir(staged.folder.parent)       # the moves are on disk before the record goes
     discard(staged.folder)
+    fsync_dir(staged.folder.parent)       # the moves (and the folder gone) on disk before the record goes
     store.connection().execute("DELETE FROM settings WHERE key = ?", (STAGED_KEY,))
     return moved, missing
 
@@ -131,6 +131,8 @@ def mend_import(store: Store, data_dir: str | Path) -> str | None:
     if not folders:
         return None
     files = sum(discard(folder) for folder in folders)
+    if not files:                          # an empty one: nothing was left to undo
+        return None
     return (f"removed {files} file(s) an import left in {trace_dir(data_dir)} when it was stopped "
             "before its history was saved (the history was not changed; import again)")
 

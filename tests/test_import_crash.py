@@ -176,6 +176,35 @@ def test_nothing_to_mend_says_nothing_and_a_whole_import_leaves_no_record(tmp_pa
         store.close()
 
 
+def test_a_move_that_fails_during_the_import_says_the_history_is_in_and_the_next_start_moves_them(
+        tmp_path, env, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", env["XDG_CONFIG_HOME"])
+    monkeypatch.delenv("STRETCHSTEP_DATA_DIR", raising=False)
+    real = os.replace
+
+    def refuse_moves(src, dst):
+        if "/.import-" in str(src) and not str(src).endswith(".tmp"):   # a move, not a staged write
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    data_dir = tmp_path / "data"
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", refuse_moves)
+        result = CliRunner().invoke(main, ["import", str(export_file(tmp_path)), "--data-dir", str(data_dir)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "Traceback" not in said
+    assert ("the history was imported, but its kept traces could not be moved into" in said
+            and "(No space left on device); the next start moves them" in said)
+    sessions, record, traces, hidden = held(data_dir)
+    assert (sessions, record, traces, len(hidden)) == (3, True, [], 1)
+    store = Store(config(data_dir).history_dir() / "history.sqlite")
+    try:
+        assert "finished an import" in mend_import(store, config(data_dir).history_dir())
+    finally:
+        store.close()
+    assert held(data_dir) == (3, False, NAMES, [])
+
+
 def test_an_empty_staging_folder_is_removed_without_a_word(store):
     """What a power cut can leave after a whole import (the folder's removal not yet on disk)."""
     empty = store.path.parent / "traces" / ".import-123"

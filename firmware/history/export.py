@@ -50,6 +50,10 @@ class ImportRefused(ValueError):
     """The file is not a stretchstep export, or the store already holds history."""
 
 
+class ImportUnfinished(ImportRefused):
+    """The rows are in but the traces wait in their staging folder (`staged.mend_import` moves them)."""
+
+
 def export_data(store: Store, clock: DayClock, since: float | None = None) -> dict[str, Any]:
     """Everything from `since` (unix s; None: all), oldest first; profiles and settings whole."""
     lo = since if since is not None else float("-inf")
@@ -218,7 +222,12 @@ def import_data(store: Store, data: Any, data_dir: str | Path | None = None) -> 
         raise
     finally:
         conn.execute("PRAGMA synchronous = NORMAL")
-    move_staged(store, folder)
+    try:
+        move_staged(store, folder)
+    except OSError as exc:
+        raise ImportUnfinished(f"the history was imported, but its kept traces could not be moved "
+                               f"into {folder}/traces ({exc.strerror or exc}); the next start moves "
+                               "them") from None
     return added
 
 

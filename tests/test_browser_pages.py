@@ -439,3 +439,24 @@ def test_a_profile_switch_in_settings_while_someone_stands_on_the_step_says_step
     expect(page.locator("#settings-msg")).to_have_text(re.compile(r"^step off first: someone is on the step"))
     expect(page.locator("#s-profile option:checked")).to_have_text("me")
     assert not page.errors
+
+
+def test_the_weekly_report_on_a_phone_scrolls_its_wide_tables_in_their_box(browser, tmp_path):
+    """`stretchstep report` opened on a phone, to show a physiotherapist: its nine-column table
+    pushed the whole page to 739 px on a 360 px screen; now only the table scrolls sideways."""
+    from firmware.history import render_report
+    from tests.test_history import local, routines, seeded
+
+    store = Store(tmp_path / "history.sqlite")
+    seeded(store)
+    figures = History(store, goal=1, routines_done=routines(local(2026, 3, 8, 9, 30))).report(
+        7, now=local(2026, 3, 10, 12))
+    store.close()
+    report = tmp_path / "week.html"
+    report.write_text(render_report(figures), encoding="utf-8")
+    page = new_page(browser)
+    page.goto(report.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+    inner, box = page.locator("#days").evaluate("t => [t.parentNode.scrollWidth, t.parentNode.clientWidth]")
+    assert inner > box                                  # the table is wider than the screen: it scrolls
+    assert not page.errors

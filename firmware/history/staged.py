@@ -8,8 +8,8 @@ day appended to such a file, and the next import refused or doubled it. Now:
 1. each trace is written (fsync'd) into the hidden folder `traces/.import-PID`;
 2. the rows and a record of that folder and its files (the settings key `STAGED_KEY`) commit in
    one transaction, synchronous=FULL, so the commit is on disk before anything moves;
-3. the files are moved into `traces/` (each `os.replace` is atomic), the folder is fsync'd and
-   removed;
+3. the files are moved into `traces/` (each `os.replace` is atomic), the staging folder is
+   removed and `traces/` fsync'd;
 4. the record is deleted.
 
 So the record exists exactly when the rows committed and some staged files may still wait; a

@@ -14,7 +14,7 @@ day appended to such a file, and the next import refused or doubled it. Now:
 
 So the record exists exactly when the rows committed and some staged files may still wait; a
 staging folder without the record is an import whose rows never committed. `mend_import` (called
-by the sampler at start-up before a new session begins, and by `stretchstep import`) therefore
+by the sampler at start-up before a new session begins, and by `import` and `reanalyze`) therefore
 moves the files the record names (step 3 and 4 again: each is idempotent) or, with no record,
 deletes the staging folders: the data dir is then fully imported, or as before the import.
 """

@@ -128,3 +128,27 @@ def test_a_shift_down_after_a_rejected_rise_is_standing_that_bounds_the_next_ris
         script.ramp(level * BODY, 0.6).flat(level * BODY, 8.0 if level < 0.48 else 10.0)
     script.ramp(0.46 * BODY, 1.5).flat(0.46 * BODY, 30.0)
     assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("ramp_s", [1.0, 1.1, 1.2])
+def test_a_quick_heel_drop_bigger_than_any_foot_shift_is_found(rate: float, ramp_s: float) -> None:
+    # a 100 kg person standing at 0.5 BW drops the heels in 1-1.2 s (§2 allows ramps from 1 s):
+    # 20-80 % in 0.41-0.49 s, as quick as a 1 s foot shift, but 0.2 BW is more than a foot
+    # shift moves even for the heaviest user the step is built for (0.1 x 150 kg)
+    body = 100.0
+    script = Script().flat(0.0, 2.0).ramp(0.5 * body, 0.6).flat(0.5 * body, 10.0) \
+        .ramp(0.7 * body, ramp_s).hold(24.0, 3, press=0.03 * body).ramp(0.5 * body, 2.0) \
+        .flat(0.5 * body, 6.0)
+    (found,) = stretches(visit(script, rate))
+    assert abs(found["start"] - 12.6) < 0.6 and found["hold_s"] > 20.0
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_quick_shift_of_a_tenth_of_the_heaviest_user_is_still_no_stretch(rate: float) -> None:
+    # the bound is the heaviest user's: a 150 kg person's 1 s shift of 0.1 BW (15 kg) from
+    # 0.3 BW, quick as a heel drop of 1 s, stays standing
+    body = 150.0
+    script = Script().flat(0.0, 2.0).ramp(0.3 * body, 0.6).flat(0.3 * body, 10.0) \
+        .ramp(0.4 * body, 1.0).flat(0.4 * body, 30.0)
+    assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]

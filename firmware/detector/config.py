@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 # name: (low, high) allowed, inclusive
 RANGES: dict[str, tuple[float, float]] = {
     "body_kg": (20.0, 300.0),
+    "heaviest_kg": (20.0, 300.0),
     "target_s": (1.0, 3600.0),
     "target_breaths": (0, 50),
     "rate_hz": (1.0, 1000.0),
@@ -33,6 +34,10 @@ class DetectorConfig:
     """What the detector is told. Every field has a default that works without body weight."""
 
     body_kg: float | None = None    # optional; sharpens the onset threshold, never required
+    heaviest_kg: float = 150.0      # bounds a foot shift (<= 0.1 BW) when body_kg is not given:
+                                    # the heaviest user the step is built for (hardware README: a
+                                    # 200 kg cell for 120 kg plus a bounce) and a quarter more, as a
+                                    # shift read through sway reads bigger
     target_s: float = 30.0          # hold_complete on the first sample with hold time >= target_s
     target_breaths: int = 0         # 0 = off; else hold_complete also at this many breaths
     rate_hz: float | None = None    # None: inferred from the first samples' spacing

@@ -643,9 +643,11 @@ class HoldDetector:
         j90 = j10  # where the ramp first reached 90 %: what follows is the hold (and its bounces)
         while j90 < i and self._ms[j90 & MASK] < s + 0.9 * rise:
             j90 += 1
-        biggest_shift = SHIFT_SHARE * (s - zero)
+        # a foot shift moves <= 0.1 BW: <= half a standing of >= 0.2 BW, <= a sixth of a plateau
+        # of >= 0.6 BW, and <= 0.1 of the heaviest user the step is built for
+        biggest_shift = min(SHIFT_SHARE * (s - zero), 0.1 * (self.config.body_kg or self.config.heaviest_kg))
         if self._plateau_seen:
-            biggest_shift = min(biggest_shift, self._plateau_seen / 6.0)  # 0.1 BW <= P / 6
+            biggest_shift = min(biggest_shift, self._plateau_seen / 6.0)
         quick = SHIFT_QUICK_S if rise >= biggest_shift + sd else self.config.slow_rise_s
         if rise < max(STAND_RISE * (s - zero), STRETCH_RISE * bw_lo) - sd:
             return "rise"

@@ -214,11 +214,13 @@ def reanalyze_command(since, config_path, data_dir) -> None:
                                target_s=cfg.detector.target_s, echo=click.echo)
     finally:
         store.close()
-    if totals["files"] == 0:
+    if totals["files"] + totals["incomplete"] == 0:
         click.echo(f"no kept traces since {since} in {cfg.history_dir() / 'traces'} "
                    f"([store] keep_traces_days = {cfg.store.keep_traces_days})", err=True)
         sys.exit(1)
-    click.echo(f"{totals['files']} trace files: {totals['old']} stretches before, {totals['new']} now")
+    left = f"; {counted(totals['incomplete'], 'file')} with samples missing left as they were" \
+        if totals["incomplete"] else ""
+    click.echo(f"{totals['files']} trace files: {totals['old']} stretches before, {totals['new']} now{left}")
 
 
 __all__ = ["export_command", "import_command", "reanalyze_command", "report_command"]

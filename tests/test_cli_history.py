@@ -93,6 +93,24 @@ def test_reanalyze_without_kept_traces_says_where_it_looked(cli, data_dir):
     assert "keep_traces_days = 30" in result.output
 
 
+def test_reanalyze_says_which_kept_traces_it_left_as_they_were(cli, data_dir):
+    """A kept file whose keeper dropped samples says so (`# dropped=N`); its stretches stay."""
+    import gzip
+    from datetime import date
+
+    traces = Config().with_values("store", data_dir=str(data_dir)).history_dir() / "traces"
+    traces.mkdir()
+    rows = "".join(f"{n / 80:.4f},40.0\n" for n in range(400))
+    head = f"# stretchstep trace v1\n# rate_hz=80\n# wall_t0={time.time() - 600:.3f}\n# t0=0\nt,kg\n"
+    text = f"{head}# dropped=7\n{rows}"
+    (traces / f"session-1-{date.today().isoformat()}.csv.gz").write_bytes(gzip.compress(text.encode()))
+    result = cli("reanalyze", "--since", "2000-01-01", "--data-dir", data_dir)
+    assert result.exit_code == 0, result.output
+    assert "left as it was: 7 of its samples were dropped while it was kept" in result.output
+    last = result.output.splitlines()[-1]
+    assert last == "0 trace files: 0 stretches before, 0 now; 1 file with samples missing left as they were"
+
+
 @pytest.mark.parametrize("command", ["reanalyze", "import"])
 def test_commands_that_rewrite_history_refuse_while_the_device_runs(cli, data_dir, tmp_path, command):
     """Reanalyzing a session `run` was still writing stored its stretch in progress twice; so

@@ -5,7 +5,7 @@ buffer and returns; a thread writes the buffer every few seconds as one more gzi
 trace file (DESIGN §5 format, `.csv.gz`), or as soon as the buffer is half full (a sped-up run). A
 member is complete once written, so a crash or power cut loses at most the last few seconds, and
 readers stop cleanly at a torn last member. When the disk falls behind, samples are dropped and
-counted, never queued without bound.
+counted, never queued without bound, and the file says how many it lacks (`# dropped=N`).
 
 Only time on the step is kept (with a few seconds either side, so a replay sees the step-on and
 step-off): an empty step all day would be millions of zeros. One file per session and day
@@ -93,6 +93,8 @@ class TraceKeeper:
         self._hurry = False     # the buffer is half full: write now, not at the next flush
         self.written = 0
         self.dropped = 0
+        self._noted = 0                          # of `dropped`, how many a file already says it lacks
+        self._dropped_in: dict[Path, int] = {}   # per file, the samples it lacks (`# dropped=N`)
         self.errors = 0
         self._thread = threading.Thread(target=self._run, name="trace-keeper", daemon=True)
         self._thread.start()
@@ -164,12 +166,18 @@ class TraceKeeper:
         pace = [] if self.wall_per_t is None else [f"# wall_per_t={self.wall_per_t:.6g}"]
         lines = [MAGIC, f"# rate_hz={self.rate_hz:g}", f"# session={self.session_id}",
                  f"# wall_t0={rows[0][2]:.3f}", f"# t0={rows[0][0]:.4f}", *pace, "t,kg"] if fresh else []
+        lacking = self.dropped - self._noted      # dropped since the last write: a gap before these
+        total = self._dropped_in.get(path, 0) + lacking
+        if lacking:                                # the file says so, and `reanalyze` leaves it alone
+            lines.append(f"# dropped={total}")
         lines.extend(f"{t:.4f},{'nan' if kg != kg else format(kg, '.4f')}" for t, kg, _ in rows)
         try:
             with gzip.open(path, "ab", compresslevel=6) as fh:  # one complete member per write
                 fh.write(("\n".join(lines) + "\n").encode("ascii"))
             path.chmod(0o600)
             self.written += len(rows)
+            self._noted += lacking
+            self._dropped_in[path] = total
         except OSError as exc:
             self.errors += 1
             self.dropped += len(rows)

@@ -121,6 +121,13 @@ def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, br
     drawn = plot.evaluate("img => [img.naturalWidth, img.clientWidth]")     # clientWidth: less its border
     assert drawn == [720, 720]
     assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+    with page.expect_download() as csv:                               # the export, from the phone
+        page.locator("#dl-csv").click()
+    assert csv.value.suggested_filename == "stretchstep-export.csv"
+    assert Path(csv.value.path()).read_text().startswith("type,id,day,time,leg,knee,rep,hold_s")
+    with page.expect_download() as everything:
+        page.locator("#dl-json").click()
+    assert json.loads(Path(everything.value.path()).read_text())["format"] == "stretchstep-export"
     screenshot(page, "history")
     assert not page.errors
 

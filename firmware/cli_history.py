@@ -220,7 +220,8 @@ def reanalyze_command(since, config_path, data_dir) -> None:
         sys.exit(1)
     left = f"; {counted(totals['incomplete'], 'file')} with samples missing left as they were" \
         if totals["incomplete"] else ""
-    click.echo(f"{totals['files']} trace files: {totals['old']} stretches before, {totals['new']} now{left}")
+    click.echo(f"replayed {counted(totals['files'], 'trace file')}: {totals['old']} stretches before, "
+               f"{totals['new']} now{left}")
 
 
 __all__ = ["export_command", "import_command", "reanalyze_command", "report_command"]

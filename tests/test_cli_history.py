@@ -108,7 +108,8 @@ def test_reanalyze_says_which_kept_traces_it_left_as_they_were(cli, data_dir):
     assert result.exit_code == 0, result.output
     assert "left as it was: 7 of its samples were dropped while it was kept" in result.output
     last = result.output.splitlines()[-1]
-    assert last == "0 trace files: 0 stretches before, 0 now; 1 file with samples missing left as they were"
+    assert last == ("replayed 0 trace files: 0 stretches before, 0 now; 1 file with samples missing left "
+                    "as they were")
 
 
 @pytest.mark.parametrize("command", ["reanalyze", "import"])

@@ -29,14 +29,18 @@ is weighed against the size: an end rise smaller than END_SHARE of the typical p
 (sway in the quiet lead or tail that fell on the beat). The count is the chain's length with its hidden beats,
 and with the beats the rhythm puts beyond its ends: breathing goes on through the hold, so a lead
 or tail longer than a cycle, its jitter and half a rise, in which something rose, held a press
-the sway hid (`_beats_beyond`; only when the presses stand clear of the sway, so the rhythm is
-worth extending, and with three or more of them, so there is one).
+the sway hid (`_beats_beyond`; only when the typical press is at least the sway it leaves, so
+the rhythm is the hold's and worth extending: below that the count is a reading among rivals,
+see the hedge; and with three or more presses, so there is a rhythm). (That bound was
+SURE_RATIO: from it down to the sway, on the 19 tuning sets 19 cells of the per-set bars gained
+a hold or two and 3 lost one, most at exact >= 1.5.)
 
 An unsure count whose typical press is no bigger than the sway it leaves (in the same statistic:
-there the best reading is a coin toss) is hedged between its readings (`_hedged`): when the
-steady rhythms that score within RIVAL_SHARE of the best count two apart, the count between is
-within one of either (where the presses stand above the sway, the best reading is more often
-exact, and the hedge would cost more exact counts than it saves misses by two). On
+there the best reading is a coin toss) is the count within one of the most of its readings
+(`_hedged`: the count found and the steady rhythms that score within RIVAL_SHARE of the best;
+readings two apart give the count between, within one of either; where the presses stand
+above the sway the best reading is more often exact, and the hedge would cost more exact
+counts than it saves misses by two). On
 the wide tuning data (issue 10's sets) 91 of 97 misses by more than one at press-to-sway >= 1
 were unsure, most of them a rhythm at about half or twice the true cycle, or presses lost at the
 ends; the hedge trades a few exact counts of unsure holds for counts within one.
@@ -309,7 +313,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     beats = len(chosen) - 1 + n_hidden
     rhythm = (chosen[-1] - chosen[0]) / beats if beats > 0 else 0.0
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
-    if len(chosen) >= 3 and typical >= SURE_RATIO * sway:
+    if len(chosen) >= 3 and typical >= sway:
         n_hidden += _beats_beyond(v, t, chosen, edges, rhythm, END_SHARE * typical)
     if members:
         # every press, not just the typical one, stands clear of what standing alone made (a
@@ -455,14 +459,23 @@ def _beats_beyond(v: _View, t: list[float], chosen: list[float], edges: tuple[fl
 
 
 def _hedged(count: int, rivals: list[tuple[float, int]]) -> int:
-    """An unsure count between its readings: when the rival rhythms that score near the best
-    (RIVAL_SHARE of its margin) count two apart, the count between them is within one of
-    either, where choosing one is a coin toss that misses by two half the time."""
+    """An unsure count as the one within one of the most of its readings: the count found and
+    every rival rhythm scoring near the best (RIVAL_SHARE of its margin), one reading per count
+    (ties: the count found, then the nearest to it). Readings two apart give the count between,
+    within one of either, where choosing one is a coin toss that misses by two half the time;
+    a count found at 8 beside readings of 4 and 5 is 5 (within one of two of the three);
+    readings three or more apart leave the count found. (A rival's margin says little more: on
+    the tuning sets a rival within RIVAL_SHARE of the best is the truth about a quarter of the
+    time whatever its margin, and a tie broken by margin lost as often as it gained.)"""
     top = max((score for score, _ in rivals), default=0.0)
     if top <= 0.0:
         return count
     near = {n for score, n in rivals if score >= RIVAL_SHARE * top} | {count}
-    return min(near) + 1 if max(near) - min(near) == 2 else count
+
+    def support(n: int) -> tuple[int, bool, int]:
+        return sum(abs(r - n) <= 1 for r in near), n == count, -abs(n - count)
+
+    return max(range(max(0, min(near) - 1), max(near) + 2), key=support)
 
 
 def _room_is_quiet(v: _View, t: list[float], chosen: list[float], cycle: float, least: float) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -56,11 +57,24 @@ class FriendlyGroup(click.Group):
             if type(exc) is click.ClickException:
                 exc.exit_code = UserError.exit_code
             raise
+        except BrokenPipeError:           # `stretchstep export | head`: the reader has had enough
+            _quiet_stdout()
+            sys.exit(1)
         except UnicodeError as exc:       # a file that is not text, read by a path we missed
             raise UserError(f"not text: {exc.reason}") from None
         except OSError as exc:            # a file or folder that is missing, a folder, read-only
             where = f"{exc.filename}: " if exc.filename else ""
             raise UserError(f"{where}{exc.strerror or exc}") from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush into the closed pipe does not
+    print an error of its own (as the Python docs advise for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):         # no real stdout (a test's runner): nothing to flush
+        pass
 
 
 class FiniteRange(click.FloatRange):

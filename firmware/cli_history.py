@@ -31,6 +31,7 @@ from firmware.history import (
     history_context,
     import_data,
     json_chunks,
+    mend_import,
     read_export,
     render_report,
     to_csv,
@@ -55,8 +56,9 @@ class DateParam(click.ParamType):
 def _open_store(cfg: Config, *, must_exist: bool = True) -> Store:
     path = cfg.history_dir() / "history.sqlite"
     if must_exist and not path.exists():
-        raise click.ClickException(f"no history in {cfg.history_dir()} (no history.sqlite); "
-                                   "is --data-dir / [store] data_dir right?")
+        raise click.ClickException(f"no history in {cfg.history_dir()} yet (no history.sqlite): "
+                                   "`stretchstep run` starts it there; or is --data-dir / "
+                                   "[store] data_dir wrong?")
     click.echo(f"history: {path}", err=True)
     return Store(path)
 
@@ -72,7 +74,15 @@ def _writing_alone(cfg: Config, what: str) -> Iterator[None]:
         with DataDirLock(cfg.history_dir()):
             yield
     except DataDirLocked as exc:
-        raise click.ClickException(f"{what}: {exc} (e.g. sudo systemctl stop stretchstep)") from None
+        hint = "the service stops with: sudo systemctl stop stretchstep"
+        raise click.ClickException(f"{what}: {exc}; {hint}") from None
+
+
+def _mend(store: Store, cfg: Config) -> None:
+    """Finish or undo a killed import before rewriting history (as `run` does at start), saying so."""
+    mended = mend_import(store, cfg.history_dir())
+    if mended:
+        click.echo(mended, err=True)
 
 
 class _Counted:
@@ -100,14 +110,15 @@ def write_output(out: Path, text: str | Iterable[str]) -> None:
 
 @click.command(name="export")
 @click.option("--since", type=DateParam(), default=None, help="First day to export (default: everything).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="csv: stretches and pain, for a spreadsheet; json: everything, for `stretchstep import`.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: standard output).")
 @config_option
 @data_dir_option
 def export_command(since, fmt, out, config_path, data_dir) -> None:
-    """Export every stretch and the pain log (CSV for a spreadsheet); JSON also keeps the profiles
-    and routines, to import elsewhere."""
+    """Export every stretch and the pain log (CSV for a spreadsheet); JSON also keeps the profiles,
+    settings, routines, events and kept force traces, to import elsewhere."""
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)
@@ -143,11 +154,12 @@ def import_command(export_file, config_path, data_dir) -> None:
     try:
         data = read_export(export_file)
     except ExportUnreadable as exc:
-        raise click.ClickException(f"{export_file}: not a JSON export ({exc})") from None
+        raise click.ClickException(f"{export_file}: not a JSON export: {exc}") from None
     cfg.history_dir().mkdir(parents=True, exist_ok=True)
     with _writing_alone(cfg, "cannot import"):
         store = _open_store(cfg, must_exist=False)
         try:
+            _mend(store, cfg)
             added = import_data(store, data, cfg.history_dir())
         except ImportRefused as exc:
             raise click.ClickException(f"{export_file}: {exc}") from None
@@ -197,15 +209,19 @@ def reanalyze_command(since, config_path, data_dir) -> None:
     store = _open_store(cfg)
     try:
         with _writing_alone(cfg, "cannot reanalyze"):
+            _mend(store, cfg)
             totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
                                target_s=cfg.detector.target_s, echo=click.echo)
     finally:
         store.close()
-    if totals["files"] == 0:
+    if totals["files"] + totals["incomplete"] == 0:
         click.echo(f"no kept traces since {since} in {cfg.history_dir() / 'traces'} "
                    f"([store] keep_traces_days = {cfg.store.keep_traces_days})", err=True)
         sys.exit(1)
-    click.echo(f"{totals['files']} trace files: {totals['old']} stretches before, {totals['new']} now")
+    left = f"; {counted(totals['incomplete'], 'file')} with samples missing left as they were" \
+        if totals["incomplete"] else ""
+    click.echo(f"replayed {counted(totals['files'], 'trace file')}: {totals['old']} stretches before, "
+               f"{totals['new']} now{left}")
 
 
 __all__ = ["export_command", "import_command", "reanalyze_command", "report_command"]

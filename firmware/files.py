@@ -52,7 +52,7 @@ def write_atomic(path: str | Path, text: str | bytes | Iterable[str], *, mode: i
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -64,7 +64,8 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Put a folder's renames on disk (a power cut must not undo a move the history relies on)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:

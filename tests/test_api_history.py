@@ -80,6 +80,14 @@ def test_a_session_shows_its_holds_events_and_plot(client, store, tmp_path):
     svg = client.get(f"/api/sessions/{sid}/plot.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and svg.data.startswith(b"<svg")
     assert client.get(f"/api/sessions/{sid}/plot.svg?day=1999-01-01").status_code == 404
+    assert b'width="1200"' in svg.data.split(b">", 1)[0]
+    narrow = client.get(f"/api/sessions/{sid}/plot.svg?width=720")          # what a phone asks for
+    assert narrow.status_code == 200 and b'width="720"' in narrow.data.split(b">", 1)[0]
+    for bad in ("12", "9999", "wide", "-720"):
+        refused = client.get(f"/api/sessions/{sid}/plot.svg?width={bad}")
+        assert refused.status_code == 400
+        said = f"width must be a whole number of pixels from 400 to 2400, got '{bad}'"
+        assert refused.get_json()["error"] == said
     assert client.get("/api/sessions/999").status_code == 404
 
 
@@ -102,7 +110,11 @@ def test_exports_are_downloads_of_every_stretch_pain_entry_profile_and_routine(c
     assert data["routines"][0]["done_slots"] == [0] and data["routine_holds"][0]["outcome"] == "clean"
     csv = client.get("/api/export.csv?since=2000-01-01")
     assert csv.mimetype == "text/csv" and csv.data.decode().count("\n") == 3
-    assert client.get("/api/export.csv?since=tomorrow").status_code == 400
+    for kind in ("csv", "json"):
+        refused = client.get(f"/api/export.{kind}?since=tomorrow")
+        assert refused.status_code == 400
+        said = "since must be a date YYYY-MM-DD (or unix seconds), got 'tomorrow'"
+        assert refused.get_json() == {"error": said}
 
 
 def test_pain_is_added_replaced_edited_and_deleted_with_the_code(client):

@@ -137,9 +137,17 @@ def test_an_export_cut_short_is_refused_saying_where_and_imports_nothing(cli, tm
                        "traces": [{"session_id": 1, "day": "2026-03-08", "gzip_base64": "H4sI" * 100}]})
     path = write(tmp_path / "cut.json", text[:200])
     user_error(cli("import", path, "--data-dir", tmp_path / "fresh"), "cut.json: not a JSON export",
-               "Unterminated string starting at byte 128")
+               "Unterminated string starting at byte 128: the file stops before the JSON does, "
+               "it was cut short")
     fresh = tmp_path / "fresh"
     assert not list(fresh.rglob("*.sqlite")) and not list(fresh.rglob("session-*"))
+
+
+def test_the_csv_export_given_to_import_is_refused_saying_which_export_it_reads(cli, tmp_path):
+    path = write(tmp_path / "all.csv", "type,id,day,time,leg,knee,rep,hold_s\nstretch,1,2026-03-08,\n")
+    user_error(cli("import", path, "--data-dir", tmp_path / "fresh"),
+               "all.csv: not a JSON export: this is the CSV export; import reads the JSON one "
+               "(stretchstep export --format json)")
 
 
 def test_an_export_naming_a_session_by_a_string_is_refused_saying_an_id_is_a_number(cli, tmp_path):

@@ -117,6 +117,17 @@ def test_history_today_matches_the_store_and_a_day_opens_its_sessions(device, br
     plot = page.locator(".session-detail img.plot")                   # the device's SVG of the kept trace
     expect(plot).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
+    # on a phone: drawn 720 px wide at its own size (its labels 11 px), scrolled in its box
+    drawn = plot.evaluate("img => [img.naturalWidth, img.clientWidth]")     # clientWidth: less its border
+    assert drawn == [720, 720]
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+    with page.expect_download() as csv:                               # the export, from the phone
+        page.locator("#dl-csv").click()
+    assert csv.value.suggested_filename == "stretchstep-export.csv"
+    assert Path(csv.value.path()).read_text().startswith("type,id,day,time,leg,knee,rep,hold_s")
+    with page.expect_download() as everything:
+        page.locator("#dl-json").click()
+    assert json.loads(Path(everything.value.path()).read_text())["format"] == "stretchstep-export"
     screenshot(page, "history")
     assert not page.errors
 
@@ -370,6 +381,15 @@ def test_settings_need_the_code_and_change_the_next_holds_target(device, browser
     page = new_page(browser)
     page.goto(dev.url + "#settings")
     expect(page.locator("#s-target")).to_have_value("30")
+    puts = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    page.locator("#s-target").fill("0")          # out of range: said in the label's words, not sent
+    page.locator("#s-save").click()
+    expect(page.locator("#settings-msg")).to_have_text(
+        "Hold target (seconds) must be a whole number from 5 to 300, or empty for the protocol's; 0 is not.")
+    expect(page.locator("#s-target")).to_be_focused()
+    expect(page.locator("#code-dialog")).to_be_hidden()
+    assert puts == []
     page.locator("#s-target").fill("12")
     page.locator("#s-save").click()
     page.locator("#code-cancel").click()
@@ -425,4 +445,25 @@ def test_a_profile_switch_in_settings_while_someone_stands_on_the_step_says_step
     page.locator("#s-profile").select_option(label="Ben")
     expect(page.locator("#settings-msg")).to_have_text(re.compile(r"^step off first: someone is on the step"))
     expect(page.locator("#s-profile option:checked")).to_have_text("me")
+    assert not page.errors
+
+
+def test_the_weekly_report_on_a_phone_scrolls_its_wide_tables_in_their_box(browser, tmp_path):
+    """`stretchstep report` opened on a phone, to show a physiotherapist: its nine-column table
+    pushed the whole page to 739 px on a 360 px screen; now only the table scrolls sideways."""
+    from firmware.history import render_report
+    from tests.test_history import local, routines, seeded
+
+    store = Store(tmp_path / "history.sqlite")
+    seeded(store)
+    figures = History(store, goal=1, routines_done=routines(local(2026, 3, 8, 9, 30))).report(
+        7, now=local(2026, 3, 10, 12))
+    store.close()
+    report = tmp_path / "week.html"
+    report.write_text(render_report(figures), encoding="utf-8")
+    page = new_page(browser)
+    page.goto(report.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+    inner, box = page.locator("#days").evaluate("t => [t.parentNode.scrollWidth, t.parentNode.clientWidth]")
+    assert inner > box                                  # the table is wider than the screen: it scrolls
     assert not page.errors

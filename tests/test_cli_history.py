@@ -83,13 +83,33 @@ def test_report_writes_a_self_contained_page(cli, data_dir, tmp_path):
 def test_commands_on_a_data_dir_with_no_history_say_so(cli, tmp_path):
     for args in (["export"], ["report"], ["reanalyze", "--since", "2026-01-01"]):
         result = cli(*args, "--data-dir", tmp_path / "empty")
-        assert result.exit_code == 2 and "no history in" in result.output and "Traceback" not in result.output
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "no history in" in result.output and "`stretchstep run` starts it there" in result.output
 
 
 def test_reanalyze_without_kept_traces_says_where_it_looked(cli, data_dir):
     result = cli("reanalyze", "--since", "2000-01-01", "--data-dir", data_dir)
     assert result.exit_code == 1 and "no kept traces since 2000-01-01" in result.output
     assert "keep_traces_days = 30" in result.output
+
+
+def test_reanalyze_says_which_kept_traces_it_left_as_they_were(cli, data_dir):
+    """A kept file whose keeper dropped samples says so (`# dropped=N`); its stretches stay."""
+    import gzip
+    from datetime import date
+
+    traces = Config().with_values("store", data_dir=str(data_dir)).history_dir() / "traces"
+    traces.mkdir()
+    rows = "".join(f"{n / 80:.4f},40.0\n" for n in range(400))
+    head = f"# stretchstep trace v1\n# rate_hz=80\n# wall_t0={time.time() - 600:.3f}\n# t0=0\nt,kg\n"
+    text = f"{head}# dropped=7\n{rows}"
+    (traces / f"session-1-{date.today().isoformat()}.csv.gz").write_bytes(gzip.compress(text.encode()))
+    result = cli("reanalyze", "--since", "2000-01-01", "--data-dir", data_dir)
+    assert result.exit_code == 0, result.output
+    assert "left as it was: 7 of its samples were dropped while it was kept" in result.output
+    last = result.output.splitlines()[-1]
+    assert last == ("replayed 0 trace files: 0 stretches before, 0 now; 1 file with samples missing left "
+                    "as they were")
 
 
 @pytest.mark.parametrize("command", ["reanalyze", "import"])
@@ -109,8 +129,35 @@ def test_commands_that_rewrite_history_refuse_while_the_device_runs(cli, data_di
         result = cli(*args, "--data-dir", data_dir)
     assert result.exit_code == 2 and f"cannot {command}: " in result.output     # as a second `run` does
     assert "in use by another stretchstep (pid " in result.output and "Traceback" not in result.output
+    assert "; the service stops with: sudo systemctl stop stretchstep" in result.output
     store = Store(history / "history.sqlite")
     assert store.counts() == before                              # nothing written
     store.close()
     freed = cli(*args, "--data-dir", data_dir)                   # the lock gone, the command runs
     assert "in use by another" not in freed.output
+
+
+def test_an_export_piped_into_a_reader_that_stops_ends_quietly(data_dir, tmp_path):
+    """`stretchstep export | head`: the pipe's reader is gone (here before the export writes at
+    all, so it is the same on any machine); no "Error: Broken pipe", no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env.pop("STRETCHSTEP_DATA_DIR", None)
+    try:
+        child = subprocess.run([sys.executable, "-m", "firmware", "export", "--data-dir", str(data_dir)],
+                               stdout=write, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    finally:
+        os.close(write)
+    assert child.returncode == 1
+    assert child.stderr.splitlines() == [f"history: {data_dir}/simulated/history.sqlite"], child.stderr
+
+
+def test_export_help_says_what_each_format_holds(cli):
+    said = " ".join(cli("export", "--help").output.split())
+    assert "JSON also keeps the profiles, settings, routines, events and kept force traces" in said
+    assert "json: everything, for `stretchstep import`" in said

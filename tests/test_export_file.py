@@ -46,13 +46,20 @@ def test_a_file_that_is_no_object_reads_as_json_does(tmp_path):
 
 
 @pytest.mark.parametrize("text, match", [
-    ("", "Expecting value at byte 0"),
-    ('{"format": "stretchstep-export", "traces": [{"a": 1}, ', "Expecting value at byte 54"),
+    ("", "the file is empty"),
+    (" \n", "the file is empty"),
+    ("type,id,day,time,leg\nstretch,1,2026-03-08,",
+     r"the CSV export; import reads the JSON one \(stretchstep export --format json"),
+    ('{"format": "stretchstep-export", "traces": [{"a": 1}, ', "Expecting value at byte 54: the file stops "
+     "before the JSON does, it was cut short"),
+    ('{"format": "stretchstep-export"', "expected ',' or '}' at byte 31, found the end of the file: the file "
+     "stops before the JSON does"),
     ('{"traces": [{"a": 1} {"a": 2}]}', r"expected ',' or '\]' at byte 21, found '\{'"),
     ('{"a": 1} x', "extra data after the JSON at byte 9"),
     ('{"a": 1, }', "expected '\"' at byte 9, found '}'"),
     ('{"a" 1}', "expected ':' at byte 5, found '1'"),
     ('{"a": "\x01"}', "Invalid control character at byte 7"),
+    ('{"a": x}', r"Expecting value at byte 6$"),      # a mistake near the end is not a file cut short
 ])
 def test_a_file_that_is_not_json_is_refused_saying_where(tmp_path, monkeypatch, text, match):
     monkeypatch.setattr(export_file, "CHUNK", 4)

@@ -46,12 +46,68 @@ def test_only_time_on_the_step_is_kept_with_a_margin_either_side(tmp_path):
     assert (k.written, k.dropped) == (130, 0) and oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_a_full_buffer_drops_and_counts_instead_of_growing(tmp_path):
+@pytest.fixture
+def stalled_disk(monkeypatch):
+    """The keeper's writer held (a disk that fell behind) until the test sets the event."""
+    import threading
+
+    stalled = threading.Event()
+    real = TraceKeeper._write_pending
+    monkeypatch.setattr(TraceKeeper, "_write_pending", lambda self: (stalled.wait(60), real(self)))
+    return stalled
+
+
+def lossy_trace(folder, session_id: int, stalled, start_wall: float) -> TraceKeeper:
+    """250 samples into a 100-sample buffer while the disk is stalled: 150 dropped."""
+    clock = WallClock(start_wall)
+    k = TraceKeeper(folder, session_id, 80.0, wall=clock, max_buffer=100, flush_s=3600)
+    keep(k, clock, [(i / 80, 40.0) for i in range(250)])
+    stalled.set()
+    k.close()
+    return k
+
+
+def test_a_full_buffer_drops_and_counts_instead_of_growing_and_the_file_says_so(tmp_path, stalled_disk):
+    k = lossy_trace(tmp_path, 1, stalled_disk, time.time())
+    assert (k.written, k.dropped) == (100, 150)
+    meta: dict[str, str] = {}
+    [path] = session_traces(tmp_path, 1)
+    assert len(list(iter_trace(path, meta))) == 100 and meta["dropped"] == "150"
+
+
+def test_reanalyze_leaves_a_trace_that_lacks_samples_as_it_was(tmp_path, stalled_disk):
+    """Replaying a file with gaps replaced 366 stretches with 176 (a `--speed 50` run that
+    dropped half its samples): such a file says so, and its stretches stay."""
+    start_wall = time.time() - 3600
+    store = Store(tmp_path / "history.sqlite")
+    sid = store.start_session("hx711", start_wall)
+    # within the time the kept samples cover (0 to 1.24 s): a replay would have replaced it
+    summary = {"start": 0.2, "end": 1.0, "hold_s": 0.5, "breaths": 1, "completed": False, "peak_kg": 40.0}
+    slot = {"leg": "left", "knee": "bent"}
+    store.add_event(sid, Event(ev.STRETCH_END, 1.0, summary), start_wall + 1.0, slot)
+    lossy_trace(tmp_path, sid, stalled_disk, start_wall)
+    said: list[str] = []
+    totals = reanalyze(store, tmp_path, since=start_wall - 60, echo=said.append)
+    assert (totals["files"], totals["incomplete"]) == (0, 1)
+    [path] = session_traces(tmp_path, sid)
+    assert said == [f"{path.name}: left as it was: 150 of its samples were dropped while it was kept "
+                    "(the disk fell behind), so a replay would lose the stretches in the gaps"]
+    [row] = store.stretches()
+    assert (row["leg"], row["knee"], row["end"]) == ("left", "bent", 1.0) and not row.get("reanalyzed")
+    store.close()
+
+
+def test_a_half_full_buffer_is_written_without_waiting_for_the_flush(tmp_path, until):
+    """A sped-up run (`--speed 50`: 4000 samples a wall second) fills the buffer twice between
+    flushes: it used to drop half of them. Here the flush is an hour away."""
     clock = WallClock(time.time())
     k = TraceKeeper(tmp_path, 1, 80.0, wall=clock, max_buffer=100, flush_s=3600)
-    keep(k, clock, [(i / 80, 40.0) for i in range(250)])
+    keep(k, clock, [(i / 80, 40.0) for i in range(50)])
+    until(lambda: k.written == 50)
+    keep(k, clock, [(i / 80, 40.0) for i in range(50, 100)])
+    until(lambda: k.written == 100)
     k.close()
-    assert (k.written, k.dropped) == (100, 150)
+    assert (k.written, k.dropped) == (100, 0)
 
 
 def test_a_trace_torn_by_a_power_cut_reads_up_to_the_tear(tmp_path):

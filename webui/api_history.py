@@ -51,6 +51,7 @@ DAY_ROW = obj({"day": text(), "routines": integer(), "goal": integer(), "goal_me
                "hold_s": number(), "breaths_per_hold": nullable(number()), "pain": nullable(number()),
                "stiffness": nullable(number()), "per_slot": obj()})
 PLOT_MAX_SAMPLES = 40_000
+PLOT_WIDTHS = (400, 2400)      # ?width= of a session's plot, pixels
 
 
 def _hc() -> HistoryContext:
@@ -88,7 +89,10 @@ def _since_date_arg() -> float | None:
     raw = request.args.get("since", "")
     if DAY_RE.match(raw):
         return _hc().day_clock.bounds(_day_arg(raw, "since"))[0]
-    return _since_arg()
+    try:
+        return _since_arg()
+    except BadRequest:      # it said "unix seconds" only, where a person writes a day
+        raise BadRequest(f"since must be a date YYYY-MM-DD (or unix seconds), got {raw[:40]!r}") from None
 
 
 # --- history ----------------------------------------------------------------------------------
@@ -165,11 +169,15 @@ def session(session_id: int) -> Any:
 
 @history_api.get("/sessions/<id:session_id>/plot.svg")
 @doc("A session day's kept force trace with its stretches, breaths and bounces (SVG)",
-     query={"day": DAY}, content_type="image/svg+xml", response=text())
+     query={"day": DAY, "width": integer(PLOT_WIDTHS[0], PLOT_WIDTHS[1], default=1200)},
+     content_type="image/svg+xml", response=text())
 @read_access
 def session_plot(session_id: int) -> Any:
     """The kept force trace of one day of a session (?day=YYYY-MM-DD, default its newest) with
-    the stretches, breaths and bounces the device reported, as the project's SVG plot."""
+    the stretches, breaths and bounces the device reported, as the project's SVG plot.
+    ?width=PX: a phone asks for a narrower one, drawn at its own size (1200 scaled to a phone's
+    300 px made its 11 px labels 3 px)."""
+    width = _width_arg()
     _session(session_id)
     paths = _traces(session_id)
     if not paths:
@@ -189,8 +197,16 @@ def session_plot(session_id: int) -> Any:
     lo, hi = samples[0].t, samples[-1].t
     events = [Event(e.pop("kind"), e.pop("t"), {k: v for k, v in e.items() if k != "wall"})
               for e in _session_events(session_id, limit=100_000) if lo <= e["t"] <= hi]
-    svg = render_svg(samples, events, None, title=f"session {session_id}, {day}")
+    svg = render_svg(samples, events, None, width=width, title=f"session {session_id}, {day}")
     return Response(svg, mimetype="image/svg+xml")
+
+
+def _width_arg() -> int:
+    raw = request.args.get("width", "1200")
+    lo, hi = PLOT_WIDTHS
+    if not (raw.isdigit() and lo <= int(raw) <= hi):
+        raise BadRequest(f"width must be a whole number of pixels from {lo} to {hi}, got {raw[:20]!r}")
+    return int(raw)
 
 
 def _decimated(path: Any) -> list[Sample]:

@@ -27,6 +27,7 @@ from firmware.history.export import (
 from firmware.history.export_file import ExportUnreadable, read_export
 from firmware.history.pain import PainEntryMissing, PainLog
 from firmware.history.report import render_report
+from firmware.history.staged import mend_import
 from firmware.history.summary import History, RoutinesDone, today_counts
 from firmware.store import Store
 
@@ -57,4 +58,5 @@ def history_context(cfg: Config, store: Store | None = None) -> HistoryContext:
 
 __all__ = ["DayClock", "ExportUnreadable", "History", "HistoryContext", "ImportRefused", "PainEntryMissing",
            "PainLog", "export_data", "export_events", "export_traces", "history_context", "import_data",
-           "json_chunks", "parse_day_start", "read_export", "render_report", "to_csv", "today_counts"]
+           "json_chunks", "mend_import", "parse_day_start", "read_export", "render_report", "to_csv",
+           "today_counts"]

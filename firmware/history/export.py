@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sqlite3
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -23,8 +24,9 @@ from typing import Any
 
 from firmware.history.days import DayClock
 from firmware.history.export_file import ExportUnreadable
-from firmware.history.kept import KeptTrace, TraceRefused, kept_traces, remove, restore_traces, trace_json
+from firmware.history.kept import KeptTrace, TraceRefused, kept_traces, trace_json
 from firmware.history.pain import PainLog
+from firmware.history.staged import STAGED_KEY, discard, move_staged, record_staged, stage_traces
 from firmware.store import STRETCH_COLUMNS, Store
 
 FORMAT = "stretchstep-export"
@@ -38,7 +40,7 @@ ROUTINE_COLUMNS = ("id", "profile_id", "day", "seq", "protocol", "tighter_side",
                    "status", "started", "updated", "ended")
 HOLD_COLUMNS = ("id", "routine_id", "wall", "end_t", "slot", "leg", "knee", "rep", "outcome", "hold_s",
                 "breaths", "bounces")
-NOT_EXPORTED = ("revision",)  # a settings key that only says "reload": a fresh store starts its own
+NOT_EXPORTED = ("revision", STAGED_KEY)  # "reload", and an import's own record: a fresh store starts its own
 PAIN_COLUMNS = ("id", "wall", "day", "part", "pain", "stiffness", "note", "edited")
 CSV_COLUMNS = ("type", "id", "day", "time", "leg", "knee", "rep", "hold_s", "breaths", "breaths_sure",
                "bounces", "completed", "peak_kg", "duration_s", "part", "pain", "stiffness", "note")
@@ -46,6 +48,10 @@ CSV_COLUMNS = ("type", "id", "day", "time", "leg", "knee", "rep", "hold_s", "bre
 
 class ImportRefused(ValueError):
     """The file is not a stretchstep export, or the store already holds history."""
+
+
+class ImportUnfinished(ImportRefused):
+    """The rows are in but the traces wait in their staging folder (`staged.mend_import` moves them)."""
 
 
 def export_data(store: Store, clock: DayClock, since: float | None = None) -> dict[str, Any]:
@@ -184,58 +190,80 @@ def _local(wall: float | None) -> str:
 def import_data(store: Store, data: Any, data_dir: str | Path | None = None) -> dict[str, int]:
     """Load a JSON export into a store that holds no history yet; returns the rows (and trace
     files) added. The traces go to `data_dir/traces/` (default: the store's folder, where the
-    sampler keeps them), written before the rows commit and removed again if they fail.
+    sampler keeps them): staged, committed with the rows, then moved (`staged.py` says why; call
+    `staged.mend_import` first, as `stretchstep import` does, to finish or undo a killed one).
 
     The export's profiles replace the store's (an empty data dir may hold the config's first
     profile, which has no history yet) and its settings (active profile, sounds) are put back; a
     version 1 export has neither, and the store's own profiles stay; before version 3 there are
     no events or traces."""
+    settings = _checked(store, data)
+    folder = data_dir if data_dir is not None else store.path.parent
+    conn = store.connection()
+    conn.execute("PRAGMA synchronous = FULL")     # the commit on disk before a trace moves
+    staged = None
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        added = _insert_all(conn, data, settings)
+        sessions = {r["id"] for r in data.get("sessions", []) if isinstance(r.get("id"), int)}
+        try:
+            staged = stage_traces(folder, data.get("traces", []), sessions)
+        except (TraceRefused, ExportUnreadable) as exc:
+            raise ImportRefused(str(exc)) from None
+        added["traces"] = len(staged.names) if staged else 0
+        if staged:
+            record_staged(conn, staged)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if staged:
+            discard(staged.folder)
+        raise
+    finally:
+        conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        move_staged(store, folder)
+    except OSError as exc:
+        raise ImportUnfinished(f"the history was imported, but its kept traces could not be moved "
+                               f"into {folder}/traces ({exc.strerror or exc}); the next start moves "
+                               "them") from None
+    return added
+
+
+def _checked(store: Store, data: Any) -> dict[str, Any]:
+    """The export's settings, once the file is known to be an export and the store empty."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ImportRefused("not a stretchstep export (no \"format\": \"stretchstep-export\")")
     if data.get("version") not in READS:
         raise ImportRefused(f"export version {data.get('version')!r}; "
                             f"this stretchstep reads versions {', '.join(map(str, READS))}")
-    conn = store.connection()
     counts = store.counts()
-    routines = conn.execute("SELECT COUNT(*) FROM routines").fetchone()[0]
+    routines = store.connection().execute("SELECT COUNT(*) FROM routines").fetchone()[0]
     if counts.get("stretches") or counts.get("pain_log") or counts.get("sessions") or routines:
         raise ImportRefused("the data dir already holds history; import into an empty data dir "
                             "(e.g. --data-dir NEW_FOLDER)")
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ImportRefused("settings must be an object")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if data.get("profiles"):
-            conn.execute("DELETE FROM profiles")
-        added = {key: _insert(conn, table, key, columns, data.get(key, []))
-                 for key, table, columns in (("profiles", "profiles", PROFILE_COLUMNS),
-                                             ("sessions", "sessions", SESSION_COLUMNS),
-                                             ("stretches", "stretches", STRETCH_COLUMNS),
-                                             ("events", "events", EVENT_COLUMNS),
-                                             ("pain", "pain_log", PAIN_COLUMNS),
-                                             ("routines", "routines", ROUTINE_COLUMNS),
-                                             ("routine_holds", "routine_holds", HOLD_COLUMNS))}
-        for key, value in settings.items():
-            if key not in NOT_EXPORTED:
-                conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
-                             " DO UPDATE SET value = excluded.value", (str(key), json.dumps(value)))
-        sessions = {r["id"] for r in data.get("sessions", []) if isinstance(r.get("id"), int)}
-        try:
-            written = restore_traces(data_dir if data_dir is not None else store.path.parent,
-                                     data.get("traces", []), sessions)
-        except (TraceRefused, ExportUnreadable) as exc:
-            raise ImportRefused(str(exc)) from None
-        added["traces"] = len(written)
-        try:
-            conn.execute("COMMIT")
-        except BaseException:
-            remove(written)
-            raise
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    return settings
+
+
+def _insert_all(conn: sqlite3.Connection, data: dict[str, Any], settings: dict[str, Any]) -> dict[str, int]:
+    if data.get("profiles"):
+        conn.execute("DELETE FROM profiles")
+    added = {key: _insert(conn, table, key, columns, data.get(key, []))
+             for key, table, columns in (("profiles", "profiles", PROFILE_COLUMNS),
+                                         ("sessions", "sessions", SESSION_COLUMNS),
+                                         ("stretches", "stretches", STRETCH_COLUMNS),
+                                         ("events", "events", EVENT_COLUMNS),
+                                         ("pain", "pain_log", PAIN_COLUMNS),
+                                         ("routines", "routines", ROUTINE_COLUMNS),
+                                         ("routine_holds", "routine_holds", HOLD_COLUMNS))}
+    for key, value in settings.items():
+        if key not in NOT_EXPORTED:
+            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
+                         " DO UPDATE SET value = excluded.value", (str(key), json.dumps(value)))
     return added
 
 
@@ -243,15 +271,32 @@ def _insert(conn: Any, table: str, key: str, columns: tuple[str, ...], rows: Any
     if not isinstance(rows, list):
         raise ImportRefused(f"{key} must be a list")
     sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    numeric = {r["name"]: r["type"] for r in conn.execute(f"PRAGMA table_info({table})")
+               if r["type"] in ("REAL", "INTEGER")}
     for n, row in enumerate(rows):
         if not isinstance(row, dict):
             raise ImportRefused(f"{key}[{n}] must be an object")
         values = [_column(row, c) for c in columns]
+        for column, value in zip(columns, values, strict=True):
+            if column in numeric and not _is_number(value, numeric[column]):
+                raise ImportRefused(f"{key}[{n}].{column} must be "
+                                    f"{'a whole number' if numeric[column] == 'INTEGER' else 'a number'}"
+                                    f", got {value!r}")
         try:
             conn.execute(sql, values)
         except sqlite3.Error as exc:  # a constraint or a value of the wrong type: name the row
             raise ImportRefused(f"{key}[{n}] cannot be stored: {exc}") from None
     return len(rows)
+
+
+def _is_number(value: Any, kind: str) -> bool:
+    """Whether a value fits a number column. Why check: SQLite keeps "x" in a REAL column as
+    text, and a stretch whose wall is "x" later broke every export and report with a traceback."""
+    if value is None or isinstance(value, bool):
+        return True                       # null where NOT NULL allows it; a bool is 0 or 1
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value) and (kind == "REAL" or value.is_integer())
 
 
 def _column(row: dict[str, Any], column: str) -> Any:

@@ -23,6 +23,8 @@ from typing import Any, BinaryIO
 CHUNK = 1 << 20
 DECODER = json.JSONDecoder()
 SPACE = re.compile(r"[ \t\n\r]*")
+CSV_HEADER = "type,id,day,"    # export.CSV_COLUMNS: what `export` writes without --format json
+CUT_SHORT = ": the file stops before the JSON does, it was cut short (a copy that did not finish?)"
 
 
 class ExportUnreadable(ValueError):
@@ -72,7 +74,7 @@ class _Text:
     def take(self, allowed: str) -> str:
         char = self.peek()
         if not char or char not in allowed:
-            found = repr(char) if char else "the end of the file"
+            found = repr(char) if char else f"the end of the file{CUT_SHORT}"
             raise ExportUnreadable(f"expected {' or '.join(map(repr, allowed))} at byte {self.offset()}, "
                                    f"found {found}")
         self.pos += 1
@@ -90,8 +92,9 @@ class _Text:
                 if cut and self._more(size):        # perhaps only cut short by the chunk: read on
                     size *= 2
                     continue
-                what = exc.msg.removesuffix(" at")
-                raise ExportUnreadable(f"{what} at byte {self.offset(exc.pos)}") from None
+                what = f"{exc.msg.removesuffix(' at')} at byte {self.offset(exc.pos)}"
+                ends = exc.msg.startswith("Unterminated") or exc.pos >= len(self.buf.rstrip())
+                raise ExportUnreadable(f"{what}{CUT_SHORT if ends else ''}") from None
             if end < len(self.buf) or not self._more():   # a number at the end may go on
                 self.pos = end
                 return value
@@ -102,7 +105,13 @@ def read_export(path: str | Path) -> Any:
     as `KeptItems`. A file that does not hold an object is parsed whole (it is no export)."""
     with open(path, "rb") as fh:
         text = _Text(fh)
-        data = _object(text, path) if text.peek() == "{" else text.value()
+        first = text.peek()
+        if not first:
+            raise ExportUnreadable("the file is empty")
+        if text.buf.startswith(CSV_HEADER):
+            raise ExportUnreadable("this is the CSV export; import reads the JSON one "
+                                   "(stretchstep export --format json)")
+        data = _object(text, path) if first == "{" else text.value()
         if text.peek():
             raise ExportUnreadable(f"extra data after the JSON at byte {text.offset()}")
     return data

@@ -1,4 +1,5 @@
-"""The kept force traces in a JSON export (format 3): listed, streamed out, written back.
+"""The kept force traces in a JSON export (format 3): listed, streamed out, checked on the way back
+(`staged.py` writes them back).
 
 Why the trace files go in whole, as base64 of their gzip bytes, and not as rows of samples: a
 day on the step is some 10^5 samples; as JSON numbers a year of them would be gigabytes to write
@@ -15,16 +16,13 @@ import base64
 import binascii
 import contextlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from firmware.files import private_dir, write_atomic
 from firmware.history.days import DAY_RE
-from firmware.history.export_file import KeptItems
 
 CHUNK = 3 * 16 * 1024          # a multiple of 3: each chunk's base64 joins the next's with no padding
 GZIP_MAGIC = b"\x1f\x8b"
@@ -78,63 +76,13 @@ def trace_json(trace: KeptTrace) -> Iterator[str]:
         yield "\"}"
 
 
-def restore_traces(data_dir: str | Path, items: Any, session_ids: set[int]) -> list[Path]:
-    """Write an export's traces into `data_dir/traces/` (names made here, never taken from the
-    file); returns the files written. TraceRefused names the first item that cannot be.
-
-    Why two passes: a year of traces decoded at once is some 300 MB, too much for a 512 MB Pi
-    (`items` is read from the file again for each pass, `export_file.KeptItems`). The first pass
-    decodes and checks each item and drops it, so nothing is written when any is bad; the second
-    decodes each again and writes it, one alive at a time. They are written into a hidden staging
-    folder and moved into `traces/` only once all are there, so a crash midway leaves no file that
-    a later session of the same id and day would append to (and the next import clears it)."""
-    if not isinstance(items, list | KeptItems):
-        raise TraceRefused("traces must be a list")
-    from firmware.traces.keeper import trace_dir, trace_name  # here: firmware.traces imports history
-
-    seen: set[tuple[int, str]] = set()
-    for n, item in enumerate(items):
-        sid, day = _decoded(n, item, session_ids)[:2]      # the bytes go at once
-        if (sid, day) in seen:
-            raise TraceRefused(f"traces[{n}]: a second trace for session {sid} on {day}")
-        seen.add((sid, day))
-    if not items:
-        return []
-    folder = private_dir(trace_dir(data_dir))
-    for crashed in folder.glob(".import-*"):   # a killed import's; the data dir's lock lets one run
-        remove(crashed.iterdir())
-        with contextlib.suppress(OSError):
-            crashed.rmdir()
-    staging = folder / f".import-{os.getpid()}"
-    staged: list[Path] = []
-    written: list[Path] = []
-    try:
-        private_dir(staging)
-        for n, item in enumerate(items):
-            sid, day, blob = _decoded(n, item, session_ids)
-            staged.append(write_atomic(staging / trace_name(sid, day), blob))
-            del blob
-        for path in staged:
-            os.replace(path, folder / path.name)
-            written.append(folder / path.name)
-    except BaseException as exc:
-        remove(written + staged)
-        if isinstance(exc, OSError):
-            raise TraceRefused(f"cannot write the kept traces into {folder}: {exc.strerror}") from None
-        raise
-    finally:
-        with contextlib.suppress(OSError):
-            staging.rmdir()
-    return written
-
-
 def remove(paths: Iterable[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             path.unlink()
 
 
-def _decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]:
+def decoded(n: int, item: Any, session_ids: set[int]) -> tuple[int, str, bytes]:
     where = f"traces[{n}]"
     if not isinstance(item, dict):
         raise TraceRefused(f"{where} must be an object")

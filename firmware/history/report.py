@@ -16,7 +16,7 @@ W, H, PAD = 640, 220, 36
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;max-width:720px;margin:2em auto;padding:0 1em}
 h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.6em 0 .4em}
-table{border-collapse:collapse;width:100%}
+table{border-collapse:collapse;width:100%}.wide{overflow-x:auto}
 th,td{text-align:right;padding:.25em .5em;border-bottom:1px solid #ddd;white-space:nowrap}
 th:first-child,td:first-child{text-align:left;white-space:nowrap}.muted{color:#555}svg{width:100%;height:auto}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}svg,table{break-inside:avoid}}
@@ -114,22 +114,23 @@ def render_report(history: dict[str, Any], *, title: str = "stretchstep: the wee
 <p class="muted">{escape(first)} to {escape(last)} · daily goal {counted(goal, 'routine')} ·
 streak {counted(history['streak'], 'day')}</p>
 <h2>Summary</h2>
-<table><tr><th></th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th></tr>
+<div class="wide"><table><tr><th></th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th></tr>
 <tr><td>this week</td><td>{totals['routines']}</td><td>{totals['holds']}</td><td>{totals['clean']}</td>
-<td>{totals['bounced']}</td></tr></table>
+<td>{totals['bounced']}</td></tr></table></div>
 <p id="pain-by-goal">Mean pain on days the goal was met: <b>{_fmt(pg['goal_met']['pain'])}</b>
 ({counted(pg['goal_met']['days'], 'day')} with pain logged);
 on other days: <b>{_fmt(pg['goal_missed']['pain'])}</b>
 ({counted(pg['goal_missed']['days'], 'day')}).</p>
 <h2>Each day</h2>
 {holds_chart(days)}
-<table id="days"><tr><th>day</th><th>routines</th><th>holds</th><th>clean</th><th>bounced</th><th>held</th>
-<th>breaths/hold</th><th>pain</th><th>stiffness</th></tr>{rows}</table>
+<div class="wide"><table id="days"><tr><th>day</th><th>routines</th><th>holds</th><th>clean</th>
+<th>bounced</th><th>held</th><th>breaths/hold</th><th>pain</th><th>stiffness</th></tr>{rows}</table></div>
 <h2>Each side and knee</h2>
 <p class="muted">Hold load as a share of the standing load just before it: it rises as a tight calf lets the
 heel drop further.</p>
-<table id="trends"><tr><th>slot</th><th>holds</th><th>first day</th><th>last day</th></tr>
-{trend_rows or '<tr><td colspan="4">no completed holds with a known leg and knee this week</td></tr>'}</table>
+<div class="wide"><table id="trends"><tr><th>slot</th><th>holds</th><th>first day</th><th>last day</th></tr>
+{trend_rows or '<tr><td colspan="4">no completed holds with a known leg and knee this week</td></tr>'}
+</table></div>
 <p class="muted">Made by stretchstep. A hold is a stretch held to its target; it is clean when it had
 no bounce (bouncing in a calf stretch can tear fibres).</p>
 </body></html>

@@ -40,6 +40,7 @@ from firmware.control import DeviceControl
 from firmware.detector import DetectorConfig, HoldDetector
 from firmware.device import Device
 from firmware.events import Event
+from firmware.history import mend_import
 from firmware.live import LiveState
 from firmware.panel import build_panel
 from firmware.publish import make_publishers
@@ -313,6 +314,9 @@ def open_history(cfg: Config) -> tuple[Store | None, Any, int]:
         closed = store.close_open_sessions()
         if closed:
             log.info("closed %d session(s) a previous run left open", closed)
+        mended = mend_import(store, cfg.history_dir())   # before this session may write a trace
+        if mended:
+            log.warning("%s", mended)
         session_id = store.start_session(cfg.sensor.source, time.time())
     except (sqlite3.Error, OSError) as exc:
         reason = f"cannot write {path}: {exc}"

@@ -3,7 +3,8 @@
 Why: the detector improves; the raw samples of past sessions are kept (`TraceKeeper`), so the
 history can be brought up to what the newer detector sees instead of staying with what an older
 one reported live. Each kept file's stretches are replaced in one transaction, only within the
-time that file covers (older days may have been pruned: their stretches stay). The routine slot a
+time that file covers (older days may have been pruned: their stretches stay); a file that says
+its keeper dropped samples (`# dropped=N`) is left alone, as its gaps would lose stretches. The routine slot a
 stretch was done for (leg, knee, rep) is carried over from the old stretch it overlaps most in
 source time, as that came from the routine at the time, not from the samples. Events stay as
 they were reported.
@@ -24,6 +25,10 @@ from firmware.store import Store
 from firmware.traces.keeper import session_traces
 
 SLOT_KEYS = ("leg", "knee", "rep")
+
+
+class TraceIncomplete(ValueError):
+    """A kept trace lacks samples (its keeper dropped them): a replay would lose stretches."""
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -49,13 +54,18 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
     """Every session started at or after `since` (or still running then) with kept traces."""
     sessions = store.connection().execute(
         "SELECT id FROM sessions WHERE COALESCE(ended, 1e300) >= ? ORDER BY id", (since,)).fetchall()
-    totals = {"files": 0, "old": 0, "new": 0, "sessions_without_trace": 0}
+    totals = {"files": 0, "old": 0, "new": 0, "sessions_without_trace": 0, "incomplete": 0}
     for session in sessions:
         paths = session_traces(data_dir, session["id"])
         if not paths:
             totals["sessions_without_trace"] += 1
         for path in paths:
-            old, new = reanalyze_file(store, session["id"], path, target_s=target_s)
+            try:
+                old, new = reanalyze_file(store, session["id"], path, target_s=target_s)
+            except TraceIncomplete as exc:
+                totals["incomplete"] += 1
+                echo(f"{path.name}: left as it was: {exc}")
+                continue
             totals["files"] += 1
             totals["old"] += old
             totals["new"] += new
@@ -69,6 +79,9 @@ def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float
     result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s)
     if span.first is None:
         return 0, 0
+    if meta.get("dropped", "0") != "0":
+        raise TraceIncomplete(f"{meta['dropped']} of its samples were dropped while it was kept (the "
+                              "disk fell behind), so a replay would lose the stretches in the gaps")
     try:
         wall0, t0 = float(meta["wall_t0"]), float(meta["t0"])
         pace = float(meta["wall_per_t"]) if "wall_per_t" in meta else None

@@ -5,6 +5,7 @@ import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth, slotShort, nic
 import { api } from "./net.js";
 
 const DAYS = 28;
+const PHONE_PLOT_PX = 720;   // below this width of screen, the plot is asked for 720 px wide
 
 export async function loadHistory() {
   let data;
@@ -147,7 +148,12 @@ function sessionRow(id, items, day) {
     btn.setAttribute("aria-expanded", String(open));
     detail.hidden = !open;
     if (open && !detail.childElementCount) {
-      const img = h("img", { src: `/api/sessions/${id}/plot.svg?day=${day}`, alt: `force on the step during session ${id}, with its stretches, breaths and bounces marked`, class: "plot" });
+      // a phone gets a narrower plot drawn at its own size, scrolled sideways: the 1200 px one
+      // shrunk to the screen made its labels 3 px high
+      const narrow = matchMedia(`(max-width: ${PHONE_PLOT_PX}px)`).matches;
+      const img = h("img", { src: `/api/sessions/${id}/plot.svg?day=${day}${narrow ? `&width=${PHONE_PLOT_PX}` : ""}`,
+                             alt: `force on the step during session ${id}, with its stretches, breaths and bounces marked`,
+                             class: narrow ? "plot natural" : "plot" });
       const link = h("a", { href: img.getAttribute("src"), target: "_blank", rel: "noopener", class: "plot-link",
                             "aria-label": "open the force trace full size" }, img);
       img.addEventListener("error", () => link.replaceWith(h("p", { class: "label", text: "No force trace was kept for this session (the device keeps raw samples for a few days)." })));

@@ -66,9 +66,24 @@ async function makeCode() {
   finally { $("make-code").disabled = false; }
 }
 
+/** The first number field outside its own min/max/step, said in the words of its label (the
+ *  device's refusal names the API's field: "target_s must be seconds from 5 to 300, or null"). */
+function outOfRange() {
+  for (const el of $("settings-form").querySelectorAll("input[type=number]")) {
+    if (el.checkValidity()) continue;
+    const whole = el.step === "1" ? "a whole number " : "";
+    const empty = el.dataset.empty ? `, or empty for ${el.dataset.empty}` : "";
+    const typed = el.value === "" ? "what was typed" : el.value;
+    return { el, text: `${el.labels[0].textContent} must be ${whole}from ${el.min} to ${el.max}${empty}; ${typed} is not.` };
+  }
+  return null;
+}
+
 async function save(e) {
   e.preventDefault();
   const msg = $("settings-msg");
+  const bad = outOfRange();
+  if (bad) { say(msg, bad.text, true); bad.el.focus(); return; }
   const num = (id) => $(id).value === "" ? null : +$(id).value;
   const side = document.querySelector("input[name=tighter]:checked");
   const json = { target_s: num("s-target"), target_breaths: num("s-breaths") ?? 0, protocol: $("s-protocol").value || undefined,

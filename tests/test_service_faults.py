@@ -247,3 +247,36 @@ def test_the_runtime_base_is_systemds_then_the_logins_then_tmp(tmp_path, monkeyp
     deep.mkdir()
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
     assert runtime.runtime_base() == Path(tempfile.gettempdir())
+
+
+@pytest.mark.parametrize(("figures", "says"), [
+    ({"written": 900, "dropped": 0, "errors": 0}, None),
+    ({"written": 900, "dropped": 52, "errors": 0}, "dropped 52 samples"),
+    ({"written": 0, "dropped": 0, "errors": 3}, "could not write 3 times"),
+    ({"error": "OSError: disk gone"}, "disk gone"),
+])
+def test_health_is_not_ok_while_the_kept_traces_lack_samples(tmp_path, figures, says):
+    """A trace keeper that dropped samples (the disk fell behind) or failed to write leaves
+    traces that reanalyze cannot replay: health says so (a stand-in keeper gives the figures)."""
+
+    class Keeper:
+        name = "traces"
+
+        def on_sample(self, t, kg, status):
+            pass
+
+        def on_event(self, event, status):
+            pass
+
+        def health(self):
+            if "error" in figures:
+                raise OSError("disk gone")
+            return figures
+
+    cfg = Config().with_values("store", data_dir=str(tmp_path))
+    runner = LoopRunner(cfg, routine=None, writer=None, live=None, session_id=0, sinks=[Keeper()])
+    problems = runner.health()["problems"]
+    if says is None:
+        assert problems == []
+    else:
+        assert any(says in p and "trace keeper" in p for p in problems), problems

@@ -161,10 +161,12 @@ class LoopRunner:
             problems.append(f"the sampling loop {self.state}" + (f": {self.fatal}" if self.fatal else ""))
         if writer.get("dropped"):
             problems.append(f"the store dropped {writer['dropped']} writes ({writer.get('last_error')})")
+        sinks = self._sink_health()
+        problems += trace_keeper_problems(sinks.get("traces"))
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
                 "scheduling": self.scheduling,
-                "store_writer": writer, "problems": problems, "pid": os.getpid(), **self._sink_health()}
+                "store_writer": writer, "problems": problems, "pid": os.getpid(), **sinks}
 
     def _sink_health(self) -> dict[str, Any]:
         """Each sink's own figures (the MQTT publisher's connection and counters, the trace
@@ -402,6 +404,23 @@ def _until_stopped(stop: threading.Event, runner: LoopRunner) -> bool:
         if parent is None:
             stop.wait(0.5)
     return False
+
+
+def trace_keeper_problems(figures: Any) -> list[str]:
+    """What the trace keeper's figures (health's `traces`) say is wrong: samples it dropped or
+    writes that failed leave the kept traces short, so `reanalyze` cannot replay those stretches;
+    health must not say ok over that."""
+    if not isinstance(figures, dict):
+        return []
+    out = []
+    if figures.get("dropped"):
+        out.append(f"the trace keeper dropped {figures['dropped']} samples (the disk fell behind); "
+                   "the kept traces say what they lack and reanalyze leaves those stretches as they are")
+    if figures.get("errors"):
+        out.append(f"the trace keeper could not write {figures['errors']} times; see the log")
+    if figures.get("error"):
+        out.append(f"the trace keeper's figures failed: {figures['error']}")
+    return out
 
 
 def keep_traces(cfg: Config, store: Store | None, session_id: int,

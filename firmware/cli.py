@@ -180,11 +180,15 @@ main.add_command(bringup_command)
 @main.command()
 @config_option
 @data_dir_option
-def doctor(config_path, data_dir) -> None:
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port the service was started on, if not the config's (`run --port`).")
+def doctor(config_path, data_dir, port) -> None:
     """When the step seems dead: service, sensor, calibration, clock, disk, address - and what to do."""
     from firmware.doctor import FAIL, diagnose
 
     cfg = load_config(config_path, data_dir)
+    if port is not None:
+        cfg = cfg.with_values("web", port=port)
     click.echo(configuration.describe(cfg))
     checks = diagnose(cfg)
     for check in checks:

@@ -66,12 +66,22 @@ class Facts:
     disk_free_mb: Callable[[Path], float] = lambda p: shutil.disk_usage(p).free / 1e6
     addresses: Callable[[], list[str]] = _addresses
     name: Callable[[], str] = lan_name
+    holder: Callable[[Config], str | None] = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.find_service is None:
             from firmware.running_service import find_running
 
             self.find_service = find_running
+        if self.holder is None:
+            self.holder = _data_dir_holder
+
+
+def _data_dir_holder(cfg: Config) -> str | None:
+    """The pid of the stretchstep holding this config's history, or None."""
+    from firmware.datalock import DataDirLock
+
+    return DataDirLock(cfg.history_dir()).holder()
 
 
 def check_service(cfg: Config, facts: Facts) -> tuple[Check, Any]:
@@ -80,12 +90,18 @@ def check_service(cfg: Config, facts: Facts) -> tuple[Check, Any]:
     if service is not None:
         how = "the systemd service" if rc == 0 else "a stretchstep (not the systemd unit)"
         return Check("service", OK, f"{how} answers at {service.base_url}"), service
+    holder = facts.holder(cfg)
+    if holder is not None:   # running, but not where the config says: `run --port` by hand?
+        return Check("service", FAIL, f"a stretchstep (pid {holder}) holds the history in "
+                                      f"{cfg.history_dir()}, but nothing answers on port {cfg.web.port}",
+                     "if it was started with --port N, ask there: stretchstep doctor --port N; "
+                     f"if it is stuck: kill {holder} and start it again"), None
     if rc == 127:
-        return Check("service", FAIL, "nothing answers on the configured port",
+        return Check("service", FAIL, f"nothing answers on port {cfg.web.port}",
                      "start it: stretchstep run (or install the service: hardware/README.md section 5)"), None
     first = out.splitlines()[0] if out else "inactive"
     state = first if len(first.split()) == 1 else f"unknown ({first})"   # e.g. no systemd in a container
-    return Check("service", FAIL, f"systemd unit {UNIT} is {state}; nothing answers on the configured port",
+    return Check("service", FAIL, f"systemd unit {UNIT} is {state}; nothing answers on port {cfg.web.port}",
                  f"sudo systemctl start {UNIT}; if it stops again: journalctl -u {UNIT} -n 50"), None
 
 

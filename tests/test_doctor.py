@@ -123,3 +123,32 @@ def test_the_calibration_checked_is_that_of_the_source_the_service_runs(tmp_path
     checks = by_name(diagnose(cfg, facts()))                                 # the service: hx711
     assert checks["calibrated"].level == FAIL and "not calibrated" in checks["calibrated"].detail
     assert by_name(diagnose(cfg, facts(health=None)))["calibrated"].level == OK   # none running
+
+
+def test_a_service_holding_the_history_on_another_port_is_named_with_the_way_to_ask_it(tmp_path) -> None:
+    """`run --port 9000` by hand: nothing answers on the config's port, but the data dir's lock
+    (a real one, held here) says a stretchstep runs: doctor says so, not "start it"."""
+    import os
+
+    from firmware.datalock import DataDirLock
+
+    cfg = hardware(tmp_path)
+    with DataDirLock(cfg.history_dir()):
+        gone = facts(active=False, health=None)
+        gone.holder = Facts().holder          # the real lock check
+        check = by_name(diagnose(cfg, gone))["service"]
+    assert check.level == FAIL and f"pid {os.getpid()}" in check.detail and "port 8080" in check.detail
+    assert "stretchstep doctor --port N" in check.fix and "systemctl start" not in check.fix
+    check = by_name(diagnose(cfg, facts(active=False, health=None)))["service"]   # the lock is free
+    assert "sudo systemctl start stretchstep" in check.fix
+
+
+def test_doctor_asks_the_port_it_is_given(tmp_path) -> None:
+    from firmware.cli import main
+
+    config = tmp_path / "stretchstep.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
+    done = CliRunner().invoke(main, ["doctor", "--config", str(config), "--port", "9123"])
+    assert "nothing answers on port 9123" in done.output and done.exit_code == 1
+    bad = CliRunner().invoke(main, ["doctor", "--config", str(config), "--port", "0"])
+    assert bad.exit_code == 2 and "--port" in bad.output and "Traceback" not in bad.output

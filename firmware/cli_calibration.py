@@ -182,6 +182,11 @@ def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dic
         click.echo(f"(a stretchstep at {service.base_url} keeps its data in {service.data_dir}, not "
                    f"{target.data_dir}: reading the sensor directly)")
         return False
+    running = (service.health.get("config") or {}).get("source")
+    if running and running != target.source:     # it does not hold this sensor (open reads show it)
+        click.echo(f"(a stretchstep at {service.base_url} runs the {running} source, not {target.source}: "
+                   "reading the sensor directly)")
+        return False
     click.echo(f"The stretchstep running at {service.base_url} holds the sensor: asking it.")
     try:
         code = code or click.prompt(

@@ -38,7 +38,7 @@ def running_closed(tmp_path: Path) -> Iterator[dict[str, Any]]:
     yield from _serve(tmp_path, open_reads=False)
 
 
-def _serve(tmp_path: Path, *, open_reads: bool) -> Iterator[dict[str, Any]]:
+def _serve(tmp_path: Path, *, open_reads: bool, source: str = "hx711-emulated") -> Iterator[dict[str, Any]]:
     from webui import create_app
     from webui.server import build_server
 
@@ -53,7 +53,7 @@ def _serve(tmp_path: Path, *, open_reads: bool) -> Iterator[dict[str, Any]]:
     control = CalibrationControl(emulated.source, data, step_state=lambda: state["now"])
     store = Store(data / "history.sqlite")
     app = create_app(store, LiveState(), control=control, access_code=CODE, open_reads=open_reads,
-                     config_view={"source": "hx711-emulated", "data_dir": str(data)})
+                     config_view={"source": source, "data_dir": str(data)})
     server = build_server(app, "127.0.0.1", 0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -137,6 +137,21 @@ def test_the_code_can_come_from_the_environment(running, monkeypatch) -> None:
     monkeypatch.setenv("STRETCHSTEP_ACCESS_CODE", CODE)
     done = CliRunner().invoke(main, ["tare", "--config", str(running["config"])], input="\n")
     assert done.exit_code == 0, done.output and "Access code" not in done.output
+
+
+def test_a_service_running_another_source_does_not_hold_this_sensor(tmp_path) -> None:
+    """`./dev run` (the simulated person) on the default port while the emulated chip is tared:
+    its open health hides the data dir but names its source, which is not the one asked for."""
+    serving = _serve(tmp_path, open_reads=True, source="simulated")
+    running = next(serving)
+    try:
+        done = invoke("tare", "--config", str(running["config"]), "--source", "hx711-emulated")
+    finally:
+        serving.close()
+    assert done.exit_code == 0, done.output
+    assert "runs the simulated source, not hx711-emulated: reading the sensor directly" in done.output
+    assert "asking it" not in done.output and "Access code" not in done.output
+    assert "Done: zero is 85000 counts" in done.output
 
 
 def test_nothing_running_means_reading_the_sensor_directly(tmp_path) -> None:

@@ -119,8 +119,8 @@ def test_health_says_only_as_much_as_open_reads_allow(store, live):
     assert body["ok"] is True and body["control"] is False and body["open_reads"] is False
     assert body["stats"] == {"loop": {"late_p99_ms": 1.5}, "writer": {"errors": 0}}
     assert body["config"]["data_dir"] == "/home/pi/secret"
-    opened = create_app(store, live, access_code=CODE, config_view={"source": "simulated",
-                                                                     "data_dir": "/home/pi/secret"})
+    opened = create_app(store, live, access_code=CODE, config_view={
+        "source": "simulated", "data_dir": "/home/pi/secret", "history_dir": "/home/pi/secret/simulated"})
     body = opened.test_client().get("/api/health").get_json()
     assert body["config"] == {"source": "simulated"} and "subscribers" in body
     broken = create_app(store, live, stats=lambda: 1 / 0).test_client().get("/api/health")

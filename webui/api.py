@@ -141,13 +141,13 @@ def health() -> Any:
 
 
 def _visible_health(c: WebContext, body: dict[str, Any]) -> dict[str, Any]:
-    """Everything for a session or the code; without the data dir's path for open reads; only
+    """Everything for a session or the code; without the data dir's paths for open reads; only
     ok and the time for anyone else (a monitor still sees that the step is up)."""
     if c.auth.authenticated():
         return body
     if not c.open_reads:
         return {"ok": body["ok"], "time": body["time"]}
-    config = {k: v for k, v in body.get("config", {}).items() if k != "data_dir"}
+    config = {k: v for k, v in body.get("config", {}).items() if k not in ("data_dir", "history_dir")}
     return {**body, "config": config}
 
 

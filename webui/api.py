@@ -57,16 +57,22 @@ def _since_arg() -> float | None:
 
 
 def _limit_arg(default: int = 200) -> int:
-    raw = request.args.get("limit")
+    return _whole_arg("limit", default, LIMIT_RANGE)
+
+
+def _whole_arg(name: str, default: int, bounds: tuple[int, int], unit: str = "") -> int:
+    """?name=N, a whole number within bounds (default when absent); else a 400 saying so."""
+    raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    lo, hi = LIMIT_RANGE
+    lo, hi = bounds
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"limit must be a whole number from {lo} to {hi}, got {raw!r}") from None
+        value = lo - 1
     if not lo <= value <= hi:
-        raise BadRequest(f"limit must be a whole number from {lo} to {hi}, got {raw!r}")
+        of = f" of {unit}" if unit else ""
+        raise BadRequest(f"{name} must be a whole number{of} from {lo} to {hi}, got {raw[:40]!r}")
     return value
 
 

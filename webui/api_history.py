@@ -29,7 +29,7 @@ from firmware.plot import render_svg
 from firmware.sensors.base import Sample
 from firmware.sensors.trace import TraceError, iter_trace
 from firmware.traces import session_traces, trace_day
-from webui.api import SINCE, BadRequest, _bad_request, _json_body, _since_arg
+from webui.api import SINCE, BadRequest, _bad_request, _json_body, _since_arg, _whole_arg
 from webui.app import ctx
 from webui.auth import read_access, requires_code
 from webui.openapi import array, doc, integer, nullable, number, obj, text
@@ -177,7 +177,7 @@ def session_plot(session_id: int) -> Any:
     the stretches, breaths and bounces the device reported, as the project's SVG plot.
     ?width=PX: a phone asks for a narrower one, drawn at its own size (1200 scaled to a phone's
     300 px made its 11 px labels 3 px)."""
-    width = _width_arg()
+    width = _whole_arg("width", 1200, PLOT_WIDTHS, "pixels")
     _session(session_id)
     paths = _traces(session_id)
     if not paths:
@@ -199,14 +199,6 @@ def session_plot(session_id: int) -> Any:
               for e in _session_events(session_id, limit=100_000) if lo <= e["t"] <= hi]
     svg = render_svg(samples, events, None, width=width, title=f"session {session_id}, {day}")
     return Response(svg, mimetype="image/svg+xml")
-
-
-def _width_arg() -> int:
-    raw = request.args.get("width", "1200")
-    lo, hi = PLOT_WIDTHS
-    if not (raw.isdigit() and lo <= int(raw) <= hi):
-        raise BadRequest(f"width must be a whole number of pixels from {lo} to {hi}, got {raw[:20]!r}")
-    return int(raw)
 
 
 def _decimated(path: Any) -> list[Sample]:

@@ -212,6 +212,13 @@ def test_an_empty_staging_folder_is_removed_without_a_word(store):
     assert mend_import(store, store.path.parent) is None and not empty.exists()
 
 
+def test_a_damaged_import_record_is_dropped_and_never_stops_the_start(store):
+    """A record that is not JSON (a disk error): mending says it and goes on, the record gone."""
+    store.connection().execute("INSERT INTO settings(key, value) VALUES (?, ?)", (STAGED_KEY, "{torn"))
+    assert "finished an import" in mend_import(store, store.path.parent)
+    assert store.connection().execute("SELECT 1 FROM settings WHERE key = ?", (STAGED_KEY,)).fetchone() is None
+
+
 def test_a_move_that_fails_at_start_up_is_said_and_tried_again(tmp_path, env, monkeypatch):
     """A disk error while finishing: the start goes on (the rows hold the ids, so a new session
     cannot take an imported one's trace) and the next start finishes."""

@@ -152,7 +152,10 @@ def _recorded(store: Store, data_dir: str | Path) -> Staged | None:
     row = store.connection().execute("SELECT value FROM settings WHERE key = ?", (STAGED_KEY,)).fetchone()
     if row is None:
         return None
-    value = json.loads(row["value"])
+    try:
+        value = json.loads(row["value"])
+    except ValueError:                     # damaged: never a reason for the device not to start
+        value = {}
     value = value if isinstance(value, dict) else {}
     folder, names = str(value.get("folder", "")), value.get("names", [])
     if not STAGING_RE.fullmatch(folder):   # never a folder outside traces/, nor traces/ itself

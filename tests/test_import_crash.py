@@ -216,7 +216,8 @@ def test_a_damaged_import_record_is_dropped_and_never_stops_the_start(store):
     """A record that is not JSON (a disk error): mending says it and goes on, the record gone."""
     store.connection().execute("INSERT INTO settings(key, value) VALUES (?, ?)", (STAGED_KEY, "{torn"))
     assert "finished an import" in mend_import(store, store.path.parent)
-    assert store.connection().execute("SELECT 1 FROM settings WHERE key = ?", (STAGED_KEY,)).fetchone() is None
+    left = store.connection().execute("SELECT 1 FROM settings WHERE key = ?", (STAGED_KEY,)).fetchone()
+    assert left is None
 
 
 def test_a_move_that_fails_at_start_up_is_said_and_tried_again(tmp_path, env, monkeypatch):

@@ -20,8 +20,13 @@ from firmware.detector.recount import (
     SURE_RATIO,
     HoldRecord,
     _hedged,
+    _periodic,
     _self_likeness,
+    _View,
+    _view,
+    chain,
     count_presses,
+    prefix_sums,
     standing_rise,
 )
 
@@ -158,6 +163,24 @@ def test_presses_of_a_size_that_alternate_a_little_keep_their_own_cycle(cycle: f
     # hold repeats itself a cycle on, so the rhythm at twice the cycle does not take over
     found = recount(*draw([cycle] * 8, let_off=let_off, sizes=[1.0, 0.8] * 4))
     assert found.count == 8 and found.sure
+
+
+def test_a_rhythm_the_hold_does_not_keep_yields_only_to_a_rival_of_three_or_more() -> None:
+    # the staircase of 10 s steps with bumps between: the chain at 5 s takes steps and bumps,
+    # but the hold does not repeat itself 5 s on; the chain of the steps at 10 s is taken
+    # instead, but a rival of two members is one gap, no rhythm: then the chain stays
+    ts, xs = draw([10.0] * 5, let_off=0.0, duty=0.35)
+    xs = bumps_between(ts, xs, 10.0, 5, 0.8)
+    short_view = _View(prefix_sums(xs), ts, _view(5.0, STEP_S), FLOOR)
+    long_view = _View(prefix_sums(xs), ts, _view(10.0, STEP_S), FLOOR)
+    _, short, short_hidden = chain(short_view, 5.0, FLOOR)
+    _, steps, steps_hidden = chain(long_view, 10.0, FLOOR)
+    assert len(short) == 9 and len(steps) == 5
+    top = (5.0, short, short_hidden, short_view)
+    rival = (10.0, steps, steps_hidden, long_view)
+    assert _periodic(top, [(1.0, top), (0.5, rival)], STEP_S) is rival
+    two = (10.0, steps[:2], steps_hidden[:2], long_view)
+    assert _periodic(top, [(1.0, top), (0.5, two)], STEP_S) is top
 
 
 def test_self_likeness_is_how_much_the_rise_signal_repeats_a_cycle_on() -> None:

@@ -40,11 +40,12 @@ between them make a chain at c too, whose margin may beat the presses' own (the 
 as well, and nearly as big where the sway is as big as a press); but the rise signal of a rhythm
 at c is like itself c later, and theirs is not (a press meets the bump's fall, or the quiet
 before the next press). When the best chain's cycle shows no positive autocorrelation of the
-rise signal, its best steady rival at about twice the cycle is the rhythm, and the count is
-not sure (the margins said otherwise). On the independent generator's seeds 0-3 (4000 holds)
-this turned 13 misses by more than one into counts within one and 1 the other way; the reverse
-(a chain at 2c over a rhythm at c) the margin already sees: there the rhythm at c was right in
-39 of 1440 such pairs, with no sign in the autocorrelation that would pick them out.
+rise signal, its best steady rival of three or more at about twice the cycle is the rhythm,
+and the count is not sure (the margins said otherwise). On the independent generator's seeds
+0-8 (8900 holds) this turned 26 misses by more than one into counts within one and 2 the
+other way. The reverse (a chain at 2c over a rhythm at c) the margin already sees: on seeds
+0-3 the rhythm at c was right in 39 of 1440 such pairs, with no sign in the autocorrelation
+that would pick them out.
 
 An unsure count whose typical press is no bigger than the sway it leaves (in the same statistic:
 there the best reading is a coin toss) is the count within one of the most of its readings
@@ -397,19 +398,22 @@ DOUBLE_SPAN = (2.0 / (1.0 + JITTER), 2.0 * (1.0 + JITTER))  # cycles about twice
 
 def _periodic(top: Rhythm, steady: list[tuple[float, Rhythm]], step: float) -> Rhythm:
     """The best steady chain, or its best rival at about twice its cycle when the hold itself
-    keeps no rhythm at the chain's cycle. Breathing is one quasi-periodic rhythm (cycles +-25 %
-    within a hold): a rise signal of presses every c seconds is like itself c later, however
-    big the sway. Presses every 2c with sway bumps strung between them make a chain at c as
-    well, and may score best (the bumps are rises too), but the signal does not repeat at c:
-    there a press meets its own let-off or the quiet before the next, and the autocorrelation
-    at lag c is negative or nil (`_self_likeness`). Then the rhythm is the one at 2c. (Only
-    that way: a chain at 2c over a true rhythm at c is seen by the margin, its off-beat
+    keeps no rhythm at the chain's own (its members' mean gap). Breathing is one quasi-periodic
+    rhythm (cycles +-25 % within a hold): a rise signal of presses every c seconds is like
+    itself c later, however big the sway. Presses every 2c with sway bumps strung between them
+    make a chain at c as well, and may score best (the bumps are rises too), but the signal does
+    not repeat at c: there a press meets its own let-off or the quiet before the next, and the
+    autocorrelation at lag c is negative or nil (`_self_likeness`). Then the rhythm is the one
+    at 2c, if there is one: a rival of three members or more (two are one gap, no rhythm).
+    (Only that way: a chain at 2c over a true rhythm at c is seen by the margin, its off-beat
     presses standing off it as high as its members.)"""
-    cycle, _, _, v = top
-    if _self_likeness(v.r, v.view, cycle, step) > 0.0:
+    cycle, members, hidden, v = top
+    own = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
+    if _self_likeness(v.r, v.view, own, step) > 0.0:
         return top
     lo, hi = DOUBLE_SPAN
-    doubles = [(score, chain_) for score, chain_ in steady if lo <= chain_[0] / cycle <= hi]
+    doubles = [(score, rival) for score, rival in steady
+               if lo <= rival[0] / cycle <= hi and len(rival[1]) >= 3]
     return max(doubles, key=lambda d: d[0])[1] if doubles else top
 
 

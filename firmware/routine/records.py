@@ -193,13 +193,14 @@ def put_device_settings(store: Store, values: Mapping[str, bool]) -> None:
 
 # --- routines ---------------------------------------------------------------------------------
 def load_settings(store: Store, protocols: Mapping[str, Protocol], device: DeviceSettings,
-                  fallback_protocol: str) -> RoutineSettings:
-    """What the routine runs with now: the active profile, its protocol, the device settings."""
+                  fallback_protocol: str, *, default_body_kg: float | None = None) -> RoutineSettings:
+    """What the routine runs with now: the active profile, its protocol, the device settings, and
+    the config's body weight for a profile that has none."""
     everyone = tuple(profiles(store))
     active = active_profile(store)
     protocol = protocols.get(active.protocol) or protocols[fallback_protocol]
     return RoutineSettings(protocol=protocol, profile=active, buzzer=device_settings(store, device).buzzer,
-                           profiles=everyone)
+                           profiles=everyone, default_body_kg=default_body_kg)
 
 
 def load_progress(store: Store, profile_id: int, day: str) -> Progress:

@@ -50,8 +50,9 @@ class _Span:
 
 
 def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: float = 30.0,
-              echo: Callable[[str], None] = print) -> dict[str, int]:
-    """Every session started at or after `since` (or still running then) with kept traces."""
+              body_kg: float | None = None, echo: Callable[[str], None] = print) -> dict[str, int]:
+    """Every session started at or after `since` (or still running then) with kept traces;
+    `body_kg` is what the detector is told (the device's weight in use, see cli_history)."""
     sessions = store.connection().execute(
         "SELECT id FROM sessions WHERE COALESCE(ended, 1e300) >= ? ORDER BY id", (since,)).fetchall()
     totals = {"files": 0, "old": 0, "new": 0, "sessions_without_trace": 0, "incomplete": 0}
@@ -61,7 +62,7 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
             totals["sessions_without_trace"] += 1
         for path in paths:
             try:
-                old, new = reanalyze_file(store, session["id"], path, target_s=target_s)
+                old, new = reanalyze_file(store, session["id"], path, target_s=target_s, body_kg=body_kg)
             except TraceIncomplete as exc:
                 totals["incomplete"] += 1
                 echo(f"{path.name}: left as it was: {exc}")
@@ -73,10 +74,12 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
     return totals
 
 
-def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float = 30.0) -> tuple[int, int]:
+def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float = 30.0,
+                   body_kg: float | None = None) -> tuple[int, int]:
     meta: dict[str, str] = {}
     span = _Span()
-    result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s)
+    result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s,
+                             body_kg=body_kg)
     if span.first is None:
         return 0, 0
     if meta.get("dropped", "0") != "0":

@@ -155,6 +155,41 @@ def test_closed_reads_ask_once_and_cancel_does_not_bring_the_dialog_back(device,
     assert not page.errors
 
 
+def _download_text(page: Page, link: str, then=None) -> tuple[str, str]:
+    """(suggested file name, text) of what a tap on `link` saved; `then` runs before it is awaited."""
+    with page.expect_download() as saved:
+        page.locator(link).click()
+        if then is not None:
+            then()
+    return saved.value.suggested_filename, Path(saved.value.path()).read_text()
+
+
+def test_with_closed_reads_the_export_links_save_the_export_or_say_why_not(device, browser):
+    """A plain link saved the device's 401 under the export's name once the browser's session was
+    gone (a restart of the device, a new code); now the tap fetches with the session, asks for the
+    code when refused, and a refusal that stands is said on the page, never saved as a file."""
+    dev = device("simulated:step_on_off", speed=1, open_reads=False)
+    page = new_page(browser)
+    page.goto(dev.url + "#history")
+    enter_code(page)
+    expect(page.locator("#t-clean")).to_have_text(re.compile(r"^\d+$"))
+    name, text = _download_text(page, "#dl-csv")
+    assert (name, text.split(",")[0]) == ("stretchstep-export.csv", "type")
+    page.context.clear_cookies()                                  # the session is gone, the page open
+    name, text = _download_text(page, "#dl-json", then=lambda: enter_code(page))   # asked for the code
+    assert name == "stretchstep-export.json" and json.loads(text)["format"] == "stretchstep-export"
+    page.context.clear_cookies()
+    downloads: list = []
+    page.on("download", lambda saved: downloads.append(saved))
+    page.locator("#dl-csv").click()
+    expect(page.locator("#code-dialog")).to_be_visible()
+    page.locator("#code-cancel").click()
+    expect(page.locator("#dl-msg")).to_have_text("Not downloaded: the history needs the access code.")
+    expect(page.locator("#dl-msg")).to_have_class(re.compile(r"\berr\b"))
+    assert downloads == []
+    assert not page.errors
+
+
 def test_too_many_wrong_codes_in_the_dialog_say_when_to_try_again(device, browser):
     """The device's lockout (5 wrong codes free, then waits that double) in the words Settings uses
     too (net.js tooManyTries). Tries until the device makes this client wait: a slow try only

@@ -165,6 +165,40 @@ def test_reanalyze_replaces_a_sessions_stretches_and_keeps_the_routine_slot(tmp_
     store.close()
 
 
+def test_a_stretch_the_kept_files_end_cuts_off_stays_as_stored_and_is_not_added_twice(tmp_path):
+    """The kept file stops part way through a hold (exported while `run` was writing, or a power
+    cut before the keeper's last flush) while the stretch was stored whole: the replay closes it at
+    the file's end, and that cut-off copy used to be added beside the stored one."""
+    source = open_source("simulated:good_routine", Config(), fast=True)
+    samples = [(s.t, s.kg) for s in source.samples()]
+    source.close()
+    truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
+    cut = truth[1]["hold_start"] + 10.0                      # ten seconds into the second hold
+    start_wall = time.time() - 3600
+    store = Store(tmp_path / "history.sqlite")
+    sid = store.start_session("hx711", start_wall)
+    clock = WallClock(start_wall)
+    k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples))
+    t0 = samples[0][0]
+    for t, kg in samples:
+        if t > cut:
+            break
+        clock.now = start_wall + (t - t0)
+        k.on_sample(t, kg, {"state": "standing"})
+    k.close()
+    for n, stretch in enumerate(truth):                      # what the live detector stored
+        slot = {"leg": "right", "knee": "straight", "rep": n + 1}
+        wall = start_wall + (stretch["end"] - t0)
+        store.add_event(sid, Event(ev.STRETCH_END, stretch["end"], stretch), wall, slot)
+    totals = reanalyze(store, tmp_path, since=start_wall - 60, echo=lambda _m: None)
+    assert (totals["old"], totals["new"]) == (1, 1)
+    rows = store.stretches(limit=100)[::-1]
+    assert len(rows) == len(truth)
+    assert [bool(r.get("reanalyzed")) for r in rows[:3]] == [True, False, False]
+    assert rows[1]["hold_s"] == pytest.approx(truth[1]["hold_s"])    # whole, as stored
+    store.close()
+
+
 def kept_sped_up_run(tmp_path, speed: float, **keeper: float):
     """A simulated routine kept by a TraceKeeper at `speed` times the wall clock (`--speed`),
     with its session begun an hour ago: (store, session id, the stretches, wall start, t0)."""

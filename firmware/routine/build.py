@@ -88,8 +88,8 @@ def say_body_kg(kg: float | None, source: str, active: Profile | None, default_k
     """The weight in use, in words, for `stretchstep config` and `reanalyze`."""
     file_says = f"[person] body_kg = {default_kg:g}" if default_kg else "[person] body_kg not set"
     if source == "profile" and active is not None:
-        return (f"{kg:g} kg, entered for profile {active.name!r} on the settings page "
-                f"(it wins over {file_says})")
+        wins = f"it wins over {file_says}" if default_kg else file_says
+        return f"{kg:g} kg, entered for profile {active.name!r} on the settings page ({wins})"
     if source == "config":
         return f"{kg:g} kg from {file_says} (no weight entered for the profile on the settings page)"
     return "none: not entered on the settings page and [person] body_kg not set (the detector does without)"

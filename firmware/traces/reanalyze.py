@@ -25,6 +25,7 @@ from firmware.store import Store
 from firmware.traces.keeper import session_traces
 
 SLOT_KEYS = ("leg", "knee", "rep")
+END_SLACK_S = 0.01   # a stretch's end is rounded to the ms: within this of the last sample is "at" it
 
 
 class TraceIncomplete(ValueError):
@@ -125,9 +126,13 @@ def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], cov
         args = (session_id, covered[0], covered[1])
         old = [dict(r) for r in conn.execute(
             f"SELECT start, end_t, wall, leg, knee, rep FROM stretches WHERE {where}", args)]
+        outlasting = [dict(r) for r in conn.execute(
+            "SELECT start, end_t FROM stretches WHERE session_id = ? AND end_t > ?",
+            (session_id, covered[1]))]
         conn.execute(f"DELETE FROM stretches WHERE {where}", args)
         wall0, t0 = origin
         pace = pace if pace is not None and 0.001 <= pace <= 1000 else wall_per_t(old)
+        stretches = [s for s in stretches if not _cut_short(s, covered[1], outlasting)]
         for stretch in stretches:
             span = (stretch["start"], stretch["end"])
             data = {k: v for k, v in stretch.items() if k != "breath_times"}
@@ -143,6 +148,17 @@ def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], cov
             conn.execute("ROLLBACK")
         raise
     return len(old), len(stretches)
+
+
+def _cut_short(stretch: dict[str, Any], file_end: float, outlasting: list[dict[str, Any]]) -> bool:
+    """A stretch the file's end closed (the detector's finish ends an open one at the last sample)
+    while a stored stretch runs on past that end: the stored one saw it whole, so it stays and the
+    cut-off copy is not added beside it. Why: a kept file shorter than its session (an export taken
+    while `run` was writing, a power cut before the keeper's last flush) gave that stretch twice."""
+    if stretch["end"] < file_end - END_SLACK_S:
+        return False
+    span = (stretch["start"], stretch["end"] + END_SLACK_S)
+    return any(_overlap(span, _source_span(o)) > 0 for o in outlasting)
 
 
 def _source_span(row: dict[str, Any]) -> tuple[float, float]:

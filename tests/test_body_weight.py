@@ -24,7 +24,7 @@ from firmware.events import Event
 from firmware.routine import records
 from firmware.routine.build import RoutineBook, build_routine
 from firmware.sensors.base import Sample
-from firmware.service.sampler import make_detector
+from firmware.service.sampler import LoopRunner, make_detector
 from firmware.store import Store
 from webui import create_app
 from webui.api_routine import BOOK
@@ -82,6 +82,9 @@ def test_a_weight_entered_on_the_phone_reaches_the_running_detector_and_clearing
     assert keeper.check_settings() is True                      # what the keeper thread does each second
     device.process(Sample(0.0, 0.0))
     assert device.detector.config.body_kg == 81.5               # no restart
+    runner = LoopRunner(cfg, routine=device.routine, writer=None, live=None, session_id=0)
+    runner.device = device
+    assert runner.health()["detector_body_kg"] == 81.5          # GET /api/health shows it
     said = _put_weight(phone, None)
     assert (said["body_kg"], said["body_kg_in_use"], said["body_kg_from"]) == (None, FILE_KG, "config")
     keeper.check_settings()

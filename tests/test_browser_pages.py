@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from firmware.history import DayClock, History
 from firmware.store import Store
-from tests.conftest import ACCESS_CODE
+from tests.conftest import ACCESS_CODE, RunningDevice
 from tests.test_browser import DESKTOP, PHONE, screenshot, watch_errors
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -442,6 +442,47 @@ def test_settings_need_the_code_and_change_the_next_holds_target(device, browser
         && document.getElementById("hold-time").textContent""", polling="raf", timeout=15_000).json_value()
     assert 12 <= int(done_at) <= 14                 # complete at 12 s, not 30
     assert not page.errors
+
+
+def test_a_body_weight_entered_in_settings_reaches_the_running_detector_and_empty_goes_back(
+        browser, tmp_path, until):
+    """The whole way: the page's field, PUT /api/settings, the sampler process's keeper, its
+    detector (GET /api/health's stats.detector_body_kg), with the config file's weight as the
+    default the page names, in the field's words when a weight is out of range."""
+    dev = RunningDevice(tmp_path / "dev", "simulated:step_on_off", 1.0)
+    dev.config.write_text(dev.config.read_text() + "[person]\nbody_kg = 70\n")
+    dev.start()
+    try:
+        def told() -> float | None:
+            with urllib.request.urlopen(dev.url + "api/health", timeout=5) as r:
+                return json.load(r)["stats"]["detector_body_kg"]
+
+        page = new_page(browser)
+        page.goto(dev.url + "#settings")
+        use = page.locator("#s-body-use")
+        by_default = "Empty: the step uses the config file's 70.0 kg. A weight entered here wins."
+        expect(use).to_have_text(by_default)
+        assert until(lambda: told() == 70.0)
+        page.locator("#s-body").fill("500")
+        page.locator("#s-save").click()
+        expect(page.locator("#settings-msg")).to_have_text(
+            "Body weight (kg, optional) must be from 20 to 300, or empty for the config file's 70.0 kg; "
+            "500 is not.")
+        page.locator("#auth-login").click()
+        enter_code(page)
+        expect(page.locator("#auth-state")).to_contain_text("This phone holds the access code")  # reloaded
+        page.locator("#s-body").fill("81")
+        page.locator("#s-save").click()
+        expect(use).to_have_text("The step uses 81.0 kg, entered here; empty it to use the config file's "
+                                 "70.0 kg.")
+        assert until(lambda: told() == 81.0, timeout=30)             # no restart: between stretches
+        page.locator("#s-body").fill("")
+        page.locator("#s-save").click()
+        expect(use).to_have_text(by_default)
+        assert until(lambda: told() == 70.0, timeout=30)
+        assert not page.errors
+    finally:
+        dev.stop()
 
 
 def test_the_tare_flow_shows_the_reading_and_refuses_an_occupied_step(device, browser):

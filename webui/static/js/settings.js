@@ -40,7 +40,8 @@ export async function loadSettings() {
 function showBodyInUse(st) {
   const fallback = st.body_kg_default ? `the config file's ${fmt(st.body_kg_default, 1)} kg` : "not given";
   $("s-body").dataset.empty = fallback;
-  const said = { profile: `The step uses ${fmt(st.body_kg_in_use, 1)} kg, entered here; empty it to use ${fallback}.`,
+  const emptied = st.body_kg_default ? `empty it to use ${fallback}` : "empty it and the step goes without one";
+  const said = { profile: `The step uses ${fmt(st.body_kg_in_use, 1)} kg, entered here; ${emptied}.`,
                  config: `Empty: the step uses ${fallback}. A weight entered here wins.`,
                  none: "Empty: the step works without it. A weight makes it stricter about foot shifts." };
   setText($("s-body-use"), said[st.body_kg_from] || "");

@@ -232,12 +232,9 @@ def reanalyze_command(since, config_path, data_dir) -> None:
 
 def body_kg_line(cfg: Config, store: Store | None) -> tuple[float | None, str]:
     """The body weight the device's detector uses now (None: none), and that said in words;
-    `store` None: no history yet, so only the config's can count."""
+    `store` None: no history yet."""
     book = RoutineBook.from_config(cfg)
-    if store is None:
-        kg, source, active = book.default_body_kg, "config" if book.default_body_kg else "none", None
-    else:
-        kg, source, active = book.body_kg(store)
+    kg, source, active = book.body_kg(store)
     return kg, f"body weight for the detector: {say_body_kg(kg, source, active, book.default_body_kg)}"
 
 

@@ -51,12 +51,15 @@ class RoutineBook:
         return records.load_settings(store, self.protocols, self.device, self.default_protocol,
                                      default_body_kg=self.default_body_kg)
 
-    def body_kg(self, store: Store) -> tuple[float | None, str, Profile | None]:
+    def body_kg(self, store: Store | None) -> tuple[float | None, str, Profile | None]:
         """The weight the sampler's detector is told now, where it comes from ("profile",
-        "config" or "none") and the active profile; reads only (no first profile is made)."""
+        "config" or "none") and the active profile; reads only (no first profile is made).
+        `store` None: no history yet, so only the config's can count."""
         try:
-            active = records.active_profile(store)
+            active = records.active_profile(store) if store is not None else None
         except LookupError:
+            active = None
+        if active is None:
             return self.default_body_kg, "config" if self.default_body_kg else "none", None
         kg, source = body_kg_in_use(active, self.default_body_kg)
         return kg, source, active

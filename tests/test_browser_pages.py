@@ -468,14 +468,21 @@ def test_a_body_weight_entered_in_settings_reaches_the_running_detector_and_empt
         expect(page.locator("#settings-msg")).to_have_text(
             "Body weight (kg, optional) must be from 20 to 300, or empty for the config file's 70.0 kg; "
             "500 is not.")
+        page.locator("#s-body").fill("80.25")                         # in range, finer than the field takes
+        page.locator("#s-save").click()
+        expect(page.locator("#settings-msg")).to_have_text("Body weight (kg, optional) goes in steps of 0.1; "
+                                                           "80.25 is not.")
         page.locator("#auth-login").click()
         enter_code(page)
         expect(page.locator("#auth-state")).to_contain_text("This phone holds the access code")  # reloaded
         page.locator("#s-body").fill("81")
+        page.locator("#s-goal").fill("30")                            # the API takes 1 to 50; the page did 20
         page.locator("#s-save").click()
         expect(use).to_have_text("The step uses 81.0 kg, entered here; empty it to use the config file's "
                                  "70.0 kg.")
         assert until(lambda: told() == 81.0, timeout=30)             # no restart: between stretches
+        with urllib.request.urlopen(dev.url + "api/settings", timeout=5) as r:
+            assert json.load(r)["daily_goal"] == 30
         page.locator("#s-body").fill("")
         page.locator("#s-save").click()
         expect(use).to_have_text(by_default)

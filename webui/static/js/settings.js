@@ -87,7 +87,11 @@ function outOfRange() {
     const whole = el.step === "1" ? "a whole number " : "";
     const empty = el.dataset.empty ? `, or empty for ${el.dataset.empty}` : "";
     const typed = el.value === "" ? "what was typed" : el.value;
-    return { el, text: `${el.labels[0].textContent} must be ${whole}from ${el.min} to ${el.max}${empty}; ${typed} is not.` };
+    const label = el.labels[0].textContent;
+    if (el.validity.stepMismatch && el.step !== "1" && +el.value >= +el.min && +el.value <= +el.max) {
+      return { el, text: `${label} goes in steps of ${el.step}; ${typed} is not.` };   // in range: say what is wrong
+    }
+    return { el, text: `${label} must be ${whole}from ${el.min} to ${el.max}${empty}; ${typed} is not.` };
   }
   return null;
 }

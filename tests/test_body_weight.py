@@ -111,6 +111,24 @@ def test_a_weight_out_of_range_is_refused_with_its_reason_and_nothing_changes(cf
     assert phone.get("/api/settings").get_json()["body_kg_in_use"] == FILE_KG
 
 
+def test_the_files_weight_is_the_first_profiles_default_not_someone_elses(cfg, store, phone):
+    """[person] describes the first profile; a second person without a weight of their own gets
+    none rather than the first person's (a weight too low makes the detector see more stretches)."""
+    device, keeper = _sampler(cfg, store)
+    ann = phone.post("/api/profiles", json={"name": "Ann"}, headers=AUTH).get_json()
+    assert phone.post(f"/api/profiles/{ann['id']}/activate", headers=AUTH).status_code == 200
+    said = phone.get("/api/settings").get_json()
+    assert (said["body_kg"], said["body_kg_in_use"], said["body_kg_from"], said["body_kg_default"]) == (
+        None, None, "none", None)
+    keeper.check_settings()
+    device.process(Sample(0.0, 0.0))
+    assert device.detector.config.body_kg is None
+    _put_weight(phone, 64)
+    keeper.check_settings()
+    device.process(Sample(0.1, 0.0))
+    assert device.detector.config.body_kg == 64.0
+
+
 class Stretching:
     """A detector stand-in part way through a stretch (the real one cannot be put there quickly)."""
 

@@ -67,7 +67,8 @@ BODY_IN_USE = {
                                                            "body_kg_default")),
     "body_kg_from": text(enum=["profile", "config", "none"]),
     "body_kg_default": nullable(number(20, 300, description="the config file's [person] body_kg, used "
-                                                            "while body_kg is null")),
+                                                            "while body_kg is null; for the first profile "
+                                                            "only (null for the others)")),
 }
 SETTINGS = obj({**SETTINGS_FIELDS, **BODY_IN_USE, "min_hold_s": number(0), "profile": NAMED},
                required=list(SETTINGS_FIELDS))

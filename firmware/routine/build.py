@@ -30,9 +30,10 @@ class RoutineBook:
     default_protocol: str = "step-calf"
     day_clock: DayClock = field(default_factory=DayClock)
     resume_within_s: float = 1800.0
-    # [person] body_kg: the detector's weight for a profile with none of its own (None: not given).
-    # Not copied into the first profile, so that editing the file still counts for it and clearing
-    # the weight on the phone comes back to it (firmware.routine.profiles.body_kg_in_use)
+    # [person] body_kg: the detector's weight for the first profile while it has none of its own
+    # (None: not given; records.load_settings says why not for the others). Not copied into the
+    # profile, so that editing the file still counts and clearing the weight on the phone comes
+    # back to it (firmware.routine.profiles.body_kg_in_use)
     default_body_kg: float | None = None
 
     @classmethod
@@ -48,6 +49,10 @@ class RoutineBook:
     def settings(self, store: Store) -> RoutineSettings:
         """The routine's settings as the store has them now (creating the first profile if needed)."""
         records.ensure_profile(store, self.first_profile)
+        return self._loaded(store)
+
+    def _loaded(self, store: Store) -> RoutineSettings:
+        """The settings as stored; LookupError while there is no profile yet."""
         return records.load_settings(store, self.protocols, self.device, self.default_protocol,
                                      default_body_kg=self.default_body_kg)
 
@@ -56,13 +61,13 @@ class RoutineBook:
         "config" or "none") and the active profile; reads only (no first profile is made).
         `store` None: no history yet, so only the config's can count."""
         try:
-            active = records.active_profile(store) if store is not None else None
+            settings = self._loaded(store) if store is not None else None
         except LookupError:
-            active = None
-        if active is None:
+            settings = None
+        if settings is None:
             return self.default_body_kg, "config" if self.default_body_kg else "none", None
-        kg, source = body_kg_in_use(active, self.default_body_kg)
-        return kg, source, active
+        kg, source = body_kg_in_use(settings.profile, settings.default_body_kg)
+        return kg, source, settings.profile
 
     def progress(self, store: Store, profile_id: int, wall: float) -> Progress:
         return records.load_progress(store, profile_id, self.day_clock.day_of(wall).isoformat())

@@ -117,8 +117,8 @@ def body_kg_in_use(profile: Profile, default_kg: float | None) -> tuple[float | 
     """The body weight the detector is told for this profile, and where it comes from.
 
     Why one rule: the sampler, `reanalyze` and the settings page must agree. A weight entered for
-    the profile (the phone's settings page) wins; else the config file's `[person] body_kg`, the
-    device's default (0 or absent = none); else none: the detector works without it.
+    the profile (the phone's settings page) wins; else `default_kg`, the config file's `[person]
+    body_kg` for the first profile (records.load_settings); else none: the detector works without.
     """
     if profile.body_kg:
         return float(profile.body_kg), "profile"

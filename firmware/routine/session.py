@@ -50,7 +50,7 @@ class RoutineSettings:
     profile: Profile
     buzzer: bool = True
     profiles: tuple[Profile, ...] = ()     # everyone, for the standing-load suggestion
-    default_body_kg: float | None = None   # the config file's [person] body_kg (None: not given)
+    default_body_kg: float | None = None   # [person] body_kg, for the first profile only (else None)
 
     @classmethod
     def of(cls, protocol: Protocol | None = None, *, tighter: str = "right", goal: int = 3,

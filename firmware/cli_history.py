@@ -206,8 +206,9 @@ def report_command(days, end, out, config_path, data_dir) -> None:
 def reanalyze_command(since, config_path, data_dir) -> None:
     """Replay kept session traces through this version's detector and update the history.
 
-    The detector is told the body weight the running device uses now (the active profile's, else
-    [person] body_kg), so a replay judges foot shifts as the live detector does."""
+    The detector is told what the running device tells its own now: the active profile's hold
+    targets and body weight (firmware.routine.profiles.body_kg_in_use), so a replay judges foot
+    shifts and completed holds as the live detector does."""
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)
@@ -215,9 +216,13 @@ def reanalyze_command(since, config_path, data_dir) -> None:
         with _writing_alone(cfg, "cannot reanalyze"):
             _mend(store, cfg)
             body_kg = body_kg_line(cfg, store)
-            click.echo(body_kg[1])
-            totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
-                               target_s=cfg.detector.target_s, body_kg=body_kg[0], echo=click.echo)
+            settings = RoutineBook.from_config(cfg).stored_settings(store)
+            targets = (settings.target_s, settings.target_breaths) if settings is not None else (
+                cfg.detector.target_s, cfg.detector.target_breaths)
+            click.echo(f"{body_kg[1]}; hold target {targets[0]:g} s"
+                       + (f" or {targets[1]} breaths" if targets[1] else ""))
+            totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0], target_s=targets[0],
+                               target_breaths=targets[1], body_kg=body_kg[0], echo=click.echo)
     finally:
         store.close()
     if totals["files"] + totals["incomplete"] == 0:

@@ -185,7 +185,8 @@ def data_dir(tmp_path, monkeypatch):
     store.add_event(sid, Event(ev.STEP_ON, 1.0), time.time() - 600, {})
     book = RoutineBook.from_config(Config())
     book.settings(store)
-    records.update_profile(store, records.active_profile(store).id, {"body_kg": 77.0}, book.protocols)
+    records.update_profile(store, records.active_profile(store).id,
+                           {"body_kg": 77.0, "target_s": 12.0, "target_breaths": 3}, book.protocols)
     store.close()
     rows = "".join(f"{n / 80:.4f},40.0\n" for n in range(400))
     head = f"# stretchstep trace v1\n# rate_hz=80\n# wall_t0={time.time() - 600:.3f}\n# t0=0\nt,kg\n"
@@ -195,7 +196,7 @@ def data_dir(tmp_path, monkeypatch):
     return d
 
 
-def test_reanalyze_tells_the_detector_the_weight_the_device_uses(data_dir, monkeypatch):
+def test_reanalyze_tells_the_detector_the_weight_and_targets_the_device_uses(data_dir, monkeypatch):
     import importlib
 
     replay = importlib.import_module("firmware.traces.reanalyze")  # the package exports the function
@@ -203,15 +204,15 @@ def test_reanalyze_tells_the_detector_the_weight_the_device_uses(data_dir, monke
     real = replay.analyze_samples
 
     def spy(samples, **kw):
-        told.append(kw.get("body_kg"))
+        told.append((kw.get("body_kg"), kw.get("target_s"), kw.get("target_breaths")))
         return real(samples, **kw)
 
     monkeypatch.setattr(replay, "analyze_samples", spy)
     result = CliRunner().invoke(main, ["reanalyze", "--since", "2000-01-01", "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
-    assert told == [77.0]
+    assert told == [(77.0, 12.0, 3)]                   # what the live detector is told: the profile's
     said = "body weight for the detector: 77 kg, entered for profile 'me' on the settings page"
-    assert said in result.output
+    assert said in result.output and "; hold target 12 s or 3 breaths" in result.output
 
 
 def test_stretchstep_config_says_which_weight_the_detector_uses(data_dir, tmp_path):

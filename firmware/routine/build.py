@@ -56,14 +56,19 @@ class RoutineBook:
         return records.load_settings(store, self.protocols, self.device, self.default_protocol,
                                      default_body_kg=self.default_body_kg)
 
+    def stored_settings(self, store: Store | None) -> RoutineSettings | None:
+        """The settings as stored, None while there is no history or no profile yet; reads only
+        (no first profile is made): for commands beside the device, such as `reanalyze`."""
+        try:
+            return self._loaded(store) if store is not None else None
+        except LookupError:
+            return None
+
     def body_kg(self, store: Store | None) -> tuple[float | None, str, Profile | None]:
         """The weight the sampler's detector is told now, where it comes from ("profile",
-        "config" or "none") and the active profile; reads only (no first profile is made).
-        `store` None: no history yet, so only the config's can count."""
-        try:
-            settings = self._loaded(store) if store is not None else None
-        except LookupError:
-            settings = None
+        "config" or "none") and the active profile. `store` None: no history yet, so only the
+        config's can count."""
+        settings = self.stored_settings(store)
         if settings is None:
             return self.default_body_kg, "config" if self.default_body_kg else "none", None
         kg, source = body_kg_in_use(settings.profile, settings.default_body_kg)

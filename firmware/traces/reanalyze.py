@@ -51,9 +51,10 @@ class _Span:
 
 
 def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: float = 30.0,
-              body_kg: float | None = None, echo: Callable[[str], None] = print) -> dict[str, int]:
-    """Every session started at or after `since` (or still running then) with kept traces;
-    `body_kg` is what the detector is told (the device's weight in use, see cli_history)."""
+              target_breaths: int = 0, body_kg: float | None = None,
+              echo: Callable[[str], None] = print) -> dict[str, int]:
+    """Every session started at or after `since` (or still running then) with kept traces; the
+    detector is told the targets and body weight given (the live detector's, see cli_history)."""
     sessions = store.connection().execute(
         "SELECT id FROM sessions WHERE COALESCE(ended, 1e300) >= ? ORDER BY id", (since,)).fetchall()
     totals = {"files": 0, "old": 0, "new": 0, "sessions_without_trace": 0, "incomplete": 0}
@@ -63,7 +64,8 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
             totals["sessions_without_trace"] += 1
         for path in paths:
             try:
-                old, new = reanalyze_file(store, session["id"], path, target_s=target_s, body_kg=body_kg)
+                old, new = reanalyze_file(store, session["id"], path, target_s=target_s,
+                                          target_breaths=target_breaths, body_kg=body_kg)
             except TraceIncomplete as exc:
                 totals["incomplete"] += 1
                 echo(f"{path.name}: left as it was: {exc}")
@@ -76,11 +78,11 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
 
 
 def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float = 30.0,
-                   body_kg: float | None = None) -> tuple[int, int]:
+                   target_breaths: int = 0, body_kg: float | None = None) -> tuple[int, int]:
     meta: dict[str, str] = {}
     span = _Span()
     result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s,
-                             body_kg=body_kg)
+                             target_breaths=target_breaths, body_kg=body_kg)
     if span.first is None:
         return 0, 0
     if meta.get("dropped", "0") != "0":

@@ -23,7 +23,7 @@ __all__ = ["TraceError", "analyze_samples", "analyze_trace", "format_table"]
 
 
 def analyze_samples(samples: Iterable[Sample | tuple[float, float]], *, body_kg: float | None = None,
-                    rate_hz: float | None = None, target_s: float = 30.0,
+                    rate_hz: float | None = None, target_s: float = 30.0, target_breaths: int = 0,
                     keep_events: bool = False) -> dict[str, Any]:
     """Run the detector over samples (Sample or (t, kg)); the DESIGN §5 analyze dict.
 
@@ -36,7 +36,8 @@ def analyze_samples(samples: Iterable[Sample | tuple[float, float]], *, body_kg:
         raise ValueError(f"body_kg={body_kg!r} is out of range; allowed 20 to 300 kg")
     if rate_hz is not None and not (0.0 < rate_hz <= 1000.0):
         raise ValueError(f"rate_hz={rate_hz!r} is out of range; allowed >0 to 1000")
-    detector = HoldDetector(DetectorConfig(body_kg=body_kg, rate_hz=rate_hz, target_s=target_s))
+    detector = HoldDetector(DetectorConfig(body_kg=body_kg, rate_hz=rate_hz, target_s=target_s,
+                                           target_breaths=target_breaths))
     events: list[Event] = []
     count, first_t, last_t = 0, math.nan, math.nan
     gaps: list[float] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from firmware.publish.fleet import fleet_command
 from firmware.sensors.trace import TraceError
 from firmware.service import ServiceError
 from firmware.sources import SourceError
-from firmware.store import StoreError
+from firmware.store import Store, StoreError
 
 USER_ERRORS = (ConfigError, TraceError, SourceError, ServiceError, AccessError, StoreError,
                CalibrationError)
@@ -209,7 +210,26 @@ def show_config(config_path, data_dir) -> None:
     cfg = load_config(config_path, data_dir)
     click.echo(f"# effective {configuration.describe(cfg)}")
     click.echo(f"# {describe(load_access_code(cfg.data_dir(), cfg.web.access_code))}")
+    click.echo(f"# {_body_kg_said(cfg)}")
     click.echo(configuration.to_toml(cfg))
+
+
+def _body_kg_said(cfg: Config) -> str:
+    """Why: a weight entered on the phone overrides [person] body_kg, which the TOML below
+    alone would not show; read from the history if there is one (nothing is written)."""
+    from firmware.cli_history import body_kg_line
+
+    path = cfg.history_dir() / "history.sqlite"
+    if not path.exists():
+        return body_kg_line(cfg, None)[1]
+    try:
+        store = Store(path)
+        try:
+            return body_kg_line(cfg, store)[1]
+        finally:
+            store.close()
+    except (StoreError, OSError, sqlite3.Error) as exc:
+        return f"{body_kg_line(cfg, None)[1]} (the history could not be read: {exc})"
 
 
 @main.command(name="access-code")

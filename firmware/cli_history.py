@@ -36,6 +36,7 @@ from firmware.history import (
     render_report,
     to_csv,
 )
+from firmware.routine.build import RoutineBook, say_body_kg
 from firmware.store import Store
 from firmware.traces import reanalyze
 from firmware.words import counted
@@ -203,15 +204,25 @@ def report_command(days, end, out, config_path, data_dir) -> None:
 @config_option
 @data_dir_option
 def reanalyze_command(since, config_path, data_dir) -> None:
-    """Replay kept session traces through this version's detector and update the history."""
+    """Replay kept session traces through this version's detector and update the history.
+
+    The detector is told what the running device tells its own now: the active profile's hold
+    targets and body weight (firmware.routine.profiles.body_kg_in_use), so a replay judges foot
+    shifts and completed holds as the live detector does."""
     cfg = load_config(config_path, data_dir)
     hc = history_context(cfg)
     store = _open_store(cfg)
     try:
         with _writing_alone(cfg, "cannot reanalyze"):
             _mend(store, cfg)
-            totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0],
-                               target_s=cfg.detector.target_s, echo=click.echo)
+            body_kg = body_kg_line(cfg, store)
+            settings = RoutineBook.from_config(cfg).stored_settings(store)
+            targets = (settings.target_s, settings.target_breaths) if settings is not None else (
+                cfg.detector.target_s, cfg.detector.target_breaths)
+            click.echo(f"{body_kg[1]}; hold target {targets[0]:g} s"
+                       + (f" or {targets[1]} breaths" if targets[1] else ""))
+            totals = reanalyze(store, cfg.history_dir(), hc.day_clock.bounds(since)[0], target_s=targets[0],
+                               target_breaths=targets[1], body_kg=body_kg[0], echo=click.echo)
     finally:
         store.close()
     if totals["files"] + totals["incomplete"] == 0:
@@ -224,4 +235,12 @@ def reanalyze_command(since, config_path, data_dir) -> None:
                f"{totals['new']} now{left}")
 
 
-__all__ = ["export_command", "import_command", "reanalyze_command", "report_command"]
+def body_kg_line(cfg: Config, store: Store | None) -> tuple[float | None, str]:
+    """The body weight the device's detector uses now (None: none), and that said in words;
+    `store` None: no history yet."""
+    book = RoutineBook.from_config(cfg)
+    kg, source, active = book.body_kg(store)
+    return kg, f"body weight for the detector: {say_body_kg(kg, source, active, book.default_body_kg)}"
+
+
+__all__ = ["body_kg_line", "export_command", "import_command", "reanalyze_command", "report_command"]

@@ -122,7 +122,11 @@ class PersonConfig:
     """The first profile, made when the history has none (later ones come from the web)."""
 
     name: str = _text("me", "a name of 1 to 40 characters", lambda v: 1 <= len(v.strip()) <= 40)
-    body_kg: float = _num_in(0, 300, 0.0)     # 0 = unknown; the detector does not need it
+    # 0 = unknown (the detector does not need it); else the range the detector and the profiles
+    # take, so a weight they would refuse stops start-up with this line, not the sampler's loop
+    body_kg: float = _rule(0.0, "0 (not given) or kg from 20 to 300",
+                           lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+                           and (v == 0 or 20 <= v <= 300))
     tighter_side: str = _one_of("right", "right", "left")   # start and finish on it
 
 

@@ -10,6 +10,7 @@ hardware paces itself. All clocks are injectable so tests run on a fake clock.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -91,6 +92,18 @@ class FaultTracker:
         return None
 
 
+def tell_body_kg(detector: Any, body_kg: float | None) -> None:
+    """Give a running detector the person's body weight (None: unknown), for its next stretch.
+
+    Why between stretches only (the caller waits for empty or standing): a stretch is judged with
+    one weight throughout. The detector reads `config.body_kg` where it uses it, so a config
+    replaced whole (and so checked against its ranges again) is all it takes; a detector without
+    a `config` (a test's stand-in) has no use for the weight."""
+    config = getattr(detector, "config", None)
+    if config is not None and getattr(config, "body_kg", None) != body_kg:
+        detector.config = dataclasses.replace(config, body_kg=body_kg)
+
+
 class Device:
     def __init__(
         self,
@@ -129,6 +142,7 @@ class Device:
         self._status_extra = dict(status_extra or {})
         self.sinks = tuple(sinks)   # on_sample(t, kg, status) / on_event(event, status); never block
         self._status_from = status_from   # more status that changes as it runs (the calibration)
+        self._body_kg_due = False         # the routine's body weight changed; told between stretches
         if routine is not None:
             routine.new_detector()        # a stretch cut off by a restart is over
         self._apply_target(fresh=True)   # a new detector (also after a restart) gets the routine's target
@@ -216,6 +230,10 @@ class Device:
         target = self.routine.take_target(fresh) if self.routine is not None else None
         if target is not None:
             self.detector.set_target(*target)
+            self._body_kg_due = True     # the settings changed: the weight may have too
+        if self._body_kg_due and self.detector.state in ("empty", "standing"):
+            self._body_kg_due = False
+            tell_body_kg(self.detector, self.routine.settings.body_kg)
 
     def status(self) -> dict[str, Any]:
         """The live view's picture of the device right now."""

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from firmware.history import DayClock, History
 from firmware.store import Store
-from tests.conftest import ACCESS_CODE
+from tests.conftest import ACCESS_CODE, RunningDevice
 from tests.test_browser import DESKTOP, PHONE, screenshot, watch_errors
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -152,6 +152,41 @@ def test_closed_reads_ask_once_and_cancel_does_not_bring_the_dialog_back(device,
     page.locator("#code-ok").click()
     expect(page.locator("#locked")).to_be_hidden()
     expect(page.locator("#state-word")).to_be_visible()
+    assert not page.errors
+
+
+def _download_text(page: Page, link: str, then=None) -> tuple[str, str]:
+    """(suggested file name, text) of what a tap on `link` saved; `then` runs before it is awaited."""
+    with page.expect_download() as saved:
+        page.locator(link).click()
+        if then is not None:
+            then()
+    return saved.value.suggested_filename, Path(saved.value.path()).read_text()
+
+
+def test_with_closed_reads_the_export_links_save_the_export_or_say_why_not(device, browser):
+    """A plain link saved the device's 401 under the export's name once the browser's session was
+    gone (a restart of the device, a new code); now the tap fetches with the session, asks for the
+    code when refused, and a refusal that stands is said on the page, never saved as a file."""
+    dev = device("simulated:step_on_off", speed=1, open_reads=False)
+    page = new_page(browser)
+    page.goto(dev.url + "#history")
+    enter_code(page)
+    expect(page.locator("#t-clean")).to_have_text(re.compile(r"^\d+$"))
+    name, text = _download_text(page, "#dl-csv")
+    assert (name, text.split(",")[0]) == ("stretchstep-export.csv", "type")
+    page.context.clear_cookies()                                  # the session is gone, the page open
+    name, text = _download_text(page, "#dl-json", then=lambda: enter_code(page))   # asked for the code
+    assert name == "stretchstep-export.json" and json.loads(text)["format"] == "stretchstep-export"
+    page.context.clear_cookies()
+    downloads: list = []
+    page.on("download", lambda saved: downloads.append(saved))
+    page.locator("#dl-csv").click()
+    expect(page.locator("#code-dialog")).to_be_visible()
+    page.locator("#code-cancel").click()
+    expect(page.locator("#dl-msg")).to_have_text("Not downloaded: the history needs the access code.")
+    expect(page.locator("#dl-msg")).to_have_class(re.compile(r"\berr\b"))
+    assert downloads == []
     assert not page.errors
 
 
@@ -407,6 +442,54 @@ def test_settings_need_the_code_and_change_the_next_holds_target(device, browser
         && document.getElementById("hold-time").textContent""", polling="raf", timeout=15_000).json_value()
     assert 12 <= int(done_at) <= 14                 # complete at 12 s, not 30
     assert not page.errors
+
+
+def test_a_body_weight_entered_in_settings_reaches_the_running_detector_and_empty_goes_back(
+        browser, tmp_path, until):
+    """The whole way: the page's field, PUT /api/settings, the sampler process's keeper, its
+    detector (GET /api/health's stats.detector_body_kg), with the config file's weight as the
+    default the page names, in the field's words when a weight is out of range."""
+    dev = RunningDevice(tmp_path / "dev", "simulated:step_on_off", 1.0)
+    dev.config.write_text(dev.config.read_text() + "[person]\nbody_kg = 70\n")
+    dev.start()
+    try:
+        def told() -> float | None:
+            with urllib.request.urlopen(dev.url + "api/health", timeout=5) as r:
+                return json.load(r)["stats"]["detector_body_kg"]
+
+        page = new_page(browser)
+        page.goto(dev.url + "#settings")
+        use = page.locator("#s-body-use")
+        by_default = "Empty: the step uses the config file's 70.0 kg. A weight entered here wins."
+        expect(use).to_have_text(by_default)
+        assert until(lambda: told() == 70.0)
+        page.locator("#s-body").fill("500")
+        page.locator("#s-save").click()
+        expect(page.locator("#settings-msg")).to_have_text(
+            "Body weight (kg, optional) must be from 20 to 300, or empty for the config file's 70.0 kg; "
+            "500 is not.")
+        page.locator("#s-body").fill("80.25")                         # in range, finer than the field takes
+        page.locator("#s-save").click()
+        expect(page.locator("#settings-msg")).to_have_text("Body weight (kg, optional) goes in steps of 0.1; "
+                                                           "80.25 is not.")
+        page.locator("#auth-login").click()
+        enter_code(page)
+        expect(page.locator("#auth-state")).to_contain_text("This phone holds the access code")  # reloaded
+        page.locator("#s-body").fill("81")
+        page.locator("#s-goal").fill("30")                            # the API takes 1 to 50; the page did 20
+        page.locator("#s-save").click()
+        expect(use).to_have_text("The step uses 81.0 kg, entered here; empty it to use the config file's "
+                                 "70.0 kg.")
+        assert until(lambda: told() == 81.0, timeout=30)             # no restart: between stretches
+        with urllib.request.urlopen(dev.url + "api/settings", timeout=5) as r:
+            assert json.load(r)["daily_goal"] == 30
+        page.locator("#s-body").fill("")
+        page.locator("#s-save").click()
+        expect(use).to_have_text(by_default)
+        assert until(lambda: told() == 70.0, timeout=30)
+        assert not page.errors
+    finally:
+        dev.stop()
 
 
 def test_the_tare_flow_shows_the_reading_and_refuses_an_occupied_step(device, browser):

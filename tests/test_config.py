@@ -49,6 +49,9 @@ def test_values_are_read_and_ints_widen_to_floats(tmp_path):
         ("[web]\nallowed_hosts = 'one'\n", r"web.allowed_hosts = 'one'.*a list of host names"),
         ("[web]\nallowed_hosts = ['ok', 'not ok']\n", r"web.allowed_hosts"),
         ("[sensor]\nrate_hz = 1e9\n", r"sensor.rate_hz = 1000000000.0 is not allowed"),
+        # the detector refuses under 20 kg: the sampler's loop crashed on it at every start
+        ("[person]\nbody_kg = 10\n", r"person.body_kg = 10.0 is not allowed; expected 0 \(not given\) or kg "
+                                      r"from 20 to 300"),
     ],
 )
 def test_bad_values_name_key_value_and_allowed(tmp_path, text, expected):

@@ -4,6 +4,7 @@ replaying a kept trace through the detector into the history. Wall times come fr
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import time
 
@@ -165,9 +166,10 @@ def test_reanalyze_replaces_a_sessions_stretches_and_keeps_the_routine_slot(tmp_
     store.close()
 
 
-def kept_sped_up_run(tmp_path, speed: float, **keeper: float):
+def kept_sped_up_run(tmp_path, speed: float, kept_until=None, **keeper: float):
     """A simulated routine kept by a TraceKeeper at `speed` times the wall clock (`--speed`),
-    with its session begun an hour ago: (store, session id, the stretches, wall start, t0)."""
+    with its session begun an hour ago: (store, session id, the stretches, wall start, t0).
+    `kept_until(stretches)`: the source time after which the kept file stops (default: none)."""
     source = open_source("simulated:good_routine", Config(), fast=True)
     samples = [(s.t, s.kg) for s in source.samples()]
     source.close()
@@ -178,7 +180,10 @@ def kept_sped_up_run(tmp_path, speed: float, **keeper: float):
     sid = store.start_session("simulated", start_wall)
     clock = WallClock(start_wall)
     k = TraceKeeper(tmp_path, sid, 80.0, wall=clock, flush_s=3600, max_buffer=len(samples), **keeper)
+    last = kept_until(truth) if kept_until is not None else math.inf
     for t, kg in samples:
+        if t > last:
+            break
         clock.now = start_wall + (t - t0) / speed
         k.on_sample(t, kg, {"state": "standing"})
     k.close()
@@ -242,4 +247,23 @@ def test_a_kept_trace_says_its_pace_so_reanalyze_places_a_sped_up_run_with_one_s
     assert len(rows) == len(truth)
     for r, s in zip(rows, truth, strict=True):
         assert r["wall"] == pytest.approx(start_wall + (s["end"] - t0) / speed, abs=0.05)
+    store.close()
+
+
+def test_a_stretch_the_kept_files_end_cuts_off_stays_as_stored_and_is_not_added_twice(tmp_path):
+    """The kept file stops part way through a hold (exported while `run` was writing, or a power
+    cut before the keeper's last flush) while the stretch was stored whole: the replay closes it at
+    the file's end, and that cut-off copy used to be added beside the stored one."""
+    store, sid, truth, start_wall, t0 = kept_sped_up_run(
+        tmp_path, 1.0, kept_until=lambda stretches: stretches[1]["hold_start"] + 10.0)  # 10 s into hold 2
+    for n, stretch in enumerate(truth):                      # what the live detector stored
+        slot = {"leg": "right", "knee": "straight", "rep": n + 1}
+        wall = start_wall + (stretch["end"] - t0)
+        store.add_event(sid, Event(ev.STRETCH_END, stretch["end"], stretch), wall, slot)
+    totals = reanalyze(store, tmp_path, since=start_wall - 60, echo=lambda _m: None)
+    assert (totals["old"], totals["new"]) == (1, 1)
+    rows = store.stretches(limit=100)[::-1]
+    assert len(rows) == len(truth)
+    assert [bool(r.get("reanalyzed")) for r in rows[:3]] == [True, False, False]
+    assert rows[1]["hold_s"] == pytest.approx(truth[1]["hold_s"])    # whole, as stored
     store.close()

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify
 from firmware.live import jsonable
 from firmware.routine import records
 from firmware.routine.build import RoutineBook
-from firmware.routine.profiles import PROFILE_RULES
+from firmware.routine.profiles import PROFILE_RULES, body_kg_in_use
 from webui.api import BadRequest, _bad_request, _json_body, ask_control
 from webui.app import ctx
 from webui.auth import read_access, requires_code
@@ -62,7 +62,16 @@ SETTINGS_FIELDS = {"target_s": number(5, 300), "target_breaths": integer(0, 20),
                    "daily_goal": integer(1, 50), "tighter_side": LEG, "body_kg": nullable(number(20, 300)),
                    "buzzer": BOOL, "phone_sounds": BOOL, "spoken_cues": BOOL}
 ERROR = {"$ref": "#/components/schemas/Error"}
-SETTINGS = obj({**SETTINGS_FIELDS, "min_hold_s": number(0), "profile": NAMED}, required=list(SETTINGS_FIELDS))
+BODY_IN_USE = {
+    "body_kg_in_use": nullable(number(20, 300, description="what the detector is told: body_kg, else "
+                                                           "body_kg_default")),
+    "body_kg_from": text(enum=["profile", "config", "none"]),
+    "body_kg_default": nullable(number(20, 300, description="the config file's [person] body_kg, used "
+                                                            "while body_kg is null; for the first profile "
+                                                            "only (null for the others)")),
+}
+SETTINGS = obj({**SETTINGS_FIELDS, **BODY_IN_USE, "min_hold_s": number(0), "profile": NAMED},
+               required=list(SETTINGS_FIELDS))
 
 
 def book() -> RoutineBook:
@@ -119,8 +128,10 @@ def settings() -> Any:
 def _settings_body() -> dict[str, Any]:
     s = _active_settings()
     device = records.device_settings(ctx().store, book().device)
+    in_use, source = body_kg_in_use(s.profile, s.default_body_kg)
     return {"target_s": s.target_s, "target_breaths": s.target_breaths, "protocol": s.protocol.id,
             "daily_goal": s.goal, "tighter_side": s.tighter, "body_kg": s.profile.body_kg,
+            "body_kg_in_use": in_use, "body_kg_from": source, "body_kg_default": s.default_body_kg,
             "buzzer": device.buzzer, "phone_sounds": device.phone_sounds, "spoken_cues": device.spoken_cues,
             "min_hold_s": s.min_hold_s, "profile": {"id": s.profile.id, "name": s.profile.name}}
 

@@ -113,6 +113,20 @@ def suggest_profile(stand_kg: float, profiles: Sequence[Profile], active_id: int
     return None if best.id == active_id else best
 
 
+def body_kg_in_use(profile: Profile, default_kg: float | None) -> tuple[float | None, str]:
+    """The body weight the detector is told for this profile, and where it comes from.
+
+    Why one rule: the sampler, `reanalyze` and the settings page must agree. A weight entered for
+    the profile (the phone's settings page) wins; else `default_kg`, the config file's `[person]
+    body_kg` for the first profile (records.load_settings); else none: the detector works without.
+    """
+    if profile.body_kg:
+        return float(profile.body_kg), "profile"
+    if default_kg:
+        return float(default_kg), "config"
+    return None, "none"
+
+
 def learned(previous: float | None, seen: float) -> float:
     """The profile's standing load after one more visit."""
     return seen if not previous else previous + LEARN_RATE * (seen - previous)

@@ -193,13 +193,18 @@ def put_device_settings(store: Store, values: Mapping[str, bool]) -> None:
 
 # --- routines ---------------------------------------------------------------------------------
 def load_settings(store: Store, protocols: Mapping[str, Protocol], device: DeviceSettings,
-                  fallback_protocol: str) -> RoutineSettings:
-    """What the routine runs with now: the active profile, its protocol, the device settings."""
+                  fallback_protocol: str, *, default_body_kg: float | None = None) -> RoutineSettings:
+    """What the routine runs with now: the active profile, its protocol, the device settings, and
+    the config's body weight ([person] body_kg) when the active profile is the first one, the
+    person that section describes. Why not for the others: a weight too low for the person makes
+    the detector take more for stretches (told 0.7 x the true weight on the tuning corpora: 16
+    false stretches on idle traces instead of 6), so someone else's is worse than none."""
     everyone = tuple(profiles(store))
     active = active_profile(store)
     protocol = protocols.get(active.protocol) or protocols[fallback_protocol]
+    first = bool(everyone) and active.id == everyone[0].id
     return RoutineSettings(protocol=protocol, profile=active, buzzer=device_settings(store, device).buzzer,
-                           profiles=everyone)
+                           profiles=everyone, default_body_kg=default_body_kg if first else None)
 
 
 def load_progress(store: Store, profile_id: int, day: str) -> Progress:

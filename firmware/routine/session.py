@@ -28,7 +28,7 @@ from typing import Protocol as TypingProtocol
 
 from firmware import events as ev
 from firmware.events import Event
-from firmware.routine.profiles import Profile, suggest_profile
+from firmware.routine.profiles import Profile, body_kg_in_use, suggest_profile
 from firmware.routine.protocols import BUILTINS, Protocol, Slot, plan
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class RoutineSettings:
     profile: Profile
     buzzer: bool = True
     profiles: tuple[Profile, ...] = ()     # everyone, for the standing-load suggestion
+    default_body_kg: float | None = None   # [person] body_kg, for the first profile only (else None)
 
     @classmethod
     def of(cls, protocol: Protocol | None = None, *, tighter: str = "right", goal: int = 3,
@@ -71,6 +72,11 @@ class RoutineSettings:
     def target_breaths(self) -> int:
         b = self.profile.target_breaths
         return self.protocol.target_breaths if b is None else b
+
+    @property
+    def body_kg(self) -> float | None:
+        """What the detector is told: the profile's weight, else the config's (body_kg_in_use)."""
+        return body_kg_in_use(self.profile, self.default_body_kg)[0]
 
     @property
     def min_hold_s(self) -> float:

@@ -164,6 +164,7 @@ class LoopRunner:
         sinks = self._sink_health()
         problems += trace_keeper_problems(sinks.get("traces"))
         return {"loop": device.stats.summary() if device is not None else {}, "loop_state": self.state,
+                "detector_body_kg": told_body_kg(device),
                 "loop_crashes": self.crashes, "sensor_retries": self.retries, "fault": fault,
                 "scheduling": self.scheduling,
                 "store_writer": writer, "problems": problems, "pid": os.getpid(), **sinks}
@@ -280,6 +281,13 @@ class LoopRunner:
             self.state = "ended"
             log.info("source ended; the dashboard stays up (Ctrl-C to quit)")
         return False
+
+
+def told_body_kg(device: Device | None) -> float | None:
+    """The body weight the running detector has (health shows it: the weight entered on the phone
+    reaches it between stretches, and this is where an owner sees that it did)."""
+    config = getattr(device.detector, "config", None) if device is not None else None
+    return getattr(config, "body_kg", None)
 
 
 class _UnavailableWriter:

@@ -25,6 +25,7 @@ from firmware.store import Store
 from firmware.traces.keeper import session_traces
 
 SLOT_KEYS = ("leg", "knee", "rep")
+END_SLACK_S = 0.01   # a stretch's end is rounded to the ms: within this of the last sample is "at" it
 
 
 class TraceIncomplete(ValueError):
@@ -50,8 +51,10 @@ class _Span:
 
 
 def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: float = 30.0,
+              target_breaths: int = 0, body_kg: float | None = None,
               echo: Callable[[str], None] = print) -> dict[str, int]:
-    """Every session started at or after `since` (or still running then) with kept traces."""
+    """Every session started at or after `since` (or still running then) with kept traces; the
+    detector is told the targets and body weight given (the live detector's, see cli_history)."""
     sessions = store.connection().execute(
         "SELECT id FROM sessions WHERE COALESCE(ended, 1e300) >= ? ORDER BY id", (since,)).fetchall()
     totals = {"files": 0, "old": 0, "new": 0, "sessions_without_trace": 0, "incomplete": 0}
@@ -61,7 +64,8 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
             totals["sessions_without_trace"] += 1
         for path in paths:
             try:
-                old, new = reanalyze_file(store, session["id"], path, target_s=target_s)
+                old, new = reanalyze_file(store, session["id"], path, target_s=target_s,
+                                          target_breaths=target_breaths, body_kg=body_kg)
             except TraceIncomplete as exc:
                 totals["incomplete"] += 1
                 echo(f"{path.name}: left as it was: {exc}")
@@ -73,10 +77,12 @@ def reanalyze(store: Store, data_dir: str | Path, since: float, *, target_s: flo
     return totals
 
 
-def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float = 30.0) -> tuple[int, int]:
+def reanalyze_file(store: Store, session_id: int, path: Path, *, target_s: float = 30.0,
+                   target_breaths: int = 0, body_kg: float | None = None) -> tuple[int, int]:
     meta: dict[str, str] = {}
     span = _Span()
-    result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s)
+    result = analyze_samples(span.watch(iter_trace(path, meta)), rate_hz=_rate(path), target_s=target_s,
+                             target_breaths=target_breaths, body_kg=body_kg)
     if span.first is None:
         return 0, 0
     if meta.get("dropped", "0") != "0":
@@ -122,9 +128,13 @@ def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], cov
         args = (session_id, covered[0], covered[1])
         old = [dict(r) for r in conn.execute(
             f"SELECT start, end_t, wall, leg, knee, rep FROM stretches WHERE {where}", args)]
+        outlasting = [dict(r) for r in conn.execute(
+            "SELECT start, end_t FROM stretches WHERE session_id = ? AND end_t > ?",
+            (session_id, covered[1]))]
         conn.execute(f"DELETE FROM stretches WHERE {where}", args)
         wall0, t0 = origin
         pace = pace if pace is not None and 0.001 <= pace <= 1000 else wall_per_t(old)
+        stretches = [s for s in stretches if not _cut_short(s, covered[1], outlasting)]
         for stretch in stretches:
             span = (stretch["start"], stretch["end"])
             data = {k: v for k, v in stretch.items() if k != "breath_times"}
@@ -140,6 +150,17 @@ def _replace(store: Store, session_id: int, stretches: list[dict[str, Any]], cov
             conn.execute("ROLLBACK")
         raise
     return len(old), len(stretches)
+
+
+def _cut_short(stretch: dict[str, Any], file_end: float, outlasting: list[dict[str, Any]]) -> bool:
+    """A stretch the file's end closed (the detector's finish ends an open one at the last sample)
+    while a stored stretch runs on past that end: the stored one saw it whole, so it stays and the
+    cut-off copy is not added beside it. Why: a kept file shorter than its session (an export taken
+    while `run` was writing, a power cut before the keeper's last flush) gave that stretch twice."""
+    if stretch["end"] < file_end - END_SLACK_S:
+        return False
+    span = (stretch["start"], stretch["end"] + END_SLACK_S)
+    return any(_overlap(span, _source_span(o)) > 0 for o in outlasting)
 
 
 def _source_span(row: dict[str, Any]) -> tuple[float, float]:

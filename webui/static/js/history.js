@@ -1,11 +1,46 @@
 // The History page: today against the goal, four weeks of per-day bars with pain and
 // stiffness on their own axis, per side and knee trends, and each day's sessions with the
 // device's force-trace plot.
-import { $, h, s, setText, fmt, plural, clock, dayName, fitWidth, slotShort, niceStep } from "./dom.js";
-import { api } from "./net.js";
+import { $, h, s, say, setText, fmt, plural, clock, dayName, fitWidth, slotShort, niceStep } from "./dom.js";
+import { api, answer, NeedsCode } from "./net.js";
 
 const DAYS = 28;
 const PHONE_PLOT_PX = 720;   // below this width of screen, the plot is asked for 720 px wide
+
+/** The export links work as links (a long press can still save one), but a tap fetches the file
+ *  with this browser's session and saves what came: with closed reads and no session (the device
+ *  restarted, the code was changed) a plain link would save the device's refusal under the
+ *  export's name. A refusal asks for the code like any read; a failure is said beside the links. */
+export function initHistory() {
+  for (const id of ["dl-csv", "dl-json"]) $(id).addEventListener("click", download);
+}
+
+async function download(e) {
+  e.preventDefault();
+  const link = e.currentTarget, msg = $("dl-msg");
+  say(msg, "Getting the file from the step…");
+  try {
+    const res = await answer(link.getAttribute("href"));
+    saveAs(await res.blob(), fileName(res) || link.dataset.file);
+    say(msg, "");
+  } catch (err) {
+    say(msg, err instanceof NeedsCode ? "Not downloaded: the history needs the access code." : `Not downloaded: ${err.message}`, true);
+  }
+}
+
+function fileName(res) {
+  const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  return m ? m[1] : null;
+}
+
+function saveAs(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);   // the save has its copy by then
+}
 
 export async function loadHistory() {
   let data;

@@ -4,7 +4,7 @@ import { $ } from "./dom.js";
 import { api, loadSession, login, loginWithLinkCode, session, takeLinkCode } from "./net.js";
 import { configure } from "./sound.js";
 import { connState, connect, initNow, loadToday } from "./now.js";
-import { loadHistory } from "./history.js";
+import { initHistory, loadHistory } from "./history.js";
 import { initPain, loadPain } from "./pain.js";
 import { initSettings, loadSettings } from "./settings.js";
 
@@ -39,6 +39,7 @@ async function start() {
   initNow();
   initPain(() => { if (document.body.dataset.page === "history") loadHistory(); });
   initSettings();
+  initHistory();
   for (const b of document.querySelectorAll("[data-action=login]")) {
     // After a login, a locked page starts; an open one keeps what the person was typing.
     b.addEventListener("click", async () => { if (await login() && !started) { begin(); route(); } });

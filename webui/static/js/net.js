@@ -37,6 +37,12 @@ async function body(res) {
 
 /** fetch + JSON. A write refused for want of the code opens the dialog once, then retries. */
 export async function api(path, options = {}) {
+  return body(await answer(path, options));
+}
+
+/** The device's answer when it is a yes (any kind: a file for a download); else the error that
+ *  says why not, after the code dialog for a refusal a code would lift (once, then retried). */
+export async function answer(path, options = {}) {
   const method = (options.method || "GET").toUpperCase();
   const write = method !== "GET";
   for (let attempt = 0; ; attempt++) {
@@ -44,8 +50,8 @@ export async function api(path, options = {}) {
     if (options.json !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(options.json); }
     let res;
     try { res = await fetch(path, init); } catch (e) { throw new Error("The device did not answer. Is it on, and is this phone on the same network?"); }
+    if (res.ok) return res;
     const data = await body(res);
-    if (res.ok) return data;
     if ((res.status === 401 || res.status === 403) && attempt === 0) {
       if (write && !WRITES) throw new Error("Changes are switched off on this device: it has no access code set.");
       auth.authenticated = false; announce();

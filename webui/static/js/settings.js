@@ -23,6 +23,7 @@ export async function loadSettings() {
     const active = profiles.active ?? profiles.active_id ?? (profs.find((p) => p.active) || {}).id;
     fillSelect($("s-profile"), profs, active);
     $("s-body").value = settings.body_kg ?? "";
+    showBodyInUse(settings);
     for (const r of document.querySelectorAll("input[name=tighter]")) r.checked = r.value === settings.tighter_side;
     $("s-target").value = settings.target_s ?? "";
     $("s-breaths").value = settings.target_breaths ?? 0;
@@ -32,6 +33,18 @@ export async function loadSettings() {
     $("s-spoken").checked = !!settings.spoken_cues;
     sound.configure({ spoken: !!settings.spoken_cues, tones: settings.phone_sounds });
   } catch (e) { say(msg, e.message, true); }
+}
+
+/** Which weight the detector is told, as firmware.routine.profiles.body_kg_in_use decides: the one
+ *  entered here wins; empty falls back to the config file's [person] body_kg, if it has one. */
+function showBodyInUse(st) {
+  const fallback = st.body_kg_default ? `the config file's ${fmt(st.body_kg_default, 1)} kg` : "not given";
+  $("s-body").dataset.empty = fallback;
+  const emptied = st.body_kg_default ? `empty it to use ${fallback}` : "empty it and the step goes without one";
+  const said = { profile: `The step uses ${fmt(st.body_kg_in_use, 1)} kg, entered here; ${emptied}.`,
+                 config: `Empty: the step uses ${fallback}. A weight entered here wins.`,
+                 none: "Empty: the step works without it. A weight makes it stricter about foot shifts." };
+  setText($("s-body-use"), said[st.body_kg_from] || "");
 }
 
 function fillSelect(sel, items, current) {
@@ -74,7 +87,11 @@ function outOfRange() {
     const whole = el.step === "1" ? "a whole number " : "";
     const empty = el.dataset.empty ? `, or empty for ${el.dataset.empty}` : "";
     const typed = el.value === "" ? "what was typed" : el.value;
-    return { el, text: `${el.labels[0].textContent} must be ${whole}from ${el.min} to ${el.max}${empty}; ${typed} is not.` };
+    const label = el.labels[0].textContent;
+    if (el.validity.stepMismatch && el.step !== "1" && +el.value >= +el.min && +el.value <= +el.max) {
+      return { el, text: `${label} goes in steps of ${el.step}; ${typed} is not.` };   // in range: say what is wrong
+    }
+    return { el, text: `${label} must be ${whole}from ${el.min} to ${el.max}${empty}; ${typed} is not.` };
   }
   return null;
 }
@@ -93,6 +110,7 @@ async function save(e) {
   try {
     const res = await api("/api/settings", { method: "PUT", json });
     settings = res.settings || res;
+    showBodyInUse(settings);
     sound.configure({ spoken: json.spoken_cues, tones: json.phone_sounds });
     say(msg, "Saved. New targets apply from the next hold.");
   } catch (err) { say(msg, err instanceof NeedsCode ? "Not saved: settings need the access code." : err.message, true); }

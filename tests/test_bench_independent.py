@@ -72,3 +72,16 @@ def test_counts_that_draw_nothing_are_refused_in_one_line(capsys):
         main(["--visits", "0", "--idle", "0"])
     assert stop.value.code == 2
     assert "not negative, and not both 0" in capsys.readouterr().err
+
+
+def test_a_run_without_the_recordings_says_its_sway_is_synthetic_only(monkeypatch, tmp_path):
+    """Found when worktree runs silently drew every visit synthetic: the header must say so."""
+    import bench.independent as independent
+
+    monkeypatch.setenv("STRETCHSTEP_REAL_DATA", str(tmp_path / "absent"))
+    assert "SYNTHETIC ONLY" in independent.sway_said()
+    assert all(who is None for *_, who in independent.plan(0, 4, 3, [10.0]))
+    (tmp_path / "real").mkdir()
+    monkeypatch.setenv("STRETCHSTEP_REAL_DATA", str(tmp_path / "real"))
+    assert "recorded feet" in independent.sway_said()
+    assert any(who is not None for *_, who in independent.plan(0, 4, 3, [10.0]))

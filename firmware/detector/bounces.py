@@ -9,8 +9,11 @@ looks like one cycle of a slow swing; it is told apart because its 1 s mean move
 the "cycle" while a real bounce oscillates around a steady level. Both swings of a bounce's
 first cycle also stand well above the hold's own quick sway *at their pace*: real sway grows
 towards low frequencies (a 1 Hz swing of an older adult's sway is as big as a small bounce),
-so slow and quick half swings are each set against the sway's own of that pace. Only one event
-per episode: an episode ends after `gap_s` without a qualifying swing.
+so slow and quick half swings are each set against the sway's own of that pace. A bounce of
+one cycle near 1 Hz moves its own 1 s mean (by about 0.3 of its swing, and sway or a let-off
+beneath it add to that) as a bend or a step does; such a pair is kept (`LoneCycle`) and the third
+swing decides: a lone cycle comes back to the load where it began, a step or a bend never does.
+Only one event per episode: an episode ends after `gap_s` without a qualifying swing.
 """
 
 from __future__ import annotations
@@ -41,6 +44,22 @@ ONE_CYCLE_ABOVE = (3.75, 2.0)  # ... or the bigger 1.5 times that and the smalle
                                # one cycle swings a quarter, a half, a quarter (A, 2A, A)
 MAX_CYCLE_S = 1.0  # a bounce is 1-3 Hz: its first cycle (two half swings) takes at most 1 s
 LEVEL_SHARE = 0.35  # over a bounce's first cycle the 1 s mean moves less than this share of it
+BACK_SHARE = 0.35  # ... but it comes back: a lone cycle ends within this share of its swing of its start
+PACE_SHARE = 0.6  # a lone cycle's quarter swings take about as long: the shorter >= this share
+LONE_CYCLE_S = 1.25  # a lone cycle's three swings span one 1-3 Hz cycle, <= 1 s (and a 0.1 s
+                     # block either end, and sway shifting its extremes)
+
+
+@dataclass(slots=True)
+class LoneCycle:
+    """A pair that was like a bounce in all but its level: the third swing tells whether the
+    load came back to where it started (a lone bounce cycle) or not (a step, a ramp's bend)."""
+
+    start: float     # start of its second swing: the bounce's first peak
+    load: float      # the load (band plus 1 s mean) where its first swing began
+    pp: float        # its bigger swing
+    dur: float       # its two swings' duration
+    first_dur: float  # its first swing's (a quarter cycle, as the third will be)
 
 
 class BounceWatch:
@@ -48,7 +67,7 @@ class BounceWatch:
 
     __slots__ = ("min_amp", "max_half_s", "gap_s", "dir", "ext", "ext_t", "ext_level", "prev",
                  "prev_t", "prev_level", "last_qual_end", "last_amp", "last_dur", "last_level",
-                 "in_episode", "episodes", "masks", "sway_by_pace", "unjudged")
+                 "in_episode", "episodes", "masks", "sway_by_pace", "unjudged", "last_load", "lone")
 
     def __init__(self, min_amp: float, *, max_half_s: float = 0.75, gap_s: float = 1.0,
                  quick_sway: float = 0.0) -> None:
@@ -63,6 +82,8 @@ class BounceWatch:
         self.last_amp = 0.0
         self.last_dur = 0.0
         self.last_level = 0.0            # the mean load where the last qualifying swing began
+        self.last_load = 0.0             # ... and the load there (band plus mean)
+        self.lone: LoneCycle | None = None  # a level-rejected pair, until its third swing
         self.in_episode = False
         self.episodes = 0
         self.masks: list[QuickSwingSpan] = []  # oldest first, not overlapping
@@ -118,13 +139,20 @@ class BounceWatch:
         start, end = self.prev_t, self.ext_t
         pace = dur >= SLOW_HALF_S
         sway = self.sway_by_pace
+        lone, self.lone = self.lone, None
         if amp < 0.5 * self.min_amp:
             return None
         self._mask(start - 0.6, end + 0.6)
         paired = start - self.last_qual_end < 1e-9 and self.last_amp > 0.0
         first_amp, first_dur, first_level = self.last_amp, self.last_dur, self.last_level
+        first_load = self.last_load
         self.last_qual_end, self.last_amp, self.last_dur, self.last_level = end, amp, dur, self.prev_level
-        if not paired or self.in_episode or max(amp, first_amp) < self.min_amp:
+        self.last_load = self.prev + self.prev_level
+        if not paired or self.in_episode:
+            return None
+        if lone is not None and self._came_back(lone, amp, dur):
+            return self._begin_episode(lone.start, 1.0 / (lone.dur + dur), lone.pp)
+        if max(amp, first_amp) < self.min_amp:
             return None
         if dur + first_dur > MAX_CYCLE_S:
             return None  # slower than 1 Hz: sway (which grows towards low frequencies), no bounce
@@ -135,13 +163,27 @@ class BounceWatch:
         big, small = ONE_CYCLE_ABOVE
         if lo < ABOVE_SWAY * fast and not (hi >= big * fast and lo >= small * fast):
             return None  # a bounce stands out of the hold's own quick sway
-        if abs(self.ext_level - first_level) > LEVEL_SHARE * max(amp, first_amp):
-            return None  # the mean load moved: a ramp or release bend, not an oscillation
+        if abs(self.ext_level - first_level) > LEVEL_SHARE * hi:
+            # the mean load moved: a ramp or release bend, a step -- or a lone bounce cycle, whose
+            # own half cycles move the 1 s mean (a 1 Hz one by 0.3 of its swing); the next swing
+            # tells them apart
+            self.lone = LoneCycle(start, first_load, hi, dur + first_dur, first_dur)
+            return None
+        return self._begin_episode(start, 1.0 / (2.0 * max(0.05, 0.5 * (dur + first_dur))), hi)
+
+    def _came_back(self, lone: LoneCycle, amp: float, dur: float) -> bool:
+        """Does this third swing end a lone bounce cycle: even with the pair's, as quick as its
+        first (both are quarter cycles), within one 1-3 Hz cycle, and back at the load where the
+        cycle began (a step or a bend never comes back)?"""
+        back = abs(self.ext + self.ext_level - lone.load) <= BACK_SHARE * lone.pp
+        mirrored = min(dur, lone.first_dur) >= PACE_SHARE * max(dur, lone.first_dur)
+        return amp >= PAIR_SHARE * lone.pp and mirrored and lone.dur + dur <= LONE_CYCLE_S and back
+
+    def _begin_episode(self, start: float, hz: float, pp: float) -> tuple[float, float, float]:
         self.in_episode = True
         self.episodes += 1
         self.masks[-1].bounce = True
-        hz = 1.0 / (2.0 * max(0.05, 0.5 * (dur + first_dur)))
-        return start, hz, max(amp, first_amp)  # start of the 2nd swing: the 1st bounce peak
+        return start, hz, pp  # start of the 2nd swing: the 1st bounce peak
 
     def _mask(self, lo: float, hi: float) -> None:
         masks = self.masks

@@ -167,3 +167,22 @@ def test_a_quick_shift_of_a_tenth_of_the_heaviest_user_is_still_no_stretch(rate:
     script = Script().flat(0.0, 2.0).ramp(0.3 * body, 0.6).flat(0.3 * body, 10.0) \
         .ramp(0.4 * body, 1.0).flat(0.4 * body, 30.0)
     assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("ramp_s", [2.0, 4.0])
+@pytest.mark.parametrize("lead_s", [0.0, 0.3])
+@pytest.mark.parametrize("sway_frac", [0.0, 0.01])
+def test_the_smallest_stretch_whose_first_press_is_all_let_off_is_found(
+        rate: float, ramp_s: float, lead_s: float, sway_frac: float) -> None:
+    # §2's smallest stretch from its highest standing (0.15 BW from 0.6 BW) whose first
+    # out-breath press, the biggest (0.06 BW), begins as the ramp ends and is all let off
+    # (in-breaths may let off all of it): the rise is followed on to the press's peak, and the
+    # hold then falls back 0.4 of that rise within the wait for confirmation, as far as a
+    # shifted stance sways back from a top caught on a sway peak. So a fall of the hold from
+    # its top is no sign of standing (a rule that took it for one lost this stretch)
+    script = standing(0.6, 10.0).ramp(0.75 * BODY, ramp_s) \
+        .hold(26.0, 4, press=0.06 * BODY, cycle=6.0, let_off=1.0, lead=lead_s, duty=0.3) \
+        .ramp(0.6 * BODY, 2.0).flat(0.6 * BODY, 6.0)
+    (found,) = stretches(visit(script, rate, sway_frac=sway_frac))
+    assert abs(found["start"] - 12.6) < 1.0 and found["hold_s"] > 20.0

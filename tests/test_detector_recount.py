@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware.detector.recount import (
+    BEYOND_SHARE,
     MAX_POINTS,
     STEP_S,
     SURE_RATIO,
@@ -271,6 +272,28 @@ def test_the_beat_in_a_long_tail_counts_where_the_presses_are_only_just_above_th
     found = recount(ts, [x + y for x, y in zip(xs, tail, strict=True)])
     assert 1.0 <= found.press_kg / found.sway_kg < SURE_RATIO
     assert found.count == 5 and not found.sure and found.hidden == 1
+
+
+def test_presses_a_little_smaller_than_the_sway_keep_one_beat_in_a_long_tail_and_no_more() -> None:
+    # The four presses and a tail that rose, judged against a standing sway that makes the
+    # typical press 0.8 of the sway: below the sway the rhythm is one reading among rivals,
+    # but still worth one beat where the tail has room for it (a tail of room for two gets
+    # one: a string of beats would be guesses on a guess); at 0.6 of the sway, none
+    def hold(tail_s: float, standing_pp: float):
+        ts, xs = draw([6.0] * 4, tail=tail_s)
+        late = ts[-1] - 5.0
+        rose = [x + 0.4 * PRESS * smooth((t - late) / 2.0) for t, x in zip(ts, xs, strict=True)]
+        return recount(ts, rose, standing=sway_standing(standing_pp))
+
+    for tail_s in (10.0, 16.0):
+        found = hold(tail_s, 3.5)
+        assert BEYOND_SHARE <= found.press_kg / found.sway_kg < 1.0
+        assert found.count == 5 and not found.sure and found.hidden == 1
+        below = hold(tail_s, 5.0)
+        assert below.press_kg / below.sway_kg < BEYOND_SHARE
+        assert below.count == 4 and not below.sure
+    above = hold(16.0, 2.5)  # at or above the sway, every beat the tail has room for
+    assert above.press_kg >= above.sway_kg and above.count == 6
 
 
 def test_an_unsure_count_between_two_readings_two_apart_is_the_one_between() -> None:

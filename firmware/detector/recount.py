@@ -33,7 +33,11 @@ the sway hid (`_beats_beyond`; only when the typical press is at least the sway 
 the rhythm is the hold's and worth extending: below that the count is a reading among rivals,
 see the hedge; and with three or more presses, so there is a rhythm). (That bound was
 SURE_RATIO: from it down to the sway, on the 19 tuning sets 19 cells of the per-set bars gained
-a hold or two and 3 lost one, most at exact >= 1.5.)
+a hold or two and 3 lost one, most at exact >= 1.5.) A little below the sway (down to
+BEYOND_SHARE of it) the rhythm is still worth one beat beyond its ends, never more: a string of
+beats there is a guess on a guess. (On independent seeds 0-8 and corpora c0-c2, 5 holds, 3 at
+press-to-sway 1-1.5, came within one and none the other way; on seeds 9-12 and c3 c20 c21, one
+each way.)
 
 A rhythm must be one the hold keeps (`_periodic`): presses every 2c with sway bumps strung
 between them make a chain at c too, whose margin may beat the presses' own (the bumps are rises
@@ -98,6 +102,7 @@ FLOOR_SHARE = 0.01     # smallest rise worth a look, share of the plateau: a 2 %
 SURE_RATIO = 1.5       # typical press over the biggest sway rise, to call the count sure
 CLEAR_RATIO = 2.0 * SURE_RATIO  # presses this clear of the sway: no press could hide at all
 RIVAL_SHARE = 0.7      # a rival rhythm whose margin is this share of the best's is a reading too
+BEYOND_SHARE = 0.75    # presses this share of the sway or more keep a rhythm worth one beat beyond
 
 
 class HoldRecord:
@@ -325,8 +330,9 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     beats = len(chosen) - 1 + n_hidden
     rhythm = (chosen[-1] - chosen[0]) / beats if beats > 0 else 0.0
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
-    if len(chosen) >= 3 and typical >= sway:
-        n_hidden += _beats_beyond(v, t, chosen, edges, rhythm, END_SHARE * typical)
+    if len(chosen) >= 3 and typical >= BEYOND_SHARE * sway:
+        n_hidden += _beats_beyond(v, t, chosen, edges, rhythm, END_SHARE * typical,
+                                  at_most=1 if typical < sway else None)
     if members:
         # every press, not just the typical one, stands clear of what standing alone made (a
         # chain end on the beat may be sway); one press shows no rhythm: it needs the standing;
@@ -509,18 +515,20 @@ EDGE_BEATS = 1.0 + JITTER + DUTY / 2.0  # an edge this many cycles long must hol
 
 
 def _beats_beyond(v: _View, t: list[float], chosen: list[float], edges: tuple[float, float], cycle: float,
-                  least: float) -> int:
+                  least: float, at_most: int | None = None) -> int:
     """Beats the rhythm puts in the chain's lead and tail: breathing goes on through the hold
     (every out-breath presses, DESIGN §2), so the next press comes at most a cycle and its
     jitter on, and is seen whole half its rise later; an edge longer than EDGE_BEATS cycles in
     which something rose (`least`, the size chain ends are held to; a flat edge is a pause in
     the pressing, not a press hidden) held a press the sway hid, and one more per further cycle.
-    A count on the rhythm's word, so it is not sure."""
+    A count on the rhythm's word, so it is not sure. With `at_most`, no more than that many in
+    all (a rhythm of presses smaller than the sway is worth one beat, not a string of them)."""
     away = cycle * (1.0 - JITTER) / 2.0
     lead = any(h >= least for tk, h in zip(t, v.r, strict=True) if tk < chosen[0] - away)
     tail = any(h >= least for tk, h in zip(t, v.r, strict=True) if tk > chosen[-1] + away)
-    return sum(int(edge / cycle - EDGE_BEATS) + 1 for edge, rose in zip(edges, (lead, tail), strict=True)
-               if rose and edge >= EDGE_BEATS * cycle)
+    beats = sum(int(edge / cycle - EDGE_BEATS) + 1 for edge, rose in zip(edges, (lead, tail), strict=True)
+                if rose and edge >= EDGE_BEATS * cycle)
+    return beats if at_most is None else min(beats, at_most)
 
 
 def _hedged(count: int, rivals: list[tuple[float, int]]) -> int:

@@ -35,9 +35,9 @@ see the hedge; and with three or more presses, so there is a rhythm). (That boun
 SURE_RATIO: from it down to the sway, on the 19 tuning sets 19 cells of the per-set bars gained
 a hold or two and 3 lost one, most at exact >= 1.5.) A little below the sway (down to
 BEYOND_SHARE of it) the rhythm is still worth one beat beyond its ends, never more: a string of
-beats there is a guess on a guess. (On independent seeds 0-8 and corpora c0-c2, 5 holds, 3 at
-press-to-sway 1-1.5, came within one and none the other way; on seeds 9-12 and c3 c20 c21, one
-each way.)
+beats there is a guess on a guess. (On independent seeds 0-8, drawn without the recorded feet,
+and corpora c0-c2, 5 holds, 3 at press-to-sway 1-1.5, came within one and none the other way;
+on seeds 9-12 and c3 c20 c21, one each way.)
 
 A rhythm must be one the hold keeps (`_periodic`): presses every 2c with sway bumps strung
 between them make a chain at c too, whose margin may beat the presses' own (the bumps are rises
@@ -46,10 +46,10 @@ at c is like itself c later, and theirs is not (a press meets the bump's fall, o
 before the next press). When the best chain's cycle shows no positive autocorrelation of the
 rise signal, its best steady rival of three or more at about twice the cycle is the rhythm,
 and the count is not sure (the margins said otherwise). On the independent generator's seeds
-0-8 (8900 holds) this turned 26 misses by more than one into counts within one and 2 the
-other way. The reverse (a chain at 2c over a rhythm at c) the margin already sees: on seeds
-0-3 the rhythm at c was right in 39 of 1440 such pairs, with no sign in the autocorrelation
-that would pick them out.
+0-8 (8900 holds, drawn without the recorded feet) this turned 26 misses by more than one into
+counts within one and 2 the other way. The reverse (a chain at 2c over a rhythm at c) the
+margin already sees: on seeds 0-3 the rhythm at c was right in 39 of 1440 such pairs, with no
+sign in the autocorrelation that would pick them out.
 
 An unsure count whose typical press is no bigger than the sway it leaves (in the same statistic:
 there the best reading is a coin toss) is the count within one of the most of its readings
@@ -314,7 +314,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     cycle, members, hidden, v, contested = _rhythm(view, step, floor, rivals)
     threshold = max(floor, END_SHARE * _median([v.hs[j] for j in members]))
     if len(members) >= 2:
-        cycle = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
+        cycle = _mean_gap(v, members, hidden)
     if members:
         # 2. The presses: through the view fitted to the rhythm, at cycles near it; a beat the
         #    sway hid may now be bridged, the rhythm being known.
@@ -414,13 +414,17 @@ def _periodic(top: Rhythm, steady: list[tuple[float, Rhythm]], step: float) -> R
     (Only that way: a chain at 2c over a true rhythm at c is seen by the margin, its off-beat
     presses standing off it as high as its members.)"""
     cycle, members, hidden, v = top
-    own = (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
-    if _self_likeness(v.r, v.view, own, step) > 0.0:
+    if _self_likeness(v.r, v.view, _mean_gap(v, members, hidden), step) > 0.0:
         return top
     lo, hi = DOUBLE_SPAN
     doubles = [(score, rival) for score, rival in steady
                if lo <= rival[0] / cycle <= hi and len(rival[1]) >= 3]
     return max(doubles, key=lambda d: d[0])[1] if doubles else top
+
+
+def _mean_gap(v: _View, members: list[int], hidden: list[bool]) -> float:
+    """A chain's own cycle: its span over its beats, a bridged (hidden) beat counted (>= 2 members)."""
+    return (v.ts[members[-1]] - v.ts[members[0]]) / (len(members) - 1 + sum(hidden))
 
 
 def _self_likeness(r: list[float], view: tuple[int, int], cycle: float, step: float) -> float:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from firmware.routine.profiles import BODY_RANGE
 from firmware.routine.protocols import (
     DEFAULT_PROTOCOL,
     Protocol,
@@ -124,9 +125,9 @@ class PersonConfig:
     name: str = _text("me", "a name of 1 to 40 characters", lambda v: 1 <= len(v.strip()) <= 40)
     # 0 = unknown (the detector does not need it); else the range the detector and the profiles
     # take, so a weight they would refuse stops start-up with this line, not the sampler's loop
-    body_kg: float = _rule(0.0, "0 (not given) or kg from 20 to 300",
+    body_kg: float = _rule(0.0, f"0 (not given) or kg from {BODY_RANGE[0]:g} to {BODY_RANGE[1]:g}",
                            lambda v: isinstance(v, int | float) and not isinstance(v, bool)
-                           and (v == 0 or 20 <= v <= 300))
+                           and (v == 0 or BODY_RANGE[0] <= v <= BODY_RANGE[1]))
     tighter_side: str = _one_of("right", "right", "left")   # start and finish on it
 
 

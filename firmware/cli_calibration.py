@@ -171,9 +171,9 @@ def _through_service(target: _Target, ask: tuple[str, str], path: str, body: dic
     if service is not None and service.closed:   # open_reads = false: it says more only with the code
         click.echo(f"A stretchstep answers at {service.base_url}, with its readings behind the access code.")
         code = click.prompt("Access code (printed when the service first started)", hide_input=True)
-        service = find_running(target.cfg, code=code)
+        asked, service = service.base_url, find_running(target.cfg, code=code)
         if service is None or service.closed:
-            raise click.ClickException(f"{refused} refused: the stretchstep at {local_url(target.cfg)} did "
+            raise click.ClickException(f"{refused} refused: the stretchstep at {asked} did "
                                        "not accept that access code")
     if service is None or not service.health.get("control"):
         _refuse_behind_a_service(target, refused)

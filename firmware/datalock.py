@@ -1,4 +1,5 @@
-"""One process per data dir: an `fcntl.flock` on a lock file that names its holder's pid.
+"""One process per data dir: an `fcntl.flock` on a lock file that names its holder's pid (and,
+once its web server is up, the address it answers at on this machine).
 
 Two instances writing one history would interleave sessions and fight over the routine, so the
 second one refuses to start and says which process holds the dir. The kernel drops the lock when
@@ -48,18 +49,37 @@ class DataDirLock:
         try:
             _flock_soon(fd)
         except OSError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            held = os.pread(fd, 512, 0).decode("ascii", "replace").split() or ["unknown"]
             os.close(fd)
-            raise DataDirLocked(f"{self.folder} is in use by another stretchstep (pid {holder}); stop that "
-                                "one first, or give this one another --data-dir") from None
+            where = f", answering at {held[1]}" if len(held) > 1 else ""
+            raise DataDirLocked(f"{self.folder} is in use by another stretchstep (pid {held[0]}{where}); "
+                                "stop that one first, or give this one another --data-dir") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         self._fd = fd
         return self
 
+    def note_address(self, url: str | None) -> None:
+        """Say where the holder answers (a second line under the pid): a service started with
+        `run --port N` is then found by `doctor`, `tare` and `calibrate` without being told N."""
+        if self._fd is not None and url:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()}\n{url}\n".encode("ascii", "replace"), 0)
+
     def holder(self) -> str | None:
         """The pid holding the dir right now, or None: for commands that must not work behind a
-        running service's back. Tried with a shared lock for an instant, which writes nothing."""
+        running service's back."""
+        held = self._held_lines()
+        return None if held is None else (held[0] if held else "unknown")
+
+    def address(self) -> str | None:
+        """The address the holder noted (`note_address`), or None if the dir is free or it noted none."""
+        held = self._held_lines()
+        return held[1] if held is not None and len(held) > 1 else None
+
+    def _held_lines(self) -> list[str] | None:
+        """The lock file's lines while another process holds it, else None. Tried with a shared
+        lock for an instant, which writes nothing."""
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except OSError:
@@ -67,7 +87,7 @@ class DataDirLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
-            return os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            return os.pread(fd, 512, 0).decode("ascii", "replace").split()
         finally:
             os.close(fd)          # closing drops the shared lock, if it was taken
         return None

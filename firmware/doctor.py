@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from firmware.config import Config, ConfigError
 
@@ -186,20 +187,25 @@ def check_network(cfg: Config, facts: Facts) -> Check:
 
 
 def _as_running(cfg: Config, service: Any) -> Config:
-    """The config with the source the running service reports (`run --source` given by hand):
-    its calibration is the one to check, not that of the config's source."""
-    source = (service.health.get("config") or {}).get("source") if service is not None else None
-    if not source or source == cfg.sensor.source:
+    """The config with the source and port the running service reports (`run --source` or
+    `--port` given by hand): its calibration is the one to check, its port the one phones use."""
+    if service is None:
         return cfg
+    source = (service.health.get("config") or {}).get("source")
     try:
-        return cfg.with_values("sensor", source=source)
-    except ConfigError:
-        return cfg
+        port = urlsplit(service.base_url).port
+        if port and port != cfg.web.port:
+            cfg = cfg.with_values("web", port=port)
+        if source and source != cfg.sensor.source:
+            cfg = cfg.with_values("sensor", source=source)
+    except (ConfigError, ValueError):
+        pass
+    return cfg
 
 
 def diagnose(cfg: Config, facts: Facts | None = None) -> list[Check]:
     facts = facts or Facts()
     service_check, service = check_service(cfg, facts)
-    return [service_check, check_sensor(cfg, service), check_calibrated(_as_running(cfg, service)),
-            check_clock(facts),
-            check_disk(cfg, facts), check_network(cfg, facts)]
+    running = _as_running(cfg, service)
+    return [service_check, check_sensor(cfg, service), check_calibrated(running), check_clock(facts),
+            check_disk(cfg, facts), check_network(running, facts)]

@@ -2,7 +2,8 @@
 
 While `stretchstep run` (or the installed service) holds the HX711's pins, a second process
 reading them would garble both; `stretchstep tare` / `calibrate` hand the job to the running
-one instead. It is found on loopback at the configured port (`/api/health`), and it is the same
+one instead. It is found on loopback at the configured port (`/api/health`), or where the holder of the
+data dir's lock says it answers (firmware.datalock), and it is the same
 device only if it keeps its data in the same data dir. Writes carry the access code from the
 config or the data dir's `access_code` file, as the page's would.
 """
@@ -51,14 +52,25 @@ def local_url(cfg: Config) -> str | None:
 
 
 def find_running(cfg: Config, timeout_s: float = 1.5, *, code: str | None = None) -> RunningService | None:
-    """The stretchstep answering at the configured address, or None if nothing answers there.
+    """The stretchstep answering at the configured address, else at the address the one holding
+    this config's data dir noted in its lock (`run --port N` by hand); None if neither answers.
 
     The access code (`code`, else the config's) goes with the request: with closed reads the
     service tells only a caller with the code what it runs (see `RunningService.closed`)."""
-    url = local_url(cfg)
-    if url is None:
-        return None
+    from firmware.datalock import DataDirLock
+
     code = code or read_access_code(cfg)
+    configured = local_url(cfg)
+    service = _ask_health(configured, code, timeout_s) if configured else None
+    if service is None:
+        noted = DataDirLock(cfg.history_dir()).address()
+        if noted and noted != configured:
+            service = _ask_health(noted, code, timeout_s)
+    return service
+
+
+def _ask_health(url: str, code: str | None, timeout_s: float) -> RunningService | None:
+    """The stretchstep at `url` with its health, or None if nothing (or something else) answers."""
     request = urllib.request.Request(url + "/api/health", headers={"X-Access-Code": code} if code else {})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:

@@ -38,6 +38,20 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
     assert DataDirLock(tmp_path).holder() is None
 
 
+def test_the_holder_notes_where_it_answers_and_others_read_it_only_while_it_holds(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK.replace(
+        ".acquire()", ".acquire().note_address('http://127.0.0.1:9000')"), str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert DataDirLock(tmp_path).holder() == str(holder.pid)     # the pid alone, as before
+        assert DataDirLock(tmp_path).address() == "http://127.0.0.1:9000"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    assert DataDirLock(tmp_path).address() is None                   # gone: its address is stale
+
+
 def test_a_commands_glance_at_the_lock_never_refuses_a_starting_service(tmp_path, monkeypatch):
     """`holder()` takes a shared lock for an instant; a service starting in that instant waits
     for it to go instead of saying the dir is in use."""
@@ -77,7 +91,8 @@ def test_a_second_run_on_the_same_data_dir_is_one_clear_line(tmp_path):
                 break
         second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
         assert second.returncode != 0
-        assert f"in use by another stretchstep (pid {first.pid})" in second.stderr
+        said = f"in use by another stretchstep (pid {first.pid}, answering at http://127.0.0.1:"
+        assert said in second.stderr
         assert "Traceback" not in second.stderr
     finally:
         first.terminate()

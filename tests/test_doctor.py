@@ -36,6 +36,17 @@ def hardware(tmp_path: Path):
     return DEFAULTS.with_values("sensor", source="hx711").with_values("store", data_dir=str(tmp_path))
 
 
+def test_the_network_line_gives_the_port_the_running_service_answers_on(tmp_path) -> None:
+    """Started by hand with `run --port 9000` (found through its lock): the addresses the
+    doctor gives phones carry 9000, not the config's 8080."""
+    moved = facts()
+    service = RunningService("http://127.0.0.1:9000", HEALTHY)
+    moved.find_service = lambda cfg: service
+    checks = by_name(diagnose(hardware(tmp_path), moved))
+    assert checks["network"].detail.startswith("http://stretchstep.local:9000/ (http://192.0.2.7:9000/)")
+    assert checks["service"].detail.endswith("http://127.0.0.1:9000")
+
+
 def test_a_healthy_calibrated_step_passes_every_check(tmp_path) -> None:
     save_calibration(Calibration().calibrated([21_000 * 20 + d for d in range(-50, 50)], 20.0), tmp_path)
     checks = by_name(diagnose(hardware(tmp_path), facts()))

@@ -118,6 +118,27 @@ def test_a_service_holding_the_data_dir_elsewhere_is_never_worked_around(tmp_pat
     assert done.exit_code == 0 and calibration_path(data, "hx711-emulated").exists(), done.output
 
 
+def test_a_service_started_on_another_port_is_found_through_the_lock_it_holds(running, tmp_path) -> None:
+    """`stretchstep run --port N` by hand while the config says another port: the service notes
+    its address in the data dir's lock, so `tare` and `doctor` find it without being told N."""
+    from firmware.config import load
+    from firmware.datalock import DataDirLock
+
+    url = local_url(load(running["config"]))
+    moved = tmp_path / "moved.toml"             # the same device, but the config names port 9
+    moved.write_text(running["config"].read_text().replace(f"port = {url.rsplit(':', 1)[1]}", "port = 9"))
+    assert local_url(load(moved)) == "http://127.0.0.1:9"
+    with DataDirLock(load(moved).history_dir()) as lock:
+        assert find_running(load(moved)) is None             # the lock names no address yet
+        lock.note_address(url)
+        assert find_running(load(moved)).base_url == url
+        done = invoke("tare", "--config", str(moved))
+        assert done.exit_code == 0 and f"running at {url} holds the sensor" in done.output, done.output
+        doctor = invoke("doctor", "--config", str(moved))
+        assert f"answers at {url}" in doctor.output
+        assert "nothing answers on port 9" not in doctor.output, doctor.output
+
+
 def test_the_services_refusal_is_one_clear_line(running) -> None:
     running["state"]["now"] = "holding"
     done = invoke("tare", "--config", str(running["config"]))
@@ -222,6 +243,10 @@ def test_the_real_service_carries_the_calibration_and_takes_a_tare_from_the_cli(
             "the step is not empty right now", "the load was not still during the tare"))
         assert tared or refused, done.output
         assert calibration_path(data, "hx711-emulated").exists() == tared
+        from firmware.config import load
+        from firmware.datalock import DataDirLock
+
+        assert DataDirLock(load(config).history_dir()).address() == base   # `run --port N` is found
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)

@@ -35,6 +35,7 @@ from firmware.access import AccessCode, AccessError, describe, ensure_access_cod
 from firmware.config import Config
 from firmware.datalock import DataDirLock, DataDirLocked
 from firmware.files import private_dir
+from firmware.running_service import local_url
 from firmware.service.logs import setup_logging
 from firmware.service.notify import notify
 from firmware.service.runtime import claim_runtime_dir
@@ -194,6 +195,7 @@ def run_service(cfg: Config, *, ready: threading.Event | None = None) -> int:
         started = True
         port = web.start(stop)["port"]
         web.args = (cfg, sock_path, port)  # a restarted web keeps the port the phones know
+        lock.note_address(local_url(cfg.with_values("web", port=int(port))))  # found without its --port
         _announce(cfg, data_dir, code, port)
         notify("READY=1")
         if ready is not None:

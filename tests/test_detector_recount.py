@@ -199,6 +199,17 @@ def test_sway_in_the_quiet_tail_is_not_a_press() -> None:
     assert recount(ts, xs).count == 3
 
 
+@pytest.mark.parametrize("tail", [3.0, 4.0])
+def test_a_rise_the_end_of_the_record_cuts_off_is_not_a_press(tail: float) -> None:
+    # a staircase of four, then the load still climbing when the record stops (sway, or an
+    # out-breath the release cut short): R's last point is no peak, nothing says the rise ended
+    ts, xs = draw([6.0] * 4, let_off=0.1, tail=tail)
+    assert recount(ts, xs).count == 4
+    start = ts[-1] - 2.0
+    found = recount(ts, [x + 0.8 * PRESS * smooth((t - start) / 3.0) for t, x in zip(ts, xs, strict=True)])
+    assert found.count == 4 and len(found.times) == 4
+
+
 @pytest.mark.parametrize("sway_s", [4.0, 4.5])
 @pytest.mark.parametrize("seed", range(1, 9))
 def test_slow_presses_under_faster_sway_are_not_outnumbered_by_sway_bumps(sway_s: float, seed: int) -> None:

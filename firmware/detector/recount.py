@@ -203,7 +203,16 @@ def _view(cycle: float, step: float) -> tuple[int, int]:
 
 class _View:
     """R through one (box, half) view, its candidate peaks (local maxima >= floor) and the
-    lowest R between each candidate and the next (for the chain's dip test)."""
+    lowest R between each candidate and the next (for the chain's dip test). R still climbing
+    at its last point inside the record is no peak: a press is a whole rise (over 30-60 % of
+    its cycle, DESIGN §2) and its peak is where R stops climbing; at the record's end nothing
+    says it stopped, and a rise that goes on into the release is sway or an out-breath the
+    release cut short, not a press held (both generators end a hold after whole cycles and a
+    pause; the truncated point was the tail's usual extra press). (Not at the start: there
+    the ramp's last rise runs into the first press, which may begin a moment after the ramp,
+    and the first point of R is all the view shows of it.) On independent seeds 0-18 at 10 Hz
+    (4257 holds at ratio >= 1.5) this took 57 of 97 extra presses in the tail away and made 10
+    misses elsewhere: exact 91.2 -> 92.3 %."""
 
     __slots__ = ("view", "t", "r", "idx", "ts", "hs", "low")
 
@@ -211,7 +220,8 @@ class _View:
         self.view = view
         self.t = t
         r = self.r = rises(sums, *view)
-        self.idx = [k for k in range(1, len(r) - 1) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
+        last = len(r) - view[1] - 1  # R's last point inside the record: what follows is unknown
+        self.idx = [k for k in range(1, last) if r[k - 1] < r[k] >= r[k + 1] and r[k] >= floor]
         self.ts = [t[k] for k in self.idx]
         self.hs = [r[k] for k in self.idx]
         self.low = [min(r[a + 1:b]) if b > a + 1 else min(r[a], r[b])

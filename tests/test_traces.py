@@ -14,10 +14,21 @@ from firmware import events as ev
 from firmware.analysis import analyze_samples
 from firmware.config import Config
 from firmware.events import Event
+from firmware.history.days import DayClock
 from firmware.sensors.trace import iter_trace
 from firmware.sources import open_source
 from firmware.store import Store
 from firmware.traces import TraceKeeper, prune_traces, reanalyze, session_traces
+
+
+def an_hour_ago() -> float:
+    """A wall time about an hour ago, moved back if needed so that the next two hours stay in
+    one history day: the keeper names its files by day (a day starts at 04:00), and a run begun
+    an hour before 05:00 was kept in two files, failing the test only in that hour."""
+    day = DayClock()
+    start = time.time() - 3600
+    end_of_day = day.bounds(day.day_of(start))[1]
+    return min(start, end_of_day - 2 * 3600)
 
 
 class WallClock:
@@ -35,7 +46,7 @@ def keep(keeper: TraceKeeper, clock: WallClock, samples, state: str = "standing"
 
 
 def test_only_time_on_the_step_is_kept_with_a_margin_either_side(tmp_path):
-    clock = WallClock(time.time())
+    clock = WallClock(an_hour_ago())
     k = TraceKeeper(tmp_path, 7, 10.0, wall=clock, flush_s=3600)
     keep(k, clock, [(i / 10, 0.0) for i in range(100)], state="empty", dt=0.1)          # 10 s empty
     keep(k, clock, [(10 + i / 10, 40.0) for i in range(30)], dt=0.1)                    # 3 s on
@@ -69,7 +80,7 @@ def lossy_trace(folder, session_id: int, stalled, start_wall: float) -> TraceKee
 
 
 def test_a_full_buffer_drops_and_counts_instead_of_growing_and_the_file_says_so(tmp_path, stalled_disk):
-    k = lossy_trace(tmp_path, 1, stalled_disk, time.time())
+    k = lossy_trace(tmp_path, 1, stalled_disk, an_hour_ago())
     assert (k.written, k.dropped) == (100, 150)
     meta: dict[str, str] = {}
     [path] = session_traces(tmp_path, 1)
@@ -79,7 +90,7 @@ def test_a_full_buffer_drops_and_counts_instead_of_growing_and_the_file_says_so(
 def test_reanalyze_leaves_a_trace_that_lacks_samples_as_it_was(tmp_path, stalled_disk):
     """Replaying a file with gaps replaced 366 stretches with 176 (a `--speed 50` run that
     dropped half its samples): such a file says so, and its stretches stay."""
-    start_wall = time.time() - 3600
+    start_wall = an_hour_ago()
     store = Store(tmp_path / "history.sqlite")
     sid = store.start_session("hx711", start_wall)
     # within the time the kept samples cover (0 to 1.24 s): a replay would have replaced it
@@ -101,7 +112,7 @@ def test_reanalyze_leaves_a_trace_that_lacks_samples_as_it_was(tmp_path, stalled
 def test_a_half_full_buffer_is_written_without_waiting_for_the_flush(tmp_path, until):
     """A sped-up run (`--speed 50`: 4000 samples a wall second) fills the buffer twice between
     flushes: it used to drop half of them. Here the flush is an hour away."""
-    clock = WallClock(time.time())
+    clock = WallClock(an_hour_ago())
     k = TraceKeeper(tmp_path, 1, 80.0, wall=clock, max_buffer=100, flush_s=3600)
     keep(k, clock, [(i / 80, 40.0) for i in range(50)])
     until(lambda: k.written == 50)
@@ -112,7 +123,7 @@ def test_a_half_full_buffer_is_written_without_waiting_for_the_flush(tmp_path, u
 
 
 def test_a_trace_torn_by_a_power_cut_reads_up_to_the_tear(tmp_path):
-    clock = WallClock(time.time())
+    clock = WallClock(an_hour_ago())
     k = TraceKeeper(tmp_path, 2, 80.0, wall=clock, flush_s=3600)
     keep(k, clock, [(i / 80, 40.0) for i in range(80)])
     k._write_pending()                                       # one complete gzip member
@@ -125,7 +136,7 @@ def test_a_trace_torn_by_a_power_cut_reads_up_to_the_tear(tmp_path):
 
 
 def test_prune_deletes_traces_older_than_the_days_kept(tmp_path):
-    clock = WallClock(time.time())
+    clock = WallClock(an_hour_ago())
     for sid in (1, 2):
         k = TraceKeeper(tmp_path, sid, 10.0, wall=clock, flush_s=3600)
         keep(k, clock, [(0.0, 1.0)])
@@ -142,7 +153,7 @@ def test_reanalyze_replaces_a_sessions_stretches_and_keeps_the_routine_slot(tmp_
     source.close()
     truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
     assert len(truth) >= 2
-    start_wall = time.time() - 3600
+    start_wall = an_hour_ago()
     store = Store(tmp_path / "history.sqlite")
     sid = store.start_session("hx711", start_wall)
     clock = WallClock(start_wall)
@@ -175,7 +186,7 @@ def kept_sped_up_run(tmp_path, speed: float, kept_until=None, **keeper: float):
     source.close()
     truth = analyze_samples(samples, rate_hz=80.0)["stretches"]
     assert len(truth) >= 3
-    start_wall, t0 = time.time() - 3600, samples[0][0]
+    start_wall, t0 = an_hour_ago(), samples[0][0]
     store = Store(tmp_path / "history.sqlite")
     sid = store.start_session("simulated", start_wall)
     clock = WallClock(start_wall)
@@ -215,7 +226,7 @@ def test_reanalyze_leaves_stretches_outside_the_kept_trace_alone(tmp_path):
     store = Store(tmp_path / "history.sqlite")
     sid = store.start_session("hx711", 1000.0)
     store.add_event(sid, Event(ev.STRETCH_END, 5.0, {"start": 1.0, "end": 5.0}), 1005.0, {})
-    clock = WallClock(time.time())
+    clock = WallClock(an_hour_ago())
     k = TraceKeeper(tmp_path, sid, 10.0, wall=clock, flush_s=3600)
     keep(k, clock, [(100 + i / 10, 0.5) for i in range(50)], dt=0.1)
     k.close()
@@ -225,7 +236,7 @@ def test_reanalyze_leaves_stretches_outside_the_kept_trace_alone(tmp_path):
 
 
 def test_kept_traces_are_gzip_in_the_trace_format(tmp_path):
-    clock = WallClock(time.time())
+    clock = WallClock(an_hour_ago())
     k = TraceKeeper(tmp_path, 3, 80.0, wall=clock, flush_s=3600)
     keep(k, clock, [(0.0, 1.0), (0.0125, float("nan"))])
     k.close()

@@ -24,7 +24,8 @@ and sway bumps their whole, so chains of sway there would otherwise outnumber th
 (issue 10). Then
 through the view fitted to that rhythm (window = 45 % of the cycle, the middle of the press
 duty; smoothing a quarter of it), at cycles near it, where two members two beats apart may
-bridge a beat the sway hid (it counts, as a press of no rise). At the chain's ends the rhythm
+bridge a beat the sway hid (it counts, as a press of no rise), unless the gap, against the
+chain's own, is one long cycle (`_unbridged`). At the chain's ends the rhythm
 is weighed against the size: an end rise smaller than END_SHARE of the typical press is dropped
 (sway in the quiet lead or tail that fell on the beat). The count is the chain's length with its hidden beats,
 and with the beats the rhythm puts beyond its ends: breathing goes on through the hold, so a lead
@@ -338,6 +339,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
         near = [c for c in CYCLES if abs(math.log(c / cycle)) <= math.log(NEAR)] or [cycle]
         cycle, members, hidden, v = best_chain(near, threshold)
     members, hidden = _trim(members, hidden, v.hs)
+    hidden = _unbridged(v.ts, members, hidden)
     n_hidden = sum(hidden)
     typical = _median([v.hs[j] for j in members])
     chosen = [v.ts[j] for j in members]
@@ -529,6 +531,21 @@ def _steady(ts: list[float], m: list[int], hidden: list[bool]) -> bool:
     vary +-25 % about the hold's mean, so the longest is at most STEADY times the shortest."""
     gaps = [(ts[b] - ts[a]) / (2.0 if h else 1.0) for a, b, h in zip(m, m[1:], hidden[1:], strict=False)]
     return max(gaps) <= STEADY * min(gaps)
+
+
+def _unbridged(ts: list[float], m: list[int], hidden: list[bool]) -> list[bool]:
+    """The chain's hidden beats, less those whose gap is one long cycle. Cycles vary +-25 %
+    about the hold's mean (DESIGN §2), so a gap bridged as two beats is at least twice the
+    shortest cycle, 2 (1 - JITTER) times the mean of the chain's other gaps; a shorter one is
+    a single cycle at the long end of the rhythm (up to 1.25 times the mean: a gap of 1.43
+    times the chain's grid cycle is bridged in `chain`, where the rhythm is not yet measured).
+    Only against two or more unbridged gaps: one gap is no rhythm to measure by."""
+    gaps = [ts[b] - ts[a] for a, b in zip(m, m[1:], strict=False)]
+    single = [g for g, h in zip(gaps, hidden[1:], strict=False) if not h]
+    if len(single) < 2:
+        return hidden
+    shortest_two = 2.0 * (1.0 - JITTER) * sum(single) / len(single)
+    return [h and gaps[k - 1] >= shortest_two for k, h in enumerate(hidden)]
 
 
 def _biggest_off(v: _View, chosen: list[float], cycle: float) -> float:

@@ -11,7 +11,8 @@ How it sees the step (DESIGN §2):
   mean is still, and tracked slowly while it stays within the onset threshold R; the standing
   sway (SD of y, SD of hp, largest slow swing) is measured there too, to set later floors.
 - A ramp is followed when y rises R above S (R: `rise_frac` of S, or `rise_sd` standing SDs); when
-  its slope dies away (its plateau), the whole rise is judged (`_judge_ramp`) and only a heel drop
+  its slope dies away (its plateau), the whole rise is judged (`_judge_ramp`; a bounce on the
+  plateau is waited out and the rise judged up to its first swing, `_before_bounce`) and only a heel drop
   is announced: stretch_start (back-dated to the ramp's start) with hold_start. A heel drop rises
   >= 0.15 BW to >= 0.6 BW: >= a quarter of S, >= 0.15 of any plateau seen this visit, to >= 0.6 of
   it, and (standing being <= 0.6 BW) >= a quarter of the highest standing this visit, to no lower
@@ -108,6 +109,10 @@ STEP_STALL = 0.25   # pauses for this share of its 10-90 % time (a smooth ramp: 
                     # as smooth as a ramp and stay unseen)
 SWAY_RISE = 7.5     # a stretch rises >= 0.15 BW; standing sway's SD is <= 2 % BW even for older
                     # adults (2-7 % BW peak to peak in the breathing band): >= 7.5 standing SDs
+BOUNCE_SIDE = 0.04  # a bounce (>= 5 % BW peak to peak) swings >= 2.5 % BW each side of the hold
+                    # level, >= 0.04 of a load of >= 0.6 BW; a ramp's end moves it one way only
+SWING_BLOCKS = 6    # blocks (0.6 s) in which a 1-3 Hz swing shows both its sides
+BOUNCE_WAIT_S = 9.0  # a bounce lasts <= 8 cycles at >= 1 Hz: the ramp's judgement waits no longer
 UNSETTLED = 0.1     # x plateau, more than a breath adds (<= 0.06 BW of a >= 0.6 BW plateau)
 CONFIRM_S = 2.5     # a hold lasts longer than this (a breath cycle is >= 3 s: 4 s less 25 %); a
                     # "plateau" that falls back sooner was a sway excursion or a shift and back
@@ -185,6 +190,7 @@ class HoldDetector:
         self._peak = -INF
         self._n_bounces = 0
         self._held: list[tuple[str, float, dict[str, Any]]] = []  # events of a ramp not yet announced
+        self._bounce_i = -1        # first block of a bounce seen on the ramp's plateau (-1: none)
         self._unconfirmed = False  # holding, but not yet for CONFIRM_S: its events are held back
         self._hold_target_s = self._target_s
         self._hold_target_breaths = self._target_breaths
@@ -553,15 +559,18 @@ class HoldDetector:
             return
         if slope > 0.25 * self._slope_max and t - self._onset_t < 6.0:
             return
-        top = self._mean_m(i, 3)
-        if self._judge_ramp(i, s, top) is not None:
+        end = self._before_bounce(t, y, i)
+        if end < 0:
+            return  # the load swings about its plateau: a bounce under way; judged once it is over
+        top = self._mean_m(end, 3)
+        if self._judge_ramp(end, s, top) is not None:
             self._not_a_stretch(relearn=True)
             return
         self._plateau = top
-        t50, _ = self._cross_back(i, s + 0.5 * (top - s), True)
-        t90, _ = self._cross_back(i, s + 0.9 * (top - s), True)
+        t50, _ = self._cross_back(end, s + 0.5 * (top - s), True)
+        t90, _ = self._cross_back(end, s + 0.9 * (top - s), True)
         hold_start = min(t, t90 + 0.5 * (t90 - t50))
-        t10, _ = self._cross_back(i, s + 0.1 * (top - s), True)
+        t10, _ = self._cross_back(end, s + 0.1 * (top - s), True)
         self._start = min(self._start, t10 - 0.5 * (t50 - t10)) if t10 < hold_start else self._start
         self._stand_rec.clear()  # (its standing is in _stand_x)
         # Announced (stretch_start, the bounces of the ramp, hold_start, ...) only once the hold
@@ -573,6 +582,7 @@ class HoldDetector:
         self._state = HOLDING
         self._count = 0
         self._emit(HOLD_START, hold_start, {})
+        self._held.sort(key=lambda e: e[1])  # (stable) a bounce judged through comes after hold_start
         self._due = hold_start + self._hold_target_s
         cfg = self.config
         floor_rise = max(cfg.breath_floor_frac * top, cfg.breath_floor_sway * self._sway.swing, 0.2)
@@ -586,6 +596,51 @@ class HoldDetector:
             j -= 1
         self._breath_j = j
         self._breath_y = top
+
+    def _before_bounce(self, t: float, y: float, i: int) -> int:
+        """The block the ramp is judged up to: i, or the last before a bounce that began on its
+        plateau; -1 while that bounce (or a quick swing) is still under way.
+
+        A bounce is a 1-3 Hz oscillation about the hold level (DESIGN §2), often right as the
+        hold begins. Judged through it, its swings pass for the plateau (its peak or its trough
+        as `top`) and for the ramp's last crossings (a trough below 80 % ends the walk back), so
+        a heel drop reads as too small, stalled or quick. So while the block means of the last
+        SWING_BLOCKS swing to both sides of the 1 s mean by more than a bounce's smallest
+        amplitude (>= 2.5 % BW: >= BOUNCE_SIDE of a >= 0.6 BW load, and more than standing sway
+        moves a level), or moved by its smallest peak to peak (twice that) in the last 0.3 s (a
+        half cycle), the judgement waits (<= BOUNCE_WAIT_S: 8 cycles at >= 1 Hz). Once swings
+        both ways were seen, the ramp is then judged up to their first, if its plateau was
+        reached by then; a lone quick move only delays the judgement (real sway makes those on a
+        shift's level, and judged up to one a shift can read as a heel drop). A breath press, a
+        shift or a release moves the load one way only, and slower."""
+        ms = self._ms
+        # a bounce's least swing, and more than the standing sway moves a level (as `_judge_ramp`)
+        tol = max(BOUNCE_SIDE * (y - self._zero), 2.0 * math.sqrt(self._var_y))
+        hi = lo = 0.0
+        for k in range(i - SWING_BLOCKS + 1, i + 1):
+            d = ms[k & MASK] - y
+            hi, lo = max(hi, d), min(lo, d)
+        swinging = hi > tol and -lo > tol
+        if swinging and self._bounce_i < 0:
+            self._bounce_i = self._swing_start(i, y, tol)
+        b0 = self._bounce_i
+        waited = t - (self._ts[b0 & MASK] if b0 >= 0 else self._onset_t) >= BOUNCE_WAIT_S
+        if not waited and (swinging or abs(ms[i & MASK] - ms[(i - 3) & MASK]) > 2.0 * tol):
+            return -1
+        if b0 >= 0 and self._mean_m(b0 - 1, 3) >= y - tol:
+            return b0 - 1  # the plateau was reached before the bounce began: judge up to it
+        return i
+
+    def _swing_start(self, i: int, y: float, tol: float) -> int:
+        """Where the swings seen by block i began: after the last 0.3 s before it whose block
+        means stayed within half of tol of each other and within tol of the 1 s mean y (the
+        plateau they swing about, not a swing's flat peak); -1 if there is none in 1.5 s."""
+        ms = self._ms
+        for k in range(i - 1, i - 15, -1):
+            a, b, c = ms[k & MASK], ms[(k - 1) & MASK], ms[(k - 2) & MASK]
+            if max(a, b, c) - min(a, b, c) <= 0.5 * tol and abs(a + b + c - 3.0 * y) <= 3.0 * tol:
+                return k + 1
+        return -1
 
     def _confirm(self) -> None:
         """The hold has lasted CONFIRM_S: tell what was held back (back-dated as it was), and
@@ -604,6 +659,7 @@ class HoldDetector:
         self._held = [e for e in self._held if e[0] == BOUNCE]
         self._state = STRETCHING
         self._onset_t = t
+        self._bounce_i = -1
         self._plateau = self._hold_start = NAN
         self._breaths = None
         self._hold_rec.clear()

@@ -100,3 +100,28 @@ def test_sway_swings_as_big_as_a_bounce_but_slower_than_1_hz_are_no_bounce(hz: f
         return 1.0 * burst * math.sin(2 * math.pi * hz * t)
 
     assert swings_over(0.4, swing, seconds=60.0) == []
+
+
+def zigzag(swings: list[float], half_s: float = 0.25) -> BounceWatch:
+    """A watch (min_amp 1 kg, told 0.4 kg quick sway) fed straight swings of these sizes (kg,
+    alternately up and down, each `half_s` long) after 10 s of its 0.4 kg sway."""
+    watch = BounceWatch(1.0, quick_sway=0.4)
+    tops = [0.0]
+    for k, amp in enumerate([0.4] * 40 + swings + [0.4] * 8):
+        tops.append(tops[-1] + (amp if k % 2 == 0 else -amp))
+    for k in range(int((len(tops) - 1) * half_s * RATE)):
+        t = k / RATE
+        j = int(t / half_s)
+        watch.feed(t, tops[j] + (tops[j + 1] - tops[j]) * (t / half_s - j), 40.0)
+    return watch
+
+
+@pytest.mark.parametrize(("lurch", "bounce", "episodes"), [(0.4, 1.3, 1), (2.4, 1.3, 1), (2.4, 0.4, 0)])
+def test_a_lurch_just_before_a_bounce_does_not_lift_the_bar_past_it(lurch: float, bounce: float,
+                                                                     episodes: int) -> None:
+    # a quick 2.4 kg lurch (6x the 0.4 kg sway: a foot shift) two swings before a bounce whose
+    # swings are 1.3 kg (3.25x the sway). The lurch began no bounce and joins the sway, but only
+    # as the bar (ABOVE_SWAY times it): taken whole it lifted the bar past the bounce, and the
+    # bounce's own swings, joining in turn as its pairs fell short, kept it there
+    # (the lurch alone, in sway, is no bounce)
+    assert zigzag([lurch, 0.4, 0.4] + [bounce] * 6).episodes == episodes

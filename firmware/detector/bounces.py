@@ -40,6 +40,8 @@ SWAY_EMA = 0.2    # the hold's quick sway: running mean of its last ~5 quick swi
 SLOW_HALF_S = 0.3  # half swings at least this long (<= 1.7 Hz) are judged against the sway's own
                    # slow swings: real sway grows towards low frequencies, a bounce does not
 ABOVE_SWAY = 2.5  # both swings of a bounce's first cycle are at least this many times that ...
+                  # (and a swing joins that mean as at most this many times it: sway's swings,
+                  # Rayleigh-like, pass that 1 in ~140; a lurch's or a bounce's pass it often)
 ONE_CYCLE_ABOVE = (3.75, 2.0)  # ... or the bigger 1.5 times that and the smaller 2x: a bounce of
                                # one cycle swings a quarter, a half, a quarter (A, 2A, A)
 MAX_CYCLE_S = 1.0  # a bounce is 1-3 Hz: its first cycle (two half swings) takes at most 1 s
@@ -130,8 +132,11 @@ class BounceWatch:
             self.unjudged = None  # a bounce's swings are no part of the hold's sway
         elif before is not None and not self.in_episode:
             # the swing before began no bounce with this one: it was the hold's own sway
+            # (as no more than the bar: else a lurch, or a bounce whose first pair fell short,
+            # lifts the bar past the bounce's later cycles, and the bounce never stands clear)
             pace, was = before
-            self.sway_by_pace[pace] += SWAY_EMA * (was - self.sway_by_pace[pace])
+            sway = self.sway_by_pace[pace]
+            self.sway_by_pace[pace] += SWAY_EMA * (min(was, ABOVE_SWAY * sway) - sway)
         return found
 
     def _judge(self, amp: float, dur: float) -> tuple[float, float, float] | None:

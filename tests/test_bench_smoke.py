@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("page_latency.py", "page weight"),
     ("mqtt_fleet.py", "0 lost at QoS 1 PASS"),
     ("export_size.py", "stretchstep import:"),
+    ("recount.py", "0 counts differ from the detector's"),   # the replay is exact on unchanged code
 ])
 def test_bench_quick_run_prints_figures(script, expect):
     if script == "mqtt_fleet.py":

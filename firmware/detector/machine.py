@@ -168,6 +168,8 @@ class HoldDetector:
         self._stand_trusted = False  # the standing was reached by stepping on, a release or a
         # shift down, not by a rise judged no heel drop (that may have been a stretch missed)
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
+        # ... and what it was counted from, as count_presses' arguments (bench/recount.py replays it)
+        self.last_hold: tuple[list[float], list[float], float, float, tuple[float, ...]] | None = None
         self._reset_stretch()
         self._last_summary: dict[str, Any] | None = None
 
@@ -849,11 +851,18 @@ class HoldDetector:
         floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
         return count_presses(rec.t, rec.x, rec.step, floor, self._stand_x)
 
+    def _keep_last_hold(self) -> None:
+        """A copy of the finished hold's count input (<= MAX_POINTS each): memory stays flat."""
+        rec = self._hold_rec
+        self.last_hold = (list(rec.t), list(rec.x), rec.step, max(RECOUNT_FLOOR * self._plateau, 0.2),
+                          tuple(self._stand_x))
+
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
         if holding:
             self.last_count = found = self._recount()
+            self._keep_last_hold()
             breaths, sure = found.count, found.sure
         else:
             breaths, sure = 0, True

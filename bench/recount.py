@@ -4,9 +4,10 @@ The whole detector takes ~75 s a seed of the second generator; the count at a ho
 only the hold's 2 Hz record and the standing before it. So `cache` runs the detector once per
 trace and keeps, for every hold matched to a true stretch, what it counted from
 (`HoldDetector.last_hold`) and the truth; `score` re-runs `count_presses` over those files with
-the code as it is now and prints the breath rows per press-to-sway bin beside the plain timer
-(hold / 7 s) on the same holds, and how many counts differ from the detector's at caching time
-(0 on unchanged code: the replay is exact).
+the code as it is now and prints bench/accuracy.py's breath rows (per press-to-sway bin, cycle
+and let-off band, sure or not) beside the plain timer (hold / 7 s) on the same holds, and how
+many counts differ from the detector's at caching time (0 on unchanged code: the replay is
+exact).
 
     python bench/recount.py cache holds_s3.json.gz --seed 3 [--visits 60] [--rate 10]
     python bench/recount.py cache holds_c7.json.gz --corpus D7 [--part test]
@@ -31,13 +32,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import independent  # noqa: E402
-from bench.score import match_stretches, press_to_sway  # noqa: E402
+from bench.accuracy import BREATH_HEAD, breath_row  # noqa: E402
+from bench.baseline import plain_timer  # noqa: E402
+from bench.score import HOLD_VIEWS, HoldScore, holds_by, match_stretches, press_to_sway  # noqa: E402
 from firmware import events as ev  # noqa: E402
 from firmware.analysis import summarize  # noqa: E402
 from firmware.detector import DetectorConfig, HoldDetector  # noqa: E402
 from firmware.detector.recount import count_presses  # noqa: E402
-
-TIMER_S = 7.0
 
 
 def detect(samples: list[Any], rate: float) -> tuple[dict[str, Any], dict[tuple[float, float], Any]]:
@@ -72,7 +73,8 @@ def matched_holds(name: str, samples: list[Any], truth: dict[str, Any], rate: fl
         times, x, step, floor, standing = held
         out.append({"name": name, "rate": rate, "t": times, "x": x, "step": step, "floor": floor,
                     "standing": list(standing), "found": f["breaths"], "found_sure": f["breaths_sure"],
-                    "hold_s": f["hold_s"], "true": t["breaths"], "ratio": press_to_sway(t)})
+                    "hold_s": f["hold_s"], "true": t["breaths"], "ratio": press_to_sway(t),
+                    "cycle_s": t.get("cycle_s"), "let_off": t.get("let_off")})
     return out
 
 
@@ -93,45 +95,39 @@ def cache_seed(seed: int, visits: int, rates: list[float]) -> list[dict[str, Any
 def cache_corpus(folder: Path, part: str) -> list[dict[str, Any]]:
     from firmware.sensors.trace import read_trace
 
+    truths = sorted((folder / part).glob("*.truth.json"))
+    if not truths:
+        raise SystemExit(f"no labelled traces in {folder / part}; make a corpus with "
+                         f"python bench/corpus.py {folder}")
     holds = []
-    for truth_path in sorted((folder / part).glob("*.truth.json")):
+    for truth_path in truths:
         truth = json.loads(truth_path.read_text())
         trace = read_trace(truth_path.with_name(truth_path.name.replace(".truth.json", ".csv")))
         holds += matched_holds(truth_path.stem, list(trace.samples), truth, trace.rate_hz)
     return holds
 
 
-def band(ratio: float | None) -> str:
-    if ratio is None:
-        return "n/a"
-    return "ratio < 1" if ratio < 1 else "ratio 1-1.5" if ratio < 1.5 else "ratio >= 1.5"
-
-
-def replay(holds: list[dict[str, Any]]) -> tuple[dict[str, list[tuple[int, int, bool]]], int]:
-    """Per bin (error, timer error, sure) of each hold, and how many counts differ from the cache."""
-    rows: dict[str, list[tuple[int, int, bool]]] = {}
-    differ = 0
+def replay(holds: list[dict[str, Any]]) -> tuple[list[HoldScore], int]:
+    """Each hold counted again by the code as it is now, scored as bench/accuracy.py scores it,
+    and how many counts (or sure marks) differ from the detector's when cached."""
+    scores, differ = [], 0
     for h in holds:
         pc = count_presses(h["t"], h["x"], h["step"], h["floor"], h["standing"])
         differ += (pc.count, pc.sure) != (h["found"], h["found_sure"])
-        err, timer = pc.count - h["true"], round(h["hold_s"] / TIMER_S) - h["true"]
-        for key in (band(h["ratio"]), "marked sure" if pc.sure else "marked unsure"):
-            rows.setdefault(key, []).append((err, timer, pc.sure))
-    return rows, differ
+        scores.append(HoldScore(pc.count, h["true"], plain_timer(h["hold_s"]), sure=pc.sure,
+                                ratio=h["ratio"], cycle_s=h.get("cycle_s"), let_off=h.get("let_off")))
+    return scores, differ
 
 
 def report(label: str, holds: list[dict[str, Any]]) -> None:
-    rows, differ = replay(holds)
+    """The breath rows of bench/accuracy.py (timer beside the count) over the replayed holds."""
+    scores, differ = replay(holds)
     print(f"{label}: {len(holds)} holds replayed, {differ} counts differ from the detector's when cached")
-    print(f"  {'':16s} {'holds':>6s} {'exact':>8s} {'+-1':>8s} {'timer +-1':>10s} {'unsure':>8s}")
-    for key in ("ratio >= 1.5", "ratio 1-1.5", "ratio < 1", "n/a", "marked sure", "marked unsure"):
-        r = rows.get(key)
-        if not r:
-            continue
-        n = len(r)
-        share = [100 * sum(map(ok, r)) / n for ok in (lambda e: e[0] == 0, lambda e: abs(e[0]) <= 1,
-                                                      lambda e: abs(e[1]) <= 1, lambda e: not e[2])]
-        print(f"  {key:16s} {n:6d} " + " ".join(f"{v:6.1f} %" for v in share))
+    print(f"  {'':26}" + "".join(f"{h:>10}" for h in BREATH_HEAD))
+    breath_row("all holds", scores, print)
+    for view, key in HOLD_VIEWS.items():
+        for name, members in sorted(holds_by(scores, key).items()):
+            breath_row(name if view != "marked" else f"marked {name}", members, print)
 
 
 def save(path: Path, holds: list[dict[str, Any]]) -> None:

@@ -845,24 +845,22 @@ class HoldDetector:
             self._stand_trusted = True
         self._count = 0
 
+    def _count_input(self) -> tuple[list[float], list[float], float, float, tuple[float, ...]]:
+        """What the hold-wide count sees: count_presses' arguments for the hold so far."""
+        rec = self._hold_rec
+        return rec.t, rec.x, rec.step, max(RECOUNT_FLOOR * self._plateau, 0.2), self._stand_x
+
     def _recount(self) -> PressCount:
         """The hold's breaths from the whole hold so far (recount.py), and whether they are sure."""
-        rec = self._hold_rec
-        floor = max(RECOUNT_FLOOR * self._plateau, 0.2)
-        return count_presses(rec.t, rec.x, rec.step, floor, self._stand_x)
-
-    def _keep_last_hold(self) -> None:
-        """A copy of the finished hold's count input (<= MAX_POINTS each): memory stays flat."""
-        rec = self._hold_rec
-        self.last_hold = (list(rec.t), list(rec.x), rec.step, max(RECOUNT_FLOOR * self._plateau, 0.2),
-                          tuple(self._stand_x))
+        return count_presses(*self._count_input())
 
     def _end_stretch(self, rel_start: float, end: float) -> None:
         holding = self._state == HOLDING
         hold_s = max(0.0, rel_start - self._hold_start) if holding else 0.0
         if holding:
-            self.last_count = found = self._recount()
-            self._keep_last_hold()
+            t, x, step, floor, standing = self._count_input()
+            self.last_hold = (list(t), list(x), step, floor, standing)  # a copy: the record is reused
+            self.last_count = found = count_presses(t, x, step, floor, standing)
             breaths, sure = found.count, found.sure
         else:
             breaths, sure = 0, True

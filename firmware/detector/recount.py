@@ -545,7 +545,7 @@ def _unbridged(ts: list[float], m: list[int], hidden: list[bool]) -> list[bool]:
     if len(single) < 2:
         return hidden
     shortest_two = 2.0 * (1.0 - JITTER) * sum(single) / len(single)
-    return [h and gaps[k - 1] >= shortest_two for k, h in enumerate(hidden)]
+    return hidden[:1] + [h and g >= shortest_two for g, h in zip(gaps, hidden[1:], strict=False)]
 
 
 def _biggest_off(v: _View, chosen: list[float], cycle: float) -> float:

@@ -222,7 +222,7 @@ def test_sway_at_twice_the_cycle_does_not_halve_the_rhythm(cycle: float, seed: i
     assert found.cycle_s == pytest.approx(cycle, rel=0.15)
 
 
-def test_a_faster_rival_is_the_rhythm_only_with_every_beat_a_rise_and_three_or_more() -> None:
+def test_a_faster_rival_is_the_rhythm_only_with_all_its_beats_but_one_a_rise_and_three_or_more() -> None:
     ts, xs = sway_lifts_every_other_press(5.0)
     fast_view = _View(prefix_sums(xs), ts, _view(5.0, STEP_S), FLOOR)
     slow_view = _View(prefix_sums(xs), ts, _view(10.0, STEP_S), FLOOR)
@@ -233,7 +233,9 @@ def test_a_faster_rival_is_the_rhythm_only_with_every_beat_a_rise_and_three_or_m
     rival = (5.0, presses, no_hidden, fast_view)
     assert _halved(top, [(1.0, top), (0.5, rival)], STEP_S) is rival
     bridged = (5.0, presses[:2] + presses[3:], [False, False, True, False, False], fast_view)
-    assert _halved(top, [(1.0, top), (0.5, bridged)], STEP_S) is top  # a beat on the rhythm's word
+    assert _halved(top, [(1.0, top), (0.5, bridged)], STEP_S) is bridged  # one beat the sway hid
+    words = (5.0, [presses[k] for k in (0, 1, 3, 5)], [False, False, True, True], fast_view)
+    assert _halved(top, [(1.0, top), (0.5, words)], STEP_S) is top  # two on the rhythm's word
     two = (5.0, presses[:2], no_hidden[:2], fast_view)
     assert _halved(top, [(1.0, top), (0.5, two)], STEP_S) is top
 
@@ -320,6 +322,18 @@ def test_a_long_tail_where_something_rose_holds_the_beat_the_rhythm_puts_there()
     late = ts[-1] - 5.0
     found = recount(ts, [x + 0.4 * PRESS * smooth((t - late) / 2.0) for t, x in zip(ts, xs, strict=True)])
     assert found.count == 5 and not found.sure and found.hidden == 1
+
+
+def test_two_presses_keep_a_pace_worth_the_beat_in_a_long_tail_that_rose() -> None:
+    # two 6 s presses are one gap, but that gap is the hold's pace: a tail of two more cycles
+    # that rose (0.4 of a press, off the beat) held the press due there; a flat tail held none
+    cycle = 6.0
+    ts, xs = draw([cycle] * 2, tail=2.0 * cycle)
+    flat = recount(ts, xs)
+    assert flat.count == 2
+    late = ts[-1] - 0.8 * cycle
+    found = recount(ts, [x + 0.4 * PRESS * smooth((t - late) / 2.0) for t, x in zip(ts, xs, strict=True)])
+    assert found.count == 3 and not found.sure and found.hidden == 1
 
 
 def test_the_beat_in_a_long_tail_counts_where_the_presses_are_only_just_above_the_sway() -> None:

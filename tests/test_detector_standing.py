@@ -186,3 +186,20 @@ def test_the_smallest_stretch_whose_first_press_is_all_let_off_is_found(
         .ramp(0.6 * BODY, 2.0).flat(0.6 * BODY, 6.0)
     (found,) = stretches(visit(script, rate, sway_frac=sway_frac))
     assert abs(found["start"] - 12.6) < 1.0 and found["hold_s"] > 20.0
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+@pytest.mark.parametrize("back_s", [0.8, 1.0])
+def test_a_foot_coming_back_after_a_quick_shift_down_is_no_stretch(rate: float, back_s: float) -> None:
+    # standing at 0.3 BW (the only level seen: a stretch could be 0.15 x 0.5 BW), a foot shift
+    # down of 0.1 BW in 0.5 s, then after a while the weight comes back and a little more
+    # (0.11 BW over a heel drop's 1 s or nearly: more than half the standing, so not quick
+    # enough to be told a shift by its speed): about as much as that shift showed a shift can
+    # be, less than a heel drop's 0.15 BW, so no stretch. A real heel drop after the same
+    # shift down rises four times as much and is one
+    low, high = 0.2 * BODY, 0.31 * BODY
+    script = standing(0.3, 10.0).ramp(low, 0.5).flat(low, 12.0).ramp(high, back_s).flat(high, 25.0)
+    assert kinds(visit(script, rate)) == [ev.STEP_ON, ev.STEP_OFF]
+    script = standing(0.3, 10.0).ramp(low, 0.5).flat(low, 12.0).stretch(3, top=0.7 * BODY, hold_s=24.0) \
+        .flat(low, 5.0)
+    assert len(stretches(visit(script, rate))) == 1

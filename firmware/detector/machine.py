@@ -97,6 +97,9 @@ STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps longer than 
 MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s in a 2 s ramp)
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
+SHIFT_FALL_S = 0.35  # a fall of the standing level this quick (20-80 %) was a foot shift (0.3-1 s:
+                    # <= 0.41 s), not a release (1-4 s: >= 0.41 s) of a stretch the detector missed
+DROP_RISE = 1.5     # a rise < this x the biggest shift seen is a shift (>= 0.15 BW vs <= 0.1 BW)
 MAX_JUMP_SHARE = 0.6  # a heel drop gains at most ~45 % of its rise in any 0.3 s (1 s ramp)
 RAMP_PACE = 0.28    # share of its rise one smooth ramp gains in its steepest 0.3 s, per 1 s of its
                     # 10-90 % time (raised cosine 0.278, minimum jerk 0.283): x 1/t1090
@@ -165,6 +168,7 @@ class HoldDetector:
         self._stand_x: tuple[float, ...] = ()  # the standing just before this stretch, at 2 Hz
         self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
         self._stand_seen = 0.0    # highest settled standing this visit; bounds the BW too
+        self._shift_seen = 0.0    # biggest quick fall of the standing this visit: a shift's size
         self._stand_trusted = False  # the standing was reached by stepping on, a release or a
         # shift down, not by a rise judged no heel drop (that may have been a stretch missed)
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
@@ -413,7 +417,7 @@ class HoldDetector:
             if self._count >= 3:
                 self._count = 0
                 self._emit(STEP_ON, self._rise_start(i, self._zero, m), {})
-                self._plateau_seen = self._stand_seen = 0.0  # perhaps someone else
+                self._plateau_seen = self._stand_seen = self._shift_seen = 0.0  # perhaps someone else
                 self._stand_trusted = True
                 self._state = STANDING
                 self._learning = True
@@ -488,6 +492,8 @@ class HoldDetector:
             # Off the level but within the threshold: a small foot shift? Relearn once settled.
             self._count = min(self._count, 0) - 1
             if self._count <= -20 and self._flat(i, y):
+                if y < s:
+                    self._note_drop(i, s)
                 self._stand = y
                 self._count = 0
             return
@@ -495,6 +501,7 @@ class HoldDetector:
         if d < -r or m < s - 2.0 * r:
             self._count = min(self._count, 0) - 1
             if self._count <= -10:  # lower for a second: a foot shift down; learn the new level
+                self._note_drop(i, s)
                 self._learning = True
                 self._stand_trusted = True  # standing whatever the level above it was
                 self._stand_rec.clear()
@@ -504,6 +511,22 @@ class HoldDetector:
             return
         if self._mean_m(i, 3) - s >= r:
             self._begin_stretch(t, i, s)
+
+    def _note_drop(self, i: int, s: float) -> None:
+        """A fall of the standing level from s, settled by block i: if quick (a foot shift's
+        0.3-1 s, not a slow lean), it shows how big this person's foot shifts are, less what
+        sway alone moves a level. A later rise no bigger than DROP_RISE times that is the
+        foot coming back, or another shift (`_judge_ramp`): a heel drop rises >= 0.15 BW, a
+        shift <= 0.1 BW. Only from a level standing was trusted at (stepping on, a release, a
+        shift down): from one a rise judged no heel drop reached, the fall may be the release
+        of a stretch missed, and would bar every stretch after it."""
+        size = s - self._mean_m(i, 3)
+        if size <= 0.0:
+            return
+        t20, _ = self._cross_back(i, s - 0.2 * size, False)
+        t80, _ = self._cross_back(i, s - 0.8 * size, False)
+        if t80 - t20 <= SHIFT_FALL_S:
+            self._shift_seen = max(self._shift_seen, size - 2.0 * math.sqrt(self._var_y))
 
     def _begin_stretch(self, t: float, i: int, s: float) -> None:
         """A rise like a stretch's onset: follow it as a ramp; it is announced (stretch_start,
@@ -721,6 +744,8 @@ class HoldDetector:
             return "rise"
         if rise < SWAY_RISE * math.sqrt(self._var_y):
             return "sway"
+        if rise < DROP_RISE * self._shift_seen:
+            return "shift"
         if top - zero < STRETCH_TOP * bw_lo - sd:
             return "plateau"
         if not quick <= t80 - t20 <= MAX_RISE_S:

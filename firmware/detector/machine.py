@@ -169,6 +169,7 @@ class HoldDetector:
         self._plateau_seen = 0.0  # highest hold plateau this visit (0: none yet); bounds the BW
         self._stand_seen = 0.0    # highest settled standing this visit; bounds the BW too
         self._shift_seen = 0.0    # biggest quick fall of the standing this visit: a shift's size
+        self._released_t = -INF   # when the last release was seen to settle (standing again)
         self._stand_trusted = False  # the standing was reached by stepping on, a release or a
         # shift down, not by a rise judged no heel drop (that may have been a stretch missed)
         self.last_count: PressCount | None = None  # the last hold's recount (benchmarks look inside)
@@ -517,15 +518,17 @@ class HoldDetector:
         0.3-1 s, not a slow lean), it shows how big this person's foot shifts are, less what
         sway alone moves a level. A later rise no bigger than DROP_RISE times that is the
         foot coming back, or another shift (`_judge_ramp`): a heel drop rises >= 0.15 BW, a
-        shift <= 0.1 BW. Only from a level standing was trusted at (stepping on, a release, a
-        shift down): from one a rise judged no heel drop reached, the fall may be the release
-        of a stretch missed, and would bar every stretch after it."""
+        shift <= 0.1 BW. Not a fall that began within the 1 s mean's lag of a release seen to
+        settle: the release's own tail, which the standing level taken then (a 1 s mean, still
+        falling) missed; counted as a shift, it would bar the stretches after it. (Quick falls
+        from a level a rise judged no heel drop reached count: in walking standing most levels
+        are, and a release of a stretch missed takes >= 1 s, slower than SHIFT_FALL_S.)"""
         size = s - self._mean_m(i, 3)
         if size <= 0.0:
             return
         t20, _ = self._cross_back(i, s - 0.2 * size, False)
         t80, _ = self._cross_back(i, s - 0.8 * size, False)
-        if t80 - t20 <= SHIFT_FALL_S:
+        if t80 - t20 <= SHIFT_FALL_S and t20 > self._released_t + WINDOW * BLOCK_S:
             self._shift_seen = max(self._shift_seen, size - 2.0 * math.sqrt(self._var_y))
 
     def _begin_stretch(self, t: float, i: int, s: float) -> None:
@@ -868,6 +871,7 @@ class HoldDetector:
             self._stand = end_level
             self._learning = False
             self._stand_trusted = True
+            self._released_t = t
         self._count = 0
 
     def _count_input(self) -> tuple[list[float], list[float], float, float, tuple[float, ...]]:

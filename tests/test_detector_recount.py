@@ -334,6 +334,11 @@ def test_two_presses_keep_a_pace_worth_the_beat_in_a_long_tail_that_rose() -> No
     late = ts[-1] - 0.8 * cycle
     found = recount(ts, [x + 0.4 * PRESS * smooth((t - late) / 2.0) for t, x in zip(ts, xs, strict=True)])
     assert found.count == 3 and not found.sure and found.hidden == 1
+    # one gap is worth one beat beyond, never a string of them: a tail of five cycles more
+    ts, xs = draw([cycle] * 2, tail=6.0 * cycle)
+    late = ts[-1] - 0.8 * cycle
+    found = recount(ts, [x + 0.4 * PRESS * smooth((t - late) / 2.0) for t, x in zip(ts, xs, strict=True)])
+    assert found.count == 3 and found.hidden == 1
 
 
 def test_the_beat_in_a_long_tail_counts_where_the_presses_are_only_just_above_the_sway() -> None:

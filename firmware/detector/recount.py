@@ -33,7 +33,8 @@ or tail longer than a cycle, its jitter and half a rise, in which something rose
 the sway hid (`_beats_beyond`; only when the typical press is at least the sway it leaves, so
 the rhythm is the hold's and worth extending: below that the count is a reading among rivals,
 see the hedge; and with two or more presses: even one gap is the hold's pace, and the edge
-must have risen). (That bound was
+must have risen; but one gap is worth one beat beyond, never a string: a 3.5 s gap beside a
+63 s tail made 17). (That bound was
 SURE_RATIO: from it down to the sway, on the 19 tuning sets 19 cells of the per-set bars gained
 a hold or two and 3 lost one, most at exact >= 1.5.) A little below the sway (down to
 BEYOND_SHARE of it) the rhythm is still worth one beat beyond its ends, never more: a string of
@@ -359,7 +360,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
     edges = (chosen[0] - t[0], t[-1] - chosen[-1]) if chosen else (t[-1] - t[0] if t else 0.0, 0.0)
     if len(chosen) >= 2 and typical >= BEYOND_SHARE * sway:
         n_hidden += _beats_beyond(v, t, chosen, edges, rhythm, END_SHARE * typical,
-                                  at_most=1 if typical < sway else None)
+                                  at_most=1 if typical < sway or len(chosen) == 2 else None)
     if members:
         # every press, not just the typical one, stands clear of what standing alone made (a
         # chain end on the beat may be sway); one press shows no rhythm: it needs the standing;

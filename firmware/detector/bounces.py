@@ -21,17 +21,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-STAND_MAX_BW = 0.6  # standing is <= 0.6 BW (DESIGN §2): the standing before a stretch bounds the BW
-
-
-def least_bounce(frac: float, hold_load: float, standing_load: float) -> float:
-    """The smallest swing (kg) a bounce makes in a hold at `hold_load` after standing at
-    `standing_load` (both above the empty step): `frac` of the BW, which is at least the hold
-    load (a plateau is <= 1.0 BW) and at least the standing over STAND_MAX_BW. A hold of 0.6 BW
-    after standing at 0.6 BW is a BW of 1.7 times its load: held to its load alone, real sway's
-    quick swings there pass for a small bounce."""
-    return frac * max(hold_load, standing_load / STAND_MAX_BW)
-
 
 @dataclass(slots=True)
 class QuickSwingSpan:

@@ -54,7 +54,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from firmware.detector.bounces import BounceWatch, least_bounce
+from firmware.detector.bounces import BounceWatch
 from firmware.detector.breaths import BreathCounter, SwayGauge
 from firmware.detector.config import RANGES, DetectorConfig
 from firmware.detector.glitch import GlitchFilter
@@ -618,8 +618,7 @@ class HoldDetector:
                                       min_gap_s=cfg.breath_gap_s, cycle_s=cfg.breath_cycle_s,
                                       smooth_share=cfg.breath_smooth_share)
         if self._bounce is not None:
-            least = least_bounce(cfg.bounce_frac, top - self._zero, s - self._zero)
-            self._bounce.min_amp = max(self._bounce.min_amp, least)
+            self._bounce.min_amp = max(self._bounce.min_amp, cfg.bounce_frac * top)
         j = i
         while j > self._i_first and self._ts[(j - 1) & MASK] - 0.45 >= hold_start + 0.5:
             j -= 1

@@ -203,3 +203,19 @@ def test_a_foot_coming_back_after_a_quick_shift_down_is_no_stretch(rate: float, 
     script = standing(0.3, 10.0).ramp(low, 0.5).flat(low, 12.0).stretch(3, top=0.7 * BODY, hold_s=24.0) \
         .flat(low, 5.0)
     assert len(stretches(visit(script, rate))) == 1
+
+
+@pytest.mark.parametrize("rate", [10.0, 80.0])
+def test_a_configured_body_weight_tells_a_slow_shift_from_the_smallest_stretch(rate: float) -> None:
+    # a foot shift of 0.1 BW from 0.3 BW, slowed to 1.3 s (sway under a real one does that),
+    # held: without the body weight it is as big, as slow and as high as a heel drop of a
+    # lighter person can be, and is taken for one; given the body weight it rises less than
+    # any stretch (0.15 BW), so it is standing. The smallest stretch from the highest standing
+    # is found either way
+    script = standing(0.3, 10.0).ramp(0.4 * BODY, 1.3).flat(0.4 * BODY, 30.0)
+    assert len(stretches(visit(script, rate))) == 1
+    script = standing(0.3, 10.0).ramp(0.4 * BODY, 1.3).flat(0.4 * BODY, 30.0)
+    assert kinds(visit(script, rate, body_kg=BODY)) == [ev.STEP_ON, ev.STEP_OFF]
+    script = standing(0.6, 10.0).ramp(0.75 * BODY, 2.5).hold(24.0, 3, press=0.03 * BODY) \
+        .ramp(0.6 * BODY, 2.0).flat(0.6 * BODY, 6.0)
+    assert len(stretches(visit(script, rate, body_kg=BODY))) == 1

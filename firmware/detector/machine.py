@@ -97,6 +97,8 @@ STALL_SHARE = 0.45  # a row of foot shifts pauses between its steps longer than 
 MIN_STALL_S = 0.4   # ... and this long (real sway can stall a heel drop ~0.8 s in a 2 s ramp)
 SHIFT_QUICK_S = 0.25  # 20-80 % time under which even a big rise is a jump, not a heel drop
 SHIFT_SHARE = 0.5   # a foot shift moves the level at most 0.1 BW, half a standing of >= 0.2 BW
+BODY_TRUST = 0.8    # a configured body weight bounds the BW from below at this share of it (the
+                    # owner's weight drifts; a somewhat lighter person may use the step too)
 SHIFT_FALL_S = 0.35  # a fall of the standing level this quick (20-80 %) was a foot shift (0.3-1 s:
                     # <= 0.41 s), not a release (1-4 s: >= 0.41 s) of a stretch the detector missed
 DROP_RISE = 1.5     # a rise < this x the biggest shift seen is a shift (>= 0.15 BW vs <= 0.1 BW)
@@ -723,12 +725,14 @@ class HoldDetector:
         the standing before it (<= 0.6 BW) and the plateaus seen this visit (<= 1.0 BW) bound
         the BW from below, less the sway the levels were taken through. The ramp is one rise of
         1-4 s; a foot shift (up to 0.1 BW in 0.3-1 s) is quicker, and a row of them pauses
-        between its steps."""
+        between its steps. A configured body weight bounds the BW too (BODY_TRUST of it): then
+        a shift of <= 0.1 BW, however slow, rises less than a stretch must."""
         zero, rise = self._zero, top - s
         # BW >= the plateaus seen (<= 1.0 BW) and >= the standing seen / 0.6 (<= 0.6 BW): a rise
         # that ends below a level this person stood at, or gains less than 0.15 of that BW,
         # is sway or a shift back up
-        bw_lo = max(self._plateau_seen, self._stand_seen / STAND_TOP)
+        given = BODY_TRUST * (self.config.body_kg or 0.0)
+        bw_lo = max(self._plateau_seen, self._stand_seen / STAND_TOP, given)
         sd = 2.0 * math.sqrt(self._var_y)  # how far sway alone moves a level taken as standing
         t10, j10 = self._cross_back(i, s + 0.1 * rise, True)
         t20, _ = self._cross_back(i, s + 0.2 * rise, True)

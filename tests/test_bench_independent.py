@@ -85,3 +85,22 @@ def test_a_run_without_the_recordings_says_its_sway_is_synthetic_only(monkeypatc
     monkeypatch.setenv("STRETCHSTEP_REAL_DATA", str(tmp_path / "real"))
     assert "recorded feet" in independent.sway_said()
     assert any(who is not None for *_, who in independent.plan(0, 4, 3, [10.0]))
+
+
+def test_the_body_weight_reaches_the_detector_only_when_asked(monkeypatch):
+    """--body-weight runs the detector as a user who configured their weight would: the case
+    hands the truth's body weight to analyze_samples, and only then."""
+    import bench.independent as independent
+
+    seen = []
+    real = independent.analyze_samples
+
+    def spy(samples, **kw):
+        seen.append(kw.get("body_kg"))
+        return real(samples, **kw)
+
+    monkeypatch.setattr(independent, "analyze_samples", spy)
+    seed, kind, rate, who = independent.plan(3, 0, 3, [10.0])[1]  # a standing trace
+    independent.case((seed, kind, rate, None, True))
+    independent.case((seed, kind, rate, None, False))
+    assert seen[0] is not None and 20.0 <= seen[0] <= 300.0 and seen[1] is None

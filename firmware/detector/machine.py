@@ -21,7 +21,10 @@ How it sees the step (DESIGN §2):
   MAX_RISE_S, no 0.3 s jump carries most of it, it does not pause on its way as a row of foot
   shifts does (long pauses, or shorter ones between bursts quicker than one smooth ramp), and,
   unless the rise is bigger than any single shift (0.1 BW: half of S), it is slower than a shift
-  (0.3-1 s): 20-80 % in at least `slow_rise_s`; and it rises >= SWAY_RISE standing SDs. Such a
+  (0.3-1 s): 20-80 % in at least `slow_rise_s`; it rises >= SWAY_RISE standing SDs, and at
+  least DROP_RISE times the biggest quick fall of the standing this visit (a foot shift down
+  shows how big this person's shifts are: the rise after it may be the foot coming back). A
+  configured body weight bounds the BW directly (BODY_TRUST of it). Such a
   hold is still told only once it is confirmed: it has lasted CONFIRM_S and a release begun by
   then would show (CONFIRM_LAG); until then its events are held back, a
   "plateau" that falls back is dropped untold, and one that climbs on by more than a breath adds

@@ -118,6 +118,8 @@ CLEAR_RATIO = 2.0 * SURE_RATIO  # presses this clear of the sway: no press could
 RIVAL_SHARE = 0.7      # a rival rhythm whose margin is this share of the best's is a reading too
 BEYOND_SHARE = 0.75    # presses this share of the sway or more keep a rhythm worth one beat beyond
 HALF_HIDDEN = 1        # hidden beats a faster rival may bridge and still be the rhythm (_halved)
+PRESS_REACH = 0.3      # a press's rise reaches this share of its cycle either side of its peak
+TWO_SHORTEST = 2.0 * MIN_CYCLE_S * (1.0 - JITTER)  # the shortest gap that can hold another press
 REPEAT = 0.3           # a faster rival's rise signal repeats at its own cycle by more than this (as
                        # normalised autocorrelation) to be the rhythm over a slower best chain
 
@@ -369,7 +371,7 @@ def count_presses(t: list[float], x: list[float], step: float, floor: float,
         sure = (typical >= SURE_RATIO * sway and min(heights) >= SURE_RATIO * standing_sway
                 and _room_is_quiet(v, t, chosen, cycle, END_SHARE * typical)
                 and (len(members) >= 2 or standing_sway > 0.0) and not n_hidden and not contested
-                and _none_hid(view, t, chosen, step)
+                and _none_hid(view, chosen, step)
                 and (typical >= CLEAR_RATIO * sway or _rhythm_accounts(chosen, edges, rhythm)))
     else:
         sure = sway < floor  # nothing rose anywhere: no press could have hidden
@@ -584,43 +586,36 @@ def _rhythm_accounts(chosen: list[float], edges: tuple[float, float], cycle: flo
     it is shorter than two of the shortest cycles."""
     if len(chosen) < 2:
         return True
-    if len(chosen) == 2 and chosen[1] - chosen[0] > 2.0 * MIN_CYCLE_S * (1.0 - JITTER):
+    if len(chosen) == 2 and chosen[1] - chosen[0] > TWO_SHORTEST:
         return False
     return max(edges) <= (1.0 + DUTY / 2.0) * cycle
 
 
-def _none_hid(view: Callable[[tuple[int, int]], _View], t: list[float], chosen: list[float],
-              step: float) -> bool:
+def _none_hid(view: Callable[[tuple[int, int]], _View], chosen: list[float], step: float) -> bool:
     """Whether the chain's presses, however clear of the sway, are all the hold held between
     its ends. A gap may be two cycles with a press between that the view fitted to the chain
     took for part of the slope (a small press between two big ones hardly dips that view's
     rise; cycles vary +-25 %, so one long gap among short ones is no proof). Seen through the
-    view fitted to half the gap, such a press rises on its own: nothing rising in the gap's
-    middle as much as END_SHARE of its two presses (in that same view) says none hid there
-    (beyond the ends `_room_is_quiet` looks). A gap shorter than two of the shortest cycles
-    cannot hold another press."""
-    shortest_two = 2.0 * MIN_CYCLE_S * (1.0 - JITTER)
-    return all(_quiet_between(view(_view((b - a) / 2.0, step)), t, [a, b])
-               for a, b in zip(chosen, chosen[1:], strict=False) if b - a > shortest_two)
+    view fitted to half the gap, such a press rises on its own: no peak in the gap's middle as
+    high as END_SHARE of its two presses (in that same view) says none hid there (beyond the
+    ends `_room_is_quiet` looks). A gap shorter than TWO_SHORTEST cannot hold another press."""
+    return all(_quiet_between(view(_view((b - a) / 2.0, step)), a, b)
+               for a, b in zip(chosen, chosen[1:], strict=False) if b - a > TWO_SHORTEST)
 
 
-def _quiet_between(v: _View, t: list[float], pair: list[float]) -> bool:
-    """No peak in the middle of the gap between the two presses of `pair` rises in v as much
-    as END_SHARE of the smaller press there (its highest rise within PRESS_REACH of the gap:
+def _quiet_between(v: _View, a: float, b: float) -> bool:
+    """No peak in the middle of the gap between presses at a and b rises in v as much as
+    END_SHARE of the smaller press there (its highest rise within PRESS_REACH of the gap:
     the size a chain end is held to). A press of the gap's own cycle rises over up to 60 % of
     it (DESIGN §2), so its flanks reach 30 % of the gap from its peak; a press hidden between,
     at half that cycle, rises in the middle 40 %. (On tuning seeds 2, 5, 9 and corpus c11,
     2869 holds: 11 of 40 wrong sure counts turned unsure, at a cost of 109 right ones; any
     rise rather than a peak, or the two-press chains alone, cost more per miss or fixed less.)"""
-    reach = PRESS_REACH * (pair[1] - pair[0])
-    own = [max((h for tk, h in zip(t, v.r, strict=True) if abs(tk - tc) <= reach), default=0.0)
-           for tc in pair]
+    reach = PRESS_REACH * (b - a)
+    own = [max((h for tk, h in zip(v.t, v.r, strict=True) if abs(tk - tc) <= reach), default=0.0)
+           for tc in (a, b)]
     least = END_SHARE * min(own)
-    lo, hi = pair[0] + reach, pair[1] - reach
-    return all(not (lo < v.t[k] < hi) or h < least for k, h in zip(v.idx, v.hs, strict=True))
-
-
-PRESS_REACH = 0.3  # a press's rise reaches this share of its cycle either side of its peak
+    return all(not (a + reach < tk < b - reach) or h < least for tk, h in zip(v.ts, v.hs, strict=True))
 
 
 EDGE_BEATS = 1.0 + JITTER + DUTY / 2.0  # an edge this many cycles long must hold a press
